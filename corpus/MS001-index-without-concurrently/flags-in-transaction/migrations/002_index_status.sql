@@ -1,0 +1,4 @@
+BEGIN;
+SET LOCAL lock_timeout = '2s';
+CREATE INDEX orders_status_idx ON orders (status);
+COMMIT;

@@ -1,0 +1,3 @@
+BEGIN;
+VACUUM orders;
+COMMIT;

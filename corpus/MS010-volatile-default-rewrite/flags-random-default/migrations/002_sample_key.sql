@@ -1,0 +1,2 @@
+SET lock_timeout = '2s';
+ALTER TABLE orders ADD COLUMN sample_key float8 DEFAULT random();

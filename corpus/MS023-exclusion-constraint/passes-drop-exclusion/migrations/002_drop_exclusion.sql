@@ -1,0 +1,2 @@
+SET lock_timeout = '2s';
+ALTER TABLE bookings DROP CONSTRAINT bookings_no_overlap;

@@ -1,0 +1,3 @@
+SET lock_timeout = '2s';
+ALTER TABLE orders ADD COLUMN channel text;
+UPDATE orders SET channel = 'web' WHERE channel IS NULL;

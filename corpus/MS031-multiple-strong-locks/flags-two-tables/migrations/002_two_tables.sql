@@ -1,0 +1,5 @@
+BEGIN;
+SET LOCAL lock_timeout = '2s';
+ALTER TABLE orders ADD COLUMN coupon text;
+ALTER TABLE customers ADD COLUMN tier text;
+COMMIT;

@@ -1,0 +1,3 @@
+SET lock_timeout = '2s';
+ALTER TABLE orders ADD COLUMN coupon text;
+ALTER TABLE customers ADD COLUMN tier text;

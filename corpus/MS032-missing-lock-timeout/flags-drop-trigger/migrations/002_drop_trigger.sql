@@ -1,0 +1,1 @@
+DROP TRIGGER orders_touch ON orders;

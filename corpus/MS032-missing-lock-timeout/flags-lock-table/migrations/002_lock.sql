@@ -1,0 +1,4 @@
+BEGIN;
+LOCK TABLE orders IN SHARE ROW EXCLUSIVE MODE;
+UPDATE orders SET status = 'paid' WHERE id = 1;
+COMMIT;

@@ -1,0 +1,3 @@
+CREATE FUNCTION open_order_count() RETURNS bigint LANGUAGE sql STABLE AS $$
+    SELECT count(*) FROM orders WHERE status <> 'shipped'
+$$;

@@ -1,0 +1,2 @@
+SELECT count(*) FROM orders;
+SELECT id FROM orders WHERE id = 1 FOR UPDATE;

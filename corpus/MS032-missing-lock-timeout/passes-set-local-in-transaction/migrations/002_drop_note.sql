@@ -1,0 +1,4 @@
+BEGIN;
+SET LOCAL lock_timeout = '2s';
+ALTER TABLE orders DROP COLUMN note;
+COMMIT;

@@ -1,0 +1,1 @@
+UPDATE order_items SET qty = qty + 1 WHERE id = 1;

@@ -1,0 +1,2 @@
+CREATE TABLE notes (id bigint PRIMARY KEY, txt text);
+ALTER TABLE notes RENAME COLUMN txt TO body;

@@ -1,0 +1,3 @@
+"""migrasafe: a safety gate for PostgreSQL schema migrations."""
+
+__version__ = "0.1.0"

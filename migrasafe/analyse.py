@@ -1,0 +1,126 @@
+"""Judge one migration statement by statement against the schema left by earlier ones."""
+from __future__ import annotations
+
+from pglast import ast
+from pglast.enums.parsenodes import AlterTableType as AT
+
+from .catalog import Catalog, apply
+from .config import Config
+from .locks import impact as lock_impact
+from .locks.modes import describe_blocking, level
+from .model import AnalysedStatement, Finding, Migration, MigrationResult, severity_rank
+from .rules import DETECTORS, Context
+from .rules.registry import get_rule
+from .transaction import TxState
+
+
+class RuleSelection:
+    def __init__(self, config: Config):
+        self.select = {_rule_id(r) for r in config.select}
+        self.ignore = {_rule_id(r) for r in config.ignore}
+        self.severity = {_rule_id(k): v for k, v in config.severity.items()}
+
+    def enabled(self, rule_id: str) -> bool:
+        if rule_id in self.ignore:
+            return False
+        return not self.select or rule_id in self.select or rule_id.startswith("MS0") and rule_id in _ALWAYS
+
+    def severity_of(self, rule_id: str, default: str) -> str:
+        return self.severity.get(rule_id, default)
+
+
+# Input problems are reported whatever is selected: they mean the check itself was incomplete.
+_ALWAYS = {"MS000", "MS099"}
+
+
+def _rule_id(value: str) -> str:
+    doc = get_rule(value)
+    return doc.id if doc else value.upper()
+
+
+def make_finding(rule_id: str, message: str, *, path: str, line: int, column: int = 1, fix: str = "",
+                 lock: str = "", statement_index: int | None = None, span=None,
+                 selection: RuleSelection | None = None) -> Finding | None:
+    doc = get_rule(rule_id)
+    if selection is not None and not selection.enabled(rule_id):
+        return None
+    severity = doc.severity if doc else "error"
+    if selection is not None:
+        severity = selection.severity_of(rule_id, severity)
+    return Finding(rule=rule_id, name=doc.name if doc else rule_id.lower(), severity=severity, message=message,
+                   path=path, line=line, column=column, fix=fix, lock=lock,
+                   statement_index=statement_index, span=span)
+
+
+def lock_line(analysed: AnalysedStatement, relation: str | None) -> str:
+    locks = analysed.impact.locks
+    if not locks:
+        return ""
+    chosen = next((l for l in locks if l.relation == relation), None) or max(locks, key=lambda l: level(l.mode))
+    until = "until commit" if analysed.in_transaction else "until the statement ends"
+    text = f"{chosen.mode} on {chosen.relation} {until} — {describe_blocking(chosen.mode)}"
+    if chosen.relation in analysed.impact.rewrites:
+        text += "; rewrites the table"
+    elif chosen.relation in analysed.impact.scans:
+        text += "; scans the table"
+    return text
+
+
+def analyse_migration(migration: Migration, catalog: Catalog, config: Config,
+                      selection: RuleSelection) -> MigrationResult:
+    catalog.migration = migration.meta.get("key", migration.path)
+    catalog.search_path = ["public"]  # SET search_path lasts one session: one file
+    result = MigrationResult(migration=migration, findings=list(migration.findings))
+    tx = TxState()
+    if migration.in_transaction:
+        tx.begin(line=1, explicit=False)
+    for stmt in migration.statements:
+        if stmt.node is None:
+            f = make_finding("MS000", stmt.parse_error or "syntax error", path=migration.path, line=stmt.line,
+                             column=stmt.column, statement_index=stmt.index, selection=selection)
+            analysed = AnalysedStatement(stmt, lock_impact(None, catalog, pg_version=config.pg_version),
+                                         in_transaction=tx.open)
+            analysed.findings.extend([f] if f else [])
+            result.statements.append(analysed)
+            migration.broken = True
+            continue
+        imp = lock_impact(stmt.node, catalog, pg_version=config.pg_version, timezone_utc=config.timezone_utc)
+        analysed = AnalysedStatement(stmt, imp, in_transaction=tx.open)
+        analysed.live = {l.relation for l in imp.locks if catalog.is_live(l.relation)}
+        ctx = Context(migration, stmt, imp, catalog, tx, config, result.statements)
+        for rule_id, detect in DETECTORS.items():
+            if not selection.enabled(rule_id):
+                continue
+            for hit in detect(ctx) or ():
+                f = make_finding(rule_id, hit.message, path=stmt.origin_path or migration.path, line=stmt.line,
+                                 column=stmt.column, fix=hit.fix, lock=lock_line(analysed, hit.relation),
+                                 statement_index=stmt.index, span=hit.span, selection=selection)
+                if f:
+                    analysed.findings.append(f)
+        result.statements.append(analysed)
+        _advance(tx, stmt, imp, catalog)
+        apply(catalog, stmt.node)
+    return result
+
+
+def _advance(tx: TxState, stmt, imp, catalog: Catalog) -> None:
+    """Carry the transaction state past this statement."""
+    if tx.control(stmt.node, stmt.line):
+        return
+    for lock in imp.locks:
+        if catalog.is_live(lock.relation):
+            tx.hold(lock.relation, lock.mode)
+            if lock.mode == "AccessExclusiveLock" and not isinstance(stmt.node, ast.LockStmt) and tx.open:
+                tx.exclusive_ddl.setdefault(lock.relation, stmt.line)
+    node = stmt.node
+    if tx.open and isinstance(node, ast.AlterTableStmt):
+        table = catalog.qualify(node.relation.schemaname, node.relation.relname)
+        for cmd in node.cmds or ():
+            if cmd.subtype == AT.AT_AddConstraint and getattr(cmd.def_, "skip_validation", False):
+                name = cmd.def_.conname
+                if name:
+                    tx.not_valid[(table, name)] = stmt.line
+
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: (f.line, f.column, -severity_rank(f.severity), f.rule))

@@ -1,0 +1,460 @@
+"""Replay one statement's DDL into the catalog.
+
+Only what later judgements need is modelled; a statement the catalog does not understand
+changes nothing (it never fails a run).
+"""
+from __future__ import annotations
+
+from pglast import ast
+from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT, ObjectType as OT
+
+from .names import (
+    SERIALS, column_names, dotted, is_volatile, not_null_check_column, referenced_relations,
+    strval, type_spec,
+)
+from .state import Catalog, Column, Constraint, EnumType, Index, Relation
+
+
+def apply(catalog: Catalog, node) -> None:
+    handler = _HANDLERS.get(type(node))
+    if handler:
+        handler(catalog, node)
+
+
+def _new_relation(catalog: Catalog, name: str, kind: str) -> Relation:
+    rel = Relation(name=name, kind=kind, created_in=catalog.migration)
+    catalog.relations[name] = rel
+    return rel
+
+
+def _user_type(catalog: Catalog):
+    def resolve(name: str) -> str:
+        for schema in catalog.search_path:
+            if f"{schema}.{name}" in catalog.types:
+                return f"{schema}.{name}"
+        return name
+
+    return resolve
+
+
+def _rel(catalog: Catalog, rv: ast.RangeVar) -> str:
+    return catalog.qualify(rv.schemaname, rv.relname)
+
+
+# CREATE TABLE ----------------------------------------------------------------------------------
+
+def _create_table(catalog: Catalog, node: ast.CreateStmt) -> None:
+    foreign = isinstance(node, ast.CreateForeignTableStmt)
+    if foreign:
+        node = node.base
+    name = _rel(catalog, node.relation)
+    if node.if_not_exists and name in catalog.relations:
+        return
+    kind = "foreign" if foreign else "partitioned" if node.partspec else "table"
+    rel = _new_relation(catalog, name, kind)
+    rel.unlogged = node.relation.relpersistence == "u"
+    for parent_rv in node.inhRelations or ():
+        parent = catalog.get(_rel(catalog, parent_rv))
+        if parent:
+            for col in parent.columns.values():
+                rel.columns.setdefault(col.name, Column(col.name, col.type, col.not_null, col.has_default))
+    if node.partbound is not None and node.inhRelations:
+        parent_name = _rel(catalog, node.inhRelations[0])
+        rel.partition_of = parent_name
+        parent = catalog.get(parent_name)
+        if parent:
+            parent.partitions.append(name)
+    elif node.inhRelations:
+        rel.inherits = [_rel(catalog, p) for p in node.inhRelations]
+    for elt in node.tableElts or ():
+        if isinstance(elt, ast.ColumnDef):
+            _add_column(catalog, rel, elt)
+        elif isinstance(elt, ast.Constraint):
+            _add_constraint(catalog, rel, elt)
+        elif isinstance(elt, ast.TableLikeClause):
+            source = catalog.get(_rel(catalog, elt.relation))
+            for col in (source.columns.values() if source else ()):
+                rel.columns[col.name] = Column(col.name, col.type, col.not_null)
+
+
+def _add_column(catalog: Catalog, rel: Relation, coldef: ast.ColumnDef) -> Column:
+    spec = type_spec(coldef.typeName, _user_type(catalog))
+    col = Column(name=coldef.colname, type=spec, not_null=bool(coldef.is_not_null))
+    if spec.name in SERIALS:
+        col.type.name = SERIALS[spec.name]
+        col.not_null = True
+        col.has_default = True
+        col.default_volatile = True
+        seq = f"{rel.name.split('.')[0]}.{rel.name.split('.')[1]}_{col.name}_seq"
+        seq_rel = _new_relation(catalog, seq, "sequence")
+        seq_rel.owned_by = rel.name
+        rel.owned_sequences.append(seq)
+    rel.columns[col.name] = col
+    for con in coldef.constraints or ():
+        ct = con.contype
+        if ct == CT.CONSTR_NOTNULL:
+            col.not_null = True
+        elif ct == CT.CONSTR_NULL:
+            col.not_null = False
+        elif ct == CT.CONSTR_DEFAULT:
+            col.has_default = True
+            col.default_volatile = is_volatile(con.raw_expr, catalog.functions)
+        elif ct == CT.CONSTR_IDENTITY:
+            col.identity = con.generated_when or "a"
+            col.not_null = True
+            seq = f"{rel.name}_{col.name}_seq"
+            seq_rel = _new_relation(catalog, seq, "sequence")
+            seq_rel.owned_by = rel.name
+            rel.owned_sequences.append(seq)
+        elif ct == CT.CONSTR_GENERATED:
+            col.generated = con.generated_kind if con.generated_kind in ("s", "v") else "s"
+        elif ct in (CT.CONSTR_PRIMARY, CT.CONSTR_UNIQUE, CT.CONSTR_CHECK, CT.CONSTR_FOREIGN):
+            if ct == CT.CONSTR_FOREIGN and not con.fk_attrs:
+                con.fk_attrs = (ast.String(sval=col.name),)
+            _add_constraint(catalog, rel, con, default_columns=(col.name,))
+    return col
+
+
+def _constraint_name(rel: Relation, con: ast.Constraint, columns: tuple[str, ...]) -> str:
+    if con.conname:
+        return con.conname
+    table = rel.name.split(".")[1]
+    suffix = {CT.CONSTR_PRIMARY: "pkey", CT.CONSTR_UNIQUE: "key", CT.CONSTR_CHECK: "check",
+              CT.CONSTR_FOREIGN: "fkey", CT.CONSTR_EXCLUSION: "excl", CT.CONSTR_NOTNULL: "not_null"}
+    middle = "_".join(columns) if con.contype != CT.CONSTR_PRIMARY else ""
+    return "_".join(p for p in (table, middle, suffix.get(con.contype, "con")) if p)
+
+
+def _add_constraint(catalog: Catalog, rel: Relation, con: ast.Constraint, default_columns=()) -> None:
+    ct = con.contype
+    kind = {CT.CONSTR_PRIMARY: "p", CT.CONSTR_UNIQUE: "u", CT.CONSTR_CHECK: "c",
+            CT.CONSTR_FOREIGN: "f", CT.CONSTR_EXCLUSION: "x", CT.CONSTR_NOTNULL: "n"}.get(ct)
+    if kind is None:
+        return
+    if ct == CT.CONSTR_FOREIGN:
+        columns = column_names(con.fk_attrs) or default_columns
+    elif ct == CT.CONSTR_EXCLUSION:
+        columns = tuple(column_names([pair[0] for pair in con.exclusions or ()]))
+    else:
+        columns = column_names(con.keys) or default_columns
+    if con.indexname:  # USING INDEX: the constraint takes over an existing index
+        idx = catalog.indexes.get(catalog.qualify_index(None, con.indexname))
+        columns = idx.columns if idx else columns
+    name = _constraint_name(rel, con, columns)
+    constraint = Constraint(name=name, kind=kind, columns=columns, validated=not con.skip_validation)
+    if kind == "f" and con.pktable is not None:
+        constraint.references = _rel(catalog, con.pktable)
+    if kind == "c":
+        constraint.not_null_of = not_null_check_column(con.raw_expr)
+    if kind in ("p", "n"):
+        for c in columns:
+            if c in rel.columns and (kind == "p" or constraint.validated):
+                rel.columns[c].not_null = True
+    if kind in ("p", "u", "x"):
+        schema = rel.name.split(".")[0]
+        index_name = f"{schema}.{con.indexname or name}"
+        catalog.indexes[index_name] = Index(index_name, rel.name, columns, unique=kind != "x")
+        if index_name not in rel.indexes:
+            rel.indexes.append(index_name)
+        constraint.index = index_name
+    rel.constraints[name] = constraint
+
+
+# ALTER TABLE -----------------------------------------------------------------------------------
+
+def _alter_table(catalog: Catalog, node: ast.AlterTableStmt) -> None:
+    if node.objtype == OT.OBJECT_INDEX:
+        return
+    rel = catalog.get(_rel(catalog, node.relation))
+    if rel is None:
+        return
+    for cmd in node.cmds or ():
+        _ALTER.get(cmd.subtype, lambda c, r, x: None)(catalog, rel, cmd)
+
+
+def _at_add_column(catalog, rel, cmd):
+    if cmd.missing_ok and cmd.def_.colname in rel.columns:
+        return
+    _add_column(catalog, rel, cmd.def_)
+
+
+def _at_drop_column(catalog, rel, cmd):
+    rel.columns.pop(cmd.name, None)
+    for name in [n for n, c in rel.constraints.items() if cmd.name in c.columns]:
+        del rel.constraints[name]
+
+
+def _at_type(catalog, rel, cmd):
+    col = rel.columns.get(cmd.name)
+    if col:
+        col.type = type_spec(cmd.def_.typeName, _user_type(catalog))
+
+
+def _at_default(catalog, rel, cmd):
+    col = rel.columns.get(cmd.name)
+    if col:
+        col.has_default = cmd.def_ is not None
+        col.default_volatile = cmd.def_ is not None and is_volatile(cmd.def_, catalog.functions)
+
+
+def _at_not_null(value):
+    def run(catalog, rel, cmd):
+        col = rel.columns.get(cmd.name)
+        if col:
+            col.not_null = value
+    return run
+
+
+def _at_add_constraint(catalog, rel, cmd):
+    _add_constraint(catalog, rel, cmd.def_)
+
+
+def _at_validate(catalog, rel, cmd):
+    con = rel.constraints.get(cmd.name)
+    if con:
+        con.validated = True
+        if con.kind == "n":
+            for c in con.columns:
+                if c in rel.columns:
+                    rel.columns[c].not_null = True
+
+
+def _at_drop_constraint(catalog, rel, cmd):
+    con = rel.constraints.pop(cmd.name, None)
+    if con and con.index:
+        catalog.indexes.pop(con.index, None)
+        if con.index in rel.indexes:
+            rel.indexes.remove(con.index)
+
+
+def _at_attach(catalog, rel, cmd):
+    child = _rel(catalog, cmd.def_.name)
+    if child not in rel.partitions:
+        rel.partitions.append(child)
+    if child in catalog.relations:
+        catalog.relations[child].partition_of = rel.name
+
+
+def _at_detach(catalog, rel, cmd):
+    child = _rel(catalog, cmd.def_.name)
+    if child in rel.partitions:
+        rel.partitions.remove(child)
+    if child in catalog.relations:
+        catalog.relations[child].partition_of = None
+
+
+def _at_logged(value):
+    def run(catalog, rel, cmd):
+        rel.unlogged = value
+    return run
+
+
+def _at_identity(catalog, rel, cmd):
+    col = rel.columns.get(cmd.name)
+    if col:
+        col.identity = "a"
+        col.not_null = True
+
+
+_ALTER = {
+    AT.AT_AddColumn: _at_add_column,
+    AT.AT_DropColumn: _at_drop_column,
+    AT.AT_AlterColumnType: _at_type,
+    AT.AT_ColumnDefault: _at_default,
+    AT.AT_SetNotNull: _at_not_null(True),
+    AT.AT_DropNotNull: _at_not_null(False),
+    AT.AT_AddConstraint: _at_add_constraint,
+    AT.AT_ValidateConstraint: _at_validate,
+    AT.AT_DropConstraint: _at_drop_constraint,
+    AT.AT_AttachPartition: _at_attach,
+    AT.AT_DetachPartition: _at_detach,
+    AT.AT_SetLogged: _at_logged(False),
+    AT.AT_SetUnLogged: _at_logged(True),
+    AT.AT_AddIdentity: _at_identity,
+}
+
+
+# Other DDL -------------------------------------------------------------------------------------
+
+def _create_index(catalog: Catalog, node: ast.IndexStmt) -> None:
+    table = _rel(catalog, node.relation)
+    schema = table.split(".")[0]
+    columns = column_names(node.indexParams)
+    name = node.idxname or f"{table.split('.')[1]}_{'_'.join(c for c in columns if c != '(expr)') or 'expr'}_idx"
+    qualified = f"{schema}.{name}"
+    if node.if_not_exists and qualified in catalog.indexes:
+        return
+    catalog.indexes[qualified] = Index(qualified, table, columns, unique=bool(node.unique),
+                                       partial=node.whereClause is not None)
+    rel = catalog.get(table)
+    if rel:
+        rel.indexes.append(qualified)
+
+
+def _drop(catalog: Catalog, node: ast.DropStmt) -> None:
+    for obj in node.objects or ():
+        if node.removeType in (OT.OBJECT_TABLE, OT.OBJECT_VIEW, OT.OBJECT_MATVIEW, OT.OBJECT_SEQUENCE,
+                               OT.OBJECT_FOREIGN_TABLE):
+            _drop_relation(catalog, catalog.qualify(*dotted(obj)))
+        elif node.removeType == OT.OBJECT_INDEX:
+            _drop_index(catalog, catalog.qualify_index(*dotted(obj)))
+        elif node.removeType == OT.OBJECT_TYPE:
+            names = obj.names if isinstance(obj, ast.TypeName) else obj
+            schema, name = dotted(names)
+            catalog.types.pop(f"{schema or 'public'}.{name}", None)
+        elif node.removeType == OT.OBJECT_SCHEMA:
+            schema = strval(obj)
+            catalog.schemas.discard(schema)
+            for rel in [r for r in catalog.relations if r.startswith(schema + ".")]:
+                _drop_relation(catalog, rel)
+
+
+def _drop_relation(catalog: Catalog, name: str) -> None:
+    rel = catalog.relations.pop(name, None)
+    if rel is None:
+        return
+    for idx in rel.indexes:
+        catalog.indexes.pop(idx, None)
+    for seq in rel.owned_sequences:
+        catalog.relations.pop(seq, None)
+    for child in rel.partitions:
+        _drop_relation(catalog, child)
+    if rel.partition_of and rel.partition_of in catalog.relations:
+        parent = catalog.relations[rel.partition_of]
+        if name in parent.partitions:
+            parent.partitions.remove(name)
+
+
+def _drop_index(catalog: Catalog, name: str) -> None:
+    idx = catalog.indexes.pop(name, None)
+    if idx and idx.table in catalog.relations:
+        rel = catalog.relations[idx.table]
+        if name in rel.indexes:
+            rel.indexes.remove(name)
+
+
+def _rename(catalog: Catalog, node: ast.RenameStmt) -> None:
+    kind = node.renameType
+    if kind in (OT.OBJECT_TABLE, OT.OBJECT_VIEW, OT.OBJECT_MATVIEW, OT.OBJECT_SEQUENCE, OT.OBJECT_FOREIGN_TABLE):
+        old = _rel(catalog, node.relation)
+        rel = catalog.relations.pop(old, None)
+        if rel:
+            rel.name = f"{old.split('.')[0]}.{node.newname}"
+            catalog.relations[rel.name] = rel
+            for idx in rel.indexes:
+                if idx in catalog.indexes:
+                    catalog.indexes[idx].table = rel.name
+    elif kind == OT.OBJECT_INDEX:
+        old = catalog.qualify_index(node.relation.schemaname, node.relation.relname)
+        idx = catalog.indexes.pop(old, None)
+        if idx:
+            idx.name = f"{old.split('.')[0]}.{node.newname}"
+            catalog.indexes[idx.name] = idx
+            rel = catalog.get(idx.table)
+            if rel and old in rel.indexes:
+                rel.indexes[rel.indexes.index(old)] = idx.name
+    elif kind == OT.OBJECT_COLUMN and node.relation is not None:
+        rel = catalog.get(_rel(catalog, node.relation))
+        if rel and node.subname in rel.columns:
+            col = rel.columns.pop(node.subname)
+            col.name = node.newname
+            rel.columns[node.newname] = col
+            for con in rel.constraints.values():
+                con.columns = tuple(node.newname if c == node.subname else c for c in con.columns)
+    elif kind == OT.OBJECT_TABCONSTRAINT and node.relation is not None:
+        rel = catalog.get(_rel(catalog, node.relation))
+        if rel and node.subname in rel.constraints:
+            con = rel.constraints.pop(node.subname)
+            con.name = node.newname
+            rel.constraints[node.newname] = con
+
+
+def _create_view(catalog: Catalog, node: ast.ViewStmt) -> None:
+    name = _rel(catalog, node.view)
+    existing = catalog.get(name)
+    rel = existing if existing and node.replace else _new_relation(catalog, name, "view")
+    rel.depends_on = {catalog.qualify(s, n) for s, n in referenced_relations(node.query)}
+
+
+def _create_table_as(catalog: Catalog, node: ast.CreateTableAsStmt) -> None:
+    name = _rel(catalog, node.into.rel)
+    if node.if_not_exists and name in catalog.relations:
+        return
+    kind = "matview" if node.objtype == OT.OBJECT_MATVIEW else "table"
+    rel = _new_relation(catalog, name, kind)
+    rel.depends_on = {catalog.qualify(s, n) for s, n in referenced_relations(node.query)}
+
+
+def _create_sequence(catalog: Catalog, node: ast.CreateSeqStmt) -> None:
+    name = _rel(catalog, node.sequence)
+    if node.if_not_exists and name in catalog.relations:
+        return
+    _new_relation(catalog, name, "sequence")
+
+
+def _create_enum(catalog: Catalog, node: ast.CreateEnumStmt) -> None:
+    schema, name = dotted(node.typeName)
+    qualified = f"{schema or catalog.search_path[0]}.{name}"
+    catalog.types[qualified] = EnumType(qualified, [strval(v) for v in node.vals or ()], catalog.migration)
+
+
+def _alter_enum(catalog: Catalog, node: ast.AlterEnumStmt) -> None:
+    schema, name = dotted(node.typeName)
+    enum = catalog.types.get(_user_type(catalog)(name) if not schema else f"{schema}.{name}")
+    if enum and node.newVal and node.newVal not in enum.values:
+        enum.values.append(node.newVal)
+
+
+def _create_schema(catalog: Catalog, node: ast.CreateSchemaStmt) -> None:
+    if node.schemaname:
+        catalog.schemas.add(node.schemaname)
+    for elt in node.schemaElts or ():
+        apply(catalog, elt)
+
+
+def _create_function(catalog: Catalog, node: ast.CreateFunctionStmt) -> None:
+    volatility = "v"
+    for opt in node.options or ():
+        if opt.defname == "volatility":
+            volatility = strval(opt.arg)[0]
+    catalog.functions[strval(node.funcname[-1]).lower()] = volatility
+
+
+def _set(catalog: Catalog, node: ast.VariableSetStmt) -> None:
+    if node.name == "search_path" and node.args:
+        path = []
+        for arg in node.args:
+            val = getattr(arg, "val", None)
+            if isinstance(val, ast.String):
+                path.append(val.sval)
+        if path:
+            catalog.search_path = path
+
+
+def _set_schema(catalog: Catalog, node: ast.AlterObjectSchemaStmt) -> None:
+    if node.relation is None:
+        return
+    old = _rel(catalog, node.relation)
+    rel = catalog.relations.pop(old, None)
+    if rel:
+        rel.name = f"{node.newschema}.{old.split('.')[1]}"
+        catalog.relations[rel.name] = rel
+
+
+_HANDLERS = {
+    ast.CreateStmt: _create_table,
+    ast.CreateForeignTableStmt: _create_table,
+    ast.AlterTableStmt: _alter_table,
+    ast.IndexStmt: _create_index,
+    ast.DropStmt: _drop,
+    ast.RenameStmt: _rename,
+    ast.ViewStmt: _create_view,
+    ast.CreateTableAsStmt: _create_table_as,
+    ast.CreateSeqStmt: _create_sequence,
+    ast.CreateEnumStmt: _create_enum,
+    ast.AlterEnumStmt: _alter_enum,
+    ast.CreateSchemaStmt: _create_schema,
+    ast.CreateFunctionStmt: _create_function,
+    ast.VariableSetStmt: _set,
+    ast.AlterObjectSchemaStmt: _set_schema,
+}

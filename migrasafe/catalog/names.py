@@ -1,0 +1,140 @@
+"""Reading names, types and expressions out of pglast nodes."""
+from __future__ import annotations
+
+from pglast import ast
+
+from .state import TypeSpec
+
+# Spellings of the same built-in type, mapped to the name pg_type uses.
+_ALIASES = {
+    "integer": "int4", "int": "int4", "bigint": "int8", "smallint": "int2",
+    "boolean": "bool", "decimal": "numeric", "real": "float4", "double precision": "float8",
+    "character varying": "varchar", "character": "bpchar", "char": "bpchar",
+    "timestamp with time zone": "timestamptz", "timestamp without time zone": "timestamp",
+    "time with time zone": "timetz", "time without time zone": "time",
+    "serial4": "serial", "serial8": "bigserial", "serial2": "smallserial",
+}
+SERIALS = {"serial": "int4", "bigserial": "int8", "smallserial": "int2"}
+
+BUILTIN_TYPES = {
+    "int2", "int4", "int8", "numeric", "float4", "float8", "money", "bool", "text", "varchar",
+    "bpchar", "bytea", "date", "time", "timetz", "timestamp", "timestamptz", "interval", "uuid",
+    "json", "jsonb", "xml", "inet", "cidr", "macaddr", "macaddr8", "bit", "varbit", "tsvector",
+    "tsquery", "point", "line", "lseg", "box", "path", "polygon", "circle", "oid", "name",
+    "citext", "hstore", "int4range", "int8range", "numrange", "tsrange", "tstzrange", "daterange",
+    "regclass", "char", "serial", "bigserial", "smallserial", "record", "void", "trigger",
+}
+
+# Built-in functions that are VOLATILE: a column default using one is evaluated per row, so
+# ADD COLUMN with it rewrites the table. Functions not listed (now(), lower(), ...) are stable or
+# immutable and evaluated once.
+VOLATILE_FUNCTIONS = {
+    "random", "random_normal", "gen_random_uuid", "uuid_generate_v1", "uuid_generate_v1mc",
+    "uuid_generate_v4", "uuidv4", "uuidv7", "nextval", "setval", "clock_timestamp", "timeofday",
+    "txid_current", "pg_current_xact_id", "currval", "lastval", "gen_random_bytes", "random_string",
+}
+
+
+def strval(node) -> str:
+    return node.sval if isinstance(node, ast.String) else str(getattr(node, "sval", node))
+
+
+def rangevar_parts(rv: ast.RangeVar) -> tuple[str | None, str]:
+    return rv.schemaname, rv.relname
+
+
+def dotted(names) -> tuple[str | None, str]:
+    """('s','t') or ('t',) from a list of String nodes."""
+    parts = [strval(n) for n in names]
+    if len(parts) >= 2:
+        return parts[-2], parts[-1]
+    return None, parts[-1]
+
+
+def type_spec(tn: ast.TypeName, resolve_user=None) -> TypeSpec:
+    parts = [strval(n) for n in tn.names]
+    if parts and parts[0] == "pg_catalog":
+        parts = parts[1:]
+    name = ".".join(parts).lower()
+    name = _ALIASES.get(name, name)
+    if name not in BUILTIN_TYPES and "." not in name and resolve_user:
+        name = resolve_user(name)
+    mods = tuple(_const_value(m) for m in (tn.typmods or ()))
+    if name in ("timestamp", "timestamptz", "time", "timetz") and tn.typmods is None:
+        mods = ()
+    return TypeSpec(name=name, mods=mods, array=bool(tn.arrayBounds))
+
+
+def _const_value(node):
+    if isinstance(node, ast.A_Const) and node.val is not None:
+        val = node.val
+        for attr in ("ival", "fval", "sval", "boolval"):
+            if hasattr(val, attr):
+                v = getattr(val, attr)
+                try:
+                    return int(v)
+                except (TypeError, ValueError):
+                    return v
+    if isinstance(node, ast.ColumnRef):
+        return ".".join(strval(f) for f in node.fields)
+    return "?"
+
+
+def function_name(fc: ast.FuncCall) -> str:
+    return strval(fc.funcname[-1]).lower()
+
+
+def walk(node):
+    """Every pglast node below (and including) `node`."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (list, tuple)):
+            stack.extend(current)
+            continue
+        if not isinstance(current, ast.Node):
+            continue
+        yield current
+        for attr in current:
+            child = getattr(current, attr, None)
+            if isinstance(child, (ast.Node, list, tuple)):
+                stack.append(child)
+
+
+def is_volatile(expr, user_functions: dict[str, str] | None = None) -> bool:
+    """Would PostgreSQL evaluate this default once per row?"""
+    user_functions = user_functions or {}
+    for node in walk(expr):
+        if isinstance(node, ast.FuncCall):
+            name = function_name(node)
+            if name in VOLATILE_FUNCTIONS:
+                return True
+            if user_functions.get(name) == "v":
+                return True
+        if isinstance(node, (ast.SubLink,)):
+            return True
+    return False
+
+
+def column_names(nodes) -> tuple[str, ...]:
+    out = []
+    for n in nodes or ():
+        if isinstance(n, ast.String):
+            out.append(n.sval)
+        elif isinstance(n, ast.IndexElem):
+            out.append(n.name if n.name else "(expr)")
+    return tuple(out)
+
+
+def referenced_relations(node) -> list[tuple[str | None, str]]:
+    """Every RangeVar below a node (the tables a query reads)."""
+    return [(n.schemaname, n.relname) for n in walk(node) if isinstance(n, ast.RangeVar)]
+
+
+def not_null_check_column(expr) -> str | None:
+    """`col IS NOT NULL` → 'col' (the shape that lets SET NOT NULL skip its scan)."""
+    if isinstance(expr, ast.NullTest) and expr.nulltesttype.name == "IS_NOT_NULL":
+        arg = expr.arg
+        if isinstance(arg, ast.ColumnRef) and len(arg.fields) == 1:
+            return strval(arg.fields[0])
+    return None

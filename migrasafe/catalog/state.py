@@ -1,0 +1,138 @@
+"""The in-memory schema: what exists after the migrations replayed so far."""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+
+@dataclass
+class TypeSpec:
+    name: str  # canonical lower-case name: int4, varchar, numeric, timestamptz, public.mood ...
+    mods: tuple = ()  # typmods as written: (100,) for varchar(100), (10, 2) for numeric(10,2)
+    array: bool = False
+
+    def __str__(self) -> str:
+        text = self.name
+        if self.mods:
+            text += "(" + ",".join(str(m) for m in self.mods) + ")"
+        return text + ("[]" if self.array else "")
+
+
+@dataclass
+class Column:
+    name: str
+    type: TypeSpec
+    not_null: bool = False
+    has_default: bool = False
+    default_volatile: bool = False
+    identity: str = ""  # "a" always / "d" by default
+    generated: str = ""  # "s" stored / "v" virtual
+
+
+@dataclass
+class Constraint:
+    name: str
+    kind: str  # p primary, u unique, f foreign, c check, x exclusion, n not null
+    columns: tuple[str, ...] = ()
+    validated: bool = True
+    references: str | None = None  # referenced relation of a foreign key
+    not_null_of: str | None = None  # for CHECK (col IS NOT NULL): the column it proves
+    index: str | None = None  # qualified index name that backs p/u/x constraints
+
+
+@dataclass
+class Index:
+    name: str  # qualified "schema.name"
+    table: str
+    columns: tuple[str, ...] = ()
+    unique: bool = False
+    partial: bool = False
+    valid: bool = True
+
+
+@dataclass
+class Relation:
+    name: str  # qualified "schema.name"
+    kind: str  # table | partitioned | view | matview | sequence | foreign
+    columns: dict[str, Column] = field(default_factory=dict)
+    constraints: dict[str, Constraint] = field(default_factory=dict)
+    indexes: list[str] = field(default_factory=list)  # qualified index names
+    partition_of: str | None = None
+    partitions: list[str] = field(default_factory=list)
+    inherits: list[str] = field(default_factory=list)
+    depends_on: set[str] = field(default_factory=set)  # what a view or matview reads
+    owned_sequences: list[str] = field(default_factory=list)
+    owned_by: str | None = None  # for a sequence: its table
+    unlogged: bool = False
+    # Key of the migration that created it; None for relations from earlier history or a dump.
+    created_in: str | None = None
+    has_triggers: bool = False
+
+    @property
+    def is_table(self) -> bool:
+        return self.kind in ("table", "partitioned")
+
+    def not_null_proven(self, column: str) -> bool:
+        """A validated CHECK (col IS NOT NULL) lets SET NOT NULL skip its scan (PostgreSQL 12+)."""
+        return any(c.kind == "c" and c.validated and c.not_null_of == column for c in self.constraints.values())
+
+
+@dataclass
+class EnumType:
+    name: str
+    values: list[str] = field(default_factory=list)
+    created_in: str | None = None
+
+
+@dataclass
+class Catalog:
+    relations: dict[str, Relation] = field(default_factory=dict)
+    indexes: dict[str, Index] = field(default_factory=dict)
+    types: dict[str, EnumType] = field(default_factory=dict)
+    functions: dict[str, str] = field(default_factory=dict)  # name → volatility (i, s, v)
+    schemas: set[str] = field(default_factory=lambda: {"public"})
+    search_path: list[str] = field(default_factory=lambda: ["public"])
+    migration: str | None = None  # key of the migration being replayed now
+
+    def copy(self) -> "Catalog":
+        return copy.deepcopy(self)
+
+    def qualify(self, schema: str | None, name: str) -> str:
+        """Resolve a possibly unqualified name the way search_path would."""
+        if schema:
+            return f"{schema}.{name}"
+        for s in self.search_path:
+            if f"{s}.{name}" in self.relations:
+                return f"{s}.{name}"
+        first = next((s for s in self.search_path if s not in ("$user", "pg_temp")), "public")
+        return f"{first}.{name}"
+
+    def qualify_index(self, schema: str | None, name: str) -> str:
+        if schema:
+            return f"{schema}.{name}"
+        for s in self.search_path:
+            if f"{s}.{name}" in self.indexes:
+                return f"{s}.{name}"
+        return self.qualify(None, name)
+
+    def get(self, name: str) -> Relation | None:
+        return self.relations.get(name)
+
+    def is_live(self, name: str) -> bool:
+        """Live: existed before this migration, so it holds rows and serves traffic.
+
+        A relation the history never created is assumed live: it came from somewhere.
+        """
+        rel = self.relations.get(name)
+        return rel is None or rel.created_in is None or rel.created_in != self.migration
+
+    def is_new(self, name: str) -> bool:
+        return not self.is_live(name)
+
+    def family(self, name: str) -> list[str]:
+        """The relation and all its partitions, recursively."""
+        out = [name]
+        rel = self.relations.get(name)
+        for child in rel.partitions if rel else ():
+            out.extend(self.family(child))
+        return out

@@ -1,0 +1,46 @@
+"""`migrasafe check`: the whole pipeline, sources → parse → catalog → locks → rules → report."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .analyse import RuleSelection, analyse_migration, make_finding
+from .catalog import Catalog, apply
+from .config import Config
+from .model import Report
+from .parse import split_statements
+from .sources import read_migrations
+
+
+def seed_catalog(config: Config, report: Report, selection: RuleSelection) -> Catalog:
+    """A catalog holding what `--schema dump.sql` files describe: all of it live."""
+    catalog = Catalog()
+    for dump in config.schema:
+        try:
+            text = Path(dump).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            f = make_finding("MS099", f"cannot read schema file: {err}", path=dump, line=1, selection=selection)
+            report.findings.extend([f] if f else [])
+            continue
+        for stmt in split_statements(text):
+            if stmt.node is not None:
+                apply(catalog, stmt.node)
+    catalog.search_path = ["public"]
+    return catalog
+
+
+def run(paths: list[str], config: Config) -> Report:
+    report = Report(pg_version=config.pg_version, fail_on=config.fail_on)
+    selection = RuleSelection(config)
+    migrations, findings = read_migrations(paths, config)
+    report.findings.extend(findings)
+    base = seed_catalog(config, report, selection)
+    catalogs: dict[str, Catalog] = {}
+    from .suppress import apply_suppressions
+
+    for migration in migrations:
+        history = migration.meta.get("history", "")
+        catalog = catalogs.setdefault(history, base.copy())
+        result = analyse_migration(migration, catalog, config, selection)
+        apply_suppressions(result, migration.text)
+        report.results.append(result)
+    return report

@@ -1,0 +1,322 @@
+"""The `migrasafe` command.
+
+Imports stay inside the commands: `migrasafe check` on one file should cost little more than
+the interpreter's own start, and `migrasafe --version` nothing at all.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+SOURCE_FORMATS = ("sql", "flyway", "golang-migrate", "dbmate", "diesel", "popx", "alembic")
+OUTPUT_FORMATS = ("text", "json")
+FAIL_ON = ("info", "warning", "error", "never")
+PG_VERSIONS = range(12, 19)
+
+BUG_HINT = (
+    "This is a bug in migrasafe. Please report it with the migration that triggered it; "
+    "set MIGRASAFE_DEBUG=1 to see the traceback."
+)
+
+
+class UsageError(Exception):
+    """Input from the user that cannot be used; the message says which and why."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # argparse exits on --help, --version and bad usage
+        if stop.code is None:
+            return 0
+        return stop.code if isinstance(stop.code, int) else 2
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return args.run(args)
+    except UsageError as err:
+        print(f"migrasafe: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`migrasafe check … | head`); stop quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except Exception as err:
+        if os.environ.get("MIGRASAFE_DEBUG") == "1":
+            raise
+        print(f"migrasafe: internal error: {type(err).__name__}: {err}", file=sys.stderr)
+        print(BUG_HINT, file=sys.stderr)
+        return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="migrasafe",
+        description="A safety gate for PostgreSQL schema migrations.",
+    )
+    parser.add_argument("--version", action=VersionAction, help="show the version and exit")
+    parser.set_defaults(command=None)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    check = commands.add_parser(
+        "check",
+        help="check migrations for locks, rewrites and breaking changes",
+        description="Check migrations for locks, rewrites and breaking changes.",
+    )
+    check.add_argument("paths", nargs="+", metavar="PATH", help="migration files or folders")
+    check.add_argument("--format", choices=OUTPUT_FORMATS, default="text", help="output format (default: text)")
+    check.add_argument("--pg-version", type=pg_version, metavar="N", help="PostgreSQL major version, 12 to 18")
+    check.add_argument("--fail-on", choices=FAIL_ON, help="lowest severity that fails the check (exit 1)")
+    check.add_argument("--select", metavar="IDS", help="only these rules (comma-separated ids or names)")
+    check.add_argument("--ignore", metavar="IDS", help="skip these rules (comma-separated ids or names)")
+    check.add_argument("--config", metavar="FILE", help="config file (default: nearest migrasafe.toml or pyproject.toml)")
+    check.add_argument(
+        "--placeholder", action="append", type=placeholder, default=[], metavar="NAME=VALUE",
+        help="Flyway placeholder value; repeat for more",
+    )
+    check.add_argument(
+        "--flyway-mixed", action="store_true", default=None,
+        help="Flyway mixed mode: files with non-transactional statements run outside a transaction",
+    )
+    check.add_argument(
+        "--schema", action="append", default=[], metavar="DUMP",
+        help="pg_dump --schema-only file describing the existing database; repeat for more",
+    )
+    check.add_argument("--source-format", choices=SOURCE_FORMATS, help="migration format (default: detected)")
+    check.add_argument(
+        "--timezone-utc", action="store_true", default=None,
+        help="the session TimeZone is UTC (timestamp to timestamptz needs no rewrite)",
+    )
+    check.add_argument("--no-color", action="store_true", help="never color the output")
+    check.set_defaults(command="check", run=run_check)
+
+    rules = commands.add_parser("rules", help="list every rule", description="List every rule.")
+    rules.set_defaults(command="rules", run=run_rules)
+
+    explain = commands.add_parser(
+        "explain", help="explain one rule", description="Explain one rule: what it catches, why, and what to do instead."
+    )
+    explain.add_argument("rule", metavar="ID_OR_NAME", help='a rule id ("MS001") or name')
+    explain.set_defaults(command="explain", run=run_explain)
+    return parser
+
+
+class VersionAction(argparse.Action):
+    """`--version`, worked out only when asked for."""
+
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from .report import tool_version
+
+        print(f"migrasafe {tool_version()}")
+        parser.exit()
+
+
+def pg_version(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a major version such as 16, not {text!r}") from None
+    if value not in PG_VERSIONS:
+        raise argparse.ArgumentTypeError(f"PostgreSQL {value} is not supported (12 to 18)")
+    return value
+
+
+def placeholder(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, not {text!r}")
+    return name.strip(), value
+
+
+# --- check ---------------------------------------------------------------------------------
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from .config import ConfigError
+
+    for path in args.paths:
+        if not os.path.exists(path):
+            raise UsageError(f"{path}: no such file or directory")
+    try:
+        config = settings(args)
+        from .check import run
+
+        report = run(args.paths, config)
+    except ConfigError as err:
+        raise UsageError(str(err)) from None
+
+    from .report import render
+    from .verdict import exit_code
+
+    color = args.format == "text" and wants_color(args.no_color)
+    write(render(report, args.format, color=color))
+    for result in report.results:
+        if result.migration.meta.get("context") and result.migration.broken:
+            # Not reported, but the schema the other migrations were checked against is incomplete.
+            print(f"migrasafe: {broken_context(result)}", file=sys.stderr)
+    return exit_code(report, config.fail_on)
+
+
+def broken_context(result) -> str:
+    findings = result.all_findings()
+    worst = next((f for f in findings if f.severity == "error"), findings[0] if findings else None)
+    if worst is None:
+        return f"{result.migration.path}: could not be read or parsed (read for its schema only)"
+    return f"{worst.path}:{worst.line}: {worst.message} (read for its schema only)"
+
+
+def settings(args: argparse.Namespace):
+    """The config file's settings (explicit, found by walking up, or defaults), then the options."""
+    from pathlib import Path
+
+    from .config import Config, find_config, load_config
+
+    if args.config:
+        path = Path(args.config)
+        if not path.is_file():
+            raise UsageError(f"{args.config}: config file not found")
+        config = load_config(path)
+    else:
+        found = find_config(Path(args.paths[0]))
+        config = load_config(found) if found else Config()
+
+    if args.pg_version is not None:
+        config.pg_version = args.pg_version
+    if args.fail_on is not None:
+        config.fail_on = args.fail_on
+    if args.select is not None:
+        config.select = rule_ids(args.select, "--select")
+    if args.ignore is not None:
+        config.ignore = rule_ids(args.ignore, "--ignore")
+    if args.source_format is not None:
+        config.format = args.source_format
+    if args.placeholder:
+        config.placeholders = {**config.placeholders, **dict(args.placeholder)}
+    if args.flyway_mixed:
+        config.flyway_mixed = True
+    if args.timezone_utc:
+        config.timezone_utc = True
+    if args.schema:
+        for dump in args.schema:
+            if not os.path.isfile(dump):
+                raise UsageError(f"--schema {dump}: no such file")
+        # Absolute, so they are not taken as relative to the config file like its own entries.
+        config.schema = [os.path.abspath(dump) for dump in args.schema]
+    return config
+
+
+def rule_ids(text: str, option: str) -> list[str]:
+    from .rules.registry import get_rule
+
+    ids = []
+    for word in (w.strip() for w in text.split(",")):
+        if not word:
+            continue
+        rule = get_rule(word)
+        if rule is None:
+            raise UsageError(f"{option}: unknown rule {word!r}{suggestion(word)}")
+        ids.append(rule.id)
+    if not ids:
+        raise UsageError(f"{option}: expected comma-separated rule ids or names")
+    return ids
+
+
+def wants_color(no_color: bool) -> bool:
+    if no_color or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+def write(text: str) -> None:
+    stdout = sys.stdout
+    # A non-UTF-8 terminal must not turn "—" in a message into a crash.
+    if getattr(stdout, "errors", None) == "strict" and hasattr(stdout, "reconfigure"):
+        stdout.reconfigure(errors="backslashreplace")
+    stdout.write(text)
+    stdout.flush()
+
+
+# --- rules / explain -----------------------------------------------------------------------
+
+
+def run_rules(args: argparse.Namespace) -> int:
+    from .rules.registry import all_rules
+
+    rules = all_rules()
+    if not rules:
+        return 0
+    width_id = max(len(r.id) for r in rules)
+    width_name = max(len(r.name) for r in rules)
+    width_severity = max(len(r.severity) for r in rules)
+    lines = [
+        f"{r.id:<{width_id}}  {r.name:<{width_name}}  {r.severity:<{width_severity}}  {r.summary}".rstrip()
+        for r in rules
+    ]
+    write("\n".join(lines) + "\n")
+    return 0
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    from .rules.registry import get_rule
+
+    rule = get_rule(args.rule.strip())
+    if rule is None:
+        raise UsageError(f"unknown rule {args.rule!r}{suggestion(args.rule)} (`migrasafe rules` lists every rule)")
+    write(explanation(rule))
+    return 0
+
+
+def explanation(rule) -> str:
+    parts = [f"# {rule.name} ({rule.id})", ""]
+    parts.append(f"Severity: {rule.severity}")
+    if rule.versions:
+        parts.append(f"Versions: {rule.versions}")
+    parts.append("")
+    sections = [
+        ("What it does", rule.what, False),
+        ("Why is this bad?", rule.why, False),
+        ("Example", rule.example, True),
+        ("Use instead", rule.use_instead, True),
+    ]
+    for heading, body, is_sql in sections:
+        body = (body or "").strip("\n")
+        if not body.strip():
+            continue
+        parts.append(f"## {heading}")
+        parts.extend(["```sql", body, "```"] if is_sql else [body])
+        parts.append("")
+    return "\n".join(parts).rstrip("\n") + "\n"
+
+
+def suggestion(word: str) -> str:
+    """ "; did you mean MS001 (index-without-concurrently)?" for the closest rules, or ""."""
+    from difflib import SequenceMatcher
+
+    from .rules.registry import all_rules
+
+    word = word.strip().lower()
+    scored = []
+    for rule in all_rules():
+        score = 0.0
+        for key in (rule.id.lower(), rule.name):
+            ratio = SequenceMatcher(None, word, key).ratio()
+            # "MS01" or "index-without" are more likely the start of what was meant.
+            if key.startswith(word):
+                ratio += 0.1
+            score = max(score, ratio)
+        if score >= 0.6:
+            scored.append((score, rule))
+    scored.sort(key=lambda pair: -pair[0])
+    close = [rule for _, rule in scored[:3]]
+    if not close:
+        return ""
+    return "; did you mean " + " or ".join(f"{r.id} ({r.name})" for r in close) + "?"

@@ -1,0 +1,98 @@
+"""Settings from `[tool.migrasafe]` in pyproject.toml or `migrasafe.toml`, then the command line."""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_PG_VERSION = 16
+SUPPORTED_PG_VERSIONS = range(12, 19)
+
+
+class ConfigError(Exception):
+    """A setting that cannot be used; the message names the file and key."""
+
+
+@dataclass
+class Config:
+    pg_version: int = DEFAULT_PG_VERSION
+    select: list[str] = field(default_factory=list)  # empty: every rule
+    ignore: list[str] = field(default_factory=list)
+    severity: dict[str, str] = field(default_factory=dict)  # rule id or name → severity
+    fail_on: str = "warning"
+    # Format name → does its runner wrap each file in a transaction? Overrides the format default.
+    transaction: dict[str, bool] = field(default_factory=dict)
+    exclude: list[str] = field(default_factory=list)  # glob patterns, relative to the config file
+    format: str | None = None  # force a source format
+    placeholders: dict[str, str] = field(default_factory=dict)  # Flyway ${name} values
+    flyway_mixed: bool = False
+    schema: list[str] = field(default_factory=list)  # pg_dump --schema-only files seeding the catalog
+    timezone_utc: bool = False  # session TimeZone is UTC (timestamp → timestamptz is then free)
+    alembic: dict = field(default_factory=dict)
+    root: Path | None = None  # folder of the config file, when one was found
+    source: str | None = None  # the config file, for messages
+
+
+CONFIG_KEYS = {
+    "pg_version", "select", "ignore", "severity", "fail_on", "transaction", "exclude",
+    "format", "placeholders", "flyway_mixed", "schema", "timezone_utc", "alembic",
+}
+
+
+def find_config(start: Path) -> Path | None:
+    """Nearest migrasafe.toml, or pyproject.toml with a [tool.migrasafe] table, walking up."""
+    start = start.resolve()
+    here = start if start.is_dir() else start.parent
+    for folder in (here, *here.parents):
+        own = folder / "migrasafe.toml"
+        if own.is_file():
+            return own
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            try:
+                data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+            except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+                continue
+            if "migrasafe" in data.get("tool", {}):
+                return pyproject
+    return None
+
+
+def load_config(path: Path) -> Config:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: {err}") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: cannot read: {err}") from None
+    table = data.get("tool", {}).get("migrasafe", {}) if path.name == "pyproject.toml" else data
+    return config_from_table(table, path)
+
+
+def config_from_table(table: dict, path: Path) -> Config:
+    where = f"{path}: [tool.migrasafe]" if path.name == "pyproject.toml" else str(path)
+    unknown = sorted(set(table) - CONFIG_KEYS)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}")
+    cfg = Config(root=path.parent, source=str(path))
+    for key, value in table.items():
+        setattr(cfg, key, value)
+    validate(cfg, where)
+    return cfg
+
+
+def validate(cfg: Config, where: str) -> None:
+    if not isinstance(cfg.pg_version, int) or cfg.pg_version not in SUPPORTED_PG_VERSIONS:
+        raise ConfigError(f"{where}: pg_version must be 12 to 18, not {cfg.pg_version!r}")
+    if cfg.fail_on not in ("info", "warning", "error", "never"):
+        raise ConfigError(f"{where}: fail_on must be info, warning, error or never")
+    for rule, severity in cfg.severity.items():
+        if severity not in ("info", "warning", "error"):
+            raise ConfigError(f"{where}: severity of {rule} must be info, warning or error")
+    for name, value in cfg.transaction.items():
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: transaction.{name} must be true or false")
+    for key in ("select", "ignore", "exclude", "schema"):
+        value = getattr(cfg, key)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}: {key} must be a list of strings")

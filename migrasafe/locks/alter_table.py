@@ -1,0 +1,251 @@
+"""ALTER TABLE: the lock each subcommand needs, and which ones rewrite or scan the table.
+
+The lock table mirrors PostgreSQL's AlterTableGetLockLevel(): a statement takes the strongest
+mode any of its subcommands needs, never less than SHARE UPDATE EXCLUSIVE.
+"""
+from __future__ import annotations
+
+from pglast import ast
+from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT
+
+from ..catalog.names import SERIALS, is_volatile, strval, type_spec
+from ..catalog.state import Catalog, Relation
+from .types import rewrites as type_change_rewrites
+from .versions import has
+
+ACCESS_EXCLUSIVE = "AccessExclusiveLock"
+SHARE_ROW_EXCLUSIVE = "ShareRowExclusiveLock"
+SHARE_UPDATE_EXCLUSIVE = "ShareUpdateExclusiveLock"
+
+# Subcommands weaker than ACCESS EXCLUSIVE; every other subcommand takes ACCESS EXCLUSIVE.
+SUBCOMMAND_LOCK = {
+    AT.AT_SetStatistics: SHARE_UPDATE_EXCLUSIVE,
+    AT.AT_ClusterOn: SHARE_UPDATE_EXCLUSIVE,
+    AT.AT_DropCluster: SHARE_UPDATE_EXCLUSIVE,
+    AT.AT_SetOptions: SHARE_UPDATE_EXCLUSIVE,
+    AT.AT_ResetOptions: SHARE_UPDATE_EXCLUSIVE,
+    AT.AT_ValidateConstraint: SHARE_UPDATE_EXCLUSIVE,
+    AT.AT_AttachPartition: SHARE_UPDATE_EXCLUSIVE,
+    AT.AT_DetachPartitionFinalize: SHARE_UPDATE_EXCLUSIVE,
+    AT.AT_EnableTrig: SHARE_ROW_EXCLUSIVE,
+    AT.AT_EnableAlwaysTrig: SHARE_ROW_EXCLUSIVE,
+    AT.AT_EnableReplicaTrig: SHARE_ROW_EXCLUSIVE,
+    AT.AT_EnableTrigAll: SHARE_ROW_EXCLUSIVE,
+    AT.AT_EnableTrigUser: SHARE_ROW_EXCLUSIVE,
+    AT.AT_DisableTrig: SHARE_ROW_EXCLUSIVE,
+    AT.AT_DisableTrigAll: SHARE_ROW_EXCLUSIVE,
+    AT.AT_DisableTrigUser: SHARE_ROW_EXCLUSIVE,
+}
+
+# Storage parameters (ALTER TABLE SET (...)) that need ACCESS EXCLUSIVE; the rest are
+# SHARE UPDATE EXCLUSIVE (fillfactor, autovacuum_*, toast.*, parallel_workers, ...).
+EXCLUSIVE_RELOPTIONS = {"user_catalog_table", "check_option", "security_barrier", "security_invoker"}
+
+# Subcommands that always write a new copy of the table.
+ALWAYS_REWRITES = {AT.AT_SetTableSpace, AT.AT_SetLogged, AT.AT_SetUnLogged, AT.AT_SetAccessMethod}
+
+
+class Effect:
+    """What one subcommand does; collected over all subcommands of a statement."""
+
+    def __init__(self):
+        self.mode = SHARE_UPDATE_EXCLUSIVE
+        self.rewrite = False
+        self.scan = False
+        self.other_locks: list[tuple[str, str]] = []  # (relation, mode) on other tables
+        self.notes: dict = {}
+        self.transactional = True
+
+    def need(self, mode: str) -> None:
+        from .modes import level
+
+        if level(mode) > level(self.mode):
+            self.mode = mode
+
+
+def subcommand_mode(cmd: ast.AlterTableCmd) -> str:
+    if cmd.subtype in (AT.AT_SetRelOptions, AT.AT_ResetRelOptions):
+        names = {d.defname for d in cmd.def_ or ()}
+        return ACCESS_EXCLUSIVE if names & EXCLUSIVE_RELOPTIONS else SHARE_UPDATE_EXCLUSIVE
+    if cmd.subtype == AT.AT_DetachPartition:
+        return SHARE_UPDATE_EXCLUSIVE if cmd.def_.concurrent else ACCESS_EXCLUSIVE
+    if cmd.subtype in (AT.AT_AddConstraint, AT.AT_ReAddConstraint) and isinstance(cmd.def_, ast.Constraint):
+        return SHARE_ROW_EXCLUSIVE if cmd.def_.contype == CT.CONSTR_FOREIGN else ACCESS_EXCLUSIVE
+    return SUBCOMMAND_LOCK.get(cmd.subtype, ACCESS_EXCLUSIVE)
+
+
+def analyse(node: ast.AlterTableStmt, rel_name: str, catalog: Catalog, *, pg_version: int,
+            timezone_utc: bool) -> Effect:
+    effect = Effect()
+    rel = catalog.get(rel_name)
+    for cmd in node.cmds or ():
+        effect.need(subcommand_mode(cmd))
+        _EFFECTS.get(cmd.subtype, _none)(effect, cmd, rel, catalog, pg_version, timezone_utc)
+    return effect
+
+
+def _none(*_):
+    return None
+
+
+def _add_column(effect: Effect, cmd, rel: Relation | None, catalog, pg_version, _tz):
+    coldef: ast.ColumnDef = cmd.def_
+    spec = type_spec(coldef.typeName)
+    if spec.name in SERIALS:
+        effect.rewrite = True
+        effect.notes["adds_serial"] = True
+    not_null = bool(coldef.is_not_null)
+    has_default = False
+    for con in coldef.constraints or ():
+        ct = con.contype
+        if ct == CT.CONSTR_DEFAULT:
+            has_default = True
+            if is_volatile(con.raw_expr, catalog.functions):
+                effect.rewrite = True
+                effect.notes["volatile_default"] = True
+        elif ct == CT.CONSTR_NOTNULL:
+            not_null = True
+        elif ct == CT.CONSTR_IDENTITY:
+            effect.rewrite = True
+            effect.notes["adds_identity"] = True
+        elif ct == CT.CONSTR_GENERATED:
+            virtual = con.generated_kind == "v" and has("virtual_generated_columns", pg_version)
+            if not virtual:
+                effect.rewrite = True
+                effect.notes["adds_stored_generated"] = True
+        elif ct in (CT.CONSTR_PRIMARY, CT.CONSTR_UNIQUE):
+            effect.scan = True
+            effect.notes["builds_index"] = True
+        elif ct == CT.CONSTR_CHECK:
+            effect.scan = True
+        elif ct == CT.CONSTR_FOREIGN and con.pktable is not None:
+            target = catalog.qualify(con.pktable.schemaname, con.pktable.relname)
+            effect.other_locks.append((target, SHARE_ROW_EXCLUSIVE))
+    if not_null and not has_default and not effect.rewrite:
+        effect.scan = True  # proves the table is empty; fails otherwise
+        effect.notes["not_null_without_default"] = True
+
+
+def _alter_type(effect: Effect, cmd, rel: Relation | None, catalog, pg_version, timezone_utc):
+    coldef: ast.ColumnDef = cmd.def_
+    new = type_spec(coldef.typeName, _resolver(catalog))
+    col = rel.columns.get(cmd.name) if rel else None
+    if col is None:
+        effect.rewrite = True  # unknown old type: assume the worst
+        effect.notes["unknown_old_type"] = True
+        return
+    using = coldef.raw_default
+    if using is not None and not _trivial_using(using, cmd.name):
+        effect.rewrite = True
+        return
+    if type_change_rewrites(col.type, new, pg_version=pg_version, timezone_utc=timezone_utc):
+        effect.rewrite = True
+
+
+def _resolver(catalog: Catalog):
+    def resolve(name):
+        for s in catalog.search_path:
+            if f"{s}.{name}" in catalog.types:
+                return f"{s}.{name}"
+        return name
+    return resolve
+
+
+def _trivial_using(expr, column: str) -> bool:
+    """`USING col` or `USING col::newtype`: the same conversion as without USING."""
+    if isinstance(expr, ast.TypeCast):
+        expr = expr.arg
+    return isinstance(expr, ast.ColumnRef) and len(expr.fields) == 1 and strval(expr.fields[0]) == column
+
+
+def _set_not_null(effect: Effect, cmd, rel: Relation | None, catalog, pg_version, _tz):
+    col = rel.columns.get(cmd.name) if rel else None
+    if col is not None and col.not_null:
+        return
+    if rel is not None and rel.not_null_proven(cmd.name) and has("set_not_null_uses_check", pg_version):
+        effect.notes["not_null_proven"] = True
+        return
+    effect.scan = True
+
+
+def _add_constraint(effect: Effect, cmd, rel: Relation | None, catalog: Catalog, pg_version, _tz):
+    con: ast.Constraint = cmd.def_
+    ct = con.contype
+    if ct == CT.CONSTR_FOREIGN and con.pktable is not None:
+        target = catalog.qualify(con.pktable.schemaname, con.pktable.relname)
+        effect.other_locks.append((target, SHARE_ROW_EXCLUSIVE))
+        if not con.skip_validation:
+            effect.scan = True
+    elif ct in (CT.CONSTR_PRIMARY, CT.CONSTR_UNIQUE, CT.CONSTR_EXCLUSION):
+        if con.indexname is None:
+            effect.scan = True
+            effect.notes["builds_index"] = True
+        if ct == CT.CONSTR_PRIMARY and rel is not None:
+            keys = [strval(k) for k in con.keys or ()]
+            if any(k in rel.columns and not rel.columns[k].not_null for k in keys):
+                effect.scan = True  # the primary key sets NOT NULL on its columns
+    elif ct in (CT.CONSTR_CHECK, CT.CONSTR_NOTNULL):
+        if not con.skip_validation:
+            effect.scan = True
+
+
+def _validate(effect: Effect, cmd, rel: Relation | None, catalog, pg_version, _tz):
+    effect.scan = True
+    con = rel.constraints.get(cmd.name) if rel else None
+    if con is not None and con.kind == "f" and con.references:
+        effect.other_locks.append((con.references, "RowShareLock"))
+
+
+def _drop_constraint(effect: Effect, cmd, rel: Relation | None, catalog, pg_version, _tz):
+    con = rel.constraints.get(cmd.name) if rel else None
+    if con is not None and con.kind == "f" and con.references:
+        # Dropping a foreign key drops its triggers on the referenced table too.
+        effect.other_locks.append((con.references, ACCESS_EXCLUSIVE))
+
+
+def _attach(effect: Effect, cmd, rel, catalog: Catalog, pg_version, _tz):
+    child = catalog.qualify(cmd.def_.name.schemaname, cmd.def_.name.relname)
+    if not has("attach_partition_share_update", pg_version):
+        effect.need(ACCESS_EXCLUSIVE)
+    effect.other_locks.append((child, ACCESS_EXCLUSIVE))
+    effect.scan = True
+    effect.notes["attach"] = child
+
+
+def _detach(effect: Effect, cmd, rel, catalog: Catalog, pg_version, _tz):
+    child = catalog.qualify(cmd.def_.name.schemaname, cmd.def_.name.relname)
+    concurrent = bool(cmd.def_.concurrent)
+    effect.other_locks.append((child, SHARE_UPDATE_EXCLUSIVE if concurrent else ACCESS_EXCLUSIVE))
+    if concurrent:
+        effect.transactional = False
+        effect.notes["concurrently"] = True
+        if not has("detach_partition_concurrently", pg_version):
+            effect.notes["unsupported"] = f"DETACH PARTITION ... CONCURRENTLY needs PostgreSQL 14 or later"
+
+
+def _rewrite(effect: Effect, *_):
+    effect.rewrite = True
+
+
+def _drop_column(effect: Effect, cmd, rel: Relation | None, catalog, pg_version, _tz):
+    if rel is None:
+        return
+    col = rel.columns.get(cmd.name)
+    if col is not None:
+        for seq in rel.owned_sequences:
+            if seq.endswith(f"_{cmd.name}_seq"):
+                effect.other_locks.append((seq, ACCESS_EXCLUSIVE))
+
+
+_EFFECTS = {
+    AT.AT_AddColumn: _add_column,
+    AT.AT_AlterColumnType: _alter_type,
+    AT.AT_SetNotNull: _set_not_null,
+    AT.AT_AddConstraint: _add_constraint,
+    AT.AT_ValidateConstraint: _validate,
+    AT.AT_DropConstraint: _drop_constraint,
+    AT.AT_AttachPartition: _attach,
+    AT.AT_DetachPartition: _detach,
+    AT.AT_DropColumn: _drop_column,
+    **{sub: _rewrite for sub in ALWAYS_REWRITES},
+}

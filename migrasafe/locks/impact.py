@@ -1,0 +1,428 @@
+"""The lock-impact model: for one statement, which relations it locks and how, what it
+rewrites and scans, and whether it can run inside a transaction block.
+
+`impact()` is judged against the catalog as it was before the statement ran; relations the
+statement itself creates are not listed (nobody else can be using them yet).
+"""
+from __future__ import annotations
+
+from pglast import ast
+from pglast.enums.parsenodes import ObjectType as OT, ReindexObjectType as RO
+
+from ..catalog.names import dotted, strval, walk
+from ..catalog.state import Catalog
+from ..model import Impact, Lock
+from . import alter_table
+from .modes import BY_LEVEL, level
+from .versions import has
+
+ACCESS_SHARE = "AccessShareLock"
+ROW_SHARE = "RowShareLock"
+ROW_EXCLUSIVE = "RowExclusiveLock"
+SHARE_UPDATE_EXCLUSIVE = "ShareUpdateExclusiveLock"
+SHARE = "ShareLock"
+SHARE_ROW_EXCLUSIVE = "ShareRowExclusiveLock"
+EXCLUSIVE = "ExclusiveLock"
+ACCESS_EXCLUSIVE = "AccessExclusiveLock"
+
+
+class _Builder:
+    def __init__(self, catalog: Catalog):
+        self.catalog = catalog
+        self.modes: dict[str, str] = {}
+        self.impact = Impact()
+
+    def lock(self, relation: str, mode: str) -> None:
+        current = self.modes.get(relation)
+        if current is None or level(mode) > level(current):
+            self.modes[relation] = mode
+
+    def lock_family(self, relation: str, mode: str) -> None:
+        for rel in self.catalog.family(relation):
+            self.lock(rel, mode)
+
+    def finish(self) -> Impact:
+        self.impact.locks = [Lock(rel, mode) for rel, mode in self.modes.items()]
+        self.impact.rewrites = sorted(set(self.impact.rewrites))
+        self.impact.scans = sorted(set(self.impact.scans))
+        return self.impact
+
+
+def impact(node, catalog: Catalog, *, pg_version: int, timezone_utc: bool = False) -> Impact:
+    b = _Builder(catalog)
+    handler = _HANDLERS.get(type(node))
+    if handler is not None:
+        handler(b, node, pg_version, timezone_utc)
+    return b.finish()
+
+
+def _rv(b: _Builder, rv: ast.RangeVar) -> str:
+    return b.catalog.qualify(rv.schemaname, rv.relname)
+
+
+# Queries -----------------------------------------------------------------------------------------
+
+def _read(b: _Builder, node, mode: str = ACCESS_SHARE) -> None:
+    """Every relation a query reads, and the base tables behind the views it reads."""
+    ctes = {c.ctename for c in walk(node) if isinstance(c, ast.CommonTableExpr)}
+    for rv in (n for n in walk(node) if isinstance(n, ast.RangeVar)):
+        if rv.schemaname is None and rv.relname in ctes:
+            continue
+        _read_relation(b, _rv(b, rv), mode, set())
+
+
+def _read_relation(b: _Builder, name: str, mode: str, seen: set) -> None:
+    if name in seen:
+        return
+    seen.add(name)
+    rel = b.catalog.get(name)
+    if rel is not None and rel.kind == "sequence":
+        return
+    b.lock(name, mode)
+    if rel is None:
+        return
+    if rel.kind == "view":
+        for dep in rel.depends_on:
+            _read_relation(b, dep, mode, seen)
+    if rel.kind == "partitioned" or rel.partitions:
+        for child in rel.partitions:
+            _read_relation(b, child, mode, seen)
+
+
+def _select(b: _Builder, node: ast.SelectStmt, *_):
+    mode = ROW_SHARE if any(isinstance(n, ast.LockingClause) for n in walk(node)) else ACCESS_SHARE
+    _read(b, node, mode)
+
+
+def _writes_target(b: _Builder, target: str) -> None:
+    b.lock_family(target, ROW_EXCLUSIVE)
+    rel = b.catalog.get(target)
+    if rel is not None and rel.kind == "view":
+        for dep in rel.depends_on:
+            b.lock_family(dep, ROW_EXCLUSIVE)
+
+
+def _insert(b: _Builder, node: ast.InsertStmt, *_):
+    target = _rv(b, node.relation)
+    if node.selectStmt is not None:
+        _read(b, node.selectStmt)
+    _writes_target(b, target)
+    rel = b.catalog.get(target)
+    if rel is None:
+        return
+    provided = {t.name for t in node.cols or ()}
+    for seq in rel.owned_sequences:
+        column = seq.split(".", 1)[1][len(target.split(".", 1)[1]) + 1:-len("_seq")]
+        if not provided or column not in provided:
+            b.lock(seq, ROW_EXCLUSIVE)  # nextval() for the default
+    if _inserts_rows(node):
+        for con in rel.constraints.values():
+            if con.kind == "f" and con.references:
+                b.lock(con.references, ROW_SHARE)  # the FK check: SELECT ... FOR KEY SHARE
+
+
+def _inserts_rows(node: ast.InsertStmt) -> bool:
+    select = node.selectStmt
+    return isinstance(select, ast.SelectStmt) and select.valuesLists is not None
+
+
+def _update(b: _Builder, node: ast.UpdateStmt, *_):
+    for part in (node.fromClause, node.whereClause, node.targetList, node.withClause):
+        if part is not None:
+            _read(b, part)
+    _writes_target(b, _rv(b, node.relation))
+
+
+def _delete(b: _Builder, node: ast.DeleteStmt, *_):
+    for part in (node.usingClause, node.whereClause, node.withClause):
+        if part is not None:
+            _read(b, part)
+    _writes_target(b, _rv(b, node.relation))
+
+
+# DDL ---------------------------------------------------------------------------------------------
+
+def _alter_table(b: _Builder, node: ast.AlterTableStmt, pg_version, timezone_utc):
+    name = _rv(b, node.relation)
+    if node.objtype == OT.OBJECT_INDEX:
+        return  # index-only changes; index locks are not listed
+    effect = alter_table.analyse(node, name, b.catalog, pg_version=pg_version, timezone_utc=timezone_utc)
+    rel = b.catalog.get(name)
+    recurse = node.relation.inh and rel is not None and rel.kind == "partitioned"
+    partition_cmds = {c.subtype.name for c in node.cmds} & {"AT_AttachPartition", "AT_DetachPartition"}
+    if recurse and not partition_cmds:
+        b.lock_family(name, effect.mode)
+    else:
+        b.lock(name, effect.mode)
+    for other, mode in effect.other_locks:
+        b.lock(other, mode)
+    if effect.rewrite:
+        b.impact.rewrites.extend(b.catalog.family(name) if recurse else [name])
+    if effect.scan or effect.rewrite:
+        b.impact.scans.append(name)
+    b.impact.transactional = effect.transactional
+    b.impact.notes.update(effect.notes)
+
+
+def _create_table(b: _Builder, node, *_):
+    if isinstance(node, ast.CreateForeignTableStmt):
+        node = node.base
+    if node.if_not_exists and _rv(b, node.relation) in b.catalog.relations:
+        return
+    for parent in node.inhRelations or ():
+        b.lock(_rv(b, parent), ACCESS_EXCLUSIVE if node.partbound is not None else SHARE_UPDATE_EXCLUSIVE)
+    for elt in node.tableElts or ():
+        for con in _constraints_of(elt):
+            if con.contype.name == "CONSTR_FOREIGN" and con.pktable is not None:
+                b.lock(_rv(b, con.pktable), SHARE_ROW_EXCLUSIVE)
+        if isinstance(elt, ast.TableLikeClause):
+            b.lock(_rv(b, elt.relation), ACCESS_SHARE)
+
+
+def _constraints_of(elt):
+    if isinstance(elt, ast.Constraint):
+        return [elt]
+    if isinstance(elt, ast.ColumnDef):
+        return list(elt.constraints or ())
+    return []
+
+
+def _create_index(b: _Builder, node: ast.IndexStmt, *_):
+    table = _rv(b, node.relation)
+    if node.concurrent:
+        b.lock(table, SHARE_UPDATE_EXCLUSIVE)
+        b.impact.transactional = False
+        b.impact.notes["concurrently"] = True
+    elif node.relation.inh:
+        b.lock_family(table, SHARE)
+    else:
+        b.lock(table, SHARE)
+    b.impact.scans.append(table)
+    b.impact.notes["builds_index"] = True
+
+
+def _drop(b: _Builder, node: ast.DropStmt, pg_version, _tz):
+    kind = node.removeType
+    if kind == OT.OBJECT_INDEX:
+        for obj in node.objects or ():
+            idx = b.catalog.indexes.get(b.catalog.qualify_index(*dotted(obj)))
+            if idx is None:
+                continue
+            b.lock(idx.table, SHARE_UPDATE_EXCLUSIVE if node.concurrent else ACCESS_EXCLUSIVE)
+        if node.concurrent:
+            b.impact.transactional = False
+            b.impact.notes["concurrently"] = True
+    elif kind in (OT.OBJECT_TABLE, OT.OBJECT_VIEW, OT.OBJECT_MATVIEW, OT.OBJECT_SEQUENCE, OT.OBJECT_FOREIGN_TABLE):
+        for obj in node.objects or ():
+            _drop_relation(b, b.catalog.qualify(*dotted(obj)), cascade=node.behavior.name == "DROP_CASCADE")
+    elif kind == OT.OBJECT_TRIGGER or kind == OT.OBJECT_RULE or kind == OT.OBJECT_POLICY:
+        for obj in node.objects or ():
+            names = [strval(n) for n in obj]
+            table = b.catalog.qualify(names[-3] if len(names) > 2 else None, names[-2])
+            b.lock(table, ACCESS_EXCLUSIVE)
+    elif kind == OT.OBJECT_SCHEMA and node.behavior.name == "DROP_CASCADE":
+        for obj in node.objects or ():
+            schema = strval(obj)
+            for rel in [r for r in b.catalog.relations if r.startswith(schema + ".")]:
+                _drop_relation(b, rel, cascade=True)
+
+
+def _drop_relation(b: _Builder, name: str, *, cascade: bool, seen=None) -> None:
+    seen = seen if seen is not None else set()
+    if name in seen:
+        return
+    seen.add(name)
+    b.lock(name, ACCESS_EXCLUSIVE)
+    rel = b.catalog.get(name)
+    if rel is None:
+        return
+    for child in rel.partitions:
+        _drop_relation(b, child, cascade=cascade, seen=seen)
+    for seq in rel.owned_sequences:
+        b.lock(seq, ACCESS_EXCLUSIVE)
+    for con in rel.constraints.values():
+        if con.kind == "f" and con.references and con.references != name:
+            b.lock(con.references, ACCESS_EXCLUSIVE)  # its RI triggers live on the referenced table
+    if rel.partition_of:
+        b.lock(rel.partition_of, ACCESS_EXCLUSIVE)
+    for other in b.catalog.relations.values():
+        refs = [c for c in other.constraints.values() if c.kind == "f" and c.references == name]
+        if refs and cascade:
+            b.lock(other.name, ACCESS_EXCLUSIVE)
+        if other.kind in ("view", "matview") and name in other.depends_on and cascade:
+            _drop_relation(b, other.name, cascade=True, seen=seen)
+
+
+def _rename(b: _Builder, node: ast.RenameStmt, *_):
+    kind = node.renameType
+    if node.relation is None:
+        return
+    if kind == OT.OBJECT_INDEX:
+        return  # SHARE UPDATE EXCLUSIVE on the index only
+    name = _rv(b, node.relation)
+    b.lock(name, ACCESS_EXCLUSIVE)
+
+
+def _create_view(b: _Builder, node: ast.ViewStmt, *_):
+    name = _rv(b, node.view)
+    if node.replace and name in b.catalog.relations:
+        b.lock(name, ACCESS_EXCLUSIVE)
+    _read(b, node.query)
+
+
+def _create_table_as(b: _Builder, node: ast.CreateTableAsStmt, *_):
+    if node.if_not_exists and _rv(b, node.into.rel) in b.catalog.relations:
+        return
+    _read(b, node.query)
+
+
+def _refresh(b: _Builder, node: ast.RefreshMatViewStmt, *_):
+    name = _rv(b, node.relation)
+    b.lock(name, EXCLUSIVE if node.concurrent else ACCESS_EXCLUSIVE)
+    rel = b.catalog.get(name)
+    for dep in (rel.depends_on if rel else ()):
+        _read_relation(b, dep, ACCESS_SHARE, {name})
+    if not node.concurrent:
+        b.impact.rewrites.append(name)
+    b.impact.scans.append(name)
+    if node.concurrent:
+        b.impact.notes["concurrently"] = True
+
+
+def _truncate(b: _Builder, node: ast.TruncateStmt, *_):
+    for rv in node.relations or ():
+        name = _rv(b, rv)
+        for rel in b.catalog.family(name) if rv.inh else [name]:
+            b.lock(rel, ACCESS_EXCLUSIVE)
+            b.impact.rewrites.append(rel)
+        if node.restart_seqs:
+            for seq in getattr(b.catalog.get(name), "owned_sequences", ()):
+                b.lock(seq, ACCESS_EXCLUSIVE)
+
+
+def _vacuum(b: _Builder, node: ast.VacuumStmt, *_):
+    options = {o.defname for o in node.options or ()}
+    full = "full" in options
+    for vrel in node.rels or ():
+        name = _rv(b, vrel.relation)
+        b.lock_family(name, ACCESS_EXCLUSIVE if full else SHARE_UPDATE_EXCLUSIVE)
+        b.impact.scans.append(name)
+        if full:
+            b.impact.rewrites.extend(b.catalog.family(name))
+    if node.is_vacuumcmd:
+        b.impact.transactional = False
+    b.impact.notes["vacuum_full" if full else "vacuum"] = True
+
+
+def _cluster(b: _Builder, node: ast.ClusterStmt, *_):
+    if node.relation is None:
+        b.impact.transactional = False
+        return
+    name = _rv(b, node.relation)
+    b.lock(name, ACCESS_EXCLUSIVE)
+    b.impact.rewrites.append(name)
+    b.impact.scans.append(name)
+
+
+def _reindex(b: _Builder, node: ast.ReindexStmt, pg_version, _tz):
+    concurrently = any(o.defname == "concurrently" for o in node.params or ())
+    if concurrently:
+        b.impact.transactional = False
+        b.impact.notes["concurrently"] = True
+        if not has("reindex_concurrently", pg_version):
+            b.impact.notes["unsupported"] = "REINDEX CONCURRENTLY needs PostgreSQL 12 or later"
+    table = None
+    if node.kind == RO.REINDEX_OBJECT_TABLE and node.relation is not None:
+        table = _rv(b, node.relation)
+    elif node.kind == RO.REINDEX_OBJECT_INDEX and node.relation is not None:
+        idx = b.catalog.indexes.get(b.catalog.qualify_index(node.relation.schemaname, node.relation.relname))
+        table = idx.table if idx else None
+    elif node.kind in (RO.REINDEX_OBJECT_SCHEMA, RO.REINDEX_OBJECT_DATABASE, RO.REINDEX_OBJECT_SYSTEM):
+        b.impact.transactional = False
+    if table:
+        b.lock(table, SHARE_UPDATE_EXCLUSIVE if concurrently else SHARE)
+        b.impact.scans.append(table)
+
+
+def _lock(b: _Builder, node: ast.LockStmt, *_):
+    mode = BY_LEVEL[node.mode]
+    for rv in node.relations or ():
+        name = _rv(b, rv)
+        if rv.inh:
+            b.lock_family(name, mode)
+        else:
+            b.lock(name, mode)
+
+
+def _create_trigger(b: _Builder, node: ast.CreateTrigStmt, *_):
+    b.lock(_rv(b, node.relation), SHARE_ROW_EXCLUSIVE)
+
+
+def _policy(b: _Builder, node, *_):
+    b.lock(_rv(b, node.table), ACCESS_EXCLUSIVE)
+
+
+def _comment(b: _Builder, node: ast.CommentStmt, *_):
+    if node.objtype in (OT.OBJECT_TABLE, OT.OBJECT_VIEW, OT.OBJECT_MATVIEW, OT.OBJECT_SEQUENCE):
+        b.lock(b.catalog.qualify(*dotted(node.object)), SHARE_UPDATE_EXCLUSIVE)
+    elif node.objtype == OT.OBJECT_COLUMN:
+        names = [strval(n) for n in node.object]
+        b.lock(b.catalog.qualify(names[-3] if len(names) > 2 else None, names[-2]), SHARE_UPDATE_EXCLUSIVE)
+
+
+def _alter_enum(b: _Builder, node: ast.AlterEnumStmt, pg_version, _tz):
+    if node.newVal and not node.oldVal and not has("enum_add_value_in_transaction", pg_version):
+        b.impact.transactional = False
+
+
+def _alter_sequence(b: _Builder, node: ast.AlterSeqStmt, *_):
+    b.lock(_rv(b, node.sequence), SHARE_ROW_EXCLUSIVE)
+
+
+def _non_transactional(b: _Builder, node, *_):
+    b.impact.transactional = False
+
+
+def _alter_system(b: _Builder, node, *_):
+    b.impact.transactional = False
+
+
+def _discard(b: _Builder, node: ast.DiscardStmt, *_):
+    if node.target.name == "DISCARD_ALL":
+        b.impact.transactional = False
+
+
+_HANDLERS = {
+    ast.SelectStmt: _select,
+    ast.InsertStmt: _insert,
+    ast.UpdateStmt: _update,
+    ast.DeleteStmt: _delete,
+    ast.AlterTableStmt: _alter_table,
+    ast.CreateStmt: _create_table,
+    ast.CreateForeignTableStmt: _create_table,
+    ast.IndexStmt: _create_index,
+    ast.DropStmt: _drop,
+    ast.RenameStmt: _rename,
+    ast.ViewStmt: _create_view,
+    ast.CreateTableAsStmt: _create_table_as,
+    ast.RefreshMatViewStmt: _refresh,
+    ast.TruncateStmt: _truncate,
+    ast.VacuumStmt: _vacuum,
+    ast.ClusterStmt: _cluster,
+    ast.ReindexStmt: _reindex,
+    ast.LockStmt: _lock,
+    ast.CreateTrigStmt: _create_trigger,
+    ast.CreatePolicyStmt: _policy,
+    ast.AlterPolicyStmt: _policy,
+    ast.CommentStmt: _comment,
+    ast.AlterEnumStmt: _alter_enum,
+    ast.AlterSeqStmt: _alter_sequence,
+    ast.CreatedbStmt: _non_transactional,
+    ast.DropdbStmt: _non_transactional,
+    ast.CreateTableSpaceStmt: _non_transactional,
+    ast.DropTableSpaceStmt: _non_transactional,
+    ast.CreateSubscriptionStmt: _non_transactional,
+    ast.DropSubscriptionStmt: _non_transactional,
+    ast.AlterSystemStmt: _alter_system,
+    ast.DiscardStmt: _discard,
+}

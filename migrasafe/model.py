@@ -1,0 +1,136 @@
+"""The data that flows through the pipeline: sources → parse → catalog → locks → rules → report.
+
+Every stage reads these types and adds to them; none reaches back to an earlier stage.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+SEVERITIES = ("info", "warning", "error")
+
+
+def severity_rank(severity: str) -> int:
+    return SEVERITIES.index(severity)
+
+
+@dataclass
+class Finding:
+    rule: str  # stable id, "MS001"
+    name: str  # kebab-case rule name
+    severity: str  # info | warning | error
+    message: str
+    path: str
+    line: int
+    column: int = 1
+    fix: str = ""
+    lock: str = ""  # one-line lock summary, "AccessExclusiveLock on public.t until commit — ..."
+    statement_index: int | None = None
+    # Character offsets into the statement's sql that the text report underlines.
+    span: tuple[int, int] | None = None
+
+    def to_json(self) -> dict:
+        return {
+            "rule": self.rule,
+            "name": self.name,
+            "severity": self.severity,
+            "message": self.message,
+            "fix": self.fix,
+        }
+
+
+@dataclass
+class Statement:
+    index: int
+    sql: str  # the statement's own source text, without the trailing semicolon
+    line: int  # 1-based, in the migration file
+    column: int  # 1-based
+    end_line: int
+    node: Any = None  # pglast.ast node of the statement; None when it did not parse
+    parse_error: str | None = None
+    # When the statement came from a generated rendering (Alembic), where the user wrote it.
+    origin_path: str | None = None
+
+
+@dataclass
+class Migration:
+    path: str  # as the user named it (relative when they gave a relative path)
+    format: str  # sql | flyway | golang-migrate | dbmate | diesel | popx | alembic
+    version: str
+    description: str = ""
+    kind: str = "versioned"  # versioned | repeatable | undo | baseline
+    in_transaction: bool = True  # does the runner wrap the file in one transaction?
+    transaction_reason: str = ""  # why in_transaction has its value, for the report
+    text: str = ""  # the SQL as analysed (after section selection and placeholder substitution)
+    statements: list[Statement] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # reading/parsing findings
+    # True when the file could not be read or a statement could not be parsed (exit 2).
+    broken: bool = False
+    # Extra per-format data (revision id for Alembic, the raw file path for sections, ...).
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Lock:
+    relation: str  # schema-qualified, "public.orders"
+    mode: str  # pg_locks name, "AccessExclusiveLock"
+
+
+@dataclass
+class Impact:
+    """What one statement does to the relations it touches."""
+
+    locks: list[Lock] = field(default_factory=list)
+    rewrites: list[str] = field(default_factory=list)  # relations whose relfilenode changes
+    scans: list[str] = field(default_factory=list)  # relations read in full under the lock
+    # Can PostgreSQL run it inside a transaction block at this version?
+    transactional: bool = True
+    # Statement-level notes the rules use, e.g. {"concurrently": True}.
+    notes: dict = field(default_factory=dict)
+
+    def mode_on(self, relation: str) -> str | None:
+        for lock in self.locks:
+            if lock.relation == relation:
+                return lock.mode
+        return None
+
+
+@dataclass
+class AnalysedStatement:
+    statement: Statement
+    impact: Impact
+    in_transaction: bool  # was a transaction block open when it ran?
+    # Relations (schema-qualified) that existed before this migration and so hold data and traffic.
+    live: set[str] = field(default_factory=set)
+    findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass
+class MigrationResult:
+    migration: Migration
+    statements: list[AnalysedStatement] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # findings not tied to one statement
+
+    def all_findings(self) -> list[Finding]:
+        out = list(self.findings)
+        for s in self.statements:
+            out.extend(s.findings)
+        return out
+
+
+@dataclass
+class Report:
+    pg_version: int
+    results: list[MigrationResult] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # run-level (config, unmatched ignores)
+    fail_on: str = "warning"
+
+    def all_findings(self) -> list[Finding]:
+        out = list(self.findings)
+        for r in self.results:
+            out.extend(r.all_findings())
+        return out
+
+    @property
+    def broken(self) -> bool:
+        return any(r.migration.broken for r in self.results)

@@ -1,0 +1,207 @@
+"""Split SQL text into statements with positions, using PostgreSQL's own grammar (pglast).
+
+A statement that does not parse is kept (with its error) so the rest of the file is still
+checked; only the broken statement is lost to analysis.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pglast import parser
+
+from .model import Statement
+
+# Go templates ({{ .Schema }}) appear in popx/kratos-style migrations. They are replaced by an
+# identifier of the same length so positions stay true and the grammar still accepts the text.
+_TEMPLATE = re.compile(r"\{\{(?!\s*[\d{])[^{},;]*?\}\}", re.S)
+# psql meta-commands (\set, \c, \i) are client-side: the server never sees them.
+_META = re.compile(r"^[ \t]*\\[A-Za-z!?].*$", re.M)
+
+
+@dataclass
+class Preprocessed:
+    text: str
+    notes: list[tuple[int, str]]  # (line, message) for info findings
+
+
+def _line_of(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
+def preprocess(text: str) -> Preprocessed:
+    notes: list[tuple[int, str]] = []
+
+    def template(match: re.Match) -> str:
+        raw = match.group(0)
+        notes.append((_line_of(text, match.start()), f"template placeholder {_short(raw)} substituted"))
+        return _same_shape(raw, "tmpl")
+
+    def meta(match: re.Match) -> str:
+        raw = match.group(0)
+        notes.append((_line_of(text, match.start()), f"psql meta-command {_short(raw.strip())} skipped"))
+        return " " * len(raw)
+
+    if "{{" in text:
+        text = _TEMPLATE.sub(template, text)
+    if "\\" in text:
+        text = _META.sub(meta, text)
+    notes.sort()
+    return Preprocessed(text, notes)
+
+
+def _short(raw: str, limit: int = 60) -> str:
+    raw = " ".join(raw.split())
+    return raw if len(raw) <= limit else raw[: limit - 1] + "…"
+
+
+def _same_shape(raw: str, word: str) -> str:
+    """An identifier as long as `raw` (keeping its newlines) so columns do not shift."""
+    lines = raw.split("\n")
+    first = (word + "_" * len(lines[0]))[: len(lines[0])] if len(lines[0]) >= len(word) else "t" * len(lines[0])
+    return "\n".join([first] + [" " * len(rest) for rest in lines[1:]])
+
+
+class _Positions:
+    """Offset → (line, column) for one text, in O(log n) per lookup."""
+
+    def __init__(self, text: str):
+        self.starts = [0]
+        for m in re.finditer("\n", text):
+            self.starts.append(m.end())
+
+    def at(self, offset: int) -> tuple[int, int]:
+        import bisect
+
+        i = bisect.bisect_right(self.starts, offset) - 1
+        return i + 1, offset - self.starts[i] + 1
+
+
+def split_statements(text: str, *, line_offset: int = 0) -> list[Statement]:
+    """Statements of `text`; line numbers are shifted by `line_offset` (for file sections)."""
+    positions = _Positions(text)
+    try:
+        raw = parser.parse_sql(text)
+    except parser.ParseError:
+        return _split_tolerant(text, positions, line_offset)
+    out: list[Statement] = []
+    for stmt in raw:
+        start = stmt.stmt_location
+        length = stmt.stmt_len or (len(text) - start)
+        out.append(_statement(len(out), text, start, start + length, positions, line_offset, stmt.stmt))
+    return out
+
+
+def _statement(index, text, start, end, positions, line_offset, node=None, error=None) -> Statement:
+    sql = text[start:end].rstrip()
+    if sql.endswith(";"):
+        sql = sql[:-1].rstrip()
+    line, column = positions.at(start)
+    end_line, _ = positions.at(start + max(len(sql) - 1, 0))
+    return Statement(
+        index=index,
+        sql=sql,
+        line=line + line_offset,
+        column=column,
+        end_line=end_line + line_offset,
+        node=node,
+        parse_error=error,
+    )
+
+
+def _split_tolerant(text: str, positions: _Positions, line_offset: int) -> list[Statement]:
+    """Scanner-based split, then parse each piece alone, so one bad statement costs only itself."""
+    out: list[Statement] = []
+    for start, end in _scan_slices(text):
+        piece = text[start:end]
+        try:
+            parsed = parser.parse_sql(piece)
+        except parser.ParseError as err:
+            message = str(err)
+            m = re.search(r"at index (\d+)", message)
+            where = int(m.group(1)) if m else None
+            message = re.sub(r", at index \d+$", "", message)
+            stmt = _statement(len(out), text, start, end, positions, line_offset, error=message)
+            if where is not None:
+                eline, ecol = positions.at(start + where)
+                stmt.parse_error = f"{message} (line {eline + line_offset}, column {ecol})"
+            out.append(stmt)
+            continue
+        for sub in parsed:
+            s = start + sub.stmt_location
+            e = s + (sub.stmt_len or (len(piece) - sub.stmt_location))
+            out.append(_statement(len(out), text, s, e, positions, line_offset, sub.stmt))
+    return out
+
+
+def _scan_slices(text: str) -> list[tuple[int, int]]:
+    """Character slices of the statements, split at semicolons outside quotes and comments.
+
+    Used only when the grammar rejected the file, so it must not rely on the grammar; an
+    unterminated quote runs to the end of the text (and then fails to parse on its own).
+    """
+    slices, start, i, n = [], 0, 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "'" or c == '"':
+            i = _skip_quoted(text, i, c)
+        elif c == "-" and text.startswith("--", i):
+            j = text.find("\n", i)
+            i = n if j < 0 else j
+        elif c == "/" and text.startswith("/*", i):
+            i = _skip_block_comment(text, i)
+        elif c == "$" and (m := _DOLLAR.match(text, i)):
+            j = text.find(m.group(0), m.end())
+            i = n if j < 0 else j + len(m.group(0))
+        elif c == ";":
+            slices.append((start, i))
+            start, i = i + 1, i + 1
+        else:
+            i += 1
+    slices.append((start, n))
+    out = []
+    for a, b in slices:
+        a = _skip_comments(text, a, b)
+        if text[a:b].strip():
+            out.append((a, b))
+    return out
+
+
+_DOLLAR = re.compile(r"\$(?:[A-Za-z_][A-Za-z_0-9]*)?\$")
+_LEADING = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.S)
+
+
+def _skip_quoted(text: str, i: int, quote: str) -> int:
+    escapes = quote == "'" and i > 0 and text[i - 1] in "eE"
+    j = i + 1
+    while j < len(text):
+        ch = text[j]
+        if escapes and ch == "\\":
+            j += 2
+            continue
+        if ch == quote:
+            if text.startswith(quote * 2, j):
+                j += 2
+                continue
+            return j + 1
+        j += 1
+    return len(text)
+
+
+def _skip_block_comment(text: str, i: int) -> int:
+    depth, j = 0, i
+    while j < len(text):
+        if text.startswith("/*", j):
+            depth, j = depth + 1, j + 2
+        elif text.startswith("*/", j):
+            depth, j = depth - 1, j + 2
+            if depth == 0:
+                return j
+        else:
+            j += 1
+    return len(text)
+
+
+def _skip_comments(text: str, start: int, stop: int) -> int:
+    m = _LEADING.match(text, start, stop)
+    return m.end() if m else start

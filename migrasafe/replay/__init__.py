@@ -1,0 +1,1 @@
+"""Throwaway PostgreSQL servers of several major versions, to replay migrations against."""

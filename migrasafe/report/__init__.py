@@ -1,0 +1,55 @@
+"""Turn a `Report` into what the user reads: text for people, JSON for machines."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..model import Report
+
+FORMATS = ("text", "json")
+
+
+def render(report: Report, fmt: str = "text", color: bool = False) -> str:
+    if fmt == "json":
+        from .json import render_json
+
+        return render_json(report)
+    from .text import render_text
+
+    return render_text(report, color=color)
+
+
+def tool_version() -> str:
+    import migrasafe
+
+    version = getattr(migrasafe, "__version__", None)
+    if version:
+        return version
+    version = checkout_version(migrasafe.__file__)
+    if version:
+        return version
+    # Package metadata is slow to load, so it is only the fallback.
+    from importlib.metadata import PackageNotFoundError, version as installed_version
+
+    try:
+        return installed_version("migrasafe")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def checkout_version(package_file: str) -> str | None:
+    """The version in pyproject.toml beside the package, when running from a source checkout."""
+    from pathlib import Path
+
+    pyproject = Path(package_file).resolve().parent.parent / "pyproject.toml"
+    if not pyproject.is_file():
+        return None
+    import tomllib
+
+    try:
+        project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    if project.get("name") != "migrasafe":
+        return None
+    return project.get("version")

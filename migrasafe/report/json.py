@@ -1,0 +1,61 @@
+"""The JSON report (`--format json`). Its shape is a public contract: see docs/json-output.md."""
+from __future__ import annotations
+
+import json
+
+from ..model import AnalysedStatement, Finding, MigrationResult, Report
+from ..verdict import reported, verdict
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(report_to_json(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def report_to_json(report: Report) -> dict:
+    from . import tool_version
+
+    return {
+        "tool": "migrasafe",
+        "version": tool_version(),
+        "pg_version": report.pg_version,
+        "verdict": verdict(report),
+        "findings": [run_finding(f) for f in report.findings],
+        "migrations": [migration_to_json(r) for r in reported(report)],
+    }
+
+
+def migration_to_json(result: MigrationResult) -> dict:
+    migration = result.migration
+    out: dict = {
+        "path": migration.path,
+        "format": migration.format,
+        "version": migration.version,
+    }
+    if migration.meta.get("revision"):
+        out["revision"] = migration.meta["revision"]
+    out["in_transaction"] = migration.in_transaction
+    out["transaction_reason"] = migration.transaction_reason
+    out["findings"] = [located_finding(f) for f in result.findings]
+    out["statements"] = [statement_to_json(s) for s in result.statements]
+    return out
+
+
+def statement_to_json(analysed: AnalysedStatement) -> dict:
+    statement = analysed.statement
+    return {
+        "index": statement.index,
+        "line": statement.line,
+        "column": statement.column,
+        "sql": statement.sql,
+        "locks": [{"relation": lock.relation, "mode": lock.mode} for lock in analysed.impact.locks],
+        "rewrites": list(analysed.impact.rewrites),
+        "findings": [f.to_json() for f in analysed.findings],
+    }
+
+
+def located_finding(finding: Finding) -> dict:
+    return {**finding.to_json(), "line": finding.line, "column": finding.column}
+
+
+def run_finding(finding: Finding) -> dict:
+    return {**finding.to_json(), "path": finding.path, "line": finding.line, "column": finding.column}

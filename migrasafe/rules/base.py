@@ -1,0 +1,75 @@
+"""How a detection function sees a statement, and how it reports what it found."""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from ..catalog.state import Catalog
+from ..config import Config
+from ..model import AnalysedStatement, Impact, Migration, Statement
+from ..transaction import TxState
+
+
+@dataclass
+class Hit:
+    message: str
+    fix: str = ""  # concrete SQL for this statement; the rule's generic advice is used when empty
+    relation: str | None = None  # the relation the lock line should describe
+    span: tuple[int, int] | None = None  # character offsets into the statement's sql
+
+
+@dataclass
+class Context:
+    migration: Migration
+    statement: Statement
+    impact: Impact
+    catalog: Catalog  # the schema before this statement
+    tx: TxState  # the transaction state before this statement
+    config: Config
+    earlier: list[AnalysedStatement]  # statements of this migration already analysed
+
+    @property
+    def node(self):
+        return self.statement.node
+
+    @property
+    def pg_version(self) -> int:
+        return self.config.pg_version
+
+    def live(self, relation: str) -> bool:
+        return self.catalog.is_live(relation)
+
+    def live_locks(self):
+        return [lock for lock in self.impact.locks if self.live(lock.relation)]
+
+    def span_of(self, word: str) -> tuple[int, int] | None:
+        """The first occurrence of a keyword in the statement text (case-insensitive)."""
+        at = self.statement.sql.upper().find(word.upper())
+        return (at, at + len(word)) if at >= 0 else None
+
+
+Detector = Callable[[Context], Iterable[Hit]]
+DETECTORS: dict[str, Detector] = {}
+
+
+def detects(rule_id: str):
+    def register(func: Detector) -> Detector:
+        DETECTORS[rule_id] = func
+        return func
+
+    return register
+
+
+def render(node) -> str:
+    """SQL text for a (possibly edited copy of a) statement node."""
+    from pglast.stream import RawStream
+
+    return RawStream()(node) + ";"
+
+
+def edited(node, **changes):
+    clone = copy.deepcopy(node)
+    for key, value in changes.items():
+        setattr(clone, key, value)
+    return clone

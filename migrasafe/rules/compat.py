@@ -1,0 +1,130 @@
+"""Expand-contract: changes that break the application version still running during a deploy."""
+from __future__ import annotations
+
+from pglast import ast
+from pglast.enums.parsenodes import AlterTableType as AT, ObjectType as OT
+
+from ..catalog.names import dotted, type_spec
+from ..locks.types import narrows
+from .base import Context, Hit, detects
+
+
+@detects("MS040")
+def rename_column(ctx: Context):
+    node = ctx.node
+    if isinstance(node, ast.RenameStmt) and node.renameType == OT.OBJECT_COLUMN and node.relation is not None:
+        table = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
+        if ctx.live(table):
+            old, new = node.subname, node.newname
+            yield Hit(f"renaming {table}.{old} to {new} breaks the running application, which still uses {old}",
+                      fix=(f"ALTER TABLE {table} ADD COLUMN {new} <type>;\n"
+                           f"-- trigger writing {old} into {new} (and back) while both versions run; batched backfill;\n"
+                           f"-- deploy code reading {new}; then ALTER TABLE {table} DROP COLUMN {old};\n"
+                           f"-- `migrasafe plan rename-column {table}.{old} {new}` writes these steps"),
+                      relation=table, span=ctx.span_of("RENAME"))
+
+
+@detects("MS041")
+def rename_table(ctx: Context):
+    node = ctx.node
+    if isinstance(node, ast.RenameStmt) and node.renameType == OT.OBJECT_TABLE and node.relation is not None:
+        table = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
+        if ctx.live(table):
+            schema = table.split(".")[0]
+            yield Hit(f"renaming {table} breaks the running application, which still queries it by its old name",
+                      fix=(f"{ctx.statement.sql};\n"
+                           f"CREATE VIEW {table} AS SELECT * FROM {schema}.{node.newname};"
+                           f"  -- same transaction; simple views accept writes\n"
+                           f"-- after the deploy that uses {node.newname}: DROP VIEW {table};"),
+                      relation=table, span=ctx.span_of("RENAME"))
+
+
+@detects("MS042")
+def drop_column(ctx: Context):
+    node = ctx.node
+    if not isinstance(node, ast.AlterTableStmt):
+        return
+    table = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
+    if not ctx.live(table):
+        return
+    for cmd in node.cmds or ():
+        if cmd.subtype == AT.AT_DropColumn:
+            yield Hit(f"dropping {table}.{cmd.name} breaks running code that still selects or writes it",
+                      fix=(f"-- first deploy code that no longer reads or writes {cmd.name} "
+                           f"(ORMs: mark it ignored), then drop it in a later migration"),
+                      relation=table, span=ctx.span_of("DROP"))
+
+
+@detects("MS043")
+def drop_table(ctx: Context):
+    node = ctx.node
+    if isinstance(node, ast.DropStmt) and node.removeType == OT.OBJECT_TABLE:
+        for obj in node.objects or ():
+            table = ctx.catalog.qualify(*dotted(obj))
+            if ctx.live(table) and (table in ctx.catalog.relations or not node.missing_ok):
+                yield Hit(f"dropping live table {table} breaks running code and takes AccessExclusiveLock "
+                          f"on it and on the tables it references",
+                          fix="-- deploy code that no longer uses the table first; drop it in a later migration",
+                          relation=table, span=ctx.span_of("DROP"))
+
+
+@detects("MS044")
+def incompatible_type_change(ctx: Context):
+    node = ctx.node
+    if not isinstance(node, ast.AlterTableStmt):
+        return
+    table = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
+    rel = ctx.catalog.get(table)
+    if not ctx.live(table) or rel is None:
+        return
+    for cmd in node.cmds or ():
+        if cmd.subtype == AT.AT_AlterColumnType and cmd.name in rel.columns:
+            old = rel.columns[cmd.name].type
+            new = type_spec(cmd.def_.typeName)
+            if narrows(old, new):
+                yield Hit(f"{table}.{cmd.name} changes from {old} to {new}: values the running application "
+                          f"writes may no longer fit or mean the same",
+                          fix=(f"-- expand-contract: ADD COLUMN {cmd.name}_new {new}; sync with a trigger; "
+                               f"backfill in batches; switch the code; drop {cmd.name}"),
+                          relation=table, span=ctx.span_of("TYPE"))
+
+
+@detects("MS045")
+def set_not_null_breaks_writers(ctx: Context):
+    node = ctx.node
+    if not isinstance(node, ast.AlterTableStmt):
+        return
+    table = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
+    rel = ctx.catalog.get(table)
+    if not ctx.live(table):
+        return
+    for cmd in node.cmds or ():
+        if cmd.subtype != AT.AT_SetNotNull:
+            continue
+        if rel is not None and cmd.name in rel.columns and rel.columns[cmd.name].not_null:
+            continue
+        if rel is not None and rel.not_null_proven(cmd.name):
+            continue
+        yield Hit(f"SET NOT NULL on {table}.{cmd.name}: the running application may still write NULLs there",
+                  fix=(f"-- deploy code that always writes {cmd.name} first; then enforce it with "
+                       f"CHECK ({cmd.name} IS NOT NULL) NOT VALID, VALIDATE, SET NOT NULL"),
+                  relation=table, span=ctx.span_of("SET NOT NULL"))
+
+
+@detects("MS046")
+def drop_default_on_not_null(ctx: Context):
+    node = ctx.node
+    if not isinstance(node, ast.AlterTableStmt):
+        return
+    table = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
+    rel = ctx.catalog.get(table)
+    if not ctx.live(table) or rel is None:
+        return
+    for cmd in node.cmds or ():
+        if cmd.subtype == AT.AT_ColumnDefault and cmd.def_ is None:
+            col = rel.columns.get(cmd.name)
+            if col is not None and col.not_null and col.has_default:
+                yield Hit(f"dropping the default of NOT NULL column {table}.{cmd.name}: the running "
+                          f"application's INSERTs that omit it start failing",
+                          fix=f"-- deploy code that always sets {cmd.name} first, then drop the default",
+                          relation=table, span=ctx.span_of("DROP DEFAULT"))

@@ -1,0 +1,93 @@
+"""Index builds and drops, and statements that cannot run in a transaction."""
+from __future__ import annotations
+
+from pglast import ast
+from pglast.enums.parsenodes import ObjectType as OT
+
+from ..catalog.names import dotted
+from .base import Context, Hit, detects, edited, render
+
+
+@detects("MS001")
+def index_without_concurrently(ctx: Context):
+    node = ctx.node
+    if not isinstance(node, ast.IndexStmt) or node.concurrent:
+        return
+    table = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
+    if not ctx.live(table):
+        return
+    fix = render(edited(node, concurrent=True))
+    rel = ctx.catalog.get(table)
+    if rel is not None and rel.kind == "partitioned":
+        fix = ("-- CONCURRENTLY is not supported on a partitioned table: create the index ON ONLY the\n"
+               "-- parent, build each partition's index CONCURRENTLY, then ALTER INDEX ... ATTACH PARTITION.")
+    else:
+        fix += "\n-- outside a transaction (its own migration file for tools that wrap files in one)"
+    yield Hit(f"CREATE INDEX on live table {table} blocks writes until the index is built",
+              fix=fix, relation=table, span=ctx.span_of("INDEX"))
+
+
+@detects("MS002")
+def drop_index_without_concurrently(ctx: Context):
+    node = ctx.node
+    if not isinstance(node, ast.DropStmt) or node.removeType != OT.OBJECT_INDEX or node.concurrent:
+        return
+    for obj in node.objects or ():
+        idx = ctx.catalog.indexes.get(ctx.catalog.qualify_index(*dotted(obj)))
+        if idx is not None and ctx.live(idx.table):
+            yield Hit(f"DROP INDEX {idx.name} takes AccessExclusiveLock on live table {idx.table}",
+                      fix=render(edited(node, concurrent=True)), relation=idx.table,
+                      span=ctx.span_of("DROP INDEX"))
+
+
+@detects("MS003")
+def reindex_without_concurrently(ctx: Context):
+    node = ctx.node
+    if not isinstance(node, ast.ReindexStmt) or ctx.impact.notes.get("concurrently"):
+        return
+    for lock in ctx.live_locks():
+        fix = ctx.statement.sql.replace("REINDEX ", "REINDEX (CONCURRENTLY) ", 1) + ";" if ctx.pg_version >= 12 else ""
+        yield Hit(f"REINDEX blocks writes to live table {lock.relation} and reads that use the index",
+                  fix=_reindex_fix(node, ctx), relation=lock.relation, span=ctx.span_of("REINDEX"))
+
+
+def _reindex_fix(node: ast.ReindexStmt, ctx: Context) -> str:
+    if ctx.pg_version < 12:
+        return "-- PostgreSQL before 12: CREATE INDEX CONCURRENTLY a replacement, DROP INDEX CONCURRENTLY the old one, rename"
+    options = list(node.params or ()) + [ast.DefElem(defname="concurrently")]
+    return render(edited(node, params=tuple(options)))
+
+
+@detects("MS004")
+def cannot_run_in_transaction(ctx: Context):
+    if ctx.impact.transactional or not ctx.tx.open:
+        return
+    how = "an explicit BEGIN" if ctx.tx.explicit else _implicit(ctx)
+    yield Hit(f"PostgreSQL refuses this statement inside a transaction block; this migration runs it inside {how}",
+              fix=_outside_fix(ctx), span=(0, min(len(ctx.statement.sql.split("\n")[0]), 40)))
+
+
+def _implicit(ctx: Context) -> str:
+    reason = ctx.migration.transaction_reason
+    return f"the transaction {ctx.migration.format} opens around the file" + (f" ({reason})" if reason else "")
+
+
+def _outside_fix(ctx: Context) -> str:
+    fmt = ctx.migration.format
+    advice = {
+        "flyway": "put the statement alone in its own V__ script (Flyway then runs it without a transaction)",
+        "golang-migrate": "remove BEGIN/COMMIT around it (golang-migrate adds no transaction of its own)",
+        "dbmate": "move it to its own migration with '-- migrate:up transaction:false'",
+        "diesel": "move it to its own migration with run_in_transaction = false in metadata.toml",
+        "popx": "move it to its own migration; popx runs each file in a transaction",
+        "alembic": "wrap it in 'with op.get_context().autocommit_block():'",
+        "sql": "run it outside BEGIN ... COMMIT",
+    }.get(fmt, "run it outside any transaction")
+    return f"-- {advice}\n{ctx.statement.sql};"
+
+
+@detects("MS005")
+def unsupported_on_version(ctx: Context):
+    reason = ctx.impact.notes.get("unsupported")
+    if reason:
+        yield Hit(f"{reason}; the configured version is {ctx.pg_version}", span=ctx.span_of("CONCURRENTLY"))

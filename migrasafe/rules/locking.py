@@ -1,0 +1,86 @@
+"""Strong locks held too long, on too many tables, or taken without a lock_timeout."""
+from __future__ import annotations
+
+from pglast import ast
+
+from ..locks.modes import blocks_reads, blocks_writes
+from .base import Context, Hit, detects
+
+_BACKFILLS = (ast.UpdateStmt, ast.DeleteStmt, ast.InsertStmt)
+# Statements whose locks touch only what they create, or nothing at all.
+_LOCK_FREE = (ast.CreateSchemaStmt, ast.CreateFunctionStmt, ast.CreateExtensionStmt, ast.CreateEnumStmt,
+              ast.CompositeTypeStmt, ast.CreateDomainStmt, ast.VariableSetStmt, ast.TransactionStmt)
+
+
+@detects("MS027")
+def refresh_matview_without_concurrently(ctx: Context):
+    node = ctx.node
+    if isinstance(node, ast.RefreshMatViewStmt) and not node.concurrent:
+        name = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
+        if ctx.live(name):
+            yield Hit(f"REFRESH MATERIALIZED VIEW blocks every read of {name} until it finishes",
+                      fix=(f"REFRESH MATERIALIZED VIEW CONCURRENTLY {name};"
+                           f"  -- needs a unique index on {name}"),
+                      relation=name, span=ctx.span_of("REFRESH"))
+
+
+@detects("MS028")
+def truncate_table(ctx: Context):
+    if isinstance(ctx.node, ast.TruncateStmt):
+        for table in ctx.impact.rewrites:
+            if ctx.live(table):
+                yield Hit(f"TRUNCATE empties live table {table} under AccessExclusiveLock",
+                          fix="-- delete in batches (DELETE ... WHERE pk BETWEEN ...), or drop the table "
+                              "after the application stopped using it", relation=table, span=ctx.span_of("TRUNCATE"))
+
+
+@detects("MS030")
+def backfill_under_strong_lock(ctx: Context):
+    node = ctx.node
+    if not isinstance(node, _BACKFILLS) or not ctx.tx.open or not ctx.tx.exclusive_ddl:
+        return
+    if isinstance(node, ast.InsertStmt) and not _insert_select(node):
+        return
+    target = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
+    if not ctx.live(target):
+        return
+    held = ", ".join(f"{t} (line {line})" for t, line in ctx.tx.exclusive_ddl.items())
+    verb = type(node).__name__.replace("Stmt", "").upper()
+    yield Hit(f"{verb} on live table {target} runs while this transaction holds AccessExclusiveLock on {held}: "
+              f"every query on it waits for the whole backfill",
+              fix="-- commit the DDL first; backfill in batches by primary key in later transactions",
+              relation=next(iter(ctx.tx.exclusive_ddl)), span=(0, len(verb)))
+
+
+def _insert_select(node: ast.InsertStmt) -> bool:
+    sel = node.selectStmt
+    return isinstance(sel, ast.SelectStmt) and sel.valuesLists is None
+
+
+@detects("MS031")
+def multiple_strong_locks(ctx: Context):
+    if not ctx.tx.open:
+        return
+    blocking_now = {lock.relation for lock in ctx.live_locks() if blocks_writes(lock.mode)}
+    already = set(ctx.tx.blocking_held())
+    new = blocking_now - already
+    if new and already:
+        tables = sorted(already | new)
+        yield Hit(f"this transaction now blocks writes on {len(tables)} live tables ({', '.join(tables)}): "
+                  f"each waits on the others' traffic, raising deadlock risk and downtime",
+                  fix="-- split the changes into separate transactions (separate migrations), one table each",
+                  relation=sorted(new)[0])
+
+
+@detects("MS032")
+def missing_lock_timeout(ctx: Context):
+    if isinstance(ctx.node, _LOCK_FREE) or ctx.tx.timeout_ms("lock_timeout"):
+        return
+    strong = [lock for lock in ctx.live_locks() if blocks_writes(lock.mode) or blocks_reads(lock.mode)]
+    if not strong:
+        return
+    lock = max(strong, key=lambda l: (blocks_reads(l.mode), l.relation))
+    yield Hit(f"{lock.mode} on live table {lock.relation} is requested with no lock_timeout: while it waits, "
+              f"every later query on {lock.relation} queues behind it",
+              fix="SET lock_timeout = '2s';  -- before the statement; retry the migration if it times out",
+              relation=lock.relation)

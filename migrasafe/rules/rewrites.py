@@ -1,0 +1,102 @@
+"""Statements that write a new copy of a live table while holding AccessExclusiveLock."""
+from __future__ import annotations
+
+from pglast import ast
+from pglast.enums.parsenodes import AlterTableType as AT
+
+from .base import Context, Hit, detects
+
+
+def _alter_cmds(ctx: Context, *subtypes):
+    node = ctx.node
+    if not isinstance(node, ast.AlterTableStmt):
+        return None, []
+    table = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
+    if not ctx.live(table):
+        return table, []
+    return table, [c for c in node.cmds or () if c.subtype in subtypes]
+
+
+@detects("MS010")
+def volatile_default_rewrite(ctx: Context):
+    table, cmds = _alter_cmds(ctx, AT.AT_AddColumn)
+    if not cmds or not ctx.impact.notes.get("volatile_default") or table not in ctx.impact.rewrites:
+        return
+    for cmd in cmds:
+        col = cmd.def_.colname
+        yield Hit(
+            f"ADD COLUMN {col} with a volatile default rewrites live table {table}",
+            fix=(f"ALTER TABLE {table} ADD COLUMN {col} <type>;  -- no default: metadata only\n"
+                 f"ALTER TABLE {table} ALTER COLUMN {col} SET DEFAULT <expr>;  -- new rows only\n"
+                 f"-- then backfill existing rows in batches, outside the DDL transaction:\n"
+                 f"UPDATE {table} SET {col} = <expr> WHERE <pk> BETWEEN :lo AND :hi AND {col} IS NULL;"),
+            relation=table, span=ctx.span_of("DEFAULT"))
+
+
+@detects("MS011")
+def rewriting_type_change(ctx: Context):
+    table, cmds = _alter_cmds(ctx, AT.AT_AlterColumnType)
+    if not cmds or table not in ctx.impact.rewrites:
+        return
+    rel = ctx.catalog.get(table)
+    for cmd in cmds:
+        old = rel.columns[cmd.name].type if rel and cmd.name in rel.columns else "its current type"
+        yield Hit(
+            f"changing {table}.{cmd.name} from {old} rewrites the table and all its indexes",
+            fix=(f"-- expand-contract: add a column of the new type, keep it in sync, backfill, switch\n"
+                 f"ALTER TABLE {table} ADD COLUMN {cmd.name}_new <new type>;\n"
+                 f"-- trigger copying {cmd.name} into {cmd.name}_new on write; batched backfill; then swap names"),
+            relation=table, span=ctx.span_of("TYPE"))
+
+
+@detects("MS012")
+def rewriting_column_add(ctx: Context):
+    table, cmds = _alter_cmds(ctx, AT.AT_AddColumn)
+    notes = ctx.impact.notes
+    what = ("a serial column" if notes.get("adds_serial") else "an identity column" if notes.get("adds_identity")
+            else "a stored generated column" if notes.get("adds_stored_generated") else None)
+    if not cmds or what is None or table not in ctx.impact.rewrites:
+        return
+    yield Hit(f"adding {what} fills every existing row: live table {table} is rewritten",
+              fix=("-- add a plain nullable column, attach a sequence default (new rows),\n"
+                   "-- backfill existing rows in batches, then add the constraint NOT VALID and VALIDATE"),
+              relation=table, span=ctx.span_of("ADD"))
+
+
+def _whole_table_rewrite(ctx: Context, subtypes, label: str, fix: str):
+    table, cmds = _alter_cmds(ctx, *subtypes)
+    if cmds:
+        yield Hit(f"{label} rewrites live table {table} under AccessExclusiveLock", fix=fix, relation=table,
+                  span=ctx.span_of("SET"))
+
+
+@detects("MS013")
+def set_tablespace(ctx: Context):
+    yield from _whole_table_rewrite(ctx, (AT.AT_SetTableSpace,), "SET TABLESPACE",
+                                    "-- move data with pg_repack --tablespace, or create a copy and swap")
+
+
+@detects("MS014")
+def set_logged_unlogged(ctx: Context):
+    yield from _whole_table_rewrite(ctx, (AT.AT_SetLogged, AT.AT_SetUnLogged), "SET LOGGED/UNLOGGED",
+                                    "-- schedule it in a maintenance window; there is no online form")
+
+
+@detects("MS015")
+def vacuum_full(ctx: Context):
+    if isinstance(ctx.node, ast.VacuumStmt) and ctx.impact.notes.get("vacuum_full"):
+        for table in ctx.impact.rewrites:
+            if ctx.live(table):
+                yield Hit(f"VACUUM FULL rewrites live table {table} under AccessExclusiveLock",
+                          fix=f"VACUUM {table};  -- or pg_repack to reclaim space online",
+                          relation=table, span=ctx.span_of("FULL"))
+
+
+@detects("MS016")
+def cluster(ctx: Context):
+    if isinstance(ctx.node, ast.ClusterStmt):
+        for table in ctx.impact.rewrites:
+            if ctx.live(table):
+                yield Hit(f"CLUSTER rewrites live table {table} under AccessExclusiveLock",
+                          fix="-- pg_repack --order-by reorders a table online", relation=table,
+                          span=ctx.span_of("CLUSTER"))

@@ -1,0 +1,136 @@
+"""Constraints validated while a strong lock is held."""
+from __future__ import annotations
+
+from pglast import ast
+from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT
+
+from ..catalog.names import strval
+from .base import Context, Hit, detects, edited, render
+
+
+def _constraint_cmds(ctx: Context, *types):
+    node = ctx.node
+    if not isinstance(node, ast.AlterTableStmt):
+        return None, []
+    table = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
+    if not ctx.live(table):
+        return table, []
+    cmds = [c for c in node.cmds or ()
+            if c.subtype == AT.AT_AddConstraint and isinstance(c.def_, ast.Constraint) and c.def_.contype in types]
+    return table, cmds
+
+
+def _not_valid_fix(ctx: Context, table: str, cmd) -> str:
+    con = cmd.def_
+    name = con.conname or "<constraint>"
+    add = render(edited(ctx.node, cmds=(edited(cmd, def_=edited(con, skip_validation=True,
+                                                                 initially_valid=False)),)))
+    return (f"{add}\n-- then, in a separate transaction (its own migration):\n"
+            f"ALTER TABLE {table} VALIDATE CONSTRAINT {name};")
+
+
+@detects("MS020")
+def foreign_key_without_not_valid(ctx: Context):
+    table, cmds = _constraint_cmds(ctx, CT.CONSTR_FOREIGN)
+    for cmd in cmds:
+        if cmd.def_.skip_validation:
+            continue
+        ref = ctx.catalog.qualify(cmd.def_.pktable.schemaname, cmd.def_.pktable.relname)
+        yield Hit(f"adding a foreign key checks every row of {table} while blocking writes to {table} and {ref}",
+                  fix=_not_valid_fix(ctx, table, cmd), relation=table, span=ctx.span_of("FOREIGN KEY"))
+
+
+@detects("MS021")
+def check_without_not_valid(ctx: Context):
+    table, cmds = _constraint_cmds(ctx, CT.CONSTR_CHECK)
+    for cmd in cmds:
+        if not cmd.def_.skip_validation:
+            yield Hit(f"adding a CHECK constraint scans live table {table} under AccessExclusiveLock",
+                      fix=_not_valid_fix(ctx, table, cmd), relation=table, span=ctx.span_of("CHECK"))
+
+
+@detects("MS022")
+def unique_constraint_builds_index(ctx: Context):
+    table, cmds = _constraint_cmds(ctx, CT.CONSTR_UNIQUE, CT.CONSTR_PRIMARY)
+    for cmd in cmds:
+        con = cmd.def_
+        if con.indexname:
+            continue
+        kind = "PRIMARY KEY" if con.contype == CT.CONSTR_PRIMARY else "UNIQUE"
+        cols = ", ".join(strval(k) for k in con.keys or ())
+        name = con.conname or f"{table.split('.')[1]}_{'pkey' if kind == 'PRIMARY KEY' else 'key'}"
+        yield Hit(f"ADD {kind} builds its index on live table {table} under AccessExclusiveLock",
+                  fix=(f"CREATE UNIQUE INDEX CONCURRENTLY {name} ON {table} ({cols});  -- own migration, no transaction\n"
+                       f"ALTER TABLE {table} ADD CONSTRAINT {name} {kind} USING INDEX {name};"),
+                  relation=table, span=ctx.span_of(kind.split()[0]))
+
+
+@detects("MS023")
+def exclusion_constraint(ctx: Context):
+    table, cmds = _constraint_cmds(ctx, CT.CONSTR_EXCLUSION)
+    for _ in cmds:
+        yield Hit(f"ADD EXCLUDE builds an index on live table {table} under AccessExclusiveLock",
+                  fix="-- no online form: build it on a new table and swap, or use a maintenance window",
+                  relation=table, span=ctx.span_of("EXCLUDE"))
+
+
+@detects("MS024")
+def set_not_null_scan(ctx: Context):
+    node = ctx.node
+    if not isinstance(node, ast.AlterTableStmt):
+        return
+    table = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
+    if not ctx.live(table) or table not in ctx.impact.scans:
+        return
+    rel = ctx.catalog.get(table)
+    for cmd in node.cmds or ():
+        if cmd.subtype != AT.AT_SetNotNull:
+            continue
+        if rel is not None and (cmd.name in rel.columns and rel.columns[cmd.name].not_null):
+            continue
+        if rel is not None and rel.not_null_proven(cmd.name) and ctx.pg_version >= 12:
+            continue
+        c = cmd.name
+        yield Hit(f"SET NOT NULL scans all of live table {table} under AccessExclusiveLock",
+                  fix=(f"ALTER TABLE {table} ADD CONSTRAINT {c}_not_null CHECK ({c} IS NOT NULL) NOT VALID;\n"
+                       f"-- separate transaction:\nALTER TABLE {table} VALIDATE CONSTRAINT {c}_not_null;\n"
+                       f"-- separate transaction (PostgreSQL 12+ skips the scan):\n"
+                       f"ALTER TABLE {table} ALTER COLUMN {c} SET NOT NULL;\n"
+                       f"ALTER TABLE {table} DROP CONSTRAINT {c}_not_null;"),
+                  relation=table, span=ctx.span_of("SET NOT NULL"))
+
+
+@detects("MS025")
+def validate_in_same_transaction(ctx: Context):
+    node = ctx.node
+    if not isinstance(node, ast.AlterTableStmt) or not ctx.tx.open:
+        return
+    table = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
+    for cmd in node.cmds or ():
+        if cmd.subtype == AT.AT_ValidateConstraint and (table, cmd.name) in ctx.tx.not_valid:
+            line = ctx.tx.not_valid[(table, cmd.name)]
+            if not ctx.live(table):
+                continue
+            yield Hit(f"VALIDATE runs in the same transaction as the ADD ... NOT VALID on line {line}: "
+                      f"the ADD's lock on {table} is held through the validation scan",
+                      fix=f"-- commit after the ADD ... NOT VALID, then in a new transaction:\n{ctx.statement.sql};",
+                      relation=table, span=ctx.span_of("VALIDATE"))
+
+
+@detects("MS026")
+def add_column_not_null_without_default(ctx: Context):
+    node = ctx.node
+    if not isinstance(node, ast.AlterTableStmt) or not ctx.impact.notes.get("not_null_without_default"):
+        return
+    table = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
+    if not ctx.live(table):
+        return
+    for cmd in node.cmds or ():
+        if cmd.subtype == AT.AT_AddColumn:
+            col = cmd.def_.colname
+            yield Hit(f"ADD COLUMN {col} NOT NULL without a default fails on a table with rows, and the running "
+                      f"application's INSERTs into {table} that omit {col} start failing",
+                      fix=(f"ALTER TABLE {table} ADD COLUMN {col} <type> NOT NULL DEFAULT <constant>;\n"
+                           f"-- or: add it nullable, backfill in batches, then the CHECK NOT VALID / VALIDATE / "
+                           f"SET NOT NULL sequence"),
+                      relation=table, span=ctx.span_of("NOT NULL"))

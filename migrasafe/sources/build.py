@@ -1,0 +1,75 @@
+"""One listed entry → one `Migration`: read, select the part that runs, substitute, split, decide
+the transaction."""
+from __future__ import annotations
+
+import os
+
+from ..config import Config
+from ..model import Migration
+from ..parse import preprocess, split_statements
+from . import findings
+from .entries import Entry
+from .formats import SourceFormat
+from .reading import UnreadableFile, read_text
+from .transactions import choose
+
+# preprocess() reports both kinds of note as (line, message); the message says which it is.
+_META_COMMAND_NOTE = "psql meta-command"
+
+
+def display_path(display_root: str, rel: str) -> str:
+    """The user's spelling of the history folder joined with a path inside it."""
+    return os.path.join(display_root, rel) if display_root else rel
+
+
+def build_migration(
+    entry: Entry, fmt: SourceFormat, display_root: str, config: Config, display: str = ""
+) -> Migration:
+    """`display` overrides the path shown for the file itself (a file the user named)."""
+    display = display or display_path(display_root, entry.rel)
+    migration = Migration(
+        path=display, format=fmt.name, version=entry.version, description=entry.description,
+        kind=entry.kind, meta={"file": str(entry.file)},
+    )
+    for problem in entry.problems:
+        where = display_path(display_root, problem.rel)
+        migration.findings.append(findings.input_error(where, problem.message, problem.line, fix=problem.fix))
+        migration.broken = True
+    try:
+        text = read_text(entry.file, entry.options.get("encoding", "utf-8"))
+    except UnreadableFile as err:
+        migration.findings.append(findings.input_error(display, err.message, err.line))
+        migration.broken = True
+        choice = choose(fmt.name, None, [], config.transaction)
+        migration.in_transaction, migration.transaction_reason = choice.in_transaction, choice.reason
+        return migration
+
+    prepared = fmt.prepare(entry, text, config, display)
+    migration.findings.extend(prepared.findings)
+    migration.broken = migration.broken or prepared.broken
+    sql = prepared.text
+    if fmt.preprocess:
+        result = preprocess(sql)
+        sql = result.text
+        for line, message in result.notes:
+            line += prepared.line_offset
+            if message.startswith(_META_COMMAND_NOTE):
+                migration.findings.append(findings.psql_meta_command(display, line, message))
+            else:
+                migration.findings.append(findings.placeholder_substituted(display, line, message))
+    try:
+        statements = split_statements(sql, line_offset=prepared.line_offset)
+    except Exception as err:  # the input must never stop the run; report and move on
+        message = f"the SQL parser gave up on this file: {err}"
+        migration.findings.append(findings.input_error(display, message))
+        migration.broken = True
+        statements = []
+    choice, notes = fmt.transaction(fmt.name, entry, prepared, statements, config, display)
+    migration.findings.extend(notes)
+    migration.text = sql
+    migration.statements = statements
+    migration.in_transaction = choice.in_transaction
+    migration.transaction_reason = choice.reason
+    migration.meta["implicit_transaction"] = choice.implicit
+    migration.meta["line_offset"] = prepared.line_offset
+    return migration

@@ -1,0 +1,38 @@
+"""What a format's directory listing yields, before any file is read as SQL."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Problem:
+    """An input error found while listing, reported once the user's spelling of the path is known."""
+
+    rel: str  # file the problem is in, relative to the history root
+    line: int
+    message: str
+    fix: str = ""
+
+
+@dataclass
+class Entry:
+    file: Path  # resolved
+    rel: str  # relative to the history root, joined to the user's path for display
+    version: str
+    description: str = ""
+    kind: str = "versioned"
+    # Format-specific facts read from the name or a companion file (dialect, .conf keys, metadata).
+    options: dict = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class History:
+    root: Path  # resolved
+    format: str
+    forward: list[Entry] = field(default_factory=list)  # run order on a fresh database
+    reverse: list[Entry] = field(default_factory=list)  # undo/down files, not part of a forward run
+    # Files the tool recognises but does not run here (other dialects, below a Flyway baseline).
+    ignored: set[Path] = field(default_factory=set)
+    problems: list[Problem] = field(default_factory=list)

@@ -1,0 +1,43 @@
+"""The shape every source format module fills in."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from ..config import Config
+from ..model import Finding, Statement
+from .entries import Entry, History
+from .transactions import Choice, Marker, choose
+
+
+@dataclass
+class Prepared:
+    """The part of a file that runs, ready for the parser."""
+
+    text: str
+    line_offset: int = 0  # lines of the file before `text` starts
+    marker: Marker | None = None  # a per-file transaction choice
+    findings: list[Finding] = field(default_factory=list)
+    broken: bool = False
+
+
+def keep_text(entry: Entry, text: str, config: Config, display: str) -> Prepared:
+    return Prepared(text)
+
+
+def standard_transaction(
+    fmt: str, entry: Entry, prepared: Prepared, statements: list[Statement], config: Config, display: str
+) -> tuple[Choice, list[Finding]]:
+    return choose(fmt, prepared.marker, statements, config.transaction), []
+
+
+@dataclass(frozen=True)
+class SourceFormat:
+    name: str
+    list_history: Callable[[Path], History]
+    prepare: Callable[[Entry, str, Config, str], Prepared] = keep_text
+    transaction: Callable[..., tuple[Choice, list[Finding]]] = standard_transaction
+    # psql meta-commands and Go templates are blanked before parsing (plain SQL and popx only:
+    # elsewhere they would reach the server and fail, which the parser should then report).
+    preprocess: bool = False

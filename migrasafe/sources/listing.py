@@ -1,0 +1,44 @@
+"""Finding files in a migration folder. Folders are resolved once; files keep their own names."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# Folders no migration tool reads migrations from, skipped when walking down.
+SKIPPED_FOLDERS = {"node_modules", "__pycache__", "venv", "target", "vendor"}
+
+
+def files_in(root: Path, suffix: str = ".sql") -> list[Path]:
+    """The folder's own files (not its subfolders'), sorted by name."""
+    try:
+        names = sorted(e.name for e in os.scandir(root) if e.is_file() and e.name.endswith(suffix))
+    except OSError:
+        return []
+    return [root / name for name in names]
+
+
+def walk_files(root: Path, suffix: str = ".sql") -> list[Path]:
+    """Files below `root` at any depth, for tools that scan recursively (Flyway, popx)."""
+    found = []
+    for folder, subfolders, names in os.walk(root, followlinks=False):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith(".") and d not in SKIPPED_FOLDERS)
+        found.extend(Path(folder) / n for n in sorted(names) if n.endswith(suffix))
+    return found
+
+
+def subfolders(root: Path) -> list[Path]:
+    try:
+        names = sorted(
+            e.name for e in os.scandir(root)
+            if e.is_dir() and not e.name.startswith(".") and e.name not in SKIPPED_FOLDERS
+        )
+    except OSError:
+        return []
+    return [root / name for name in names]
+
+
+def relative(root: Path, file: Path) -> str:
+    try:
+        return str(file.relative_to(root))
+    except ValueError:
+        return file.name

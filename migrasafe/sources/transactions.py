@@ -1,0 +1,146 @@
+"""Does each tool run a migration file inside one transaction block?
+
+Two facts decide it: whether the tool wraps the file (and how a file opts out), and how the
+file reaches the server. psql and Flyway send statement after statement; golang-migrate,
+dbmate, diesel and popx send an unwrapped file as ONE query string, and PostgreSQL runs a
+multi-statement query string as one implicit transaction (so locks last until its end and
+CREATE INDEX CONCURRENTLY fails there just as it does inside BEGIN ... COMMIT).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pglast import ast, enums
+from pglast.enums import ObjectType
+
+from ..model import Statement
+
+
+@dataclass(frozen=True)
+class Runner:
+    wraps: bool  # default: the tool opens a transaction around each file
+    wrapped: str  # reason text when it does
+    unwrapped: str  # reason text when it does not
+    whole_file_query: bool  # unwrapped files reach the server as one multi-statement query
+
+
+RUNNERS = {
+    "sql": Runner(
+        wraps=False,
+        wrapped="plain SQL files are run in one transaction (configuration)",
+        unwrapped="plain SQL files run statement by statement (autocommit) unless they open a transaction",
+        whole_file_query=False,
+    ),
+    "flyway": Runner(
+        wraps=True,
+        wrapped="Flyway runs each script in a transaction",
+        unwrapped="Flyway runs the script statement by statement without a transaction",
+        whole_file_query=False,
+    ),
+    "golang-migrate": Runner(
+        wraps=False,
+        wrapped="golang-migrate files are run in a transaction (configuration)",
+        unwrapped="golang-migrate does not wrap files in a transaction",
+        whole_file_query=True,
+    ),
+    "dbmate": Runner(
+        wraps=True,
+        wrapped="dbmate runs each migration in a transaction",
+        unwrapped="dbmate runs this migration without a transaction",
+        whole_file_query=True,
+    ),
+    "diesel": Runner(
+        wraps=True,
+        wrapped="diesel runs each migration in a transaction",
+        unwrapped="diesel runs this migration without a transaction",
+        whole_file_query=True,
+    ),
+    "popx": Runner(
+        wraps=True,
+        wrapped="popx runs each migration in a transaction",
+        unwrapped="popx runs this migration without a transaction",
+        whole_file_query=True,
+    ),
+}
+
+IMPLICIT = (
+    "; it is sent as one multi-statement query, which PostgreSQL runs as a single implicit transaction"
+)
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A per-file transaction choice written in the file or beside it (it beats the configuration)."""
+
+    in_transaction: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class Choice:
+    in_transaction: bool
+    reason: str
+    implicit: bool = False  # the block comes from PostgreSQL's multi-statement rule, not a BEGIN
+
+
+def choose(fmt: str, marker: Marker | None, statements: list[Statement], config_transaction: dict) -> Choice:
+    runner = RUNNERS[fmt]
+    if marker is not None:
+        wraps, reason = marker.in_transaction, marker.reason
+    elif fmt in config_transaction:
+        wraps = config_transaction[fmt]
+        reason = f"transaction.{fmt} = {str(wraps).lower()} in the configuration"
+        if not wraps:
+            # Turning it off in the configuration means the runner sends statements one by one
+            # (golang-migrate's x-multi-statement), so no implicit block either.
+            return Choice(False, reason)
+    else:
+        wraps = runner.wraps
+        reason = runner.wrapped if wraps else runner.unwrapped
+    if wraps:
+        return Choice(True, reason)
+    if runner.whole_file_query and len(statements) > 1:
+        return Choice(True, reason + IMPLICIT, implicit=True)
+    return Choice(False, reason)
+
+
+def flyway_non_transactional(statement: Statement, pg_version: int) -> str | None:
+    """What Flyway's PostgreSQL parser marks as non-transactional, named for messages; else None.
+
+    This is Flyway's list, not PostgreSQL's: REINDEX TABLE ... CONCURRENTLY, for one, is not on
+    it, so Flyway runs it inside its transaction (where PostgreSQL rejects it).
+    """
+    node = statement.node
+    if isinstance(node, ast.IndexStmt) and node.concurrent:
+        return "CREATE UNIQUE INDEX CONCURRENTLY" if node.unique else "CREATE INDEX CONCURRENTLY"
+    if isinstance(node, ast.DropStmt) and node.concurrent and node.removeType == ObjectType.OBJECT_INDEX:
+        return "DROP INDEX CONCURRENTLY"
+    if isinstance(node, ast.VacuumStmt) and node.is_vacuumcmd:
+        return "VACUUM"
+    if isinstance(node, ast.ReindexStmt) and node.kind in _REINDEX_WIDE:
+        return _REINDEX_WIDE[node.kind]
+    for node_type, label in _ALWAYS:
+        if isinstance(node, node_type):
+            return label
+    if isinstance(node, ast.DiscardStmt) and node.target == enums.DiscardMode.DISCARD_ALL:
+        return "DISCARD ALL"
+    if isinstance(node, ast.AlterEnumStmt) and node.newVal and not node.oldVal and pg_version < 12:
+        return "ALTER TYPE ... ADD VALUE"
+    return None
+
+
+_REINDEX_WIDE = {
+    enums.ReindexObjectType.REINDEX_OBJECT_SCHEMA: "REINDEX SCHEMA",
+    enums.ReindexObjectType.REINDEX_OBJECT_DATABASE: "REINDEX DATABASE",
+    enums.ReindexObjectType.REINDEX_OBJECT_SYSTEM: "REINDEX SYSTEM",
+}
+
+_ALWAYS = (
+    (ast.CreatedbStmt, "CREATE DATABASE"),
+    (ast.DropdbStmt, "DROP DATABASE"),
+    (ast.CreateTableSpaceStmt, "CREATE TABLESPACE"),
+    (ast.DropTableSpaceStmt, "DROP TABLESPACE"),
+    (ast.CreateSubscriptionStmt, "CREATE SUBSCRIPTION"),
+    (ast.DropSubscriptionStmt, "DROP SUBSCRIPTION"),
+    (ast.AlterSystemStmt, "ALTER SYSTEM"),
+)

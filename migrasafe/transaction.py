@@ -1,0 +1,109 @@
+"""Transaction state while a migration runs: open or not, timeouts, locks held until commit."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pglast import ast
+from pglast.enums.parsenodes import TransactionStmtKind as TK, VariableSetKind as VK
+
+from .locks.modes import blocks_writes, level
+
+_UNITS_MS = {"us": 0.001, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
+TIMEOUTS = ("lock_timeout", "statement_timeout")
+
+
+def parse_duration_ms(value) -> int | None:
+    """PostgreSQL's time setting syntax: 2000, '2s', '500ms', '1min'. 0 means no timeout."""
+    if isinstance(value, (int, float)):
+        return int(value)
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(us|ms|s|min|h|d)?\s*", str(value))
+    if not m:
+        return None
+    return int(float(m.group(1)) * _UNITS_MS[m.group(2) or "ms"])
+
+
+@dataclass
+class TxState:
+    open: bool = False
+    explicit: bool = False
+    session: dict[str, int] = field(default_factory=dict)  # SET name = ms (session level)
+    local: dict[str, int] = field(default_factory=dict)  # SET LOCAL, ends with the transaction
+    held: dict[str, str] = field(default_factory=dict)  # live relation → strongest mode this transaction
+    exclusive_ddl: dict[str, int] = field(default_factory=dict)  # live table → line of AccessExclusive DDL
+    not_valid: dict[tuple[str, str], int] = field(default_factory=dict)  # (table, constraint) → line
+    start_line: int = 0
+
+    def timeout_ms(self, name: str) -> int | None:
+        value = self.local.get(name, self.session.get(name)) if self.open else self.session.get(name)
+        return value if value else None  # 0 means none
+
+    def begin(self, line: int, explicit: bool) -> None:
+        self.open, self.explicit, self.start_line = True, explicit, line
+        self.held, self.exclusive_ddl, self.not_valid, self.local = {}, {}, {}, {}
+
+    def end(self) -> None:
+        self.open = self.explicit = False
+        self.held, self.exclusive_ddl, self.not_valid, self.local = {}, {}, {}, {}
+
+    def control(self, node, line: int) -> bool:
+        """Apply BEGIN/COMMIT/ROLLBACK and SET of timeouts; True when the node was one of them."""
+        if isinstance(node, ast.TransactionStmt):
+            if node.kind in (TK.TRANS_STMT_BEGIN, TK.TRANS_STMT_START):
+                if not self.open:
+                    self.begin(line, explicit=True)
+            elif node.kind in (TK.TRANS_STMT_COMMIT, TK.TRANS_STMT_ROLLBACK, TK.TRANS_STMT_PREPARE):
+                chain = bool(getattr(node, "chain", False))
+                self.end()
+                if chain:
+                    self.begin(line, explicit=True)
+            return True
+        if isinstance(node, ast.VariableSetStmt) and node.name in TIMEOUTS:
+            target = self.local if node.is_local else self.session
+            if node.kind in (VK.VAR_RESET, VK.VAR_SET_DEFAULT):
+                target.pop(node.name, None)
+            elif node.kind == VK.VAR_SET_VALUE and node.args:
+                value = _const(node.args[0])
+                ms = parse_duration_ms(value)
+                if ms is not None:
+                    if node.is_local and not self.open:
+                        return True  # SET LOCAL outside a transaction has no effect
+                    target[node.name] = ms
+            return True
+        if isinstance(node, ast.SelectStmt):
+            return self._set_config(node)
+        return False
+
+    def _set_config(self, node: ast.SelectStmt) -> bool:
+        """SELECT set_config('lock_timeout', '2s', false) — the function form of SET."""
+        for target in node.targetList or ():
+            fc = target.val
+            if not isinstance(fc, ast.FuncCall) or fc.funcname[-1].sval != "set_config":
+                continue
+            args = [_const(a) for a in fc.args or ()]
+            if len(args) == 3 and args[0] in TIMEOUTS:
+                ms = parse_duration_ms(args[1])
+                if ms is not None:
+                    (self.local if args[2] is True and self.open else self.session)[args[0]] = ms
+                return True
+        return False
+
+    def hold(self, relation: str, mode: str) -> None:
+        if self.open:
+            current = self.held.get(relation)
+            if current is None or level(mode) > level(current):
+                self.held[relation] = mode
+
+    def blocking_held(self) -> dict[str, str]:
+        return {rel: mode for rel, mode in self.held.items() if blocks_writes(mode)}
+
+
+def _const(node):
+    if isinstance(node, ast.A_Const) and node.val is not None:
+        val = node.val
+        for attr in ("ival", "fval", "sval", "boolval"):
+            if hasattr(val, attr):
+                return getattr(val, attr)
+    if isinstance(node, ast.TypeCast):
+        return _const(node.arg)
+    return None

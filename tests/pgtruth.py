@@ -1,0 +1,333 @@
+"""Ground truth from a real server: which relation locks and rewrites each statement causes.
+
+``observe`` replays ``setup`` and then ``statements`` in a scratch database and, for every
+statement, records what PostgreSQL itself reports in ``pg_locks`` and ``pg_class.relfilenode``.
+Only relations that existed before the statement count, so a table a statement creates never
+shows up as "locked" by it.
+
+Statements that may run in a transaction block are observed inside ``BEGIN ... ROLLBACK`` on the
+connection itself. Those that may not (CREATE INDEX CONCURRENTLY, VACUUM, ...) run in autocommit
+on a copy of the database while a second connection polls their locks; a chain of blocker
+transactions makes them pause at each wait so that the locks they hold (or queue for) at that
+moment are seen, instead of depending on how fast the poll happens to be. ``locks`` (the
+strongest mode per relation) is therefore stable; ``all_modes`` of such a statement may also
+include weaker locks it held only between pauses, when a poll happened to catch them.
+
+Server-wide objects (databases, roles, tablespaces) are not confined to the scratch database:
+a statement that creates one leaves it behind.
+"""
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import psycopg
+from psycopg import sql as q
+from psycopg.conninfo import make_conninfo
+
+LOCK_LEVELS = {
+    "AccessShareLock": 1,
+    "RowShareLock": 2,
+    "RowExclusiveLock": 3,
+    "ShareUpdateExclusiveLock": 4,
+    "ShareLock": 5,
+    "ShareRowExclusiveLock": 6,
+    "ExclusiveLock": 7,
+    "AccessExclusiveLock": 8,
+}
+OBSERVED_KINDS = {"r", "p", "v", "m", "S", "f"}  # tables, partitioned, views, matviews, sequences, foreign
+REWRITABLE_KINDS = {"r", "m"}
+LOCKABLE_KINDS = {"r", "p"}
+
+STATEMENT_TIMEOUT = "30s"
+LOCK_TIMEOUT = "10s"
+WAIT_FOR_BLOCK_SECONDS = 5.0  # below LOCK_TIMEOUT, so a statement queued behind a blocker never times out
+RUN_DEADLINE_SECONDS = 40.0
+CANCEL_GRACE_SECONDS = 10.0
+POLL_INTERVAL_SECONDS = 0.002
+MAX_BLOCKERS = 6
+
+SNAPSHOT_SQL = r"""
+SELECT c.oid, n.nspname, c.relname, c.relkind::text, c.relfilenode
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+  AND n.nspname NOT LIKE 'pg\_temp\_%' AND n.nspname NOT LIKE 'pg\_toast\_temp\_%'
+"""
+PROGRESS_SQL = """
+SELECT pg_blocking_pids(%s),
+       (SELECT relid FROM pg_stat_progress_vacuum WHERE pid = %s AND phase = 'truncating heap')
+"""
+LOCKS_SQL = """
+SELECT relation, mode FROM pg_locks
+WHERE pid = %s AND locktype = 'relation'
+  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+"""
+
+
+@dataclass
+class Observation:
+    sql: str
+    locks: dict[str, str] = field(default_factory=dict)  # relation -> strongest mode
+    all_modes: dict[str, set[str]] = field(default_factory=dict)
+    rewrites: set[str] = field(default_factory=set)
+    error: str | None = None
+    transactional: bool = True
+
+    def add_lock(self, relation: str, mode: str) -> None:
+        self.all_modes.setdefault(relation, set()).add(mode)
+        self.locks[relation] = max(self.all_modes[relation], key=lambda m: LOCK_LEVELS.get(m, 0))
+
+    def fail(self, error: str) -> None:
+        """A statement that errors is recorded as having done nothing."""
+        self.error = error
+        self.locks.clear()
+        self.all_modes.clear()
+        self.rewrites.clear()
+
+
+@dataclass(frozen=True)
+class Relation:
+    schema: str
+    relname: str
+    kind: str
+    filenode: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.schema}.{self.relname}"
+
+
+def observe(uri: str, setup: list[str], statements: list[str], *, timezone: str | None = None) -> list[Observation]:
+    """Observe each of ``statements`` in turn, each one seeing the committed effects of the earlier ones."""
+    with scratch_database(uri) as scratch:
+        with connect(scratch.conninfo, timezone) as conn:
+            for statement in setup:
+                try:
+                    conn.execute(statement)
+                except psycopg.Error as exc:
+                    raise RuntimeError(f"setup statement failed: {statement!r}: {describe(exc)}") from exc
+        observations = []
+        for statement in statements:
+            observation = observe_statement(scratch, statement, timezone)
+            with connect(scratch.conninfo, timezone) as conn:
+                try:
+                    conn.execute(statement)
+                except psycopg.Error as exc:
+                    if observation.error is None:
+                        observation.error = f"when committed: {describe(exc)}"
+            observations.append(observation)
+        return observations
+
+
+# ---------------------------------------------------------------- databases and connections
+
+
+class ScratchDatabase:
+    def __init__(self, admin: psycopg.Connection, server_uri: str, name: str):
+        self.admin, self.server_uri, self.name = admin, server_uri, name
+
+    @property
+    def conninfo(self) -> str:
+        return make_conninfo(self.server_uri, dbname=self.name)
+
+    @contextlib.contextmanager
+    def copy(self) -> Iterator[str]:
+        """A copy of this database as it is now (nobody may be connected to it meanwhile)."""
+        name = f"{self.name}_copy"
+        self.admin.execute(q.SQL("CREATE DATABASE {} TEMPLATE {}").format(q.Identifier(name), q.Identifier(self.name)))
+        try:
+            yield make_conninfo(self.server_uri, dbname=name)
+        finally:
+            drop_database(self.admin, name)
+
+
+@contextlib.contextmanager
+def scratch_database(uri: str) -> Iterator[ScratchDatabase]:
+    name = f"pgtruth_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(uri, autocommit=True) as admin:
+        admin.execute(q.SQL("CREATE DATABASE {} TEMPLATE template0").format(q.Identifier(name)))
+        try:
+            yield ScratchDatabase(admin, uri, name)
+        finally:
+            drop_database(admin, name)
+
+
+def drop_database(admin: psycopg.Connection, name: str) -> None:
+    # WITH (FORCE) exists only from PostgreSQL 13; terminating the sessions works everywhere.
+    admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name])
+    admin.execute(q.SQL("DROP DATABASE IF EXISTS {}").format(q.Identifier(name)))
+
+
+def connect(conninfo: str, timezone: str | None = None) -> psycopg.Connection:
+    conn = psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
+    conn.execute("SELECT set_config('statement_timeout', %s, false), set_config('lock_timeout', %s, false)",
+                 [STATEMENT_TIMEOUT, LOCK_TIMEOUT])
+    if timezone is not None:
+        conn.execute(q.SQL("SET TimeZone = {}").format(q.Literal(timezone)))
+    return conn
+
+
+def describe(exc: psycopg.Error) -> str:
+    message = exc.diag.message_primary or str(exc).strip().splitlines()[0]
+    return f"{exc.sqlstate}: {message}" if exc.sqlstate else message
+
+
+def snapshot(conn: psycopg.Connection) -> dict[int, Relation]:
+    return {oid: Relation(schema, relname, kind, filenode)
+            for oid, schema, relname, kind, filenode in conn.execute(SNAPSHOT_SQL).fetchall()
+            if kind in OBSERVED_KINDS}
+
+
+def record_locks(observation: Observation, before: dict[int, Relation], rows) -> None:
+    for oid, mode in rows:
+        if oid in before:
+            observation.add_lock(before[oid].name, mode)
+
+
+def record_rewrites(observation: Observation, before: dict[int, Relation], after: dict[int, Relation]) -> None:
+    for oid, relation in before.items():
+        if relation.kind in REWRITABLE_KINDS and oid in after and after[oid].filenode != relation.filenode:
+            observation.rewrites.add(relation.name)
+
+
+# ---------------------------------------------------------------- one statement
+
+
+def observe_statement(scratch: ScratchDatabase, statement: str, timezone: str | None) -> Observation:
+    with connect(scratch.conninfo, timezone) as conn:
+        observation = observe_in_transaction(conn, statement)
+    if observation is not None:
+        return observation
+    observation = Observation(sql=statement, transactional=False)
+    # A blocker in ROW EXCLUSIVE makes commands that wait for older transactions pause while
+    # holding their locks. A command that never waits (plain VACUUM) is retried on a fresh copy
+    # against SHARE UPDATE EXCLUSIVE, so that its own lock request queues visibly.
+    for blocker_mode in ("ROW EXCLUSIVE", "SHARE UPDATE EXCLUSIVE"):
+        with scratch.copy() as conninfo:
+            waited = ConcurrentRun(conninfo, statement, timezone, blocker_mode).observe_into(observation)
+        if waited or observation.error is not None:
+            break
+    return observation
+
+
+def observe_in_transaction(conn: psycopg.Connection, statement: str) -> Observation | None:
+    """Observe inside BEGIN ... ROLLBACK; None when PostgreSQL refuses to run it in a transaction block."""
+    observation = Observation(sql=statement)
+    conn.execute("BEGIN")
+    try:
+        before = snapshot(conn)
+        try:
+            conn.execute(statement)
+        except psycopg.errors.ActiveSqlTransaction:
+            return None
+        except psycopg.Error as exc:
+            observation.fail(describe(exc))
+            return observation
+        record_locks(observation, before, conn.execute(LOCKS_SQL, [conn.info.backend_pid]).fetchall())
+        record_rewrites(observation, before, snapshot(conn))
+        return observation
+    finally:
+        conn.execute("ROLLBACK")
+
+
+class ConcurrentRun:
+    """Runs one statement in autocommit while another connection watches its locks."""
+
+    def __init__(self, conninfo: str, statement: str, timezone: str | None, blocker_mode: str):
+        self.conninfo, self.statement, self.timezone = conninfo, statement, timezone
+        self.blocker_mode = blocker_mode
+        self.error: str | None = None
+
+    def observe_into(self, observation: Observation) -> bool:
+        """Add what the statement did to ``observation``; tell whether it ever waited on a blocker."""
+        with contextlib.ExitStack() as stack:
+            watcher = stack.enter_context(connect(self.conninfo))
+            runner = stack.enter_context(connect(self.conninfo, self.timezone))
+            before = snapshot(watcher)
+            tables = [r for r in before.values() if r.kind in LOCKABLE_KINDS]
+            blockers = [stack.enter_context(self.open_blocker(tables, self.blocker_mode, keep_snapshot=True))]
+            # Read before the thread starts: the runner connection then belongs to that thread.
+            pid = runner.info.backend_pid
+            worker = threading.Thread(target=self.run, args=(runner,), daemon=True)
+            worker.start()
+            waited = self.watch(watcher, runner, pid, worker, before, observation, blockers, tables, stack)
+            after = snapshot(watcher)
+        if self.error is not None:
+            observation.fail(self.error)
+        else:
+            record_rewrites(observation, before, after)
+        return waited
+
+    def run(self, runner: psycopg.Connection) -> None:
+        try:
+            runner.execute(self.statement)
+        except psycopg.Error as exc:
+            self.error = describe(exc)
+        except Exception as exc:  # surfaces in the observation rather than dying silently in the thread
+            self.error = f"{type(exc).__name__}: {exc}"
+
+    def watch(self, watcher, runner, pid, worker, before, observation, blockers, tables, stack) -> bool:
+        started = time.monotonic()
+        waited = False
+        while worker.is_alive():
+            elapsed = time.monotonic() - started
+            blocking, truncating = watcher.execute(PROGRESS_SQL, [pid, pid]).fetchone()
+            blocking = blocking or []
+            record_locks(observation, before, watcher.execute(LOCKS_SQL, [pid]).fetchall())
+            current = blockers[-1]
+            if truncating in before:
+                # VACUUM cuts empty pages off a table's end under ACCESS EXCLUSIVE, asked for
+                # conditionally: against a blocker it retries for 5 s and gives up, never showing
+                # in pg_locks. Its progress phase tells; record the request and let it through.
+                observation.add_lock(before[truncating].name, "AccessExclusiveLock")
+                follow_up = None
+            elif current is not None and current.info.backend_pid in blocking:
+                waited = True
+                # Hold ACCESS SHARE before letting the statement go on: it conflicts only with
+                # ACCESS EXCLUSIVE, so an exclusive later phase queues where the poll sees it.
+                follow_up = (stack.enter_context(self.open_blocker(tables, "ACCESS SHARE", keep_snapshot=False))
+                             if len(blockers) < MAX_BLOCKERS else None)
+            elif current is not None and elapsed > WAIT_FOR_BLOCK_SECONDS:
+                follow_up = None
+            else:
+                current = None
+            if current is not None:
+                blockers.append(follow_up)
+                current.execute("COMMIT")
+            if elapsed > RUN_DEADLINE_SECONDS:
+                runner.cancel()
+                self.error = self.error or f"did not finish within {RUN_DEADLINE_SECONDS:.0f}s"
+                break
+            time.sleep(POLL_INTERVAL_SECONDS)
+        worker.join(CANCEL_GRACE_SECONDS)
+        if worker.is_alive():
+            self.error = self.error or "did not finish after being cancelled"
+        for blocker in blockers:
+            if blocker is not None and blocker.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                blocker.execute("COMMIT")
+        return waited
+
+    @contextlib.contextmanager
+    def open_blocker(self, tables: list[Relation], mode: str, *, keep_snapshot: bool) -> Iterator[psycopg.Connection]:
+        with connect(self.conninfo) as blocker:
+            blocker.execute("BEGIN ISOLATION LEVEL REPEATABLE READ" if keep_snapshot else "BEGIN")
+            for table in tables:
+                lock = q.SQL("LOCK TABLE {} IN {} MODE").format(q.Identifier(table.schema, table.relname), q.SQL(mode))
+                if keep_snapshot:
+                    blocker.execute(lock)
+                    continue
+                # The statement may already hold ACCESS EXCLUSIVE on some table: skip that one.
+                blocker.execute("SAVEPOINT try_lock")
+                try:
+                    blocker.execute(lock + q.SQL(" NOWAIT"))
+                    blocker.execute("RELEASE SAVEPOINT try_lock")
+                except psycopg.errors.LockNotAvailable:
+                    blocker.execute("ROLLBACK TO SAVEPOINT try_lock")
+            if keep_snapshot:
+                # An xid and a snapshot make this an "older transaction" that concurrent commands wait for.
+                blocker.execute("SELECT txid_current()")
+            yield blocker
