@@ -254,6 +254,8 @@ class ConcurrentRun:
             pid = runner.info.backend_pid
             worker = threading.Thread(target=self.run, args=(runner,), daemon=True)
             worker.start()
+            # Runs first on the way out, so no connection closes under a statement still running.
+            stack.callback(self.stop, runner, worker)
             waited = self.watch(watcher, runner, pid, worker, before, observation, blockers, tables, stack)
             after = snapshot(watcher)
         if self.error is not None:
@@ -266,9 +268,16 @@ class ConcurrentRun:
         try:
             runner.execute(self.statement)
         except psycopg.Error as exc:
-            self.error = describe(exc)
+            self.error = self.error or describe(exc)
         except Exception as exc:  # surfaces in the observation rather than dying silently in the thread
-            self.error = f"{type(exc).__name__}: {exc}"
+            self.error = self.error or f"{type(exc).__name__}: {exc}"
+
+    def stop(self, runner: psycopg.Connection, worker: threading.Thread) -> None:
+        if worker.is_alive():
+            runner.cancel()
+            worker.join(CANCEL_GRACE_SECONDS)
+        if worker.is_alive():
+            self.error = self.error or "did not finish after being cancelled"
 
     def watch(self, watcher, runner, pid, worker, before, observation, blockers, tables, stack) -> bool:
         started = time.monotonic()
@@ -299,13 +308,10 @@ class ConcurrentRun:
                 blockers.append(follow_up)
                 current.execute("COMMIT")
             if elapsed > RUN_DEADLINE_SECONDS:
-                runner.cancel()
-                self.error = self.error or f"did not finish within {RUN_DEADLINE_SECONDS:.0f}s"
+                self.error = f"did not finish within {RUN_DEADLINE_SECONDS:.0f}s"
+                self.stop(runner, worker)
                 break
             time.sleep(POLL_INTERVAL_SECONDS)
-        worker.join(CANCEL_GRACE_SECONDS)
-        if worker.is_alive():
-            self.error = self.error or "did not finish after being cancelled"
         for blocker in blockers:
             if blocker is not None and blocker.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                 blocker.execute("COMMIT")

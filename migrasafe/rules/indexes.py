@@ -68,18 +68,23 @@ def cannot_run_in_transaction(ctx: Context):
 
 
 def _implicit(ctx: Context) -> str:
+    if ctx.migration.meta.get("implicit_transaction"):
+        return (f"the implicit transaction PostgreSQL opens for a multi-statement query: "
+                f"{ctx.migration.format} sends the whole file as one query")
     reason = ctx.migration.transaction_reason
     return f"the transaction {ctx.migration.format} opens around the file" + (f" ({reason})" if reason else "")
 
 
 def _outside_fix(ctx: Context) -> str:
     fmt = ctx.migration.format
+    if ctx.migration.meta.get("implicit_transaction"):
+        return f"-- put this statement alone in its own migration file\n{ctx.statement.sql};"
     advice = {
         "flyway": "put the statement alone in its own V__ script (Flyway then runs it without a transaction)",
         "golang-migrate": "remove BEGIN/COMMIT around it (golang-migrate adds no transaction of its own)",
         "dbmate": "move it to its own migration with '-- migrate:up transaction:false'",
         "diesel": "move it to its own migration with run_in_transaction = false in metadata.toml",
-        "popx": "move it to its own migration; popx runs each file in a transaction",
+        "popx": "move it to its own migration named <version>_<name>.autocommit.up.sql (popx then runs it without a transaction)",
         "alembic": "wrap it in 'with op.get_context().autocommit_block():'",
         "sql": "run it outside BEGIN ... COMMIT",
     }.get(fmt, "run it outside any transaction")
