@@ -43,8 +43,10 @@ def npm(*args: str, timeout: float = 600) -> str:
     except subprocess.TimeoutExpired:
         raise InstallError(f"npm {' '.join(args)} did not finish within {timeout:.0f}s") from None
     if result.returncode != 0:
-        tail = "\n".join(result.stderr.strip().splitlines()[-15:])
-        raise InstallError(f"npm {' '.join(args)} failed (exit {result.returncode}):\n{tail}")
+        # npm puts the cause first; its JavaScript stack trace helps nobody here.
+        lines = [line for line in result.stderr.strip().splitlines() if not re.match(r"npm error\s+at ", line)]
+        head = "\n".join(lines[:8])
+        raise InstallError(f"npm {' '.join(args)} failed (exit {result.returncode}):\n{head}")
     return result.stdout
 
 

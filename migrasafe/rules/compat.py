@@ -19,8 +19,7 @@ def rename_column(ctx: Context):
             yield Hit(f"renaming {table}.{old} to {new} breaks the running application, which still uses {old}",
                       fix=(f"ALTER TABLE {table} ADD COLUMN {new} <type>;\n"
                            f"-- trigger writing {old} into {new} (and back) while both versions run; batched backfill;\n"
-                           f"-- deploy code reading {new}; then ALTER TABLE {table} DROP COLUMN {old};\n"
-                           f"-- `migrasafe plan rename-column {table}.{old} {new}` writes these steps"),
+                           f"-- deploy code reading {new}; then ALTER TABLE {table} DROP COLUMN {old};"),
                       relation=table, span=ctx.span_of("RENAME"))
 
 

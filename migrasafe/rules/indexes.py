@@ -24,7 +24,13 @@ def index_without_concurrently(ctx: Context):
     else:
         fix += "\n-- outside a transaction (its own migration file for tools that wrap files in one)"
     yield Hit(f"CREATE INDEX on live table {table} blocks writes until the index is built",
-              fix=fix, relation=table, span=ctx.span_of("INDEX"))
+              fix=fix, relation=table, span=_through(ctx, "INDEX"))
+
+
+def _through(ctx: Context, word: str) -> tuple[int, int] | None:
+    """From the start of the statement through the keyword: `CREATE UNIQUE INDEX`."""
+    span = ctx.span_of(word)
+    return (0, span[1]) if span else None
 
 
 @detects("MS002")

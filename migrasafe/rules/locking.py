@@ -80,7 +80,8 @@ def missing_lock_timeout(ctx: Context):
     if not strong:
         return
     lock = max(strong, key=lambda l: (blocks_reads(l.mode), l.relation))
+    queued = "query" if blocks_reads(lock.mode) else "write"
     yield Hit(f"{lock.mode} on live table {lock.relation} is requested with no lock_timeout: while it waits, "
-              f"every later query on {lock.relation} queues behind it",
+              f"every later {queued} on {lock.relation} queues behind it",
               fix="SET lock_timeout = '2s';  -- before the statement; retry the migration if it times out",
               relation=lock.relation)

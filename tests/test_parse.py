@@ -1,0 +1,50 @@
+from migrasafe.parse import preprocess, split_statements
+
+
+def test_positions_are_one_based_lines_and_columns():
+    stmts = split_statements("-- héllo\nCREATE TABLE é (id int);\n  ALTER TABLE t\n  ADD x int;")
+    assert [(s.line, s.column, s.end_line) for s in stmts] == [(2, 1, 2), (3, 3, 4)]
+    assert stmts[0].sql == "CREATE TABLE é (id int)"
+
+
+def test_a_bad_statement_costs_only_itself():
+    stmts = split_statements("select 1; SELEC bad; create table x();\nselect 2;")
+    assert [s.sql for s in stmts] == ["select 1", "SELEC bad", "create table x()", "select 2"]
+    assert stmts[1].node is None and 'syntax error at or near "SELEC"' in stmts[1].parse_error
+    assert "line 1, column 11" in stmts[1].parse_error
+    assert all(s.node is not None for s in stmts if s is not stmts[1])
+
+
+def test_semicolons_inside_quotes_and_dollar_bodies_do_not_split():
+    text = "selec 1; select 'a;b', E'x\\';y', \"q;\" ; do $$ begin perform 1; end $$; /* ; */ select 3"
+    stmts = split_statements(text)
+    assert len(stmts) == 4
+    assert stmts[2].sql.startswith("do $$")
+
+
+def test_unterminated_dollar_quote_becomes_a_syntax_error():
+    stmts = split_statements("select 1; create function f() returns int as $$ select 1; ")
+    assert stmts[0].node is not None
+    assert stmts[1].node is None and "unterminated" in stmts[1].parse_error
+
+
+def test_line_offset_shifts_lines():
+    assert split_statements("select 1;", line_offset=10)[0].line == 11
+
+
+def test_go_templates_keep_positions_and_are_noted():
+    text = 'CREATE SCHEMA {{ index .Options "Namespace" }};\nselect 1;'
+    pre = preprocess(text)
+    assert len(pre.text) == len(text)
+    assert pre.notes == [(1, 'template placeholder {{ index .Options "Namespace" }} substituted')]
+    assert split_statements(pre.text)[1].line == 2
+
+
+def test_array_literals_are_not_templates():
+    assert preprocess("select '{{1,2},{3,4}}'::int[];").notes == []
+
+
+def test_psql_meta_commands_are_blanked():
+    pre = preprocess("\\set ON_ERROR_STOP on\nselect 1;\n\\c other\n")
+    assert [line for line, _ in pre.notes] == [1, 3]
+    assert [s.line for s in split_statements(pre.text)] == [2]
