@@ -263,7 +263,6 @@ def write_inputs(root: Path, statements: int, files: int, seed: int) -> dict[str
 class Run:
     wall: float  # seconds
     cpu: float  # user + system seconds of the child
-    rss_kb: int
     code: int
 
 
@@ -287,25 +286,26 @@ class Row:
     def cpu_ms(self) -> float:
         return 1000 * statistics.median(r.cpu for r in self.runs)
 
-    def rss_mb(self) -> float:
-        return max(r.rss_kb for r in self.runs) / 1024
-
 
 class Failure(Exception):
     pass
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
 
 
 def run_once(cmd: list[str], env: dict, cwd: Path, stdout_path: Path) -> tuple[Run, str]:
     with open(stdout_path, "wb") as out:
         start = time.perf_counter()
         child = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, env=env, cwd=cwd)
-        # wait4 gives the child's own CPU time and peak memory along with its status.
+        # wait4 gives the child's own CPU time along with its status.
         stderr = child.stderr.read()
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - start
     child.stderr.close()
     child.returncode = code = os.waitstatus_to_exitcode(status)
-    run = Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, code)
+    run = Run(wall, usage.ru_utime + usage.ru_stime, code)
     return run, stderr.decode("utf-8", "replace")
 
 
@@ -336,13 +336,13 @@ def check_migrasafe(expect_statements: int, expect_files: int):
         if len(migrations) != expect_files or statements != expect_statements:
             raise Failure(f"checked {len(migrations)} files / {statements} statements, "
                           f"expected {expect_files} / {expect_statements}")
-        return f"{findings} findings in {statements} statements"
+        return f"{plural(findings, 'finding')} in {plural(statements, 'statement')}"
     return check
 
 
 def check_squawk(code: int, stdout_path: Path, stderr: str) -> str:
-    # squawk exits 1 both for violations and for some errors ("Failed to find files"): the
-    # output must be a JSON list of violations, and stderr must not report a problem.
+    # squawk exits 1 both for violations and for some errors ("Failed to find files"), so the
+    # output must be a JSON list, and an exit 1 must come with violations.
     if code not in (0, 1):
         raise Failure(f"exit {code} (0 or 1 expected): {stderr.strip()[-2000:]}")
     text = stdout_path.read_text(encoding="utf-8").strip()
@@ -355,7 +355,7 @@ def check_squawk(code: int, stdout_path: Path, stderr: str) -> str:
     if code == 1 and not data:
         raise Failure(f"exit 1 without violations: {stderr.strip()[-500:]}")
     files = len({v.get("file") for v in data})
-    return f"{len(data)} violations in {files} files"
+    return f"{plural(len(data), 'violation')} in {plural(files, 'file')}"
 
 
 def measure(case: str, jobs: list[tuple[Tool, str]], runs: int, scratch: Path, checks: dict) -> list[Row]:
@@ -478,8 +478,8 @@ CASE_TITLES = {
 
 
 def table(rows: list[Row], inputs: dict) -> list[str]:
-    head = ["| case | tool | runs | best ms | median ms | CPU ms (median) | peak RSS MB | output |",
-            "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+    head = ["| case | tool | runs | best ms | median ms | CPU ms (median) | output |",
+            "| --- | --- | ---: | ---: | ---: | ---: | --- |"]
     lines = []
     for row in rows:
         if row.case in inputs:
@@ -489,7 +489,7 @@ def table(rows: list[Row], inputs: dict) -> list[str]:
             title = row.case
         lines.append(
             f"| {title} | {row.label} | {len(row.runs)} | {row.best_ms():,.0f} | {row.median_ms():,.0f} | "
-            f"{row.cpu_ms():,.0f} | {row.rss_mb():,.0f} | {row.note} |"
+            f"{row.cpu_ms():,.0f} | {row.note} |"
         )
     return head + lines
 
@@ -514,8 +514,8 @@ def verdicts(rows: list[Row]) -> list[str]:
 
 
 def print_table(rows: list[Row], inputs: dict) -> None:
-    widths = (42, 26, 5, 9, 10, 8, 8)
-    header = ("case", "tool", "runs", "best ms", "median ms", "CPU ms", "RSS MB")
+    widths = (42, 26, 5, 9, 10, 8)
+    header = ("case", "tool", "runs", "best ms", "median ms", "CPU ms")
     print("  ".join(h.ljust(w) if i < 2 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths))))
     for row in rows:
         if row.case in inputs:
@@ -524,7 +524,7 @@ def print_table(rows: list[Row], inputs: dict) -> None:
         else:
             title = row.case
         cells = (title, row.label, str(len(row.runs)), f"{row.best_ms():,.0f}", f"{row.median_ms():,.0f}",
-                 f"{row.cpu_ms():,.0f}", f"{row.rss_mb():,.0f}")
+                 f"{row.cpu_ms():,.0f}")
         print("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))))
 
 
@@ -563,15 +563,17 @@ def write_results(path: Path, info: dict, rows: list[Row], inputs: dict, args, l
         "",
         "## Commands",
         "",
-        *[f"- {label}: `{' '.join(cmd)}`" for label, cmd in tools.items()],
+        *[f"- {label}: `{' '.join([Path(cmd[0]).name, *cmd[1:]]).replace('{path}', 'PATH')}`"
+          for label, cmd in tools.items()],
         "",
-        "squawk takes files or glob patterns, not folders: the 2,000-file case passes it the pattern",
+        "squawk takes files or glob patterns, not folders: the folder case passes it the pattern",
         "`FOLDER/*.sql` (quoted, so squawk expands it), and migrasafe the folder itself.",
         "\"migrasafe\" runs with bytecode caching on (as an installed package has it), in a private",
         "cache folder (`PYTHONPYCACHEPREFIX`) so nothing is written beside the sources;",
         "\"migrasafe, no bytecode\" has the cached bytecode of migrasafe's own modules removed and",
         "`PYTHONDONTWRITEBYTECODE=1`, so they are compiled on every run (an editable checkout in an",
         "environment that never writes bytecode). \"python -c pass\" is the interpreter's own start.",
+        "A CPU time above the wall time means the tool used more than one core.",
         "",
     ]
     path.write_text("\n".join(lines), encoding="utf-8")

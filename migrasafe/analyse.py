@@ -9,7 +9,8 @@ from .config import Config
 from .locks import impact as lock_impact
 from .locks.modes import describe_blocking, level
 from .model import AnalysedStatement, Finding, Migration, MigrationResult, severity_rank
-from .rules import DETECTORS, Context
+from .rules import Context
+from .rules.base import detectors_for
 from .rules.registry import get_rule
 from .transaction import TxState
 
@@ -19,6 +20,12 @@ class RuleSelection:
         self.select = {_rule_id(r) for r in config.select}
         self.ignore = {_rule_id(r) for r in config.ignore}
         self.severity = {_rule_id(k): v for k, v in config.severity.items()}
+        self._by_node = detectors_for(self.enabled)
+
+    def detectors(self, node) -> list:
+        """The enabled detectors that can fire on this statement."""
+        table = self._by_node
+        return table.get(type(node), []) + table.get(None, [])
 
     def enabled(self, rule_id: str) -> bool:
         if rule_id in self.ignore:
@@ -88,9 +95,7 @@ def analyse_migration(migration: Migration, catalog: Catalog, config: Config,
         analysed = AnalysedStatement(stmt, imp, in_transaction=tx.open)
         analysed.live = {l.relation for l in imp.locks if catalog.is_live(l.relation)}
         ctx = Context(migration, stmt, imp, catalog, tx, config, result.statements)
-        for rule_id, detect in DETECTORS.items():
-            if not selection.enabled(rule_id):
-                continue
+        for rule_id, detect in selection.detectors(stmt.node):
             for hit in detect(ctx) or ():
                 f = make_finding(rule_id, hit.message, path=stmt.origin_path or migration.path, line=stmt.line,
                                  column=stmt.column, fix=hit.fix, lock=lock_line(analysed, hit.relation),

@@ -146,6 +146,8 @@ def _alter_table(b: _Builder, node: ast.AlterTableStmt, pg_version, timezone_utc
     name = _rv(b, node.relation)
     if node.objtype == OT.OBJECT_INDEX:
         return  # index-only changes; index locks are not listed
+    if node.missing_ok and name not in b.catalog.relations:
+        return  # ALTER TABLE IF EXISTS of a table the history never created
     effect = alter_table.analyse(node, name, b.catalog, pg_version=pg_version, timezone_utc=timezone_utc)
     rel = b.catalog.get(name)
     recurse = node.relation.inh and rel is not None and rel.kind == "partitioned"
@@ -214,7 +216,10 @@ def _drop(b: _Builder, node: ast.DropStmt, pg_version, _tz):
             b.impact.notes["concurrently"] = True
     elif kind in (OT.OBJECT_TABLE, OT.OBJECT_VIEW, OT.OBJECT_MATVIEW, OT.OBJECT_SEQUENCE, OT.OBJECT_FOREIGN_TABLE):
         for obj in node.objects or ():
-            _drop_relation(b, b.catalog.qualify(*dotted(obj)), cascade=node.behavior.name == "DROP_CASCADE")
+            name = b.catalog.qualify(*dotted(obj))
+            if node.missing_ok and name not in b.catalog.relations:
+                continue  # IF EXISTS of something the history never created: taken as absent
+            _drop_relation(b, name, cascade=node.behavior.name == "DROP_CASCADE")
     elif kind == OT.OBJECT_TRIGGER or kind == OT.OBJECT_RULE or kind == OT.OBJECT_POLICY:
         for obj in node.objects or ():
             names = [strval(n) for n in obj]

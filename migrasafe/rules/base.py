@@ -51,14 +51,28 @@ class Context:
 
 Detector = Callable[[Context], Iterable[Hit]]
 DETECTORS: dict[str, Detector] = {}
+# Statement node class → the rules that can fire on it; rules that look at every statement are
+# listed under None.
+NODE_TYPES: dict[str, tuple] = {}
 
 
-def detects(rule_id: str):
+def detects(rule_id: str, *node_types):
     def register(func: Detector) -> Detector:
         DETECTORS[rule_id] = func
+        NODE_TYPES[rule_id] = node_types
         return func
 
     return register
+
+
+def detectors_for(enabled) -> dict:
+    """{node class or None: [(rule id, detector)]} for the enabled rules."""
+    table: dict = {}
+    for rule_id, func in DETECTORS.items():
+        if enabled(rule_id):
+            for node_type in NODE_TYPES[rule_id] or (None,):
+                table.setdefault(node_type, []).append((rule_id, func))
+    return table
 
 
 def render(node) -> str:

@@ -9,7 +9,7 @@ from ..locks.types import narrows
 from .base import Context, Hit, detects
 
 
-@detects("MS040")
+@detects("MS040", ast.RenameStmt)
 def rename_column(ctx: Context):
     node = ctx.node
     if isinstance(node, ast.RenameStmt) and node.renameType == OT.OBJECT_COLUMN and node.relation is not None:
@@ -23,7 +23,7 @@ def rename_column(ctx: Context):
                       relation=table, span=ctx.span_of("RENAME"))
 
 
-@detects("MS041")
+@detects("MS041", ast.RenameStmt)
 def rename_table(ctx: Context):
     node = ctx.node
     if isinstance(node, ast.RenameStmt) and node.renameType == OT.OBJECT_TABLE and node.relation is not None:
@@ -38,7 +38,7 @@ def rename_table(ctx: Context):
                       relation=table, span=ctx.span_of("RENAME"))
 
 
-@detects("MS042")
+@detects("MS042", ast.AlterTableStmt)
 def drop_column(ctx: Context):
     node = ctx.node
     if not isinstance(node, ast.AlterTableStmt):
@@ -54,7 +54,7 @@ def drop_column(ctx: Context):
                       relation=table, span=ctx.span_of("DROP"))
 
 
-@detects("MS043")
+@detects("MS043", ast.DropStmt)
 def drop_table(ctx: Context):
     node = ctx.node
     if isinstance(node, ast.DropStmt) and node.removeType == OT.OBJECT_TABLE:
@@ -67,7 +67,7 @@ def drop_table(ctx: Context):
                           relation=table, span=ctx.span_of("DROP"))
 
 
-@detects("MS044")
+@detects("MS044", ast.AlterTableStmt)
 def incompatible_type_change(ctx: Context):
     node = ctx.node
     if not isinstance(node, ast.AlterTableStmt):
@@ -88,7 +88,7 @@ def incompatible_type_change(ctx: Context):
                           relation=table, span=ctx.span_of("TYPE"))
 
 
-@detects("MS045")
+@detects("MS045", ast.AlterTableStmt)
 def set_not_null_breaks_writers(ctx: Context):
     node = ctx.node
     if not isinstance(node, ast.AlterTableStmt):
@@ -110,7 +110,7 @@ def set_not_null_breaks_writers(ctx: Context):
                   relation=table, span=ctx.span_of("SET NOT NULL"))
 
 
-@detects("MS046")
+@detects("MS046", ast.AlterTableStmt)
 def drop_default_on_not_null(ctx: Context):
     node = ctx.node
     if not isinstance(node, ast.AlterTableStmt):

@@ -8,7 +8,7 @@ from ..catalog.names import dotted
 from .base import Context, Hit, detects, edited, render
 
 
-@detects("MS001")
+@detects("MS001", ast.IndexStmt)
 def index_without_concurrently(ctx: Context):
     node = ctx.node
     if not isinstance(node, ast.IndexStmt) or node.concurrent:
@@ -33,7 +33,7 @@ def _through(ctx: Context, word: str) -> tuple[int, int] | None:
     return (0, span[1]) if span else None
 
 
-@detects("MS002")
+@detects("MS002", ast.DropStmt)
 def drop_index_without_concurrently(ctx: Context):
     node = ctx.node
     if not isinstance(node, ast.DropStmt) or node.removeType != OT.OBJECT_INDEX or node.concurrent:
@@ -46,7 +46,7 @@ def drop_index_without_concurrently(ctx: Context):
                       span=ctx.span_of("DROP INDEX"))
 
 
-@detects("MS003")
+@detects("MS003", ast.ReindexStmt)
 def reindex_without_concurrently(ctx: Context):
     node = ctx.node
     if not isinstance(node, ast.ReindexStmt) or ctx.impact.notes.get("concurrently"):

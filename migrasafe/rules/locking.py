@@ -12,7 +12,7 @@ _LOCK_FREE = (ast.CreateSchemaStmt, ast.CreateFunctionStmt, ast.CreateExtensionS
               ast.CompositeTypeStmt, ast.CreateDomainStmt, ast.VariableSetStmt, ast.TransactionStmt)
 
 
-@detects("MS027")
+@detects("MS027", ast.RefreshMatViewStmt)
 def refresh_matview_without_concurrently(ctx: Context):
     node = ctx.node
     if isinstance(node, ast.RefreshMatViewStmt) and not node.concurrent:
@@ -24,7 +24,7 @@ def refresh_matview_without_concurrently(ctx: Context):
                       relation=name, span=ctx.span_of("REFRESH"))
 
 
-@detects("MS028")
+@detects("MS028", ast.TruncateStmt)
 def truncate_table(ctx: Context):
     if isinstance(ctx.node, ast.TruncateStmt):
         for table in ctx.impact.rewrites:
@@ -34,7 +34,7 @@ def truncate_table(ctx: Context):
                               "after the application stopped using it", relation=table, span=ctx.span_of("TRUNCATE"))
 
 
-@detects("MS030")
+@detects("MS030", ast.UpdateStmt, ast.DeleteStmt, ast.InsertStmt)
 def backfill_under_strong_lock(ctx: Context):
     node = ctx.node
     if not isinstance(node, _BACKFILLS) or not ctx.tx.open or not ctx.tx.exclusive_ddl:

@@ -17,7 +17,7 @@ def _alter_cmds(ctx: Context, *subtypes):
     return table, [c for c in node.cmds or () if c.subtype in subtypes]
 
 
-@detects("MS010")
+@detects("MS010", ast.AlterTableStmt)
 def volatile_default_rewrite(ctx: Context):
     table, cmds = _alter_cmds(ctx, AT.AT_AddColumn)
     if not cmds or not ctx.impact.notes.get("volatile_default") or table not in ctx.impact.rewrites:
@@ -33,7 +33,7 @@ def volatile_default_rewrite(ctx: Context):
             relation=table, span=ctx.span_of("DEFAULT"))
 
 
-@detects("MS011")
+@detects("MS011", ast.AlterTableStmt)
 def rewriting_type_change(ctx: Context):
     table, cmds = _alter_cmds(ctx, AT.AT_AlterColumnType)
     if not cmds or table not in ctx.impact.rewrites:
@@ -49,7 +49,7 @@ def rewriting_type_change(ctx: Context):
             relation=table, span=ctx.span_of("TYPE"))
 
 
-@detects("MS012")
+@detects("MS012", ast.AlterTableStmt)
 def rewriting_column_add(ctx: Context):
     table, cmds = _alter_cmds(ctx, AT.AT_AddColumn)
     notes = ctx.impact.notes
@@ -70,19 +70,19 @@ def _whole_table_rewrite(ctx: Context, subtypes, label: str, fix: str):
                   span=ctx.span_of("SET"))
 
 
-@detects("MS013")
+@detects("MS013", ast.AlterTableStmt)
 def set_tablespace(ctx: Context):
     yield from _whole_table_rewrite(ctx, (AT.AT_SetTableSpace,), "SET TABLESPACE",
                                     "-- move data with pg_repack --tablespace, or create a copy and swap")
 
 
-@detects("MS014")
+@detects("MS014", ast.AlterTableStmt)
 def set_logged_unlogged(ctx: Context):
     yield from _whole_table_rewrite(ctx, (AT.AT_SetLogged, AT.AT_SetUnLogged), "SET LOGGED/UNLOGGED",
                                     "-- schedule it in a maintenance window; there is no online form")
 
 
-@detects("MS015")
+@detects("MS015", ast.VacuumStmt)
 def vacuum_full(ctx: Context):
     if isinstance(ctx.node, ast.VacuumStmt) and ctx.impact.notes.get("vacuum_full"):
         for table in ctx.impact.rewrites:
@@ -92,7 +92,7 @@ def vacuum_full(ctx: Context):
                           relation=table, span=ctx.span_of("FULL"))
 
 
-@detects("MS016")
+@detects("MS016", ast.ClusterStmt)
 def cluster(ctx: Context):
     if isinstance(ctx.node, ast.ClusterStmt):
         for table in ctx.impact.rewrites:

@@ -29,7 +29,7 @@ def _not_valid_fix(ctx: Context, table: str, cmd) -> str:
             f"ALTER TABLE {table} VALIDATE CONSTRAINT {name};")
 
 
-@detects("MS020")
+@detects("MS020", ast.AlterTableStmt)
 def foreign_key_without_not_valid(ctx: Context):
     table, cmds = _constraint_cmds(ctx, CT.CONSTR_FOREIGN)
     for cmd in cmds:
@@ -40,7 +40,7 @@ def foreign_key_without_not_valid(ctx: Context):
                   fix=_not_valid_fix(ctx, table, cmd), relation=table, span=ctx.span_of("FOREIGN KEY"))
 
 
-@detects("MS021")
+@detects("MS021", ast.AlterTableStmt)
 def check_without_not_valid(ctx: Context):
     table, cmds = _constraint_cmds(ctx, CT.CONSTR_CHECK)
     for cmd in cmds:
@@ -49,7 +49,7 @@ def check_without_not_valid(ctx: Context):
                       fix=_not_valid_fix(ctx, table, cmd), relation=table, span=ctx.span_of("CHECK"))
 
 
-@detects("MS022")
+@detects("MS022", ast.AlterTableStmt)
 def unique_constraint_builds_index(ctx: Context):
     table, cmds = _constraint_cmds(ctx, CT.CONSTR_UNIQUE, CT.CONSTR_PRIMARY)
     for cmd in cmds:
@@ -65,7 +65,7 @@ def unique_constraint_builds_index(ctx: Context):
                   relation=table, span=ctx.span_of(kind.split()[0]))
 
 
-@detects("MS023")
+@detects("MS023", ast.AlterTableStmt)
 def exclusion_constraint(ctx: Context):
     table, cmds = _constraint_cmds(ctx, CT.CONSTR_EXCLUSION)
     for _ in cmds:
@@ -74,7 +74,7 @@ def exclusion_constraint(ctx: Context):
                   relation=table, span=ctx.span_of("EXCLUDE"))
 
 
-@detects("MS024")
+@detects("MS024", ast.AlterTableStmt)
 def set_not_null_scan(ctx: Context):
     node = ctx.node
     if not isinstance(node, ast.AlterTableStmt):
@@ -100,7 +100,7 @@ def set_not_null_scan(ctx: Context):
                   relation=table, span=ctx.span_of("SET NOT NULL"))
 
 
-@detects("MS025")
+@detects("MS025", ast.AlterTableStmt)
 def validate_in_same_transaction(ctx: Context):
     node = ctx.node
     if not isinstance(node, ast.AlterTableStmt) or not ctx.tx.open:
@@ -117,7 +117,7 @@ def validate_in_same_transaction(ctx: Context):
                       relation=table, span=ctx.span_of("VALIDATE"))
 
 
-@detects("MS026")
+@detects("MS026", ast.AlterTableStmt)
 def add_column_not_null_without_default(ctx: Context):
     node = ctx.node
     if not isinstance(node, ast.AlterTableStmt) or not ctx.impact.notes.get("not_null_without_default"):

@@ -49,6 +49,7 @@ class Plan:
         path = Path(given)
         forced = self.config.format
         if forced in _ELSEWHERE:
+            self.findings.append(findings.input_error(given, f"{forced} migrations are not read by this version"))
             return
         if forced is not None and forced not in FORMATS:
             self.findings.append(findings.input_error(given, f"unknown migration format {forced!r}"))

@@ -1,0 +1,1 @@
+CREATE STATISTICS orders_customer_status (dependencies) ON customer_id, status FROM orders;
