@@ -7,7 +7,7 @@ from .analyse import RuleSelection, analyse_migration, make_finding
 from .catalog import Catalog, apply
 from .config import Config
 from .model import Report
-from .parse import split_statements
+from .parse import split_statements, trusted_node_attributes
 from .sources import read_migrations
 
 
@@ -29,6 +29,11 @@ def seed_catalog(config: Config, report: Report, selection: RuleSelection) -> Ca
 
 
 def run(paths: list[str], config: Config) -> Report:
+    with trusted_node_attributes():
+        return _run(paths, config)
+
+
+def _run(paths: list[str], config: Config) -> Report:
     report = Report(pg_version=config.pg_version, fail_on=config.fail_on)
     selection = RuleSelection(config)
     migrations, findings = read_migrations(paths, config)

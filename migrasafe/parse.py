@@ -8,7 +8,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pglast import parser
+from contextlib import contextmanager
+
+from pglast import ast, parser
 
 from .model import Statement
 
@@ -77,11 +79,36 @@ class _Positions:
         return i + 1, offset - self.starts[i] + 1
 
 
+@contextmanager
+def trusted_node_attributes():
+    """Build nodes without pglast's per-attribute validation while this block runs.
+
+    pglast's parser already hands every attribute its final type, and the checks cost half of
+    the parse on large files. Swapping a base-class method is itself slow (it invalidates the
+    type caches of every node class), so a whole run enters this block once.
+    tests/test_parse.py compares the trees built both ways.
+    """
+    checked = ast.Node.__setattr__
+    if checked is object.__setattr__:
+        yield
+        return
+    ast.Node.__setattr__ = object.__setattr__
+    try:
+        yield
+    finally:
+        ast.Node.__setattr__ = checked
+
+
+def parse_sql(text: str):
+    with trusted_node_attributes():
+        return parser.parse_sql(text)
+
+
 def split_statements(text: str, *, line_offset: int = 0) -> list[Statement]:
     """Statements of `text`; line numbers are shifted by `line_offset` (for file sections)."""
     positions = _Positions(text)
     try:
-        raw = parser.parse_sql(text)
+        raw = parse_sql(text)
     except parser.ParseError:
         return _split_tolerant(text, positions, line_offset)
     out: list[Statement] = []
@@ -115,7 +142,7 @@ def _split_tolerant(text: str, positions: _Positions, line_offset: int) -> list[
     for start, end in _scan_slices(text):
         piece = text[start:end]
         try:
-            parsed = parser.parse_sql(piece)
+            parsed = parse_sql(piece)
         except parser.ParseError as err:
             message = str(err)
             m = re.search(r"at index (\d+)", message)

@@ -48,3 +48,34 @@ def test_psql_meta_commands_are_blanked():
     pre = preprocess("\\set ON_ERROR_STOP on\nselect 1;\n\\c other\n")
     assert [line for line, _ in pre.notes] == [1, 3]
     assert [s.line for s in split_statements(pre.text)] == [2]
+
+
+def _shape(node):
+    """A node tree as nested tuples of (class, attribute, type, value), for strict comparison."""
+    from pglast import ast
+
+    if isinstance(node, tuple):
+        return tuple(_shape(n) for n in node)
+    if not isinstance(node, ast.Node):
+        return (type(node).__name__ if not isinstance(node, bool) else "int", node)
+    return (type(node).__name__,) + tuple((a, _shape(getattr(node, a))) for a in node)
+
+
+def test_fast_tree_building_builds_the_same_trees():
+    from pathlib import Path
+
+    from pglast import parser
+
+    from migrasafe.parse import parse_sql
+
+    root = Path(__file__).resolve().parents[1] / "corpus"
+    texts = [p.read_text() for p in sorted(root.rglob("*.sql"))]
+    assert len(texts) > 100
+    for text in texts:
+        try:
+            checked = parser.parse_sql(text)
+        except parser.ParseError:
+            continue
+        fast = parse_sql(text)
+        assert [_shape(s.stmt) for s in fast] == [_shape(s.stmt) for s in checked]
+        assert [(s.stmt_location, s.stmt_len) for s in fast] == [(s.stmt_location, s.stmt_len) for s in checked]

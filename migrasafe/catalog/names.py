@@ -84,6 +84,20 @@ def function_name(fc: ast.FuncCall) -> str:
     return strval(fc.funcname[-1]).lower()
 
 
+_CHILD_ATTRS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_attrs(cls) -> tuple[str, ...]:
+    """The attributes of a node class that can hold nodes (from pglast's slot types)."""
+    found = _CHILD_ATTRS.get(cls)
+    if found is None:
+        slots = cls.__slots__ if isinstance(cls.__slots__, dict) else {}
+        found = tuple(a for a, info in slots.items()
+                      if info.c_type != "char*" and (info.c_type.endswith("*") or info.c_type in ("Node", "ValUnion")))
+        _CHILD_ATTRS[cls] = found
+    return found
+
+
 def walk(node):
     """Every pglast node below (and including) `node`."""
     stack = [node]
@@ -95,9 +109,9 @@ def walk(node):
         if not isinstance(current, ast.Node):
             continue
         yield current
-        for attr in current:
+        for attr in _child_attrs(type(current)):
             child = getattr(current, attr, None)
-            if isinstance(child, (ast.Node, list, tuple)):
+            if child is not None:
                 stack.append(child)
 
 

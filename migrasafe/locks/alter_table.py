@@ -10,6 +10,7 @@ from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT
 
 from ..catalog.names import SERIALS, is_volatile, strval, type_spec
 from ..catalog.state import Catalog, Relation
+from .modes import level
 from .types import rewrites as type_change_rewrites
 from .versions import has
 
@@ -57,8 +58,6 @@ class Effect:
         self.transactional = True
 
     def need(self, mode: str) -> None:
-        from .modes import level
-
         if level(mode) > level(self.mode):
             self.mode = mode
 

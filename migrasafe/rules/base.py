@@ -1,9 +1,10 @@
 """How a detection function sees a statement, and how it reports what it found."""
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Callable, Iterable
+
+from pglast.stream import RawStream
 
 from ..catalog.state import Catalog
 from ..config import Config
@@ -41,7 +42,10 @@ class Context:
         return self.catalog.is_live(relation)
 
     def live_locks(self):
-        return [lock for lock in self.impact.locks if self.live(lock.relation)]
+        cached = self.__dict__.get("_live_locks")
+        if cached is None:
+            cached = self.__dict__["_live_locks"] = [l for l in self.impact.locks if self.live(l.relation)]
+        return cached
 
     def span_of(self, word: str) -> tuple[int, int] | None:
         """The first occurrence of a keyword in the statement text (case-insensitive)."""
@@ -77,13 +81,14 @@ def detectors_for(enabled) -> dict:
 
 def render(node) -> str:
     """SQL text for a (possibly edited copy of a) statement node."""
-    from pglast.stream import RawStream
-
     return RawStream()(node) + ";"
 
 
 def edited(node, **changes):
-    clone = copy.deepcopy(node)
+    """A shallow copy with some attributes replaced; the original tree is left alone."""
+    clone = object.__new__(type(node))
+    for attr in node:
+        object.__setattr__(clone, attr, getattr(node, attr, None))
     for key, value in changes.items():
         setattr(clone, key, value)
     return clone
