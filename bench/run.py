@@ -456,6 +456,22 @@ def machine(python: str, squawk: str, migrasafe: str) -> dict[str, str]:
     }
 
 
+def source_revision(package: str | None) -> str:
+    """The commit of the checkout migrasafe runs from, and whether its sources differ from it."""
+    if not package or not shutil.which("git"):
+        return "not a git checkout"
+    root = Path(package).parent
+    head = output_of(["git", "-C", str(root), "rev-parse", "--short", "HEAD"])
+    if not head or " " in head:
+        return "not a git checkout"
+    try:
+        dirty = subprocess.run(["git", "-C", str(root), "diff", "--quiet", "HEAD", "--", "migrasafe", "rules"],
+                               capture_output=True, timeout=60).returncode == 1
+    except (OSError, subprocess.TimeoutExpired):
+        dirty = False
+    return f"{head} (with uncommitted changes)" if dirty else head
+
+
 def package_dir(python: str, env: dict) -> str | None:
     text = output_of([python, "-c", "import os, migrasafe; print(os.path.dirname(os.path.abspath(migrasafe.__file__)))"],
                      env=env)
@@ -546,7 +562,7 @@ def write_results(path: Path, info: dict, rows: list[Row], inputs: dict, args, l
         f"| Python | {info['python']} |",
         f"| pglast | {info['pglast']} |",
         f"| PyYAML | {info['pyyaml']} |",
-        f"| migrasafe | {info['migrasafe']} |",
+        f"| migrasafe | {info['migrasafe']}, source {info['revision']} |",
         f"| squawk | {info['squawk']} |",
         f"| load average (1 min) before / after | {load[0]:.2f} / {load[1]:.2f} |",
         "",
@@ -623,6 +639,7 @@ def main(argv=None) -> int:
         with_bytecode = {**base, "PYTHONPYCACHEPREFIX": str(pycache)}
         without_bytecode = {**with_bytecode, "PYTHONDONTWRITEBYTECODE": "1"}
         info = machine(python, squawk, migrasafe)
+        info["revision"] = source_revision(package_dir(python, with_bytecode))
         load_before = os.getloadavg()[0]
 
         ms = Tool("migrasafe", [migrasafe, "check", "{path}", "--format", "json"], with_bytecode)

@@ -56,7 +56,7 @@ def run_case(case: Case, pg_version: int | None = None, timezone_utc: bool = Fal
 
 def snapshot(case: Case) -> dict:
     """What the tool says about the case now, in expected.yaml's shape."""
-    report = run_case(case)
+    report = run_case(case, timezone_utc=bool(case.expected.get("timezone_utc")))
     findings = []
     for result in report.results:
         for f in result.all_findings():

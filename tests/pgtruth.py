@@ -116,6 +116,8 @@ def observe(uri: str, setup: list[str], statements: list[str], *, timezone: str 
             with connect(scratch.conninfo, timezone) as conn:
                 try:
                     conn.execute(statement)
+                except psycopg.errors.NoActiveSqlTransaction:
+                    pass  # LOCK TABLE outside a transaction: it would have changed nothing
                 except psycopg.Error as exc:
                     if observation.error is None:
                         observation.error = f"when committed: {describe(exc)}"

@@ -6,6 +6,11 @@ the static model predicts for that major.
 """
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+
+import psycopg
 import pytest
 from pglast import ast
 
@@ -19,6 +24,20 @@ def _statements(result):
     return [a for a in result.statements if not isinstance(a.statement.node, ast.TransactionStmt)]
 
 
+def ensure_tablespaces(uri: str, names: list[str]) -> None:
+    """Tablespaces a case moves tables into, in folders the server's OS user owns."""
+    with psycopg.connect(uri, autocommit=True) as conn:
+        data_dir = conn.execute("SHOW data_directory").fetchone()[0]
+        owner = os.stat(data_dir)
+        for name in names:
+            if conn.execute("SELECT 1 FROM pg_tablespace WHERE spcname = %s", (name,)).fetchone():
+                continue
+            folder = Path(tempfile.mkdtemp(prefix=f"migrasafe-{name}-"))
+            os.chown(folder, owner.st_uid, owner.st_gid)
+            folder.chmod(0o700)
+            conn.execute(f'CREATE TABLESPACE "{name}" LOCATION \'{folder}\'')
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_model_matches_server(case, pg_server):
     if pg_server.major < int(case.expected.get("min_pg", 12)):
@@ -28,6 +47,7 @@ def test_model_matches_server(case, pg_server):
     *setup_results, last = report.results
     setup = [a.statement.sql for r in setup_results for a in _statements(r)]
     analysed = _statements(last)
+    ensure_tablespaces(pg_server.uri, case.expected.get("tablespaces", []))
     observed = observe(pg_server.uri, setup, [a.statement.sql for a in analysed],
                        timezone="UTC" if utc else "America/New_York")
     rejects = set(case.expected.get("server_rejects", []))

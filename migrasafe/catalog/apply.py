@@ -8,6 +8,7 @@ from __future__ import annotations
 from pglast import ast
 from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT, ObjectType as OT
 
+from .bounds import partition_bound
 from .names import (
     SERIALS, column_names, dotted, is_volatile, not_null_check_column, referenced_relations,
     strval, type_spec,
@@ -53,6 +54,9 @@ def _create_table(catalog: Catalog, node: ast.CreateStmt) -> None:
     kind = "foreign" if foreign else "partitioned" if node.partspec else "table"
     rel = _new_relation(catalog, name, kind)
     rel.unlogged = node.relation.relpersistence == "u"
+    rel.tablespace = node.tablespacename or "pg_default"
+    if node.partspec is not None:
+        rel.partition_key = tuple(p.name or "(expr)" for p in node.partspec.partParams or ())
     for parent_rv in node.inhRelations or ():
         parent = catalog.get(_rel(catalog, parent_rv))
         if parent:
@@ -61,6 +65,7 @@ def _create_table(catalog: Catalog, node: ast.CreateStmt) -> None:
     if node.partbound is not None and node.inhRelations:
         parent_name = _rel(catalog, node.inhRelations[0])
         rel.partition_of = parent_name
+        rel.bound = partition_bound(node.partbound)
         parent = catalog.get(parent_name)
         if parent:
             parent.partitions.append(name)
@@ -74,7 +79,11 @@ def _create_table(catalog: Catalog, node: ast.CreateStmt) -> None:
         elif isinstance(elt, ast.TableLikeClause):
             source = catalog.get(_rel(catalog, elt.relation))
             for col in (source.columns.values() if source else ()):
-                rel.columns[col.name] = Column(col.name, col.type, col.not_null)
+                copied = Column(col.name, col.type, col.not_null)
+                if elt.options & (1 << 3):  # INCLUDING DEFAULTS: the copy shares the sequence
+                    copied.has_default, copied.default_volatile = col.has_default, col.default_volatile
+                    copied.sequence = col.sequence
+                rel.columns[col.name] = copied
 
 
 def _add_column(catalog: Catalog, rel: Relation, coldef: ast.ColumnDef) -> Column:
@@ -85,7 +94,8 @@ def _add_column(catalog: Catalog, rel: Relation, coldef: ast.ColumnDef) -> Colum
         col.not_null = True
         col.has_default = True
         col.default_volatile = True
-        seq = f"{rel.name.split('.')[0]}.{rel.name.split('.')[1]}_{col.name}_seq"
+        seq = f"{rel.name}_{col.name}_seq"
+        col.sequence = seq
         seq_rel = _new_relation(catalog, seq, "sequence")
         seq_rel.owned_by = rel.name
         rel.owned_sequences.append(seq)
@@ -144,6 +154,9 @@ def _add_constraint(catalog: Catalog, rel: Relation, con: ast.Constraint, defaul
     constraint = Constraint(name=name, kind=kind, columns=columns, validated=not con.skip_validation)
     if kind == "f" and con.pktable is not None:
         constraint.references = _rel(catalog, con.pktable)
+        constraint.ref_columns = column_names(con.pk_attrs)
+        constraint.on_delete = con.fk_del_action if con.fk_del_action not in ("\x00", "", None) else "a"
+        constraint.on_update = con.fk_upd_action if con.fk_upd_action not in ("\x00", "", None) else "a"
     if kind == "c":
         constraint.not_null_of = not_null_check_column(con.raw_expr)
     if kind in ("p", "n"):
@@ -233,6 +246,8 @@ def _at_attach(catalog, rel, cmd):
         rel.partitions.append(child)
     if child in catalog.relations:
         catalog.relations[child].partition_of = rel.name
+        if cmd.def_.bound is not None:
+            catalog.relations[child].bound = partition_bound(cmd.def_.bound)
 
 
 def _at_detach(catalog, rel, cmd):
@@ -247,6 +262,10 @@ def _at_logged(value):
     def run(catalog, rel, cmd):
         rel.unlogged = value
     return run
+
+
+def _at_tablespace(catalog, rel, cmd):
+    rel.tablespace = cmd.name
 
 
 def _at_identity(catalog, rel, cmd):
@@ -271,6 +290,7 @@ _ALTER = {
     AT.AT_SetLogged: _at_logged(False),
     AT.AT_SetUnLogged: _at_logged(True),
     AT.AT_AddIdentity: _at_identity,
+    AT.AT_SetTableSpace: _at_tablespace,
 }
 
 
@@ -439,6 +459,14 @@ def _set_schema(catalog: Catalog, node: ast.AlterObjectSchemaStmt) -> None:
     if rel:
         rel.name = f"{node.newschema}.{old.split('.')[1]}"
         catalog.relations[rel.name] = rel
+        moved = []
+        for seq in rel.owned_sequences:
+            seq_rel = catalog.relations.pop(seq, None)
+            if seq_rel:
+                seq_rel.name = f"{node.newschema}.{seq.split('.')[1]}"
+                catalog.relations[seq_rel.name] = seq_rel
+                moved.append(seq_rel.name)
+        rel.owned_sequences = moved
 
 
 _HANDLERS = {

@@ -27,6 +27,7 @@ class Column:
     default_volatile: bool = False
     identity: str = ""  # "a" always / "d" by default
     generated: str = ""  # "s" stored / "v" virtual
+    sequence: str | None = None  # the sequence a serial column's nextval() default uses
 
 
 @dataclass
@@ -38,6 +39,9 @@ class Constraint:
     references: str | None = None  # referenced relation of a foreign key
     not_null_of: str | None = None  # for CHECK (col IS NOT NULL): the column it proves
     index: str | None = None  # qualified index name that backs p/u/x constraints
+    ref_columns: tuple[str, ...] = ()  # the referenced columns of a foreign key
+    on_delete: str = "a"  # a no action, r restrict, c cascade, n set null, d set default
+    on_update: str = "a"
 
 
 @dataclass
@@ -64,6 +68,10 @@ class Relation:
     owned_sequences: list[str] = field(default_factory=list)
     owned_by: str | None = None  # for a sequence: its table
     unlogged: bool = False
+    tablespace: str = "pg_default"
+    partition_key: tuple[str, ...] = ()  # for a partitioned table
+    # For a partition: ("range", lower, upper) | ("list", values) | ("default",) | ("hash",)
+    bound: tuple = ()
     # Key of the migration that created it; None for relations from earlier history or a dump.
     created_in: str | None = None
     has_triggers: bool = False
@@ -71,6 +79,11 @@ class Relation:
     @property
     def is_table(self) -> bool:
         return self.kind in ("table", "partitioned")
+
+    def referencing(self, catalog: "Catalog") -> list[tuple["Relation", "Constraint"]]:
+        """Foreign keys of other tables that point at this one."""
+        return [(other, con) for other in catalog.relations.values() for con in other.constraints.values()
+                if con.kind == "f" and con.references == self.name]
 
     def not_null_proven(self, column: str) -> bool:
         """A validated CHECK (col IS NOT NULL) lets SET NOT NULL skip its scan (PostgreSQL 12+)."""

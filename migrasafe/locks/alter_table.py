@@ -42,9 +42,6 @@ SUBCOMMAND_LOCK = {
 # SHARE UPDATE EXCLUSIVE (fillfactor, autovacuum_*, toast.*, parallel_workers, ...).
 EXCLUSIVE_RELOPTIONS = {"user_catalog_table", "check_option", "security_barrier", "security_invoker"}
 
-# Subcommands that always write a new copy of the table.
-ALWAYS_REWRITES = {AT.AT_SetTableSpace, AT.AT_SetLogged, AT.AT_SetUnLogged, AT.AT_SetAccessMethod}
-
 
 class Effect:
     """What one subcommand does; collected over all subcommands of a statement."""
@@ -129,15 +126,15 @@ def _alter_type(effect: Effect, cmd, rel: Relation | None, catalog, pg_version, 
     coldef: ast.ColumnDef = cmd.def_
     new = type_spec(coldef.typeName, _resolver(catalog))
     col = rel.columns.get(cmd.name) if rel else None
+    if rel is not None:
+        _foreign_keys_on_column(effect, rel, cmd.name, catalog)
+    using = coldef.raw_default
     if col is None:
         effect.rewrite = True  # unknown old type: assume the worst
         effect.notes["unknown_old_type"] = True
-        return
-    using = coldef.raw_default
-    if using is not None and not _trivial_using(using, cmd.name):
+    elif using is not None and not _trivial_using(using, cmd.name):
         effect.rewrite = True
-        return
-    if type_change_rewrites(col.type, new, pg_version=pg_version, timezone_utc=timezone_utc):
+    elif type_change_rewrites(col.type, new, pg_version=pg_version, timezone_utc=timezone_utc):
         effect.rewrite = True
 
 
@@ -214,7 +211,8 @@ def _attach(effect: Effect, cmd, rel, catalog: Catalog, pg_version, _tz):
 def _detach(effect: Effect, cmd, rel, catalog: Catalog, pg_version, _tz):
     child = catalog.qualify(cmd.def_.name.schemaname, cmd.def_.name.relname)
     concurrent = bool(cmd.def_.concurrent)
-    effect.other_locks.append((child, SHARE_UPDATE_EXCLUSIVE if concurrent else ACCESS_EXCLUSIVE))
+    exclusive = has("detach_locks_partition_exclusively", pg_version)
+    effect.other_locks.append((child, ACCESS_EXCLUSIVE if exclusive else SHARE_UPDATE_EXCLUSIVE))
     if concurrent:
         effect.transactional = False
         effect.notes["concurrently"] = True
@@ -226,6 +224,20 @@ def _rewrite(effect: Effect, *_):
     effect.rewrite = True
 
 
+def _set_tablespace(effect: Effect, cmd, rel: Relation | None, catalog, pg_version, _tz):
+    if rel is None or rel.tablespace != cmd.name:
+        effect.rewrite = True  # moving to the tablespace it is already in copies nothing
+
+
+def _set_persistence(effect: Effect, cmd, rel: Relation | None, catalog, pg_version, _tz):
+    if rel is not None and rel.unlogged == (cmd.subtype == AT.AT_SetUnLogged):
+        return  # already so: nothing to do
+    effect.rewrite = True
+    if rel is not None and has("unlogged_sequences", pg_version):
+        for seq in rel.owned_sequences:
+            effect.other_locks.append((seq, ACCESS_EXCLUSIVE))
+
+
 def _drop_column(effect: Effect, cmd, rel: Relation | None, catalog, pg_version, _tz):
     if rel is None:
         return
@@ -234,6 +246,22 @@ def _drop_column(effect: Effect, cmd, rel: Relation | None, catalog, pg_version,
         for seq in rel.owned_sequences:
             if seq.endswith(f"_{cmd.name}_seq"):
                 effect.other_locks.append((seq, ACCESS_EXCLUSIVE))
+    _foreign_keys_on_column(effect, rel, cmd.name, catalog)
+
+
+def _foreign_keys_on_column(effect: Effect, rel: Relation, column: str, catalog: Catalog) -> None:
+    """Dropping or retyping a key column drops (and re-creates) the foreign keys using it,
+    with their triggers on the other table."""
+    for con in rel.constraints.values():
+        if con.kind == "f" and con.references and column in con.columns and con.references != rel.name:
+            effect.other_locks.append((con.references, ACCESS_EXCLUSIVE))
+    for child, con in rel.referencing(catalog):
+        if column in (con.ref_columns or _primary_key(rel)) and child.name != rel.name:
+            effect.other_locks.append((child.name, ACCESS_EXCLUSIVE))
+
+
+def _primary_key(rel: Relation) -> tuple[str, ...]:
+    return next((c.columns for c in rel.constraints.values() if c.kind == "p"), ())
 
 
 _EFFECTS = {
@@ -246,5 +274,8 @@ _EFFECTS = {
     AT.AT_AttachPartition: _attach,
     AT.AT_DetachPartition: _detach,
     AT.AT_DropColumn: _drop_column,
-    **{sub: _rewrite for sub in ALWAYS_REWRITES},
+    AT.AT_SetTableSpace: _set_tablespace,
+    AT.AT_SetLogged: _set_persistence,
+    AT.AT_SetUnLogged: _set_persistence,
+    AT.AT_SetAccessMethod: _rewrite,
 }

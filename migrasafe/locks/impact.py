@@ -12,7 +12,7 @@ from pglast.enums.parsenodes import ObjectType as OT, ReindexObjectType as RO
 from ..catalog.names import dotted, strval, walk
 from ..catalog.state import Catalog
 from ..model import Impact, Lock
-from . import alter_table
+from . import alter_table, partitions
 from .modes import BY_LEVEL, level
 from .versions import has
 
@@ -62,16 +62,19 @@ def _rv(b: _Builder, rv: ast.RangeVar) -> str:
 
 # Queries -----------------------------------------------------------------------------------------
 
-def _read(b: _Builder, node, mode: str = ACCESS_SHARE) -> None:
-    """Every relation a query reads, and the base tables behind the views it reads."""
+def _read(b: _Builder, node, mode: str = ACCESS_SHARE, where=None) -> None:
+    """Every relation a query reads, and the base tables behind the views it reads.
+
+    `where` prunes the partitions of a partitioned table when it is the query's only relation.
+    """
     ctes = {c.ctename for c in walk(node) if isinstance(c, ast.CommonTableExpr)}
-    for rv in (n for n in walk(node) if isinstance(n, ast.RangeVar)):
-        if rv.schemaname is None and rv.relname in ctes:
-            continue
-        _read_relation(b, _rv(b, rv), mode, set())
+    ranges = [n for n in walk(node) if isinstance(n, ast.RangeVar)
+              and not (n.schemaname is None and n.relname in ctes)]
+    for rv in ranges:
+        _read_relation(b, _rv(b, rv), mode, set(), where if len(ranges) == 1 else None)
 
 
-def _read_relation(b: _Builder, name: str, mode: str, seen: set) -> None:
+def _read_relation(b: _Builder, name: str, mode: str, seen: set, where=None) -> None:
     if name in seen:
         return
     seen.add(name)
@@ -84,20 +87,28 @@ def _read_relation(b: _Builder, name: str, mode: str, seen: set) -> None:
     if rel.kind == "view":
         for dep in rel.depends_on:
             _read_relation(b, dep, mode, seen)
-    if rel.kind == "partitioned" or rel.partitions:
-        for child in rel.partitions:
+    if rel.partitions:
+        survivors = partitions.pruned(b.catalog, rel, where)
+        for child in survivors if survivors is not None else rel.partitions:
             _read_relation(b, child, mode, seen)
 
 
 def _select(b: _Builder, node: ast.SelectStmt, *_):
     mode = ROW_SHARE if any(isinstance(n, ast.LockingClause) for n in walk(node)) else ACCESS_SHARE
-    _read(b, node, mode)
+    _read(b, node, mode, where=node.whereClause)
 
 
-def _writes_target(b: _Builder, target: str) -> None:
-    b.lock_family(target, ROW_EXCLUSIVE)
+def _writes_target(b: _Builder, target: str, where=None, rows: list[str] | None = None) -> None:
+    """RowExclusiveLock on the written table, the partitions reached, and a view's base tables."""
+    b.lock(target, ROW_EXCLUSIVE)
     rel = b.catalog.get(target)
-    if rel is not None and rel.kind == "view":
+    if rel is None:
+        return
+    if rel.partitions:
+        reached = rows if rows is not None else partitions.pruned(b.catalog, rel, where)
+        for child in reached if reached is not None else b.catalog.family(target)[1:]:
+            b.lock(child, ROW_EXCLUSIVE)
+    if rel.kind == "view":
         for dep in rel.depends_on:
             b.lock_family(dep, ROW_EXCLUSIVE)
 
@@ -106,8 +117,9 @@ def _insert(b: _Builder, node: ast.InsertStmt, *_):
     target = _rv(b, node.relation)
     if node.selectStmt is not None:
         _read(b, node.selectStmt)
-    _writes_target(b, target)
     rel = b.catalog.get(target)
+    rows = partitions.routed(b.catalog, rel, node) if rel is not None and rel.partitions else None
+    _writes_target(b, target, rows=rows)
     if rel is None:
         return
     provided = {t.name for t in node.cols or ()}
@@ -127,17 +139,46 @@ def _inserts_rows(node: ast.InsertStmt) -> bool:
 
 
 def _update(b: _Builder, node: ast.UpdateStmt, *_):
-    for part in (node.fromClause, node.whereClause, node.targetList, node.withClause):
+    for part in (node.fromClause, node.targetList, node.withClause):
         if part is not None:
             _read(b, part)
-    _writes_target(b, _rv(b, node.relation))
+    if node.whereClause is not None:
+        _read(b, node.whereClause)
+    target = _rv(b, node.relation)
+    _writes_target(b, target, where=node.whereClause)
+    rel = b.catalog.get(target)
+    if rel is None:
+        return
+    changed = {t.name for t in node.targetList or ()}
+    for con in rel.constraints.values():
+        if con.kind == "f" and con.references and changed & set(con.columns):
+            b.lock(con.references, ROW_SHARE)  # the new key is checked in the parent
+    for child, con in rel.referencing(b.catalog):
+        if changed & set(con.ref_columns or _primary_key(rel)):
+            _referencing_action(b, child.name, con.on_update)
 
 
 def _delete(b: _Builder, node: ast.DeleteStmt, *_):
     for part in (node.usingClause, node.whereClause, node.withClause):
         if part is not None:
             _read(b, part)
-    _writes_target(b, _rv(b, node.relation))
+    target = _rv(b, node.relation)
+    _writes_target(b, target, where=node.whereClause)
+    rel = b.catalog.get(target)
+    for child, con in (rel.referencing(b.catalog) if rel is not None else ()):
+        _referencing_action(b, child.name, con.on_delete)
+
+
+def _primary_key(rel) -> tuple[str, ...]:
+    return next((c.columns for c in rel.constraints.values() if c.kind == "p"), ())
+
+
+def _referencing_action(b: _Builder, child: str, action: str) -> None:
+    """A changed or deleted parent row fires the child's foreign key action."""
+    if action in ("c", "n", "d"):
+        b.lock(child, ROW_EXCLUSIVE)  # CASCADE / SET NULL / SET DEFAULT write the child rows
+    else:
+        b.lock(child, ROW_SHARE)  # NO ACTION / RESTRICT look for child rows FOR KEY SHARE
 
 
 # DDL ---------------------------------------------------------------------------------------------
@@ -166,7 +207,10 @@ def _alter_table(b: _Builder, node: ast.AlterTableStmt, pg_version, timezone_utc
     b.impact.notes.update(effect.notes)
 
 
-def _create_table(b: _Builder, node, *_):
+_LIKE_DEFAULTS = 1 << 3  # CREATE_TABLE_LIKE_DEFAULTS
+
+
+def _create_table(b: _Builder, node, pg_version, _tz):
     if isinstance(node, ast.CreateForeignTableStmt):
         node = node.base
     if node.if_not_exists and _rv(b, node.relation) in b.catalog.relations:
@@ -178,7 +222,13 @@ def _create_table(b: _Builder, node, *_):
             if con.contype.name == "CONSTR_FOREIGN" and con.pktable is not None:
                 b.lock(_rv(b, con.pktable), SHARE_ROW_EXCLUSIVE)
         if isinstance(elt, ast.TableLikeClause):
-            b.lock(_rv(b, elt.relation), ACCESS_SHARE)
+            source = _rv(b, elt.relation)
+            b.lock(source, ACCESS_SHARE)
+            if elt.options & _LIKE_DEFAULTS and has("like_locks_default_sequences", pg_version):
+                rel = b.catalog.get(source)
+                for column in (rel.columns.values() if rel else ()):
+                    if column.sequence:
+                        b.lock(column.sequence, ACCESS_SHARE)
 
 
 def _constraints_of(elt):
@@ -295,14 +345,23 @@ def _refresh(b: _Builder, node: ast.RefreshMatViewStmt, *_):
 
 
 def _truncate(b: _Builder, node: ast.TruncateStmt, *_):
-    for rv in node.relations or ():
-        name = _rv(b, rv)
-        for rel in b.catalog.family(name) if rv.inh else [name]:
+    cascade = node.behavior.name == "DROP_CASCADE"
+    pending = [(_rv(b, rv), rv.inh) for rv in node.relations or ()]
+    done: set[str] = set()
+    while pending:
+        name, inh = pending.pop(0)
+        if name in done:
+            continue
+        done.add(name)
+        for rel in b.catalog.family(name) if inh else [name]:
             b.lock(rel, ACCESS_EXCLUSIVE)
             b.impact.rewrites.append(rel)
-        if node.restart_seqs:
-            for seq in getattr(b.catalog.get(name), "owned_sequences", ()):
+        table = b.catalog.get(name)
+        if node.restart_seqs and table is not None:
+            for seq in table.owned_sequences:
                 b.lock(seq, ACCESS_EXCLUSIVE)
+        if cascade and table is not None:
+            pending.extend((child.name, True) for child, _ in table.referencing(b.catalog))
 
 
 def _vacuum(b: _Builder, node: ast.VacuumStmt, *_):
@@ -384,6 +443,55 @@ def _alter_sequence(b: _Builder, node: ast.AlterSeqStmt, *_):
     b.lock(_rv(b, node.sequence), SHARE_ROW_EXCLUSIVE)
 
 
+def _set_schema(b: _Builder, node: ast.AlterObjectSchemaStmt, *_):
+    if node.relation is None or node.objectType not in (OT.OBJECT_TABLE, OT.OBJECT_VIEW, OT.OBJECT_MATVIEW,
+                                                         OT.OBJECT_SEQUENCE, OT.OBJECT_FOREIGN_TABLE):
+        return
+    name = _rv(b, node.relation)
+    if node.missing_ok and name not in b.catalog.relations:
+        return
+    b.lock(name, ACCESS_EXCLUSIVE)
+    rel = b.catalog.get(name)
+    for seq in (rel.owned_sequences if rel else ()):
+        b.lock(seq, ACCESS_EXCLUSIVE)  # owned sequences move with their table
+
+
+def _create_statistics(b: _Builder, node: ast.CreateStatsStmt, *_):
+    for rv in node.relations or ():
+        if isinstance(rv, ast.RangeVar):
+            b.lock(_rv(b, rv), SHARE_UPDATE_EXCLUSIVE)
+
+
+def _create_function(b: _Builder, node: ast.CreateFunctionStmt, *_):
+    """A LANGUAGE sql body is parsed and analysed at creation: it reads what it names."""
+    language = next((strval(o.arg) for o in node.options or () if o.defname == "language"), "sql")
+    if language.lower() != "sql":
+        return
+    body = node.sql_body
+    if body is None:
+        text = next((o.arg for o in node.options or () if o.defname == "as"), None)
+        text = strval(text[0]) if isinstance(text, (list, tuple)) and text else None
+        if not text:
+            return
+        try:
+            from pglast import parser
+
+            body = [raw.stmt for raw in parser.parse_sql(text)]
+        except parser.ParseError:
+            return
+    _read(b, body)
+
+
+def _grant(b: _Builder, node: ast.GrantStmt, pg_version, _tz):
+    if not has("grant_locks_table", pg_version) or node.targtype.name != "ACL_TARGET_OBJECT":
+        return
+    if node.objtype in (OT.OBJECT_TABLE, OT.OBJECT_SEQUENCE, OT.OBJECT_VIEW, OT.OBJECT_MATVIEW,
+                        OT.OBJECT_FOREIGN_TABLE):
+        for rv in node.objects or ():
+            if isinstance(rv, ast.RangeVar):
+                b.lock(_rv(b, rv), ACCESS_SHARE)
+
+
 def _non_transactional(b: _Builder, node, *_):
     b.impact.transactional = False
 
@@ -429,5 +537,9 @@ _HANDLERS = {
     ast.CreateSubscriptionStmt: _non_transactional,
     ast.DropSubscriptionStmt: _non_transactional,
     ast.AlterSystemStmt: _alter_system,
+    ast.AlterObjectSchemaStmt: _set_schema,
+    ast.CreateStatsStmt: _create_statistics,
+    ast.CreateFunctionStmt: _create_function,
+    ast.GrantStmt: _grant,
     ast.DiscardStmt: _discard,
 }

@@ -61,6 +61,11 @@ def narrows(old: TypeSpec, new: TypeSpec) -> bool:
             return False
         if not old.mods:
             return True
+        if old.name == "numeric" and _ints(*old.mods, *new.mods):
+            old_p, old_s = (list(old.mods) + [0])[:2]
+            new_p, new_s = (list(new.mods) + [0])[:2]
+            # Fits when there are as many digits before the point and as many after it.
+            return new_p - new_s < old_p - old_s or new_s < old_s
         return not _typmod_free(old, new)
     widening_pairs = {
         ("int2", "int4"), ("int2", "int8"), ("int4", "int8"), ("float4", "float8"),

@@ -21,6 +21,15 @@ FIRST_VERSION = {
     "virtual_generated_columns": 18,
     # ADD CONSTRAINT ... NOT NULL ... NOT VALID exists.
     "not_null_not_valid": 18,
+    # DETACH PARTITION takes ACCESS EXCLUSIVE on the partition (SHARE UPDATE EXCLUSIVE before);
+    # the CONCURRENTLY form takes it too, in its second transaction.
+    "detach_locks_partition_exclusively": 14,
+    # Sequences can be unlogged: SET LOGGED/UNLOGGED also rewrites the table's owned sequences.
+    "unlogged_sequences": 15,
+    # GRANT and REVOKE on a table take ACCESS SHARE on it.
+    "grant_locks_table": 18,
+    # CREATE TABLE ... (LIKE t INCLUDING DEFAULTS) locks the sequences of copied nextval() defaults.
+    "like_locks_default_sequences": 18,
 }
 
 

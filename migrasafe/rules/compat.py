@@ -23,9 +23,12 @@ def rename_column(ctx: Context):
                       relation=table, span=ctx.span_of("RENAME"))
 
 
-@detects("MS041", ast.RenameStmt)
+@detects("MS041", ast.RenameStmt, ast.AlterObjectSchemaStmt)
 def rename_table(ctx: Context):
     node = ctx.node
+    if isinstance(node, ast.AlterObjectSchemaStmt):
+        yield from _set_schema(ctx, node)
+        return
     if isinstance(node, ast.RenameStmt) and node.renameType == OT.OBJECT_TABLE and node.relation is not None:
         table = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
         if ctx.live(table):
@@ -36,6 +39,19 @@ def rename_table(ctx: Context):
                            f"  -- same transaction; simple views accept writes\n"
                            f"-- after the deploy that uses {node.newname}: DROP VIEW {table};"),
                       relation=table, span=ctx.span_of("RENAME"))
+
+
+def _set_schema(ctx: Context, node: ast.AlterObjectSchemaStmt):
+    if node.objectType != OT.OBJECT_TABLE or node.relation is None:
+        return
+    table = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
+    if (table in ctx.catalog.relations or not node.missing_ok) and ctx.live(table):
+        new = f"{node.newschema}.{table.split('.')[1]}"
+        yield Hit(f"moving {table} to schema {node.newschema} renames it to {new}: the running application "
+                  f"still queries {table}",
+                  fix=(f"{ctx.statement.sql};\nCREATE VIEW {table} AS SELECT * FROM {new};"
+                       f"  -- same transaction; drop the view after the deploy"),
+                  relation=table, span=ctx.span_of("SET SCHEMA"))
 
 
 @detects("MS042", ast.AlterTableStmt)
@@ -98,16 +114,28 @@ def set_not_null_breaks_writers(ctx: Context):
     if not ctx.live(table):
         return
     for cmd in node.cmds or ():
-        if cmd.subtype != AT.AT_SetNotNull:
+        column = _not_null_target(cmd)
+        if column is None:
             continue
-        if rel is not None and cmd.name in rel.columns and rel.columns[cmd.name].not_null:
+        if rel is not None and column in rel.columns and rel.columns[column].not_null:
             continue
-        if rel is not None and rel.not_null_proven(cmd.name):
+        if rel is not None and rel.not_null_proven(column):
             continue
-        yield Hit(f"SET NOT NULL on {table}.{cmd.name}: the running application may still write NULLs there",
-                  fix=(f"-- deploy code that always writes {cmd.name} first; then enforce it with "
-                       f"CHECK ({cmd.name} IS NOT NULL) NOT VALID, VALIDATE, SET NOT NULL"),
-                  relation=table, span=ctx.span_of("SET NOT NULL"))
+        yield Hit(f"NOT NULL on {table}.{column}: the running application may still write NULLs there",
+                  fix=(f"-- deploy code that always writes {column} first; then enforce it with "
+                       f"CHECK ({column} IS NOT NULL) NOT VALID, VALIDATE, SET NOT NULL"),
+                  relation=table, span=ctx.span_of("NOT NULL"))
+
+
+def _not_null_target(cmd) -> str | None:
+    """The column a SET NOT NULL or an ADD CONSTRAINT ... NOT NULL (even NOT VALID) enforces:
+    both reject NULLs in new rows at once."""
+    if cmd.subtype == AT.AT_SetNotNull:
+        return cmd.name
+    con = cmd.def_
+    if cmd.subtype == AT.AT_AddConstraint and isinstance(con, ast.Constraint) and con.contype.name == "CONSTR_NOTNULL":
+        return con.keys[0].sval if con.keys else None
+    return None
 
 
 @detects("MS046", ast.AlterTableStmt)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pglast import ast
-from pglast.enums.parsenodes import ObjectType as OT
+from pglast.enums.parsenodes import ObjectType as OT, ReindexObjectType as RO
 
 from ..catalog.names import dotted
 from .base import Context, Hit, detects, edited, render
@@ -52,7 +52,6 @@ def reindex_without_concurrently(ctx: Context):
     if not isinstance(node, ast.ReindexStmt) or ctx.impact.notes.get("concurrently"):
         return
     for lock in ctx.live_locks():
-        fix = ctx.statement.sql.replace("REINDEX ", "REINDEX (CONCURRENTLY) ", 1) + ";" if ctx.pg_version >= 12 else ""
         yield Hit(f"REINDEX blocks writes to live table {lock.relation} and reads that use the index",
                   fix=_reindex_fix(node, ctx), relation=lock.relation, span=ctx.span_of("REINDEX"))
 
@@ -60,8 +59,11 @@ def reindex_without_concurrently(ctx: Context):
 def _reindex_fix(node: ast.ReindexStmt, ctx: Context) -> str:
     if ctx.pg_version < 12:
         return "-- PostgreSQL before 12: CREATE INDEX CONCURRENTLY a replacement, DROP INDEX CONCURRENTLY the old one, rename"
-    options = list(node.params or ()) + [ast.DefElem(defname="concurrently")]
-    return render(edited(node, params=tuple(options)))
+    # `REINDEX TABLE CONCURRENTLY t` is accepted from 12; the parenthesised option form only from 14.
+    kind = "INDEX" if node.kind == RO.REINDEX_OBJECT_INDEX else "TABLE"
+    rv = node.relation
+    name = f"{rv.schemaname}.{rv.relname}" if rv.schemaname else rv.relname
+    return f"REINDEX {kind} CONCURRENTLY {name};  -- outside a transaction"
 
 
 @detects("MS004")

@@ -65,7 +65,7 @@ def rewriting_column_add(ctx: Context):
 
 def _whole_table_rewrite(ctx: Context, subtypes, label: str, fix: str):
     table, cmds = _alter_cmds(ctx, *subtypes)
-    if cmds:
+    if cmds and table in ctx.impact.rewrites:
         yield Hit(f"{label} rewrites live table {table} under AccessExclusiveLock", fix=fix, relation=table,
                   span=ctx.span_of("SET"))
 

@@ -1,2 +1,2 @@
 SET lock_timeout = '2s';
-ALTER TABLE orders SET TABLESPACE pg_default;
+ALTER TABLE orders SET TABLESPACE archive_space;
