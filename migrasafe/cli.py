@@ -143,9 +143,7 @@ def placeholder(text: str) -> tuple[str, str]:
 def run_check(args: argparse.Namespace) -> int:
     from .config import ConfigError
 
-    for path in args.paths:
-        if not os.path.exists(path):
-            raise UsageError(f"{path}: no such file or directory")
+    # A missing path is reported with the findings (MS099, exit 2); the other paths are still checked.
     try:
         config = settings(args)
         from .check import run

@@ -133,4 +133,5 @@ class Report:
 
     @property
     def broken(self) -> bool:
-        return any(r.migration.broken for r in self.results)
+        """Some input could not be read or parsed: the check is incomplete (exit 2)."""
+        return any(r.migration.broken for r in self.results) or any(f.rule == "MS099" for f in self.findings)

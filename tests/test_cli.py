@@ -122,7 +122,6 @@ def test_no_command_prints_help_and_exits_2(capsys):
         (["check", "V1__init.sql", "--format", "xml"], "invalid choice"),
         (["check", "V1__init.sql", "--source-format", "liquibase"], "invalid choice"),
         (["check", "V1__init.sql", "--placeholder", "schema"], "NAME=VALUE"),
-        (["check", "missing.sql"], "missing.sql: no such file or directory"),
         (["check", "V1__init.sql", "--config", "nope.toml"], "nope.toml: config file not found"),
         (["check", "V1__init.sql", "--schema", "dump.sql"], "dump.sql: no such file"),
         (["frobnicate"], "invalid choice"),
@@ -435,3 +434,15 @@ def test_end_to_end_rules_and_explain():
     assert explained.returncode == 0
     assert f"({first_id})" in explained.stdout.splitlines()[0]
     assert "## Why is this bad?" in explained.stdout
+
+
+def test_missing_path_is_reported_and_the_other_paths_still_checked(tmp_path, capsys):
+    good = tmp_path / "migrations"
+    good.mkdir()
+    (good / "001_a.sql").write_text("CREATE TABLE a (id int);\n")
+    (good / "002_b.sql").write_text("CREATE INDEX a_id ON a (id);\n")
+    code = cli.main(["check", str(tmp_path / "nope"), str(good), "--no-color"])
+    out = capsys.readouterr().out
+    assert code == 2
+    assert "MS099 input-error" in out and "path does not exist" in out
+    assert "002_b.sql:1:1: MS001 index-without-concurrently" in out
