@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+from pglast import ast
+from pglast.enums.parsenodes import ObjectType
 from pglast.stream import RawStream
 
 from ..catalog.state import Catalog
@@ -40,6 +42,16 @@ class Context:
 
     def live(self, relation: str) -> bool:
         return self.catalog.is_live(relation)
+
+    def altered_live_table(self) -> str | None:
+        """The live table an ALTER TABLE changes; None for other statements and for new tables."""
+        node = self.node
+        if not isinstance(node, ast.AlterTableStmt) or node.objtype != ObjectType.OBJECT_TABLE:
+            return None
+        table = self.catalog.qualify(node.relation.schemaname, node.relation.relname)
+        if node.missing_ok and table not in self.catalog.relations:
+            return None  # ALTER TABLE IF EXISTS of a table the history never created
+        return table if self.live(table) else None
 
     def live_locks(self):
         cached = self.__dict__.get("_live_locks")

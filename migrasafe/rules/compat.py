@@ -56,11 +56,8 @@ def _set_schema(ctx: Context, node: ast.AlterObjectSchemaStmt):
 
 @detects("MS042", ast.AlterTableStmt)
 def drop_column(ctx: Context):
-    node = ctx.node
-    if not isinstance(node, ast.AlterTableStmt):
-        return
-    table = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
-    if not ctx.live(table):
+    node, table = ctx.node, ctx.altered_live_table()
+    if table is None:
         return
     for cmd in node.cmds or ():
         if cmd.subtype == AT.AT_DropColumn:
@@ -85,12 +82,9 @@ def drop_table(ctx: Context):
 
 @detects("MS044", ast.AlterTableStmt)
 def incompatible_type_change(ctx: Context):
-    node = ctx.node
-    if not isinstance(node, ast.AlterTableStmt):
-        return
-    table = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
-    rel = ctx.catalog.get(table)
-    if not ctx.live(table) or rel is None:
+    node, table = ctx.node, ctx.altered_live_table()
+    rel = ctx.catalog.get(table) if table else None
+    if rel is None:
         return
     for cmd in node.cmds or ():
         if cmd.subtype == AT.AT_AlterColumnType and cmd.name in rel.columns:
@@ -106,13 +100,10 @@ def incompatible_type_change(ctx: Context):
 
 @detects("MS045", ast.AlterTableStmt)
 def set_not_null_breaks_writers(ctx: Context):
-    node = ctx.node
-    if not isinstance(node, ast.AlterTableStmt):
+    node, table = ctx.node, ctx.altered_live_table()
+    if table is None:
         return
-    table = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
     rel = ctx.catalog.get(table)
-    if not ctx.live(table):
-        return
     for cmd in node.cmds or ():
         column = _not_null_target(cmd)
         if column is None:
@@ -140,12 +131,9 @@ def _not_null_target(cmd) -> str | None:
 
 @detects("MS046", ast.AlterTableStmt)
 def drop_default_on_not_null(ctx: Context):
-    node = ctx.node
-    if not isinstance(node, ast.AlterTableStmt):
-        return
-    table = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
-    rel = ctx.catalog.get(table)
-    if not ctx.live(table) or rel is None:
+    node, table = ctx.node, ctx.altered_live_table()
+    rel = ctx.catalog.get(table) if table else None
+    if rel is None:
         return
     for cmd in node.cmds or ():
         if cmd.subtype == AT.AT_ColumnDefault and cmd.def_ is None:

@@ -8,13 +8,10 @@ from .base import Context, Hit, detects
 
 
 def _alter_cmds(ctx: Context, *subtypes):
-    node = ctx.node
-    if not isinstance(node, ast.AlterTableStmt):
+    table = ctx.altered_live_table()
+    if table is None:
         return None, []
-    table = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
-    if not ctx.live(table):
-        return table, []
-    return table, [c for c in node.cmds or () if c.subtype in subtypes]
+    return table, [c for c in ctx.node.cmds or () if c.subtype in subtypes]
 
 
 @detects("MS010", ast.AlterTableStmt)

@@ -9,13 +9,10 @@ from .base import Context, Hit, detects, edited, render
 
 
 def _constraint_cmds(ctx: Context, *types):
-    node = ctx.node
-    if not isinstance(node, ast.AlterTableStmt):
+    table = ctx.altered_live_table()
+    if table is None:
         return None, []
-    table = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
-    if not ctx.live(table):
-        return table, []
-    cmds = [c for c in node.cmds or ()
+    cmds = [c for c in ctx.node.cmds or ()
             if c.subtype == AT.AT_AddConstraint and isinstance(c.def_, ast.Constraint) and c.def_.contype in types]
     return table, cmds
 
@@ -76,11 +73,8 @@ def exclusion_constraint(ctx: Context):
 
 @detects("MS024", ast.AlterTableStmt)
 def set_not_null_scan(ctx: Context):
-    node = ctx.node
-    if not isinstance(node, ast.AlterTableStmt):
-        return
-    table = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
-    if not ctx.live(table) or table not in ctx.impact.scans:
+    node, table = ctx.node, ctx.altered_live_table()
+    if table is None or table not in ctx.impact.scans:
         return
     rel = ctx.catalog.get(table)
     for cmd in node.cmds or ():
@@ -102,15 +96,12 @@ def set_not_null_scan(ctx: Context):
 
 @detects("MS025", ast.AlterTableStmt)
 def validate_in_same_transaction(ctx: Context):
-    node = ctx.node
-    if not isinstance(node, ast.AlterTableStmt) or not ctx.tx.open:
+    node, table = ctx.node, ctx.altered_live_table()
+    if table is None or not ctx.tx.open:
         return
-    table = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
     for cmd in node.cmds or ():
         if cmd.subtype == AT.AT_ValidateConstraint and (table, cmd.name) in ctx.tx.not_valid:
             line = ctx.tx.not_valid[(table, cmd.name)]
-            if not ctx.live(table):
-                continue
             yield Hit(f"VALIDATE runs in the same transaction as the ADD ... NOT VALID on line {line}: "
                       f"the ADD's lock on {table} is held through the validation scan",
                       fix=f"-- commit after the ADD ... NOT VALID, then in a new transaction:\n{ctx.statement.sql};",
@@ -119,11 +110,8 @@ def validate_in_same_transaction(ctx: Context):
 
 @detects("MS026", ast.AlterTableStmt)
 def add_column_not_null_without_default(ctx: Context):
-    node = ctx.node
-    if not isinstance(node, ast.AlterTableStmt) or not ctx.impact.notes.get("not_null_without_default"):
-        return
-    table = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
-    if not ctx.live(table):
+    node, table = ctx.node, ctx.altered_live_table()
+    if table is None or not ctx.impact.notes.get("not_null_without_default"):
         return
     for cmd in node.cmds or ():
         if cmd.subtype == AT.AT_AddColumn:
