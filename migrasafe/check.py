@@ -1,6 +1,9 @@
 """`migrasafe check`: the whole pipeline, sources → parse → catalog → locks → rules → report."""
 from __future__ import annotations
 
+import gc
+import sys
+import types
 from pathlib import Path
 
 from .analyse import RuleSelection, analyse_migration, make_finding
@@ -29,8 +32,15 @@ def seed_catalog(config: Config, report: Report, selection: RuleSelection) -> Ca
 
 
 def run(paths: list[str], config: Config) -> Report:
-    with trusted_node_attributes():
-        return _run(paths, config)
+    # A run allocates many small long-lived node trees: with the default thresholds the cyclic
+    # collector rescans them over and over, which costs a third of a large run.
+    thresholds = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 1000)
+    try:
+        with trusted_node_attributes():
+            return _run(paths, config)
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 def _run(paths: list[str], config: Config) -> Report:
@@ -44,8 +54,23 @@ def _run(paths: list[str], config: Config) -> Report:
 
     for migration in migrations:
         history = migration.meta.get("history", "")
-        catalog = catalogs.setdefault(history, base.copy())
+        catalog = catalogs.get(history)
+        if catalog is None:
+            catalog = catalogs[history] = base.copy()
         result = analyse_migration(migration, catalog, config, selection)
         apply_suppressions(result, migration.text)
         report.results.append(result)
     return report
+
+
+class CallableModule(types.ModuleType):
+    """`migrasafe.check(paths, ...)` is the documented Python API (migrasafe/api.py) and this
+    module shares its name, so that calling the module runs the API."""
+
+    def __call__(self, paths, **settings) -> Report:
+        from .api import check
+
+        return check(paths, **settings)
+
+
+sys.modules[__name__].__class__ = CallableModule

@@ -65,3 +65,18 @@ def test_partitions_views_and_enums():
     assert cat.get("public.m").kind == "partitioned" and cat.get("public.m").partitions == []
     assert cat.get("public.mv").depends_on == {"public.m"}
     assert cat.types["public.mood"].values == ["a", "b"]
+
+
+def test_renames_keep_foreign_keys_pointing_at_the_table():
+    cat = replay("""
+        CREATE TABLE p (id int PRIMARY KEY);
+        CREATE TABLE c (id int, p_id int, CONSTRAINT c_p FOREIGN KEY (p_id) REFERENCES p (id));
+        ALTER TABLE p RENAME TO parent;
+        CREATE SCHEMA app;
+        ALTER TABLE c SET SCHEMA app;
+        ALTER TABLE app.c RENAME CONSTRAINT c_p TO c_parent;
+    """)
+    parent = cat.get("public.parent")
+    assert [(child.name, con.name) for child, con in parent.referencing(cat)] == [("app.c", "c_parent")]
+    replay("ALTER TABLE app.c DROP CONSTRAINT c_parent;", cat)
+    assert parent.referencing(cat) == []

@@ -154,6 +154,9 @@ def _add_constraint(catalog: Catalog, rel: Relation, con: ast.Constraint, defaul
     constraint = Constraint(name=name, kind=kind, columns=columns, validated=not con.skip_validation)
     if kind == "f" and con.pktable is not None:
         constraint.references = _rel(catalog, con.pktable)
+        target = rel if constraint.references == rel.name else catalog.get(constraint.references)
+        if target is not None:
+            target.referenced_by.add((rel.name, name))
         constraint.ref_columns = column_names(con.pk_attrs)
         constraint.on_delete = con.fk_del_action if con.fk_del_action not in ("\x00", "", None) else "a"
         constraint.on_update = con.fk_upd_action if con.fk_upd_action not in ("\x00", "", None) else "a"
@@ -357,13 +360,8 @@ def _rename(catalog: Catalog, node: ast.RenameStmt) -> None:
     kind = node.renameType
     if kind in (OT.OBJECT_TABLE, OT.OBJECT_VIEW, OT.OBJECT_MATVIEW, OT.OBJECT_SEQUENCE, OT.OBJECT_FOREIGN_TABLE):
         old = _rel(catalog, node.relation)
-        rel = catalog.relations.pop(old, None)
-        if rel:
-            rel.name = f"{old.split('.')[0]}.{node.newname}"
-            catalog.relations[rel.name] = rel
-            for idx in rel.indexes:
-                if idx in catalog.indexes:
-                    catalog.indexes[idx].table = rel.name
+        if old in catalog.relations:
+            _move(catalog, old, f"{old.split('.')[0]}.{node.newname}")
     elif kind == OT.OBJECT_INDEX:
         old = catalog.qualify_index(node.relation.schemaname, node.relation.relname)
         idx = catalog.indexes.pop(old, None)
@@ -387,6 +385,36 @@ def _rename(catalog: Catalog, node: ast.RenameStmt) -> None:
             con = rel.constraints.pop(node.subname)
             con.name = node.newname
             rel.constraints[node.newname] = con
+            target = catalog.get(con.references) if con.kind == "f" and con.references else None
+            if target is not None:
+                target.referenced_by.discard((rel.name, node.subname))
+                target.referenced_by.add((rel.name, node.newname))
+
+
+def _move(catalog: Catalog, old: str, new: str) -> None:
+    """Rename a relation everywhere the catalog names it (RENAME, SET SCHEMA)."""
+    rel = catalog.relations.pop(old)
+    rel.name = new
+    catalog.relations[new] = rel
+    for idx in rel.indexes:
+        if idx in catalog.indexes:
+            catalog.indexes[idx].table = new
+    for other in catalog.relations.values():
+        for con in other.constraints.values():
+            if con.references == old:
+                con.references = new
+        if other.partition_of == old:
+            other.partition_of = new
+        if other.owned_by == old:
+            other.owned_by = new
+        other.partitions = [new if p == old else p for p in other.partitions]
+        if old in other.depends_on:
+            other.depends_on = (other.depends_on - {old}) | {new}
+        other.owned_sequences = [new if q == old else q for q in other.owned_sequences]
+        other.referenced_by = {(new if t == old else t, c) for t, c in other.referenced_by}
+        for col in other.columns.values():
+            if col.sequence == old:
+                col.sequence = new
 
 
 def _create_view(catalog: Catalog, node: ast.ViewStmt) -> None:
@@ -455,18 +483,12 @@ def _set_schema(catalog: Catalog, node: ast.AlterObjectSchemaStmt) -> None:
     if node.relation is None:
         return
     old = _rel(catalog, node.relation)
-    rel = catalog.relations.pop(old, None)
+    rel = catalog.relations.get(old)
     if rel:
-        rel.name = f"{node.newschema}.{old.split('.')[1]}"
-        catalog.relations[rel.name] = rel
-        moved = []
-        for seq in rel.owned_sequences:
-            seq_rel = catalog.relations.pop(seq, None)
-            if seq_rel:
-                seq_rel.name = f"{node.newschema}.{seq.split('.')[1]}"
-                catalog.relations[seq_rel.name] = seq_rel
-                moved.append(seq_rel.name)
-        rel.owned_sequences = moved
+        _move(catalog, old, f"{node.newschema}.{old.split('.')[1]}")
+        for seq in list(rel.owned_sequences):  # owned sequences move with their table
+            if seq in catalog.relations:
+                _move(catalog, seq, f"{node.newschema}.{seq.split('.')[1]}")
 
 
 _HANDLERS = {

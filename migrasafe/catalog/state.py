@@ -75,15 +75,25 @@ class Relation:
     # Key of the migration that created it; None for relations from earlier history or a dump.
     created_in: str | None = None
     has_triggers: bool = False
+    # (table, constraint) of the foreign keys pointing here; checked on use, so a dropped key
+    # simply falls out.
+    referenced_by: set[tuple[str, str]] = field(default_factory=set)
 
     @property
     def is_table(self) -> bool:
         return self.kind in ("table", "partitioned")
 
     def referencing(self, catalog: "Catalog") -> list[tuple["Relation", "Constraint"]]:
-        """Foreign keys of other tables that point at this one."""
-        return [(other, con) for other in catalog.relations.values() for con in other.constraints.values()
-                if con.kind == "f" and con.references == self.name]
+        """Foreign keys of tables (this one included) that point at this one."""
+        out = []
+        for child_name, con_name in sorted(self.referenced_by):
+            child = catalog.relations.get(child_name)
+            con = child.constraints.get(con_name) if child else None
+            if con is None or con.kind != "f" or con.references != self.name:
+                self.referenced_by.discard((child_name, con_name))
+                continue
+            out.append((child, con))
+        return out
 
     def not_null_proven(self, column: str) -> bool:
         """A validated CHECK (col IS NOT NULL) lets SET NOT NULL skip its scan (PostgreSQL 12+)."""
