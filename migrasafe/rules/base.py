@@ -6,7 +6,6 @@ from typing import Callable, Iterable
 
 from pglast import ast
 from pglast.enums.parsenodes import ObjectType
-from pglast.stream import RawStream
 
 from ..catalog.state import Catalog
 from ..config import Config
@@ -93,6 +92,8 @@ def detectors_for(enabled) -> dict:
 
 def render(node) -> str:
     """SQL text for a (possibly edited copy of a) statement node."""
+    from pglast.stream import RawStream  # only when a fix is rendered: it is slow to import
+
     return RawStream()(node) + ";"
 
 
