@@ -5,12 +5,20 @@
     CREATE INDEX ix ON t (c);
     -- migrasafe: ignore-file MS010,MS011 -- runs in the maintenance window
 
+Alembic revisions are Python, so there the directive is a `#` comment on the `op.*` call's line
+or the line above it:
+
+    # migrasafe: ignore MS001 -- t has 40 rows
+    op.create_index("ix", "t", ["c"])
+
 A directive without a reason is not applied (MS093), and one that silenced nothing is reported
 (MS092) so stale suppressions do not outlive the statements they were written for.
 """
 from __future__ import annotations
 
+import io
 import re
+import tokenize
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -34,7 +42,7 @@ DOLLAR_TAG = re.compile(r"\$([A-Za-z_\x80-\uffff][A-Za-z0-9_\x80-\uffff]*)?\$")
 class Comment:
     line: int
     column: int
-    text: str  # after the leading `--`
+    text: str  # after the leading `--` (or `#` in Python)
 
 
 @dataclass
@@ -45,6 +53,7 @@ class Directive:
     rules: list[str]
     reason: str
     used: set[str] = field(default_factory=set)
+    marker: str = "--"  # how a comment starts where the directive was written
 
     def matches(self, finding: Finding) -> str | None:
         """The rule as written in the directive that covers `finding`, if any."""
@@ -55,14 +64,18 @@ class Directive:
 
     def spelled(self) -> str:
         scope = "ignore-file" if self.whole_file else "ignore"
-        return f"-- migrasafe: {scope} {','.join(self.rules)}"
+        return f"{self.marker} migrasafe: {scope} {','.join(self.rules)}"
 
 
 def apply_suppressions(result: MigrationResult, text: str) -> None:
     if "migrasafe:" not in text:
         return  # no directive can be there; skips the comment scan of large files
+    python = result.migration.format == "alembic"  # the text is the revision's Python source
+    marker = "#" if python else "--"
     directives = []
-    for comment in line_comments(text):
+    # The text may be a section of the file (dbmate's up section); statements carry file lines.
+    offset = result.migration.meta.get("line_offset", 0)
+    for comment in python_comments(text) if python else line_comments(text):
         match = DIRECTIVE.match(comment.text)
         if not match:
             continue
@@ -71,11 +84,12 @@ def apply_suppressions(result: MigrationResult, text: str) -> None:
             continue
         directives.append(
             Directive(
-                line=comment.line,
+                line=comment.line + offset,
                 column=comment.column,
                 whole_file=match["scope"] == "ignore-file",
                 rules=rules,
                 reason=(match["reason"] or "").strip(),
+                marker=marker,
             )
         )
     if not directives:
@@ -158,6 +172,19 @@ def directives_by_statement(
         for index in targets:
             found[index].append(directive)
     return found
+
+
+def python_comments(text: str) -> list[Comment]:
+    """Every `#` comment of Python source; none when the source does not tokenize."""
+    comments = []
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.COMMENT:
+                line, column = token.start
+                comments.append(Comment(line, column + 1, token.string[1:]))
+    except (tokenize.TokenError, SyntaxError):
+        return comments
+    return comments
 
 
 def line_comments(text: str) -> list[Comment]:

@@ -30,9 +30,13 @@ class TxState:
     session: dict[str, int] = field(default_factory=dict)  # SET name = ms (session level)
     local: dict[str, int] = field(default_factory=dict)  # SET LOCAL, ends with the transaction
     held: dict[str, str] = field(default_factory=dict)  # live relation → strongest mode this transaction
-    exclusive_ddl: dict[str, int] = field(default_factory=dict)  # live table → line of AccessExclusive DDL
-    not_valid: dict[tuple[str, str], int] = field(default_factory=dict)  # (table, constraint) → line
+    # Where the statement was: its line, or "12 of revision abc" once a later migration continues
+    # the transaction (Alembic runs a whole upgrade in one).
+    exclusive_ddl: dict[str, int | str] = field(default_factory=dict)  # live table → AccessExclusive DDL
+    not_valid: dict[tuple[str, str], int | str] = field(default_factory=dict)  # (table, constraint) → ADD
     start_line: int = 0
+    # The migration that last ran in this session (one connection), when migrations share one.
+    last_migration: str | None = None
 
     def timeout_ms(self, name: str) -> int | None:
         value = self.local.get(name, self.session.get(name)) if self.open else self.session.get(name)
@@ -87,6 +91,13 @@ class TxState:
                     (self.local if args[2] is True and self.open else self.session)[args[0]] = ms
                 return True
         return False
+
+    def carry_over(self, label: str) -> None:
+        """The next migration continues this transaction: earlier lines now belong to `label`."""
+        for where in (self.exclusive_ddl, self.not_valid):
+            for key, line in where.items():
+                if isinstance(line, int):
+                    where[key] = f"{line} of {label}"
 
     def hold(self, relation: str, mode: str) -> None:
         if self.open:

@@ -36,6 +36,8 @@ def test_timestamp_to_timestamptz_is_free_only_in_utc():
     (T("varchar", (200,)), T("varchar", (50,)), True),
     (T("varchar", (50,)), T("text"), False),
     (T("text"), T("int4"), True),
+    (T("text"), T("varchar"), False),
+    (T("text"), T("varchar", (20,)), True),
 ])
 def test_narrows(old, new, expected):
     assert narrows(old, new) is expected

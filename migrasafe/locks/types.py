@@ -73,6 +73,8 @@ def narrows(old: TypeSpec, new: TypeSpec) -> bool:
         ("int2", "numeric"), ("int4", "numeric"), ("int8", "numeric"), ("json", "jsonb"),
         ("timestamp", "timestamptz"), ("date", "timestamp"), ("date", "timestamptz"),
     }
+    if old.name == "text" and new.name == "varchar" and not new.mods:
+        return False  # unbounded varchar holds every text value
     if (old.name, new.name) in widening_pairs and old.array == new.array:
         if new.name == "varchar" and new.mods:
             return True

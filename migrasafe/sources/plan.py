@@ -11,6 +11,8 @@ from . import diesel, findings, plain
 from .build import build_migration, display_path
 from .detect import detect_format
 from .entries import Entry, History
+from .alembic.layout import Layout, find_layout, layout_of_revision
+from .alembic.settings import alembic_settings
 from .exclude import is_excluded
 from .formats import SourceFormat
 from .listing import subfolders
@@ -19,8 +21,8 @@ from .versions import same_version
 
 # How deep to look for migration folders below a folder that holds none itself.
 _DISCOVERY_DEPTH = 8
-# Formats read by other parts of migrasafe, not by this package.
-_ELSEWHERE = {"alembic"}
+# Python revisions, rendered to SQL by the alembic package rather than listed as SQL files.
+ALEMBIC = "alembic"
 
 
 @dataclass
@@ -42,16 +44,14 @@ class Plan:
         self.requests: dict[str, Request] = {}
         self.histories: dict[tuple[Path, str], History] = {}
         self.reported: set[tuple[Path, str]] = set()
+        self.alembic: dict[str, tuple[Layout, str]] = {}  # request key → project, user's spelling of its folder
 
     # Paths → requests
 
     def add(self, given: str) -> None:
         path = Path(given)
         forced = self.config.format
-        if forced in _ELSEWHERE:
-            self.findings.append(findings.input_error(given, f"{forced} migrations are not read by this version"))
-            return
-        if forced is not None and forced not in FORMATS:
+        if forced is not None and forced not in FORMATS and forced != ALEMBIC:
             self.findings.append(findings.input_error(given, f"unknown migration format {forced!r}"))
             return
         if not path.exists():
@@ -60,6 +60,8 @@ class Plan:
         if is_excluded(path, self.config.exclude, self.config.root):
             return
         try:
+            if self._add_alembic(path, given):
+                return
             if path.is_dir():
                 self._add_folder(path.resolve(), given)
             else:
@@ -73,13 +75,22 @@ class Plan:
             # One diesel migration is one migration: check it after the ones before it.
             self._add_file(folder / "up.sql", os.path.join(given, "up.sql"))
             return
-        fmt = forced or detect_format(folder)
+        fmt = detect_format(folder) if forced is None else None if forced == ALEMBIC else forced
         if fmt is not None:
             self._request(str(folder), folder, fmt, given).whole = True
             return
+        discovered = False
         for found, fmt in self._discover(folder, 1):
+            discovered = True
             display = os.path.join(given, os.path.relpath(found, folder))
-            self._request(str(found), found, fmt, display).whole = True
+            if fmt == ALEMBIC:
+                self._alembic_request(find_layout(found), display).whole = True
+            else:
+                self._request(str(found), found, fmt, display).whole = True
+        if forced == ALEMBIC and not discovered:
+            self.findings.append(findings.input_error(
+                given, f"no Alembic project in {given}: expected alembic.ini, or env.py beside a versions/ folder",
+                fix="name the folder with alembic.ini or the script location, or pass --alembic-dir"))
 
     def _discover(self, folder: Path, depth: int):
         if depth > _DISCOVERY_DEPTH:
@@ -87,7 +98,10 @@ class Plan:
         for sub in subfolders(folder):
             if is_excluded(sub, self.config.exclude, self.config.root):
                 continue
-            fmt = detect_format(sub)
+            if self.config.format in (None, ALEMBIC) and find_layout(sub) is not None:
+                yield sub, ALEMBIC
+                continue
+            fmt = detect_format(sub) if self.config.format != ALEMBIC else None
             if fmt is not None:
                 yield sub, fmt
             else:
@@ -115,6 +129,45 @@ class Plan:
         else:
             request = self._request(str(file), folder, "sql", _display_root(given, 1, folder))
             request.standalone, request.named[file] = plain.plain_entry(folder, file), given
+
+    def _add_alembic(self, path: Path, given: str) -> bool:
+        """Claim a path that belongs to an Alembic project; False when it is not one."""
+        if self.config.format not in (None, ALEMBIC):
+            return False
+        named_dir = alembic_settings(self.config.alembic, self.config.root).script_location
+        if path.is_dir():
+            folder = path.resolve()
+            if named_dir is not None and (named_dir.is_relative_to(folder) or folder.is_relative_to(named_dir)):
+                layout = find_layout(named_dir) or Layout(named_dir, named_dir)
+                display = given if folder == named_dir else os.path.relpath(named_dir)
+            else:
+                layout, display = find_layout(folder), given
+            if layout is None:
+                return False
+            self._alembic_request(layout, display).whole = True
+            return True
+        if path.suffix != ".py":
+            return False
+        file = path.resolve()
+        if named_dir is not None and file.is_relative_to(named_dir):
+            layout = find_layout(named_dir) or Layout(named_dir, named_dir)
+        else:
+            layout = layout_of_revision(file)
+        if layout is None:
+            if self.config.format == ALEMBIC:
+                self.findings.append(findings.input_error(given, "not in an Alembic project: no alembic.ini, "
+                                                                 "or env.py beside versions/, above it"))
+                return True
+            return False
+        levels = len(file.relative_to(layout.folder).parts) if file.is_relative_to(layout.folder) else 0
+        display = _display_root(given, levels, layout.folder) if levels else os.path.relpath(layout.folder)
+        self._alembic_request(layout, display).named.setdefault(file, given)
+        return True
+
+    def _alembic_request(self, layout: Layout, display: str) -> Request:
+        key = f"{ALEMBIC}:{layout.key}"
+        self.alembic.setdefault(key, (layout, display))
+        return self._request(key, layout.script_location or layout.folder, ALEMBIC, display)
 
     def _format_of(self, folder: Path) -> str | None:
         return self.config.format or detect_format(folder)
@@ -145,6 +198,8 @@ class Plan:
         return out
 
     def _migrations_of(self, key: str, request: Request) -> list[Migration]:
+        if request.format == ALEMBIC:
+            return self._alembic_migrations(key, request)
         fmt = FORMATS[request.format]
         if request.standalone is not None:
             return [self._build(request.standalone, fmt, request, key, context=False)]
@@ -162,6 +217,14 @@ class Plan:
             self._build(e, fmt, request, key, context=e.file not in request.named)
             for e in history.forward[: last + 1]
         ]
+
+    def _alembic_migrations(self, key: str, request: Request) -> list[Migration]:
+        from .alembic.read import read_project  # loads Alembic and SQLAlchemy: only for Alembic projects
+
+        layout, display = self.alembic[key]
+        migrations, problems = read_project(layout, self.config, display, {} if request.whole else request.named)
+        self.findings.extend(problems)
+        return migrations
 
     def _report_problems(self, history: History, display_root: str) -> None:
         if (history.root, history.format) in self.reported:

@@ -1,0 +1,110 @@
+"""Where an Alembic project keeps its revisions, found from file names and alembic.ini alone.
+
+Detection stays cheap (no Alembic import): alembic.ini, `[tool.alembic]` in pyproject.toml, or a
+folder holding env.py beside a versions/ folder (Flask-Migrate keeps alembic.ini there too).
+"""
+from __future__ import annotations
+
+import configparser
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+INI_NAME = "alembic.ini"
+# How far above a revision file its project folder may be (versions/<branch>/<file>.py at most).
+_REVISION_DEPTH = 4
+
+
+@dataclass(frozen=True)
+class Layout:
+    folder: Path  # the folder that declares the project (alembic.ini's, or the script location)
+    script_location: Path | None  # folder holding env.py and versions/; None for `package:path`
+    ini: Path | None = None
+    pyproject: Path | None = None  # with a [tool.alembic] table
+    resource: str | None = None  # script_location given as `package:path`, resolved on reading
+
+    @property
+    def key(self) -> str:
+        return str(self.script_location or self.resource)
+
+
+def find_layout(folder: Path) -> Layout | None:
+    """The Alembic project `folder` declares, or None."""
+    folder = folder.resolve()
+    ini = folder / INI_NAME
+    if ini.is_file():
+        location = _ini_script_location(ini)
+        if location is None:
+            # Flask-Migrate's alembic.ini sits in the script location and does not name it.
+            return Layout(folder, folder, ini=ini) if is_script_location(folder) else None
+        return _layout(folder, location, ini=ini)
+    pyproject = folder / "pyproject.toml"
+    if pyproject.is_file():
+        location = _toml_script_location(pyproject)
+        if location is not None:
+            return _layout(folder, location, pyproject=pyproject)
+    if is_script_location(folder):
+        return Layout(folder, folder)
+    return None
+
+
+def is_script_location(folder: Path) -> bool:
+    return (folder / "env.py").is_file() and (folder / "versions").is_dir()
+
+
+def layout_of_revision(file: Path) -> Layout | None:
+    """The project a revision file belongs to, preferring the folder whose alembic.ini names it."""
+    file = file.resolve()
+    found: Layout | None = None
+    for parent in list(file.parents)[:_REVISION_DEPTH]:
+        layout = find_layout(parent)
+        if layout is None:
+            continue
+        if found is None:
+            if layout.script_location is not None and file.is_relative_to(layout.script_location):
+                found = layout
+        elif layout.script_location == found.script_location and layout.ini is not None:
+            return layout
+    if found is not None and found.ini is None:
+        # The script location itself was found first; an alembic.ini just above may configure it.
+        above = find_layout(found.folder.parent)
+        if above is not None and above.script_location == found.script_location:
+            return above
+    return found
+
+
+def _layout(folder: Path, location: str, ini: Path | None = None, pyproject: Path | None = None) -> Layout:
+    if _is_resource(location):
+        return Layout(folder, None, ini=ini, pyproject=pyproject, resource=location)
+    path = Path(location).expanduser()
+    # Alembic reads a relative script_location from the directory it runs in, which is the one
+    # holding its config file.
+    path = (folder / path).resolve() if not path.is_absolute() else path.resolve()
+    return Layout(folder, path, ini=ini, pyproject=pyproject)
+
+
+def _is_resource(location: str) -> bool:
+    """`myapp:migrations`, not `C:\\migrations` or `/abs/path`."""
+    head, sep, _ = location.partition(":")
+    return bool(sep) and len(head) > 1 and "/" not in head and "\\" not in head
+
+
+def _ini_script_location(ini: Path) -> str | None:
+    parser = configparser.ConfigParser(defaults={"here": str(ini.parent)})
+    try:
+        parser.read(ini, encoding="utf-8")
+        value = parser.get("alembic", "script_location", fallback=None)
+    except (configparser.Error, OSError, UnicodeDecodeError):
+        return None
+    return value.strip() if value and value.strip() else None
+
+
+def _toml_script_location(pyproject: Path) -> str | None:
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    value = data.get("tool", {}).get("alembic", {}).get("script_location")
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value.replace("%(here)s", str(pyproject.parent)).strip()
