@@ -1,0 +1,143 @@
+"""Where a format's next migrations go: version numbers that continue the folder's own style, and
+the file names its tool expects."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from ..sources.entries import Entry
+from ..sources.registry import FORMATS
+from ..sources.versions import LEADING_VERSION, flyway_version_key, natural_key
+from .errors import PlanError
+
+
+@dataclass
+class VersionStyle:
+    """How a folder numbers its migrations, and how to count on from its last one."""
+
+    kind: str  # "counter", "dotted", "timestamp", "unix"
+    last: str  # the last version, as written ("" when there is none)
+    width: int = 0  # zero padding of a counter
+    pattern: str = ""  # strftime pattern of a timestamp
+    separator: str = "."  # between the parts of a dotted version
+
+    def following(self, count: int, now: datetime) -> list[str]:
+        if self.kind == "timestamp":
+            step = timedelta(minutes=1) if "%S" not in self.pattern else timedelta(seconds=1)
+            start = now.replace(microsecond=0)
+            try:
+                last = datetime.strptime(self.last, self.pattern).replace(tzinfo=now.tzinfo) if self.last else None
+            except ValueError:
+                last = None
+            if last is not None and start <= last:
+                start = last + step
+            return [(start + i * step).strftime(self.pattern) for i in range(count)]
+        if self.kind == "unix":
+            start = max(int(now.timestamp()), int(self.last or 0) + 1)
+            return [str(start + i) for i in range(count)]
+        if self.kind == "dotted":
+            parts = re.split(r"[._]", self.last)
+            head, tail = parts[:-1], parts[-1]
+            width = len(tail) if tail.startswith("0") else 0
+            return [self.separator.join([*head, str(int(tail) + i + 1).zfill(width)]) for i in range(count)]
+        last = int(self.last) if self.last else 0
+        return [str(last + i + 1).zfill(self.width) for i in range(count)]
+
+
+def _looks_like_timestamp(version: str) -> str | None:
+    """The strftime pattern of a version that reads as a date and time, or None."""
+    for pattern, length in (("%Y%m%d%H%M%S", 14), ("%Y%m%d%H%M", 12), ("%Y-%m-%d-%H%M%S", 17)):
+        if len(version) == length:
+            try:
+                datetime.strptime(version, pattern)
+                return pattern
+            except ValueError:
+                pass
+    return None
+
+
+def counter_style(version: str, default_width: int) -> VersionStyle:
+    if not version:
+        return VersionStyle("counter", "", width=default_width)
+    pattern = _looks_like_timestamp(version)
+    if pattern:
+        return VersionStyle("timestamp", version, pattern=pattern)
+    if re.fullmatch(r"1[5-9]\d{8}", version):  # seconds since 1970, as `migrate create -format unix`
+        return VersionStyle("unix", version)
+    if re.fullmatch(r"\d+(?:[._]\d+)+", version):
+        return VersionStyle("dotted", version, separator="_" if "_" in version else ".")
+    if not version.isdigit():
+        raise PlanError(f"cannot continue the version numbering after {version!r}")
+    return VersionStyle("counter", version, width=len(version) if version.startswith("0") else 0)
+
+
+@dataclass
+class Layout:
+    """The folder's format, its existing migrations, and the names of new ones."""
+
+    format: str
+    root: Path
+    entries: list[Entry]
+    separator: str = "_"  # between version and description, in plain SQL names
+
+    @classmethod
+    def of(cls, fmt: str, root: Path) -> "Layout":
+        history = FORMATS[fmt].list_history(root.resolve())
+        entries = [e for e in history.forward if e.kind in ("versioned", "baseline")]
+        layout = cls(fmt, root, entries)
+        if fmt == "sql":
+            layout.separator = _plain_separator(entries)
+        return layout
+
+    def last_version(self) -> str:
+        versions = [e.version for e in self.entries if e.version]
+        if not versions:
+            return ""
+        if self.format == "flyway":
+            return max(versions, key=flyway_version_key)
+        if self.format == "golang-migrate":
+            return max(versions, key=int)
+        if self.format == "diesel":
+            return max(versions, key=lambda v: v.replace("-", ""))
+        if self.format == "sql":
+            return max(versions, key=lambda v: natural_key(v))
+        return max(versions)
+
+    def style(self) -> VersionStyle:
+        last = self.last_version()
+        if self.format in ("dbmate", "diesel") and (not last or set(last.replace("-", "")) == {"0"}):
+            # Both tools' own generators write timestamps (diesel's setup migration is all zeros).
+            pattern = "%Y-%m-%d-%H%M%S" if self.format == "diesel" else "%Y%m%d%H%M%S"
+            return VersionStyle("timestamp", "", pattern=pattern)
+        default_width = {"sql": 4, "golang-migrate": 6}.get(self.format, 0)
+        return counter_style(last, default_width)
+
+    def versions(self, count: int, now: datetime | None = None) -> list[str]:
+        now = now or datetime.now(timezone.utc)
+        return self.style().following(count, now)
+
+    def main_file(self, version: str, slug: str) -> str:
+        """The path, relative to the folder, of the file holding the up migration."""
+        if self.format == "flyway":
+            return f"V{version}__{slug}.sql"
+        if self.format == "golang-migrate":
+            return f"{version}_{slug}.up.sql"
+        if self.format == "diesel":
+            return f"{version}_{slug}/up.sql"
+        if self.format == "sql":
+            return f"{version}{self.separator}{slug}.sql"
+        return f"{version}_{slug}.sql"
+
+
+def _plain_separator(entries: list[Entry]) -> str:
+    for entry in reversed(entries):
+        stem = entry.file.name[: -len(".sql")]
+        match = LEADING_VERSION.match(stem)
+        if match:
+            rest = stem[match.end():]
+            sep = re.match(r"[_\-. ]+", rest)
+            if sep:
+                return sep.group(0)
+    return "_"

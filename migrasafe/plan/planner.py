@@ -1,0 +1,97 @@
+"""From an operation and a migration folder to checked migration files, and onto disk."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from ..config import Config
+from ..model import Finding
+from .errors import PlanError
+from .files import write_new_files
+from .layout import Layout
+from .operations import OPERATIONS
+from .render import PlannedMigration, render_plan
+from .schema import Project, load_project
+from .steps import Plan, Settings
+from .verify import check_in_copy
+
+
+@dataclass
+class Prepared:
+    project: Project
+    plan: Plan
+    migrations: list[PlannedMigration]
+    findings: list[Finding]  # what `migrasafe check` says about the planned files
+
+    @property
+    def files(self) -> list[tuple[str, str]]:
+        return [(f.path, f.text) for m in self.migrations for f in m.files]
+
+    @property
+    def blocking(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity != "info"]
+
+
+def prepare(folder: str, operation: str, arguments: dict, config: Config | None = None,
+            settings: Settings | None = None, now: datetime | None = None) -> Prepared:
+    if operation not in OPERATIONS:
+        raise PlanError(f"unknown operation {operation!r} (one of: {', '.join(OPERATIONS)})")
+    config = config or Config()
+    settings = settings or Settings()
+    _check_settings(settings)
+    project = load_project(folder, config)
+    plan = OPERATIONS[operation].build(project, arguments, settings)
+    _check_runner(project, plan)
+    if project.format == "alembic":
+        from .alembic_revisions import render_revisions
+
+        migrations = render_revisions(plan, project.alembic, project.folder, settings.lock_timeout,
+                                      _per_migration(project), now)
+    else:
+        layout = Layout.of(project.format, project.folder)
+        migrations = render_plan(plan, layout, settings.lock_timeout, now)
+    files = [(f.path, f.text) for m in migrations for f in m.files]
+    findings = check_in_copy(project.folder, project.format, config, files, [m.main for m in migrations],
+                             project.display)
+    return Prepared(project, plan, migrations, findings)
+
+
+def write(prepared: Prepared) -> list[Path]:
+    if prepared.blocking:
+        raise PlanError("the planned files do not pass migrasafe check; nothing was written")
+    return write_new_files(prepared.project.folder, prepared.files)
+
+
+def _check_settings(settings: Settings) -> None:
+    from ..transaction import parse_duration_ms
+
+    if settings.batch_size < 1:
+        raise PlanError("--batch-size must be at least 1")
+    ms = parse_duration_ms(settings.lock_timeout)
+    if not ms:
+        raise PlanError(f"--lock-timeout {settings.lock_timeout!r} is not a duration such as 2s or 500ms")
+
+
+def _check_runner(project: Project, plan: Plan) -> None:
+    """A runner configured to wrap every file in a transaction cannot run the steps that need to be
+    outside one."""
+    fmt = project.format
+    if fmt in ("sql", "golang-migrate") and project.config.transaction.get(fmt):
+        outside = [s for s in plan.steps if not s.transactional]
+        if outside:
+            raise PlanError(f"this project runs every {fmt} file in a transaction (transaction.{fmt} = true in "
+                            f"{project.config.source or 'the configuration'}), but \"{outside[0].title}\" must "
+                            f"run outside one")
+
+
+def _per_migration(project: Project) -> bool:
+    """Does each Alembic revision run in its own transaction (env.py, or the migrasafe setting)?"""
+    from ..sources.alembic.envpy import read_env
+    from ..sources.alembic.settings import alembic_settings
+
+    settings = alembic_settings(project.config.alembic, project.config.root)
+    if settings.transaction_per_migration is not None:
+        return settings.transaction_per_migration
+    location = project.alembic.script_location
+    return bool(location is not None and read_env(location).transaction_per_migration)
