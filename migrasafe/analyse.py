@@ -74,13 +74,13 @@ def lock_line(analysed: AnalysedStatement, relation: str | None) -> str:
 
 
 def analyse_migration(migration: Migration, catalog: Catalog, config: Config,
-                      selection: RuleSelection) -> MigrationResult:
+                      selection: RuleSelection, session: TxState | None = None) -> MigrationResult:
+    """`session` is the connection state the previous migration of the same run left, for tools
+    that run several migrations on one connection; it is updated in place."""
     catalog.migration = migration.meta.get("key", migration.path)
     catalog.search_path = ["public"]  # SET search_path lasts one session: one file
     result = MigrationResult(migration=migration, findings=list(migration.findings))
-    tx = TxState()
-    if migration.in_transaction:
-        tx.begin(line=1, explicit=False)
+    tx = enter_migration(migration, session if session is not None else TxState())
     for stmt in migration.statements:
         if stmt.node is None:
             f = make_finding("MS000", stmt.parse_error or "syntax error", path=migration.path, line=stmt.line,
@@ -106,6 +106,31 @@ def analyse_migration(migration: Migration, catalog: Catalog, config: Config,
         _advance(tx, stmt, imp, catalog)
         apply(catalog, stmt.node)
     return result
+
+
+def enter_migration(migration: Migration, tx: TxState) -> TxState:
+    """The transaction state as the migration's first statement runs.
+
+    A new session first applies the settings the runner sends before any migration
+    (`meta["session_setup"]`). A session that continues keeps its settings; its open transaction
+    also continues when `meta["shared_transaction"]` says the runner does not commit between
+    migrations, so locks taken earlier are still held.
+    """
+    label = f"revision {migration.meta['revision']}" if migration.meta.get("revision") else migration.path
+    if tx.last_migration is None:
+        for stmt in migration.meta.get("session_setup", ()):
+            if stmt.node is not None:
+                tx.control(stmt.node, stmt.line)
+    elif migration.meta.get("shared_transaction") and tx.open:
+        tx.carry_over(tx.last_migration)
+        tx.last_migration = label
+        return tx
+    else:
+        tx.end()
+    if migration.in_transaction:
+        tx.begin(line=1, explicit=False)
+    tx.last_migration = label
+    return tx
 
 
 def _advance(tx: TxState, stmt, imp, catalog: Catalog) -> None:

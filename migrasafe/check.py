@@ -12,6 +12,7 @@ from .config import Config
 from .model import Report
 from .parse import split_statements, trusted_node_attributes
 from .sources import read_migrations
+from .transaction import TxState
 
 
 def seed_catalog(config: Config, report: Report, selection: RuleSelection) -> Catalog:
@@ -50,6 +51,8 @@ def _run(paths: list[str], config: Config) -> Report:
     report.findings.extend(findings)
     base = seed_catalog(config, report, selection)
     catalogs: dict[str, Catalog] = {}
+    # Runners that apply several migrations on one connection (Alembic) name it in meta["session"].
+    sessions: dict[str, TxState] = {}
     from .suppress import apply_suppressions
 
     for migration in migrations:
@@ -57,7 +60,9 @@ def _run(paths: list[str], config: Config) -> Report:
         catalog = catalogs.get(history)
         if catalog is None:
             catalog = catalogs[history] = base.copy()
-        result = analyse_migration(migration, catalog, config, selection)
+        session = migration.meta.get("session")
+        tx = sessions.setdefault(session, TxState()) if session else None
+        result = analyse_migration(migration, catalog, config, selection, session=tx)
         apply_suppressions(result, migration.text)
         report.results.append(result)
     return report

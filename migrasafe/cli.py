@@ -9,8 +9,8 @@ import argparse
 import os
 import sys
 
-SOURCE_FORMATS = ("sql", "flyway", "golang-migrate", "dbmate", "diesel", "popx")
-OUTPUT_FORMATS = ("text", "json")
+SOURCE_FORMATS = ("sql", "flyway", "golang-migrate", "dbmate", "diesel", "popx", "alembic")
+OUTPUT_FORMATS = ("text", "json", "sarif", "github", "gitlab", "junit", "markdown")
 FAIL_ON = ("info", "warning", "error", "never")
 PG_VERSIONS = range(12, 19)
 
@@ -71,30 +71,63 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("paths", nargs="+", metavar="PATH", help="migration files or folders")
     check.add_argument("--format", choices=OUTPUT_FORMATS, default="text", help="output format (default: text)")
-    check.add_argument("--pg-version", type=pg_version, metavar="N", help="PostgreSQL major version, 12 to 18")
     check.add_argument("--fail-on", choices=FAIL_ON, help="lowest severity that fails the check (exit 1)")
-    check.add_argument("--select", metavar="IDS", help="only these rules (comma-separated ids or names)")
-    check.add_argument("--ignore", metavar="IDS", help="skip these rules (comma-separated ids or names)")
-    check.add_argument("--config", metavar="FILE", help="config file (default: nearest migrasafe.toml or pyproject.toml)")
+    add_analysis_options(check)
     check.add_argument(
-        "--placeholder", action="append", type=placeholder, default=[], metavar="NAME=VALUE",
-        help="Flyway placeholder value; repeat for more",
+        "--since", metavar="REF",
+        help="report only migrations added or changed since this git ref; `auto`: the base of "
+        "the pull or merge request CI runs for",
     )
-    check.add_argument(
-        "--flyway-mixed", action="store_true", default=None,
-        help="Flyway mixed mode: files with non-transactional statements run outside a transaction",
-    )
-    check.add_argument(
-        "--schema", action="append", default=[], metavar="DUMP",
-        help="pg_dump --schema-only file describing the existing database; repeat for more",
-    )
-    check.add_argument("--source-format", choices=SOURCE_FORMATS, help="migration format (default: detected)")
-    check.add_argument(
-        "--timezone-utc", action="store_true", default=None,
-        help="the session TimeZone is UTC (timestamp to timestamptz needs no rewrite)",
-    )
+    check.add_argument("--baseline", metavar="FILE", help="drop the findings this baseline records (migrasafe baseline)")
+    check.add_argument("--stats", metavar="FILE", help="table sizes (JSON or YAML) for size-aware severity")
+    check.add_argument("--stats-from", metavar="DSN", help="read table sizes from this database (read-only)")
+    check.add_argument("--observed", metavar="FILE", help="JSON report of a replay whose figures to show")
     check.add_argument("--no-color", action="store_true", help="never color the output")
+    check.add_argument("--replay", action="store_true",
+                       help="also run the migrations on a throwaway PostgreSQL with production-shaped rows "
+                       "(see `migrasafe replay --help`)")
+    add_replay_options(check, stats=False)
     check.set_defaults(command="check", run=run_check)
+
+    replay = commands.add_parser(
+        "replay",
+        help="run migrations on a throwaway PostgreSQL with production-shaped rows; measure locks, time, blocking",
+        description="Check the migrations, then run them on a throwaway PostgreSQL whose tables hold synthetic "
+        "rows shaped like production; measure each statement's locks, rewrites, duration and the time "
+        "concurrent reads and writes waited; predict the durations at production size and judge them "
+        "against the budgets.",
+    )
+    replay.add_argument("paths", nargs="+", metavar="PATH", help="migration files or folders")
+    replay.add_argument("--format", choices=OUTPUT_FORMATS, default="text", help="output format (default: text)")
+    replay.add_argument("--fail-on", choices=FAIL_ON, help="lowest severity that fails the run (exit 1)")
+    add_analysis_options(replay)
+    replay.add_argument("--no-color", action="store_true", help="never color the output")
+    add_replay_options(replay, stats=True)
+    replay.set_defaults(command="replay", run=run_replay)
+
+    baseline = commands.add_parser(
+        "baseline",
+        help="record the current findings so later checks report only new ones",
+        description="Record the current findings of these migrations in a baseline file; "
+        "`migrasafe check --baseline FILE` (or `baseline` in the config) then reports only new ones.",
+    )
+    baseline.add_argument("paths", nargs="+", metavar="PATH", help="migration files or folders")
+    baseline.add_argument(
+        "-o", "--output", metavar="FILE",
+        help="baseline file to write (default: the config's `baseline`, else migrasafe-baseline.json)",
+    )
+    add_analysis_options(baseline)
+    baseline.set_defaults(command="baseline", run=run_baseline)
+
+    stats = commands.add_parser(
+        "stats",
+        help="write the table sizes of a database, for --stats",
+        description="Read row estimates and sizes of every table from a database (read-only) "
+        "and write them as a stats file for `migrasafe check --stats`.",
+    )
+    stats.add_argument("dsn", metavar="DSN", help="PostgreSQL connection string")
+    stats.add_argument("-o", "--output", metavar="FILE", help="file to write (default: standard output)")
+    stats.set_defaults(command="stats", run=run_stats)
 
     rules = commands.add_parser("rules", help="list every rule", description="List every rule.")
     rules.set_defaults(command="rules", run=run_rules)
@@ -104,7 +137,52 @@ def build_parser() -> argparse.ArgumentParser:
     )
     explain.add_argument("rule", metavar="ID_OR_NAME", help='a rule id ("MS001") or name')
     explain.set_defaults(command="explain", run=run_explain)
+
+    from .plan.command import add_fix_command, add_plan_command
+
+    add_plan_command(commands)
+    add_fix_command(commands)
     return parser
+
+
+def add_analysis_options(command: argparse.ArgumentParser) -> None:
+    """Options that change what the analysis finds, shared by `check` and `baseline`."""
+    command.add_argument("--pg-version", type=pg_version, metavar="N", help="PostgreSQL major version, 12 to 18")
+    command.add_argument("--select", metavar="IDS", help="only these rules (comma-separated ids or names)")
+    command.add_argument("--ignore", metavar="IDS", help="skip these rules (comma-separated ids or names)")
+    command.add_argument("--config", metavar="FILE", help="config file (default: nearest migrasafe.toml or pyproject.toml)")
+    command.add_argument(
+        "--placeholder", action="append", type=placeholder, default=[], metavar="NAME=VALUE",
+        help="Flyway placeholder value; repeat for more",
+    )
+    command.add_argument(
+        "--flyway-mixed", action="store_true", default=None,
+        help="Flyway mixed mode: files with non-transactional statements run outside a transaction",
+    )
+    command.add_argument(
+        "--schema", action="append", default=[], metavar="DUMP",
+        help="pg_dump --schema-only file describing the existing database; repeat for more",
+    )
+    command.add_argument("--source-format", choices=SOURCE_FORMATS, help="migration format (default: detected)")
+    command.add_argument(
+        "--timezone-utc", action="store_true", default=None,
+        help="the session TimeZone is UTC (timestamp to timestamptz needs no rewrite)",
+    )
+    command.add_argument(
+        "--alembic-dir", metavar="DIR",
+        help="Alembic script location (env.py and versions/) when no alembic.ini names it",
+    )
+    command.add_argument(
+        "--from", dest="alembic_from", metavar="REV",
+        help="Alembic: the revision the database is at; only the revisions after it are checked",
+    )
+    command.add_argument("--to", dest="alembic_to", metavar="REV", help="Alembic: the last revision to check")
+
+
+def add_replay_options(command: argparse.ArgumentParser, *, stats: bool) -> None:
+    from .replay.command import add_replay_options as add
+
+    add(command, stats=stats)
 
 
 class VersionAction(argparse.Action):
@@ -141,15 +219,23 @@ def placeholder(text: str) -> tuple[str, str]:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    if args.replay:
+        return run_replay(args)
     from .config import ConfigError
 
     # A missing path is reported with the findings (MS099, exit 2); the other paths are still checked.
+    from .api import CheckError, refine
+
     try:
         config = settings(args)
         from .check import run
 
         report = run(args.paths, config)
-    except ConfigError as err:
+        refine(
+            report, config, args.paths, since=args.since, baseline=args.baseline, stats=args.stats,
+            stats_from=args.stats_from, observed=args.observed,
+        )
+    except (ConfigError, CheckError) as err:
         raise UsageError(str(err)) from None
 
     from .report import render
@@ -162,6 +248,71 @@ def run_check(args: argparse.Namespace) -> int:
             # Not reported, but the schema the other migrations were checked against is incomplete.
             print(f"migrasafe: {broken_context(result)}", file=sys.stderr)
     return exit_code(report, config.fail_on)
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    from .config import ConfigError
+    from .replay.command import run
+
+    try:
+        config = settings(args)
+    except ConfigError as err:
+        raise UsageError(str(err)) from None
+    return run(args, config, UsageError)
+
+
+def run_baseline(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .baseline import BaselineError, write_baseline
+    from .config import ConfigError, config_file_path
+
+    try:
+        config = settings(args)
+        from .check import run
+
+        report = run(args.paths, config)
+    except ConfigError as err:
+        raise UsageError(str(err)) from None
+    if args.output:
+        target = Path(args.output)
+    elif config.baseline:
+        target = config_file_path(config, config.baseline)
+    else:
+        target = Path("migrasafe-baseline.json")
+    try:
+        count = write_baseline(report, target)
+    except BaselineError as err:
+        raise UsageError(str(err)) from None
+    migrations = sum(1 for r in report.results if not r.migration.meta.get("context"))
+    print(f"migrasafe: recorded {count} findings of {migrations} migrations in {target}", file=sys.stderr)
+    if report.broken:
+        print("migrasafe: some input could not be read or parsed; its problems are not recorded", file=sys.stderr)
+        return 2
+    return 0
+
+
+def run_stats(args: argparse.Namespace) -> int:
+    import json
+
+    from .sizes import SizesError, stats_from_dsn
+
+    try:
+        sizes = stats_from_dsn(args.dsn)
+    except SizesError as err:
+        raise UsageError(str(err)) from None
+    document = {name: {"rows": size.rows, "bytes": size.bytes} for name, size in sorted(sizes.items())}
+    text = json.dumps(document, indent=2) + "\n"
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as err:
+            raise UsageError(f"cannot write {args.output}: {err.strerror or err}") from None
+        print(f"migrasafe: wrote the sizes of {len(document)} tables to {args.output}", file=sys.stderr)
+    else:
+        write(text)
+    return 0
 
 
 def broken_context(result) -> str:
@@ -189,7 +340,7 @@ def settings(args: argparse.Namespace):
 
     if args.pg_version is not None:
         config.pg_version = args.pg_version
-    if args.fail_on is not None:
+    if getattr(args, "fail_on", None) is not None:  # `baseline` has no --fail-on
         config.fail_on = args.fail_on
     if args.select is not None:
         config.select = rule_ids(args.select, "--select")
@@ -209,6 +360,20 @@ def settings(args: argparse.Namespace):
                 raise UsageError(f"--schema {dump}: no such file")
         # Absolute, so they are not taken as relative to the config file like its own entries.
         config.schema = [os.path.abspath(dump) for dump in args.schema]
+    alembic = {}
+    alembic_dir = getattr(args, "alembic_dir", None)
+    if alembic_dir is not None:
+        if not os.path.isdir(alembic_dir):
+            raise UsageError(f"--alembic-dir {alembic_dir}: no such folder")
+        alembic["script_location"] = os.path.abspath(alembic_dir)
+    for option, key, value in (("--from", "from", getattr(args, "alembic_from", None)),
+                               ("--to", "to", getattr(args, "alembic_to", None))):
+        if value is not None:
+            if not value.strip():
+                raise UsageError(f"{option}: expected a revision id")
+            alembic[key] = value.strip()
+    if alembic:
+        config.alembic = {**config.alembic, **alembic}
     return config
 
 

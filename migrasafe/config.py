@@ -1,7 +1,6 @@
 """Settings from `[tool.migrasafe]` in pyproject.toml or `migrasafe.toml`, then the command line."""
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +28,10 @@ class Config:
     schema: list[str] = field(default_factory=list)  # pg_dump --schema-only files seeding the catalog
     timezone_utc: bool = False  # session TimeZone is UTC (timestamp → timestamptz is then free)
     alembic: dict = field(default_factory=dict)
+    baseline: str | None = None  # findings file from `migrasafe baseline`, relative to the config file
+    stats: str | None = None  # table sizes file, relative to the config file
+    sizes: dict = field(default_factory=dict)  # size thresholds, see migrasafe/sizes.py
+    replay: dict = field(default_factory=dict)  # [tool.migrasafe.replay], see migrasafe/replay/settings.py
     root: Path | None = None  # folder of the config file, when one was found
     source: str | None = None  # the config file, for messages
 
@@ -36,6 +39,7 @@ class Config:
 CONFIG_KEYS = {
     "pg_version", "select", "ignore", "severity", "fail_on", "transaction", "exclude",
     "format", "placeholders", "flyway_mixed", "schema", "timezone_utc", "alembic",
+    "baseline", "stats", "sizes", "replay",
 }
 
 
@@ -49,6 +53,8 @@ def find_config(start: Path) -> Path | None:
             return own
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file():
+            import tomllib  # only when there is a file to read: it is slow to import
+
             try:
                 data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
             except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
@@ -59,6 +65,8 @@ def find_config(start: Path) -> Path | None:
 
 
 def load_config(path: Path) -> Config:
+    import tomllib
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:
@@ -96,3 +104,36 @@ def validate(cfg: Config, where: str) -> None:
         value = getattr(cfg, key)
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{where}: {key} must be a list of strings")
+    for key in ("baseline", "stats"):
+        value = getattr(cfg, key)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise ConfigError(f"{where}: {key} must be a file name")
+    if cfg.alembic:
+        from .sources.alembic.settings import SettingsError, validate_table
+
+        try:
+            validate_table(cfg.alembic, where)
+        except SettingsError as err:
+            raise ConfigError(str(err)) from None
+    if cfg.sizes:
+        from .sizes import SizesError, thresholds_from_table
+
+        try:
+            thresholds_from_table(cfg.sizes, where)
+        except SizesError as err:
+            raise ConfigError(str(err)) from None
+    if cfg.replay:
+        from .replay.settings import SettingsError as ReplaySettingsError, validate_table as validate_replay
+
+        try:
+            validate_replay(cfg.replay, where)
+        except ReplaySettingsError as err:
+            raise ConfigError(str(err)) from None
+
+
+def config_file_path(cfg: Config, value: str) -> Path:
+    """A file named in the configuration, which is relative to the configuration file."""
+    path = Path(value).expanduser()
+    if cfg.root is not None and not path.is_absolute():
+        return cfg.root / path
+    return path

@@ -103,6 +103,10 @@ class AnalysedStatement:
     # Relations (schema-qualified) that existed before this migration and so hold data and traffic.
     live: set[str] = field(default_factory=set)
     findings: list[Finding] = field(default_factory=list)
+    # What a replay on a real server saw, when one ran: {"locks": [...], "rewrites": [...],
+    # "duration_ms": ..., "lock_held_ms": {...}, "blocked_ms": {...}, ...}; the JSON report
+    # carries it as the statement's "observed" key, whose keys docs/json-output.md lists.
+    observed: dict | None = None
 
 
 @dataclass
@@ -124,6 +128,9 @@ class Report:
     results: list[MigrationResult] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)  # run-level (config, unmatched ignores)
     fail_on: str = "warning"
+    # How the replay ran (server, sizes, production rows, per-migration totals), when one did;
+    # the JSON report carries it as the top-level "replay" key.
+    replay: dict | None = None
 
     def all_findings(self) -> list[Finding]:
         out = list(self.findings)

@@ -1,19 +1,32 @@
-"""Turn a `Report` into what the user reads: text for people, JSON for machines."""
+"""Turn a `Report` into what the user reads: text for people, JSON for machines, and the
+formats CI systems read (SARIF, GitHub annotations, GitLab Code Quality, JUnit, a Markdown
+pull-request comment)."""
 from __future__ import annotations
 
+from importlib import import_module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..model import Report
 
-FORMATS = ("text", "json")
+# Format name → (module, function); each module is imported only when its format is asked for.
+RENDERERS = {
+    "json": ("json", "render_json"),
+    "sarif": ("sarif", "render_sarif"),
+    "github": ("github", "render_github"),
+    "gitlab": ("gitlab", "render_gitlab"),
+    "junit": ("junit", "render_junit"),
+    "markdown": ("markdown", "render_markdown"),
+}
+FORMATS = ("text", *RENDERERS)
 
 
 def render(report: Report, fmt: str = "text", color: bool = False) -> str:
-    if fmt == "json":
-        from .json import render_json
-
-        return render_json(report)
+    if fmt in RENDERERS:
+        module, function = RENDERERS[fmt]
+        return getattr(import_module(f"{__name__}.{module}"), function)(report)
+    if fmt != "text":
+        raise ValueError(f"unknown report format {fmt!r} (one of {', '.join(FORMATS)})")
     from .text import render_text
 
     return render_text(report, color=color)

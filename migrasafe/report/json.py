@@ -15,7 +15,7 @@ def render_json(report: Report) -> str:
 def report_to_json(report: Report) -> dict:
     from . import tool_version
 
-    return {
+    out = {
         "tool": "migrasafe",
         "version": tool_version(),
         "pg_version": report.pg_version,
@@ -23,6 +23,9 @@ def report_to_json(report: Report) -> dict:
         "findings": [run_finding(f) for f in report.findings],
         "migrations": [migration_to_json(r) for r in reported(report)],
     }
+    if report.replay is not None:
+        out["replay"] = report.replay
+    return out
 
 
 def migration_to_json(result: MigrationResult) -> dict:
@@ -43,7 +46,7 @@ def migration_to_json(result: MigrationResult) -> dict:
 
 def statement_to_json(analysed: AnalysedStatement) -> dict:
     statement = analysed.statement
-    return {
+    out = {
         "index": statement.index,
         "line": statement.line,
         "column": statement.column,
@@ -52,6 +55,9 @@ def statement_to_json(analysed: AnalysedStatement) -> dict:
         "rewrites": list(analysed.impact.rewrites),
         "findings": [f.to_json() for f in analysed.findings],
     }
+    if analysed.observed is not None:
+        out["observed"] = analysed.observed
+    return out
 
 
 def located_finding(finding: Finding) -> dict:

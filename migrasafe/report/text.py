@@ -78,13 +78,18 @@ def render_text(report: Report, color: bool = False) -> str:
             located.extend((f, analysed.statement) for f in analysed.findings)
         located.sort(key=lambda pair: position(pair[0]))
         lines_of: dict[int, StatementLines] = {}
+        revision = result.migration.meta.get("revision", "")  # Alembic: the file name may not say it
         for finding, statement in located:
             lines = None
             if statement is not None:
                 lines = lines_of.get(statement.index)
                 if lines is None:
                     lines = lines_of[statement.index] = StatementLines(statement.sql)
-            out.extend(finding_block(finding, statement, lines, style))
+            out.extend(finding_block(finding, statement, lines, style, revision))
+    if report.replay is not None:
+        from ..replay.summary import replay_lines
+
+        out.extend(replay_lines(report))
     out.append(summary(report, migrations, statements, style))
     return "\n".join(out) + "\n"
 
@@ -94,7 +99,8 @@ def position(finding: Finding) -> tuple[int, int]:
 
 
 def finding_block(
-    finding: Finding, statement: Statement | None, lines: StatementLines | None, style: Style
+    finding: Finding, statement: Statement | None, lines: StatementLines | None, style: Style,
+    revision: str = "",
 ) -> list[str]:
     severity_color = SEVERITY_COLOR.get(finding.severity, BOLD)
     where = finding.path
@@ -103,7 +109,7 @@ def finding_block(
     head = f"{style(BOLD, where)}: " if where else ""
     block = [
         f"{head}{style(severity_color, finding.rule)} {finding.name} "
-        f"[{style(severity_color, finding.severity)}]"
+        f"[{style(severity_color, finding.severity)}]" + (f" in revision {revision}" if revision else "")
     ]
     if lines is not None and statement is not None and statement.sql.strip():
         block.extend(snippet(lines, finding.span, style, severity_color))

@@ -21,6 +21,9 @@ def index_without_concurrently(ctx: Context):
     if rel is not None and rel.kind == "partitioned":
         fix = ("-- CONCURRENTLY is not supported on a partitioned table: create the index ON ONLY the\n"
                "-- parent, build each partition's index CONCURRENTLY, then ALTER INDEX ... ATTACH PARTITION.")
+    elif ctx.migration.format == "alembic":
+        fix += ("\n-- with op.get_context().autocommit_block():\n"
+                "--     op.create_index(..., postgresql_concurrently=True)")
     else:
         fix += "\n-- outside a transaction (its own migration file for tools that wrap files in one)"
     yield Hit(f"CREATE INDEX on live table {table} blocks writes until the index is built",

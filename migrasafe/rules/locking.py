@@ -66,10 +66,13 @@ def multiple_strong_locks(ctx: Context):
     new = blocking_now - already
     if new and already:
         tables = sorted(already | new)
+        fix = "-- split the changes into separate transactions (separate migrations), one table each"
+        if ctx.migration.meta.get("shared_transaction"):
+            # Separate revisions do not help while Alembic runs the whole upgrade in one transaction.
+            fix += "\n-- and give each revision its own: context.configure(transaction_per_migration=True) in env.py"
         yield Hit(f"this transaction now blocks writes on {len(tables)} live tables ({', '.join(tables)}): "
                   f"each waits on the others' traffic, raising deadlock risk and downtime",
-                  fix="-- split the changes into separate transactions (separate migrations), one table each",
-                  relation=sorted(new)[0])
+                  fix=fix, relation=sorted(new)[0])
 
 
 @detects("MS032")
