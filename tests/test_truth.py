@@ -6,36 +6,18 @@ the static model predicts for that major.
 """
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
-
-import psycopg
 import pytest
 from pglast import ast
 
 from corpus_cases import all_cases, run_case
 from pgtruth import observe
+from replay_helpers import ensure_tablespaces
 
 CASES = all_cases()
 
 
 def _statements(result):
     return [a for a in result.statements if not isinstance(a.statement.node, ast.TransactionStmt)]
-
-
-def ensure_tablespaces(uri: str, names: list[str]) -> None:
-    """Tablespaces a case moves tables into, in folders the server's OS user owns."""
-    with psycopg.connect(uri, autocommit=True) as conn:
-        data_dir = conn.execute("SHOW data_directory").fetchone()[0]
-        owner = os.stat(data_dir)
-        for name in names:
-            if conn.execute("SELECT 1 FROM pg_tablespace WHERE spcname = %s", (name,)).fetchone():
-                continue
-            folder = Path(tempfile.mkdtemp(prefix=f"migrasafe-{name}-"))
-            os.chown(folder, owner.st_uid, owner.st_gid)
-            folder.chmod(0o700)
-            conn.execute(f'CREATE TABLESPACE "{name}" LOCATION \'{folder}\'')
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
