@@ -11,7 +11,7 @@ from .locks.modes import describe_blocking, level
 from .model import AnalysedStatement, Finding, Migration, MigrationResult, severity_rank
 from .rules import Context
 from .rules.base import detectors_for
-from .rules.registry import get_rule
+from .rules.registry import find_rule
 from .transaction import TxState
 
 
@@ -41,14 +41,14 @@ _ALWAYS = {"MS000", "MS099"}
 
 
 def _rule_id(value: str) -> str:
-    doc = get_rule(value)
+    doc = find_rule(value)
     return doc.id if doc else value.upper()
 
 
 def make_finding(rule_id: str, message: str, *, path: str, line: int, column: int = 1, fix: str = "",
                  lock: str = "", statement_index: int | None = None, span=None,
                  selection: RuleSelection | None = None) -> Finding | None:
-    doc = get_rule(rule_id)
+    doc = find_rule(rule_id)
     if selection is not None and not selection.enabled(rule_id):
         return None
     severity = doc.severity if doc else "error"

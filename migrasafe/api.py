@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .config import Config, ConfigError, config_file_path, find_config, load_config
@@ -117,30 +118,41 @@ def refine(
     observed: str | None = None,
     use_baseline: bool = True,
 ) -> None:
-    from .baseline import BaselineError, apply_baseline
-    from .changed import ChangedFilesError, mark_unchanged
-    from .observed import ObservedError, attach_observed
-    from .sizes import SizesError
+    # Each step imports its module only when it is used: a plain check must start fast.
+    if observed:
+        from .observed import ObservedError, attach_observed
 
-    try:
-        if observed:
+        with _as_check_error(ObservedError):
             attach_observed(report, Path(observed))
-        if since:
-            mark_unchanged(report, since, Path(paths[0]))
-        sizes = table_sizes(config, stats, stats_from)
-        if sizes is not None:
-            from .sizes import Thresholds, apply_sizes, thresholds_from_table
+    if since:
+        from .changed import ChangedFilesError, mark_unchanged
 
+        with _as_check_error(ChangedFilesError):
+            mark_unchanged(report, since, Path(paths[0]))
+    if stats or stats_from or config.stats:
+        from .sizes import SizesError, Thresholds, apply_sizes, thresholds_from_table
+
+        with _as_check_error(SizesError):
+            sizes = table_sizes(config, stats, stats_from)
             where = config.source or "configuration"
             limits = thresholds_from_table(config.sizes, where) if config.sizes else Thresholds()
             apply_sizes(report, sizes, limits)
-        if use_baseline:
+    if use_baseline and (baseline or config.baseline):
+        from .baseline import BaselineError, apply_baseline
+
+        with _as_check_error(BaselineError):
             if baseline:
                 apply_baseline(report, Path(baseline), display=baseline, selection=rule_selection(config))
-            elif config.baseline:
+            else:
                 file = config_file_path(config, config.baseline)
                 apply_baseline(report, file, display=display_path(file), selection=rule_selection(config))
-    except (BaselineError, ChangedFilesError, ObservedError, SizesError) as err:
+
+
+@contextmanager
+def _as_check_error(error: type[Exception]) -> Iterator[None]:
+    try:
+        yield
+    except error as err:
         raise CheckError(str(err)) from None
 
 
@@ -180,7 +192,7 @@ def resolve_config(config: Config | str | os.PathLike | None, first_path: str) -
 
 
 def rule_ids(words: Iterable[str], option: str) -> list[str]:
-    from .rules.registry import get_rule
+    from .rules.registry import find_rule
 
     if isinstance(words, str):
         words = words.split(",")
@@ -188,7 +200,7 @@ def rule_ids(words: Iterable[str], option: str) -> list[str]:
     for word in (w.strip() for w in words):
         if not word:
             continue
-        rule = get_rule(word)
+        rule = find_rule(word)
         if rule is None:
             raise CheckError(f"{option}: unknown rule {word!r}")
         ids.append(rule.id)

@@ -25,7 +25,7 @@ class UsageError(Exception):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(only=_command_in(sys.argv[1:] if argv is None else argv))
     try:
         args = parser.parse_args(argv)
     except SystemExit as stop:  # argparse exits on --help, --version and bad usage
@@ -55,7 +55,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_in(argv: list[str]) -> str | None:
+    """The subcommand these arguments run, if any (the first word that is not an option)."""
+    return next((arg for arg in argv if not arg.startswith("-")), None)
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser, or with `only`, one where only that command has its options: the
+    replay and plan options import modules a plain check would otherwise pay for on every run."""
     parser = argparse.ArgumentParser(
         prog="migrasafe",
         description="A safety gate for PostgreSQL schema migrations.",
@@ -86,7 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--replay", action="store_true",
                        help="also run the migrations on a throwaway PostgreSQL with production-shaped rows "
                        "(see `migrasafe replay --help`)")
-    add_replay_options(check, stats=False)
+    if only in (None, "check"):
+        add_replay_options(check, stats=False)
     check.set_defaults(command="check", run=run_check)
 
     replay = commands.add_parser(
@@ -102,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--fail-on", choices=FAIL_ON, help="lowest severity that fails the run (exit 1)")
     add_analysis_options(replay)
     replay.add_argument("--no-color", action="store_true", help="never color the output")
-    add_replay_options(replay, stats=True)
+    if only in (None, "replay"):
+        add_replay_options(replay, stats=True)
     replay.set_defaults(command="replay", run=run_replay)
 
     baseline = commands.add_parser(
@@ -138,9 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("rule", metavar="ID_OR_NAME", help='a rule id ("MS001") or name')
     explain.set_defaults(command="explain", run=run_explain)
 
-    from .plan.command import add_fix_command, add_plan_command
+    from .plan.command import add_fix_command, add_plan_command, add_plan_placeholder
 
-    add_plan_command(commands)
+    if only in (None, "plan"):
+        add_plan_command(commands)
+    else:
+        add_plan_placeholder(commands)
     add_fix_command(commands)
     return parser
 
@@ -180,7 +192,7 @@ def add_analysis_options(command: argparse.ArgumentParser) -> None:
 
 
 def add_replay_options(command: argparse.ArgumentParser, *, stats: bool) -> None:
-    from .replay.command import add_replay_options as add
+    from .replay.options import add_replay_options as add
 
     add(command, stats=stats)
 
@@ -221,6 +233,11 @@ def placeholder(text: str) -> tuple[str, str]:
 def run_check(args: argparse.Namespace) -> int:
     if args.replay:
         return run_replay(args)
+    import gc
+
+    # Everything a check allocates lives until the process ends, so the cyclic collector would
+    # only rescan it again and again (a third of a large run, most of it while writing output).
+    gc.disable()
     from .config import ConfigError
 
     # A missing path is reported with the findings (MS099, exit 2); the other paths are still checked.

@@ -110,11 +110,11 @@ def thresholds_from_table(table: dict, where: str) -> Thresholds:
 
 
 def resolve_rules(limits: Thresholds) -> set[str]:
-    from .rules.registry import get_rule
+    from .rules.registry import find_rule
 
     ids = set()
     for word in limits.rules:
-        rule = get_rule(word)
+        rule = find_rule(word)
         if rule is None:
             raise SizesError(f"sizes.rules: unknown rule {word!r}")
         ids.add(rule.id)

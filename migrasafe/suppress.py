@@ -16,11 +16,10 @@ A directive without a reason is not applied (MS093), and one that silenced nothi
 """
 from __future__ import annotations
 
-import io
 import re
-import tokenize
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .model import AnalysedStatement, Finding, MigrationResult
 
@@ -35,7 +34,13 @@ DIRECTIVE = re.compile(
 )
 RULE_SEPARATOR = re.compile(r"[\s,]+")
 IDENTIFIER_CHARS = re.compile(r"[A-Za-z0-9_$]")
-DOLLAR_TAG = re.compile(r"\$([A-Za-z_\x80-\uffff][A-Za-z0-9_\x80-\uffff]*)?\$")
+
+
+@lru_cache(maxsize=1)
+def dollar_tag() -> re.Pattern:
+    """Compiled on first use: the non-ASCII ranges make it slow to compile, and most
+    migrations have no dollar quotes."""
+    return re.compile(r"\$([A-Za-z_\x80-\uffff][A-Za-z0-9_\x80-\uffff]*)?\$")
 
 
 @dataclass
@@ -176,6 +181,9 @@ def directives_by_statement(
 
 def python_comments(text: str) -> list[Comment]:
     """Every `#` comment of Python source; none when the source does not tokenize."""
+    import io
+    import tokenize  # Alembic revisions only
+
     comments = []
     try:
         for token in tokenize.generate_tokens(io.StringIO(text).readline):
@@ -213,7 +221,7 @@ def line_comments(text: str) -> list[Comment]:
         elif ch == '"':
             i, line, line_start = skip_quoted(text, i, '"', False, line, line_start)
         elif ch == "$" and (i == 0 or not IDENTIFIER_CHARS.match(text[i - 1])):
-            tag = DOLLAR_TAG.match(text, i)
+            tag = dollar_tag().match(text, i)
             if tag is None:
                 i += 1
                 continue

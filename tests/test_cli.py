@@ -45,7 +45,7 @@ def registry(monkeypatch):
         key = key.strip()
         return next((r for r in FAKE_RULES if key.upper() == r.id or key.lower() == r.name), None)
 
-    module.get_rule = get_rule
+    module.get_rule = module.find_rule = get_rule
     monkeypatch.setitem(sys.modules, "migrasafe.rules.registry", module)
     return module
 

@@ -10,9 +10,8 @@ import sys
 SOURCE_FORMATS = ("sql", "flyway", "golang-migrate", "dbmate", "diesel")
 
 
-def add_plan_command(commands) -> None:
-    from .operations import OPERATIONS
-
+def add_plan_placeholder(commands):
+    """`plan` as the command list shows it, without its operations (they cost an import)."""
     plan = commands.add_parser(
         "plan",
         help="write the safe steps of a schema change as migration files",
@@ -20,6 +19,13 @@ def add_plan_command(commands) -> None:
         "folder's own format, split where an application deploy must happen.",
     )
     plan.set_defaults(command="plan", run=run_plan, operation=None)
+    return plan
+
+
+def add_plan_command(commands) -> None:
+    from .operations import OPERATIONS
+
+    plan = add_plan_placeholder(commands)
     operations = plan.add_subparsers(title="operations", metavar="OPERATION")
     for operation in OPERATIONS.values():
         sub = operations.add_parser(operation.name, help=operation.help, description=operation.help[:1].upper()

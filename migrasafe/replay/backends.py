@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Callable, Iterator
 from urllib.parse import quote
 
+from .options import BACKENDS
 from .reaper import Reaper
 
-BACKENDS = ("embedded", "docker", "dsn")
 DATABASE_PREFIX = "migrasafe_replay_"
 MAX_SOCKET_PATH = 100
 

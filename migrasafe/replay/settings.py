@@ -22,9 +22,9 @@ from __future__ import annotations
 import re
 
 from .budget import Budgets, BudgetError, parse_duration_ms
+from .options import BACKENDS
 
 KEYS = {"backend", "image", "rows", "stats", "sizes", "probes", "statement_timeout", "timeout", "budgets"}
-BACKENDS = ("embedded", "docker", "dsn")
 COUNT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*$")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from pglast import ast
+from pglast import ast, parser
 from pglast.enums.parsenodes import ObjectType
 
 from ..catalog.state import Catalog
@@ -59,9 +59,13 @@ class Context:
         return cached
 
     def span_of(self, word: str) -> tuple[int, int] | None:
-        """The first occurrence of a keyword in the statement text (case-insensitive)."""
-        at = self.statement.sql.upper().find(word.upper())
-        return (at, at + len(word)) if at >= 0 else None
+        """Where a keyword (or a run of them, "FOREIGN KEY") first occurs in the statement."""
+        sql = self.statement.sql
+        span = keyword_span(sql, word)
+        if span is None:
+            at = sql.upper().find(word.upper())
+            span = (at, at + len(word)) if at >= 0 else None
+        return span
 
 
 Detector = Callable[[Context], Iterable[Hit]]
@@ -88,6 +92,29 @@ def detectors_for(enabled) -> dict:
             for node_type in NODE_TYPES[rule_id] or (None,):
                 table.setdefault(node_type, []).append((rule_id, func))
     return table
+
+
+_COMMENTS = ("C_COMMENT", "SQL_COMMENT")
+
+
+def keyword_span(sql: str, phrase: str) -> tuple[int, int] | None:
+    """Character offsets of the first run of these keywords, found with PostgreSQL's own
+    scanner so that a name, a string or a comment holding the same word never matches."""
+    words = phrase.upper().split()
+    tokens = [t for t in parser.scan(sql) if t.name not in _COMMENTS]
+    for i in range(len(tokens) - len(words) + 1):
+        run = tokens[i:i + len(words)]
+        if all(t.kind != "NO_KEYWORD" and sql[t.start:t.end + 1].upper() == w for t, w in zip(run, words)):
+            return run[0].start, run[-1].end + 1
+    return None
+
+
+def insert_after(sql: str, phrase: str, words: str) -> str | None:
+    """The statement as the user wrote it, with `words` added after the first `phrase`."""
+    span = keyword_span(sql, phrase)
+    if span is None:
+        return None
+    return f"{sql[:span[1]]} {words}{sql[span[1]:]};"
 
 
 def render(node) -> str:

@@ -5,7 +5,7 @@ from pglast import ast
 from pglast.enums.parsenodes import ObjectType as OT, ReindexObjectType as RO
 
 from ..catalog.names import dotted
-from .base import Context, Hit, detects, edited, render
+from .base import Context, Hit, detects, edited, insert_after, render
 
 
 @detects("MS001", ast.IndexStmt)
@@ -16,7 +16,7 @@ def index_without_concurrently(ctx: Context):
     table = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
     if not ctx.live(table):
         return
-    fix = render(edited(node, concurrent=True))
+    fix = _concurrently(ctx)
     rel = ctx.catalog.get(table)
     if rel is not None and rel.kind == "partitioned":
         fix = ("-- CONCURRENTLY is not supported on a partitioned table: create the index ON ONLY the\n"
@@ -28,6 +28,12 @@ def index_without_concurrently(ctx: Context):
         fix += "\n-- outside a transaction (its own migration file for tools that wrap files in one)"
     yield Hit(f"CREATE INDEX on live table {table} blocks writes until the index is built",
               fix=fix, relation=table, span=_through(ctx, "INDEX"))
+
+
+def _concurrently(ctx: Context) -> str:
+    """The user's statement with CONCURRENTLY where the grammar wants it: right after INDEX."""
+    return (insert_after(ctx.statement.sql, "INDEX", "CONCURRENTLY")
+            or render(edited(ctx.node, concurrent=True)))
 
 
 def _through(ctx: Context, word: str) -> tuple[int, int] | None:
@@ -45,7 +51,7 @@ def drop_index_without_concurrently(ctx: Context):
         idx = ctx.catalog.indexes.get(ctx.catalog.qualify_index(*dotted(obj)))
         if idx is not None and ctx.live(idx.table):
             yield Hit(f"DROP INDEX {idx.name} takes AccessExclusiveLock on live table {idx.table}",
-                      fix=render(edited(node, concurrent=True)), relation=idx.table,
+                      fix=_concurrently(ctx), relation=idx.table,
                       span=ctx.span_of("DROP INDEX"))
 
 

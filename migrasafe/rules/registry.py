@@ -49,6 +49,52 @@ def _safe_loader():
     return getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
 
 
+@dataclass(frozen=True)
+class RuleHeader:
+    """What a check needs of a rule: loading the whole documentation costs a YAML parser."""
+
+    id: str
+    name: str
+    severity: str
+
+
+HEADER_KEYS = ("id", "name", "severity")
+# A value starting with one of these is not a plain one-line scalar: leave it to the YAML parser.
+_NOT_PLAIN = set("'\"|>&*!{[#%@`")
+
+
+def read_header(text: str) -> dict[str, str] | None:
+    """id, name and severity from their top-level `key: value` lines, or None when one of them
+    is missing or written in a form only a YAML parser reads right (quoted, block, comment)."""
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key in HEADER_KEYS and key not in found:
+            value = value.strip()
+            if not value or value[0] in _NOT_PLAIN or " #" in value:
+                return None
+            found[key] = value
+            if len(found) == len(HEADER_KEYS):
+                return found
+    return None
+
+
+@lru_cache(maxsize=1)
+def _headers() -> dict[str, RuleHeader]:
+    out = {}
+    for path in _doc_files():
+        values = read_header(path.read_text(encoding="utf-8"))
+        if values is None:
+            return {doc.id: RuleHeader(doc.id, doc.name, doc.severity) for doc in _rules().values()}
+        out[values["id"]] = RuleHeader(**values)
+    return out
+
+
+def find_rule(id_or_name: str) -> RuleHeader | None:
+    """The rule with this id or name, as far as a check needs it."""
+    return _lookup(_headers(), id_or_name)
+
+
 @lru_cache(maxsize=1)
 def _rules() -> dict[str, RuleDoc]:
     import yaml
@@ -67,8 +113,11 @@ def all_rules() -> list[RuleDoc]:
 
 
 def get_rule(id_or_name: str) -> RuleDoc | None:
+    return _lookup(_rules(), id_or_name)
+
+
+def _lookup(rules: dict, id_or_name: str):
     key = id_or_name.strip()
-    rules = _rules()
     if key.upper() in rules:
         return rules[key.upper()]
     for rule in rules.values():

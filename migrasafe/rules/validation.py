@@ -20,8 +20,12 @@ def _constraint_cmds(ctx: Context, *types):
 def _not_valid_fix(ctx: Context, table: str, cmd) -> str:
     con = cmd.def_
     name = con.conname or "<constraint>"
-    add = render(edited(ctx.node, cmds=(edited(cmd, def_=edited(con, skip_validation=True,
-                                                                 initially_valid=False)),)))
+    if len(ctx.node.cmds) == 1:
+        # The constraint ends the statement, and NOT VALID may follow any constraint attribute.
+        add = f"{ctx.statement.sql} NOT VALID;"
+    else:
+        add = render(edited(ctx.node, cmds=(edited(cmd, def_=edited(con, skip_validation=True,
+                                                                     initially_valid=False)),)))
     return (f"{add}\n-- then, in a separate transaction (its own migration):\n"
             f"ALTER TABLE {table} VALIDATE CONSTRAINT {name};")
 

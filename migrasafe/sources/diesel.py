@@ -1,7 +1,6 @@
 """diesel: one folder per migration, <version>_<name>/up.sql, optional metadata.toml."""
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 from ..config import Config
@@ -50,6 +49,8 @@ def _read_metadata(entry: Entry, folder: Path) -> None:
     path = folder / "metadata.toml"
     if not path.is_file():
         return
+    import tomllib  # only for diesel folders that have a metadata.toml
+
     rel = f"{folder.name}/metadata.toml"
     try:
         data = tomllib.loads(read_text(path))

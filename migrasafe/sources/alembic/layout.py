@@ -5,8 +5,6 @@ folder holding env.py beside a versions/ folder (Flask-Migrate keeps alembic.ini
 """
 from __future__ import annotations
 
-import configparser
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,6 +88,8 @@ def _is_resource(location: str) -> bool:
 
 
 def _ini_script_location(ini: Path) -> str | None:
+    import configparser  # only for a folder that has an alembic.ini
+
     parser = configparser.ConfigParser(defaults={"here": str(ini.parent)})
     try:
         parser.read(ini, encoding="utf-8")
@@ -100,6 +100,8 @@ def _ini_script_location(ini: Path) -> str | None:
 
 
 def _toml_script_location(pyproject: Path) -> str | None:
+    import tomllib  # only for a folder that has a pyproject.toml
+
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):

@@ -1,0 +1,53 @@
+"""The SQL a finding suggests is the user's own statement with the missing words added where
+the grammar wants them, and it parses to the safe form."""
+from __future__ import annotations
+
+import pytest
+from pglast import ast, parser
+
+from migrasafe.api import check
+from migrasafe.rules.base import insert_after, keyword_span
+
+
+def test_keyword_span_skips_comments_names_and_strings():
+    sql = "CREATE /* INDEX */ UNIQUE INDEX \"index\" ON t (c) WHERE note = 'INDEX'"
+    start, end = keyword_span(sql, "INDEX")
+    assert sql[start:end] == "INDEX" and start == sql.index("UNIQUE INDEX") + len("UNIQUE ")
+    assert keyword_span("ALTER TABLE t ADD FOREIGN /* why */ KEY (a) REFERENCES u (id)", "FOREIGN KEY") == (18, 39)
+    assert keyword_span("SELECT 'FOREIGN KEY'", "FOREIGN KEY") is None
+
+
+@pytest.mark.parametrize("sql", [
+    "CREATE INDEX ix ON t (c)",
+    "create unique index if not exists \"Ix\" on s.t using gin (c) where c is not null",
+    "CREATE /* the INDEX keyword */ INDEX ON t ((lower(c)))",
+])
+def test_concurrently_lands_after_index(sql):
+    fixed = insert_after(sql, "INDEX", "CONCURRENTLY")
+    node = parser.parse_sql(fixed)[0].stmt
+    assert isinstance(node, ast.IndexStmt) and node.concurrent
+    assert fixed.replace(" CONCURRENTLY", "", 1) == sql + ";"
+
+
+BASE = "CREATE TABLE u (id bigint PRIMARY KEY);\nCREATE TABLE t (a bigint, c text);\nCREATE INDEX t_c ON t (c);\n"
+
+
+@pytest.mark.parametrize("sql, rule, attr", [
+    ("ALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (a) REFERENCES u (id) ON DELETE CASCADE DEFERRABLE;\n",
+     "MS020", "skip_validation"),
+    ("ALTER TABLE t ADD CONSTRAINT ck CHECK (a > 0) NO INHERIT;\n", "MS021", "skip_validation"),
+    ("DROP INDEX IF EXISTS t_c;\n", "MS002", "concurrent"),
+    ("CREATE INDEX -- comment\n  t_c2 ON t (c);\n", "MS001", "concurrent"),
+])
+def test_suggested_statement_parses_to_the_safe_form(tmp_path, sql, rule, attr):
+    (tmp_path / "1_base.sql").write_text(BASE)
+    (tmp_path / "2_change.sql").write_text(sql)
+    report = check([str(tmp_path)])
+    found = [f for r in report.results for s in r.statements for f in s.findings if f.rule == rule]
+    assert found, rule
+    suggested = found[0].fix.split("\n-- ")[0]
+    node = parser.parse_sql(suggested)[0].stmt
+    if isinstance(node, ast.AlterTableStmt):
+        assert len(node.cmds) == 1
+        node = node.cmds[0].def_
+    assert getattr(node, attr) is True
