@@ -21,11 +21,15 @@ class RuleSelection:
         self.ignore = {_rule_id(r) for r in config.ignore}
         self.severity = {_rule_id(k): v for k, v in config.severity.items()}
         self._by_node = detectors_for(self.enabled)
+        self._for_type: dict[type, list] = {}
 
     def detectors(self, node) -> list:
         """The enabled detectors that can fire on this statement."""
-        table = self._by_node
-        return table.get(type(node), []) + table.get(None, [])
+        found = self._for_type.get(type(node))
+        if found is None:
+            table = self._by_node
+            found = self._for_type[type(node)] = table.get(type(node), []) + table.get(None, [])
+        return found
 
     def enabled(self, rule_id: str) -> bool:
         if rule_id in self.ignore:

@@ -6,6 +6,7 @@ checked; only the broken statement is lost to analysis.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from contextlib import contextmanager
@@ -73,9 +74,7 @@ class _Positions:
             self.starts.append(m.end())
 
     def at(self, offset: int) -> tuple[int, int]:
-        import bisect
-
-        i = bisect.bisect_right(self.starts, offset) - 1
+        i = bisect_right(self.starts, offset) - 1
         return i + 1, offset - self.starts[i] + 1
 
 

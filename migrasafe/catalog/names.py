@@ -98,21 +98,32 @@ def _child_attrs(cls) -> tuple[str, ...]:
     return found
 
 
+# Nodes whose subtrees hold only names and constants: nothing a walk looks for (functions,
+# relations, CTEs, locking clauses) can be below them, so walks do not descend into them.
+_LEAVES = frozenset((ast.A_Const, ast.ColumnRef, ast.ParamRef, ast.TypeName, ast.String, ast.Integer,
+                     ast.Float, ast.Boolean, ast.BitString))
+
+
 def walk(node):
-    """Every pglast node below (and including) `node`."""
+    """Every pglast node below (and including) `node`, except what is inside names and constants."""
     stack = [node]
+    pop, push, extend = stack.pop, stack.append, stack.extend
     while stack:
-        current = stack.pop()
-        if isinstance(current, (list, tuple)):
-            stack.extend(current)
+        current = pop()
+        cls = type(current)
+        if cls is tuple or cls is list:
+            extend(current)
+            continue
+        if cls in _LEAVES:
+            yield current
             continue
         if not isinstance(current, ast.Node):
             continue
         yield current
-        for attr in _child_attrs(type(current)):
+        for attr in _CHILD_ATTRS.get(cls) or _child_attrs(cls):
             child = getattr(current, attr, None)
             if child is not None:
-                stack.append(child)
+                push(child)
 
 
 def is_volatile(expr, user_functions: dict[str, str] | None = None) -> bool:

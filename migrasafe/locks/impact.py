@@ -67,9 +67,13 @@ def _read(b: _Builder, node, mode: str = ACCESS_SHARE, where=None) -> None:
 
     `where` prunes the partitions of a partitioned table when it is the query's only relation.
     """
-    ctes = {c.ctename for c in walk(node) if isinstance(c, ast.CommonTableExpr)}
-    ranges = [n for n in walk(node) if isinstance(n, ast.RangeVar)
-              and not (n.schemaname is None and n.relname in ctes)]
+    ctes, ranges = set(), []
+    for n in walk(node):
+        if type(n) is ast.RangeVar:
+            ranges.append(n)
+        elif type(n) is ast.CommonTableExpr:
+            ctes.add(n.ctename)
+    ranges = [n for n in ranges if not (n.schemaname is None and n.relname in ctes)]
     for rv in ranges:
         _read_relation(b, _rv(b, rv), mode, set(), where if len(ranges) == 1 else None)
 

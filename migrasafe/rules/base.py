@@ -44,6 +44,12 @@ class Context:
 
     def altered_live_table(self) -> str | None:
         """The live table an ALTER TABLE changes; None for other statements and for new tables."""
+        cached = self.__dict__.get("_altered", self)
+        if cached is self:
+            cached = self.__dict__["_altered"] = self._altered_live_table()
+        return cached
+
+    def _altered_live_table(self) -> str | None:
         node = self.node
         if not isinstance(node, ast.AlterTableStmt) or node.objtype != ObjectType.OBJECT_TABLE:
             return None
