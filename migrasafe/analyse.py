@@ -1,6 +1,8 @@
 """Judge one migration statement by statement against the schema left by earlier ones."""
 from __future__ import annotations
 
+import dataclasses
+
 from pglast import ast
 from pglast.enums.parsenodes import AlterTableType as AT
 
@@ -32,12 +34,27 @@ class RuleSelection:
         return found
 
     def enabled(self, rule_id: str) -> bool:
+        if rule_id in _ALWAYS:
+            return True
         if rule_id in self.ignore:
             return False
-        return not self.select or rule_id in self.select or rule_id.startswith("MS0") and rule_id in _ALWAYS
+        return not self.select or rule_id in self.select
 
     def severity_of(self, rule_id: str, default: str) -> str:
         return self.severity.get(rule_id, default)
+
+    def admit(self, findings: list[Finding]) -> list[Finding]:
+        """Findings made outside the rules (by the sources: MS006, MS096, ...), with the same
+        --select / --ignore and severity overrides the rules' findings get."""
+        out = []
+        for finding in findings:
+            if not self.enabled(finding.rule):
+                continue
+            severity = self.severity_of(finding.rule, finding.severity)
+            if severity != finding.severity:
+                finding = dataclasses.replace(finding, severity=severity)
+            out.append(finding)
+        return out
 
 
 # Input problems are reported whatever is selected: they mean the check itself was incomplete.
@@ -83,7 +100,7 @@ def analyse_migration(migration: Migration, catalog: Catalog, config: Config,
     that run several migrations on one connection; it is updated in place."""
     catalog.migration = migration.meta.get("key", migration.path)
     catalog.search_path = ["public"]  # SET search_path lasts one session: one file
-    result = MigrationResult(migration=migration, findings=list(migration.findings))
+    result = MigrationResult(migration=migration, findings=selection.admit(migration.findings))
     tx = enter_migration(migration, session if session is not None else TxState())
     for stmt in migration.statements:
         if stmt.node is None:

@@ -48,11 +48,12 @@ def _run(paths: list[str], config: Config) -> Report:
     report = Report(pg_version=config.pg_version, fail_on=config.fail_on)
     selection = RuleSelection(config)
     migrations, findings = read_migrations(paths, config)
-    report.findings.extend(findings)
+    report.findings.extend(selection.admit(findings))
     base = seed_catalog(config, report, selection)
     catalogs: dict[str, Catalog] = {}
     # Runners that apply several migrations on one connection (Alembic) name it in meta["session"].
     sessions: dict[str, TxState] = {}
+    from .rules.locking import report_missing_lock_timeout_once
     from .suppress import apply_suppressions
 
     for migration in migrations:
@@ -64,6 +65,7 @@ def _run(paths: list[str], config: Config) -> Report:
         tx = sessions.setdefault(session, TxState()) if session else None
         result = analyse_migration(migration, catalog, config, selection, session=tx)
         apply_suppressions(result, migration.text)
+        report_missing_lock_timeout_once(result)
         report.results.append(result)
     return report
 

@@ -103,6 +103,8 @@ class AnalysedStatement:
     # Relations (schema-qualified) that existed before this migration and so hold data and traffic.
     live: set[str] = field(default_factory=set)
     findings: list[Finding] = field(default_factory=list)
+    # Findings not reported because an earlier statement's finding gives the same advice (MS032).
+    folded: list[Finding] = field(default_factory=list)
     # What a replay on a real server saw, when one ran: {"locks": [...], "rewrites": [...],
     # "duration_ms": ..., "lock_held_ms": {...}, "blocked_ms": {...}, ...}; the JSON report
     # carries it as the statement's "observed" key, whose keys docs/json-output.md lists.

@@ -196,7 +196,7 @@ class FileFixer:
         for analysed in self.result.statements:
             if analysed.statement.index in self.handled:
                 continue
-            if any(f.rule == "MS032" for f in analysed.findings):
+            if any(f.rule == "MS032" for f in analysed.findings + analysed.folded):
                 self.lock_timeout(analysed)
                 break  # a session setting: one SET covers the statements after it
         self.finish()

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pglast import ast
 
 from ..locks.modes import blocks_reads, blocks_writes
+from ..model import MigrationResult
 from .base import Context, Hit, detects
 
 _BACKFILLS = (ast.UpdateStmt, ast.DeleteStmt, ast.InsertStmt)
@@ -88,3 +89,26 @@ def missing_lock_timeout(ctx: Context):
               f"every later {queued} on {lock.relation} queues behind it",
               fix="SET lock_timeout = '2s';  -- before the statement; retry the migration if it times out",
               relation=lock.relation)
+
+
+def report_missing_lock_timeout_once(result: MigrationResult) -> None:
+    """Keep MS032 on the first statement of a migration that needs it, and drop it from the later
+    ones: one `SET lock_timeout` at the top covers them all, so more findings would repeat the
+    same advice. Runs after suppressions, so an ignored first finding hands over to the next."""
+    first, later = None, 0
+    for analysed in result.statements:
+        if not any(f.rule == "MS032" for f in analysed.findings):
+            continue
+        kept = []
+        for finding in analysed.findings:
+            if finding.rule == "MS032" and first is not None:
+                later += 1
+                analysed.folded.append(finding)
+                continue
+            if finding.rule == "MS032":
+                first = finding
+            kept.append(finding)
+        analysed.findings = kept
+    if later:
+        first.message += (f"; {later} later statement{'s' if later > 1 else ''} of this migration "
+                          f"{'lock' if later > 1 else 'locks'} live tables without one too")
