@@ -34,6 +34,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SMALL_TARGET_MS = 150.0
+PARSE_FLOOR = "floor: python + pglast parse only"
 CASES = ("small", "files", "big")
 
 
@@ -340,6 +341,15 @@ def check_migrasafe(expect_statements: int, expect_files: int):
     return check
 
 
+def check_parse_floor(expect_statements: int):
+    def check(code: int, stdout_path: Path, stderr: str) -> str:
+        text = stdout_path.read_text(encoding="utf-8").strip()
+        if code != 0 or text != str(expect_statements):
+            raise Failure(f"exit {code}, printed {text!r}, expected {expect_statements}: {stderr.strip()[-500:]}")
+        return f"{plural(expect_statements, 'statement')} parsed, nothing else"
+    return check
+
+
 def check_squawk(code: int, stdout_path: Path, stderr: str) -> str:
     # squawk exits 1 both for violations and for some errors ("Failed to find files"), so the
     # output must be a JSON list, and an exit 1 must come with violations.
@@ -515,6 +525,11 @@ def verdicts(rows: list[Row]) -> list[str]:
     by = {(r.case, r.label): r for r in rows}
     for case in ("files", "big"):
         ms, sq = by.get((case, "migrasafe")), by.get((case, "squawk"))
+        floor = by.get((case, PARSE_FLOOR))
+        if floor and sq:
+            out.append(f"- {case}: starting Python and building pglast's trees alone takes "
+                       f"{floor.median_ms():,.0f} ms, {floor.median_ms() / max(sq.median_ms(), 1e-9):,.1f}x "
+                       f"squawk's whole run")
         if ms and sq:
             ok = ms.median_ms() <= sq.median_ms()
             out.append(f"- {case}: migrasafe no slower than squawk (median {ms.median_ms():,.0f} ms vs "
@@ -530,7 +545,7 @@ def verdicts(rows: list[Row]) -> list[str]:
 
 
 def print_table(rows: list[Row], inputs: dict) -> None:
-    widths = (42, 26, 5, 9, 10, 8)
+    widths = (42, 34, 5, 9, 10, 8)
     header = ("case", "tool", "runs", "best ms", "median ms", "CPU ms")
     print("  ".join(h.ljust(w) if i < 2 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths))))
     for row in rows:
@@ -589,6 +604,9 @@ def write_results(path: Path, info: dict, rows: list[Row], inputs: dict, args, l
         "\"migrasafe, no bytecode\" has the cached bytecode of migrasafe's own modules removed and",
         "`PYTHONDONTWRITEBYTECODE=1`, so they are compiled on every run (an editable checkout in an",
         "environment that never writes bytecode). \"python -c pass\" is the interpreter's own start.",
+        f"\"{PARSE_FLOOR}\" (`bench/parse_floor.py`) starts Python, imports pglast and builds the",
+        "syntax trees of the same input, and does nothing else: the least a checker built on pglast",
+        "pays before any analysis.",
         "A CPU time above the wall time means the tool used more than one core.",
         "",
     ]
@@ -646,7 +664,8 @@ def main(argv=None) -> int:
         ms_source = Tool("migrasafe, no bytecode", ms.cmd, without_bytecode)
         sq = Tool("squawk", [squawk, "--reporter", "json", "{path}"], base)
         floor = Tool("python -c pass", [python, "-c", "pass"], with_bytecode)
-        commands = {"migrasafe": ms.cmd, "squawk": sq.cmd}
+        parse_only = Tool(PARSE_FLOOR, [python, str(HERE / "parse_floor.py"), "{path}"], with_bytecode)
+        commands = {"migrasafe": ms.cmd, "squawk": sq.cmd, PARSE_FLOOR: [python, "bench/parse_floor.py", "{path}"]}
 
         rows: list[Row] = []
         for case in CASES:
@@ -660,7 +679,8 @@ def main(argv=None) -> int:
             pattern = str(path / "*.sql") if path.is_dir() else str(path)
             jobs = [(ms, str(path)), (sq, pattern)]
             if case != "small":
-                rows += measure(case, jobs, args.batch_runs, scratch, checks)
+                checks[PARSE_FLOOR] = check_parse_floor(statements)
+                rows += measure(case, jobs + [(parse_only, str(path))], args.batch_runs, scratch, checks)
                 continue
             found = measure(case, jobs + [(floor, "")], args.small_runs, scratch, checks)
             source_dir = package_dir(python, with_bytecode)
