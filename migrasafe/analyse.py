@@ -112,7 +112,8 @@ def analyse_migration(migration: Migration, catalog: Catalog, config: Config,
             result.statements.append(analysed)
             migration.broken = True
             continue
-        imp = lock_impact(stmt.node, catalog, pg_version=config.pg_version, timezone_utc=config.timezone_utc)
+        imp = lock_impact(stmt.node, catalog, pg_version=config.pg_version,
+                          timezone_utc=tx.timezone_utc(config.timezone_utc))
         analysed = AnalysedStatement(stmt, imp, in_transaction=tx.open)
         analysed.live = {l.relation for l in imp.locks if catalog.is_live(l.relation)}
         ctx = Context(migration, stmt, imp, catalog, tx, config, result.statements)

@@ -53,7 +53,7 @@ def _run(paths: list[str], config: Config) -> Report:
     catalogs: dict[str, Catalog] = {}
     # Runners that apply several migrations on one connection (Alembic) name it in meta["session"].
     sessions: dict[str, TxState] = {}
-    from .rules.locking import report_missing_lock_timeout_once
+    from .rules.locking import fold_repeated_findings
     from .suppress import apply_suppressions
 
     for migration in migrations:
@@ -65,7 +65,7 @@ def _run(paths: list[str], config: Config) -> Report:
         tx = sessions.setdefault(session, TxState()) if session else None
         result = analyse_migration(migration, catalog, config, selection, session=tx)
         apply_suppressions(result, migration.text)
-        report_missing_lock_timeout_once(result)
+        fold_repeated_findings(result)
         report.results.append(result)
     return report
 

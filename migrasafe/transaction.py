@@ -9,6 +9,13 @@ from pglast.enums.parsenodes import TransactionStmtKind as TK, VariableSetKind a
 
 from .locks.modes import blocks_writes, level
 
+# Zones with a fixed offset of zero. PostgreSQL skips the rewrite of timestamp → timestamptz when
+# the session's zone is one of these (an offset of 0 that never changed), whatever its spelling.
+UTC_ZONES = {
+    "utc", "etc/utc", "uct", "etc/uct", "gmt", "etc/gmt", "gmt0", "etc/gmt0", "gmt+0", "gmt-0",
+    "etc/gmt+0", "etc/gmt-0", "greenwich", "etc/greenwich", "universal", "etc/universal", "zulu",
+    "etc/zulu",
+}
 _UNITS_MS = {"us": 0.001, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
 TIMEOUTS = ("lock_timeout", "statement_timeout")
 
@@ -37,6 +44,14 @@ class TxState:
     start_line: int = 0
     # The migration that last ran in this session (one connection), when migrations share one.
     last_migration: str | None = None
+    # SET TimeZone in the session / for the transaction: None when never set (the server's own).
+    zone: str | None = None
+    zone_local: str | None = None
+
+    def timezone_utc(self, default: bool) -> bool:
+        """Is the session's TimeZone UTC? `default` says so for the server's own setting."""
+        zone = self.zone_local if self.open and self.zone_local is not None else self.zone
+        return default if zone is None else is_utc(zone)
 
     def timeout_ms(self, name: str) -> int | None:
         value = self.local.get(name, self.session.get(name)) if self.open else self.session.get(name)
@@ -45,10 +60,12 @@ class TxState:
     def begin(self, line: int, explicit: bool) -> None:
         self.open, self.explicit, self.start_line = True, explicit, line
         self.held, self.exclusive_ddl, self.not_valid, self.local = {}, {}, {}, {}
+        self.zone_local = None
 
     def end(self) -> None:
         self.open = self.explicit = False
         self.held, self.exclusive_ddl, self.not_valid, self.local = {}, {}, {}, {}
+        self.zone_local = None
 
     def control(self, node, line: int) -> bool:
         """Apply BEGIN/COMMIT/ROLLBACK and SET of timeouts; True when the node was one of them."""
@@ -74,9 +91,27 @@ class TxState:
                         return True  # SET LOCAL outside a transaction has no effect
                     target[node.name] = ms
             return True
+        if isinstance(node, ast.VariableSetStmt) and (node.name or "").lower() == "timezone":
+            self._set_zone(node)
+            return True
         if isinstance(node, ast.SelectStmt):
             return self._set_config(node)
         return False
+
+    def _set_zone(self, node: ast.VariableSetStmt) -> None:
+        if node.is_local and not self.open:
+            return  # SET LOCAL outside a transaction has no effect
+        if node.kind == VK.VAR_SET_VALUE and node.args:
+            value = _const(node.args[0])
+            zone = "?" if value is None else str(value)  # an expression: not known to be UTC
+        elif node.kind in (VK.VAR_RESET, VK.VAR_SET_DEFAULT):
+            zone = None
+        else:
+            return
+        if node.is_local:
+            self.zone_local = zone
+        else:
+            self.zone, self.zone_local = zone, None
 
     def _set_config(self, node: ast.SelectStmt) -> bool:
         """SELECT set_config('lock_timeout', '2s', false) — the function form of SET."""
@@ -85,6 +120,14 @@ class TxState:
             if not isinstance(fc, ast.FuncCall) or fc.funcname[-1].sval != "set_config":
                 continue
             args = [_const(a) for a in fc.args or ()]
+            if len(args) == 3 and isinstance(args[0], str) and args[0].lower() == "timezone":
+                zone = "?" if args[1] is None else str(args[1])
+                if args[2] is True:
+                    if self.open:
+                        self.zone_local = zone
+                else:
+                    self.zone, self.zone_local = zone, None
+                return True
             if len(args) == 3 and args[0] in TIMEOUTS:
                 ms = parse_duration_ms(args[1])
                 if ms is not None:
@@ -107,6 +150,16 @@ class TxState:
 
     def blocking_held(self) -> dict[str, str]:
         return {rel: mode for rel, mode in self.held.items() if blocks_writes(mode)}
+
+
+def is_utc(zone) -> bool:
+    if isinstance(zone, (int, float)) and not isinstance(zone, bool):
+        return zone == 0  # SET TIME ZONE 0: a fixed offset of zero hours
+    text = str(zone).strip().lower()
+    digits = text.lstrip("+-").replace(":", "")  # 0, -0, +00:00 (SET TIME ZONE INTERVAL '+00:00' ...)
+    if digits.isdigit():
+        return int(digits) == 0
+    return text in UTC_ZONES
 
 
 def _const(node):

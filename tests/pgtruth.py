@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 import psycopg
+from pglast import ast
+from pglast.parser import parse_sql
 from psycopg import sql as q
 from psycopg.conninfo import make_conninfo
 
@@ -102,9 +104,11 @@ class Relation:
 
 
 def observe(uri: str, setup: list[str], statements: list[str], *, timezone: str | None = None) -> list[Observation]:
-    """Observe each of ``statements`` in turn, each one seeing the committed effects of the earlier ones."""
+    """Observe each of ``statements`` in turn, each one seeing the committed effects of the earlier
+    ones and the session settings (SET TimeZone, ...) they made, as on one migration connection."""
+    session = [q.SQL("SET TimeZone = {}").format(q.Literal(timezone))] if timezone is not None else []
     with scratch_database(uri) as scratch:
-        with connect(scratch.conninfo, timezone) as conn:
+        with connect(scratch.conninfo, session) as conn:
             for statement in setup:
                 try:
                     conn.execute(statement)
@@ -112,8 +116,10 @@ def observe(uri: str, setup: list[str], statements: list[str], *, timezone: str 
                     raise RuntimeError(f"setup statement failed: {statement!r}: {describe(exc)}") from exc
         observations = []
         for statement in statements:
-            observation = observe_statement(scratch, statement, timezone)
-            with connect(scratch.conninfo, timezone) as conn:
+            observation = observe_statement(scratch, statement, session)
+            if sets_session(statement):
+                session = [*session, statement]
+            with connect(scratch.conninfo, session) as conn:
                 try:
                     conn.execute(statement)
                 except psycopg.errors.NoActiveSqlTransaction:
@@ -164,13 +170,22 @@ def drop_database(admin: psycopg.Connection, name: str) -> None:
     admin.execute(q.SQL("DROP DATABASE IF EXISTS {}").format(q.Identifier(name)))
 
 
-def connect(conninfo: str, timezone: str | None = None) -> psycopg.Connection:
+def connect(conninfo: str, session=()) -> psycopg.Connection:
+    """A connection with the harness's guards, then `session`: the settings a migration's
+    connection would have at this point."""
     conn = psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
     conn.execute("SELECT set_config('statement_timeout', %s, false), set_config('lock_timeout', %s, false)",
                  [STATEMENT_TIMEOUT, LOCK_TIMEOUT])
-    if timezone is not None:
-        conn.execute(q.SQL("SET TimeZone = {}").format(q.Literal(timezone)))
+    for statement in session:
+        conn.execute(statement)
     return conn
+
+
+def sets_session(statement: str) -> bool:
+    """A SET (not SET LOCAL) of anything but the harness's own guards, which stay in force."""
+    node = parse_sql(statement)[0].stmt
+    return (isinstance(node, ast.VariableSetStmt) and not node.is_local
+            and (node.name or "").lower() not in ("statement_timeout", "lock_timeout"))
 
 
 def describe(exc: psycopg.Error) -> str:
@@ -199,8 +214,8 @@ def record_rewrites(observation: Observation, before: dict[int, Relation], after
 # ---------------------------------------------------------------- one statement
 
 
-def observe_statement(scratch: ScratchDatabase, statement: str, timezone: str | None) -> Observation:
-    with connect(scratch.conninfo, timezone) as conn:
+def observe_statement(scratch: ScratchDatabase, statement: str, session) -> Observation:
+    with connect(scratch.conninfo, session) as conn:
         observation = observe_in_transaction(conn, statement)
     if observation is not None:
         return observation
@@ -210,7 +225,7 @@ def observe_statement(scratch: ScratchDatabase, statement: str, timezone: str | 
     # against SHARE UPDATE EXCLUSIVE, so that its own lock request queues visibly.
     for blocker_mode in ("ROW EXCLUSIVE", "SHARE UPDATE EXCLUSIVE"):
         with scratch.copy() as conninfo:
-            waited = ConcurrentRun(conninfo, statement, timezone, blocker_mode).observe_into(observation)
+            waited = ConcurrentRun(conninfo, statement, session, blocker_mode).observe_into(observation)
         if waited or observation.error is not None:
             break
     return observation
@@ -239,8 +254,8 @@ def observe_in_transaction(conn: psycopg.Connection, statement: str) -> Observat
 class ConcurrentRun:
     """Runs one statement in autocommit while another connection watches its locks."""
 
-    def __init__(self, conninfo: str, statement: str, timezone: str | None, blocker_mode: str):
-        self.conninfo, self.statement, self.timezone = conninfo, statement, timezone
+    def __init__(self, conninfo: str, statement: str, session, blocker_mode: str):
+        self.conninfo, self.statement, self.session = conninfo, statement, session
         self.blocker_mode = blocker_mode
         self.error: str | None = None
 
@@ -248,7 +263,7 @@ class ConcurrentRun:
         """Add what the statement did to ``observation``; tell whether it ever waited on a blocker."""
         with contextlib.ExitStack() as stack:
             watcher = stack.enter_context(connect(self.conninfo))
-            runner = stack.enter_context(connect(self.conninfo, self.timezone))
+            runner = stack.enter_context(connect(self.conninfo, self.session))
             before = snapshot(watcher)
             tables = [r for r in before.values() if r.kind in LOCKABLE_KINDS]
             blockers = [stack.enter_context(self.open_blocker(tables, self.blocker_mode, keep_snapshot=True))]

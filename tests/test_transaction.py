@@ -40,3 +40,42 @@ def test_locks_accumulate_until_commit():
     assert tx.held == {"public.a": "AccessExclusiveLock"}
     tx.control(_node("COMMIT"), 2)
     assert tx.held == {}
+
+
+def _zone_after(*statements, default=False):
+    tx = TxState()
+    for line, sql in enumerate(statements, start=1):
+        tx.control(_node(sql), line)
+    return tx.timezone_utc(default)
+
+
+@pytest.mark.parametrize("statements, utc", [
+    (["SET timezone = 'UTC'"], True),
+    (["SET TIME ZONE 'Etc/UTC'"], True),
+    (['SET "TimeZone" TO \'gmt\''], True),
+    (["SET TIME ZONE 0"], True),
+    (["SET TIME ZONE 'Europe/London'"], False),
+    (["SET TIME ZONE 'UTC'", "SET TIME ZONE 'America/New_York'"], False),
+    (["SET TIME ZONE 'UTC'", "RESET timezone"], False),  # back to the server's own: not UTC here
+    (["SELECT set_config('TimeZone', 'UTC', false)"], True),
+    (["SET TIME ZONE INTERVAL '+00:00' HOUR TO MINUTE"], True),
+    (["SET TIME ZONE INTERVAL '+05:30' HOUR TO MINUTE"], False),
+    (["SET LOCAL timezone = 'UTC'"], False),  # outside a transaction: no effect
+])
+def test_session_time_zone(statements, utc):
+    assert _zone_after(*statements) is utc
+
+
+def test_set_local_time_zone_ends_with_the_transaction():
+    tx = TxState()
+    tx.control(_node("SET TIME ZONE 'America/New_York'"), 1)
+    tx.control(_node("BEGIN"), 2)
+    tx.control(_node("SET LOCAL TIME ZONE 'UTC'"), 3)
+    assert tx.timezone_utc(False)
+    tx.control(_node("COMMIT"), 4)
+    assert not tx.timezone_utc(True)  # the session's own setting again, not the server default
+
+
+def test_unset_time_zone_follows_the_configuration():
+    assert _zone_after("SET lock_timeout = '1s'", default=True) is True
+    assert _zone_after("SET lock_timeout = '1s'", default=False) is False

@@ -53,6 +53,17 @@ def backfill_under_strong_lock(ctx: Context):
               relation=next(iter(ctx.tx.exclusive_ddl)), span=(0, len(verb)))
 
 
+def _tables(ctx: Context, relations) -> set[str]:
+    """The tables among these relations: the rule weighs the write traffic of live tables, so
+    views and sequences locked along the way do not count. Unknown relations count as tables."""
+    out = set()
+    for name in relations:
+        rel = ctx.catalog.get(name)
+        if rel is None or rel.is_table:
+            out.add(name)
+    return out
+
+
 def _insert_select(node: ast.InsertStmt) -> bool:
     sel = node.selectStmt
     return isinstance(sel, ast.SelectStmt) and sel.valuesLists is None
@@ -62,8 +73,8 @@ def _insert_select(node: ast.InsertStmt) -> bool:
 def multiple_strong_locks(ctx: Context):
     if not ctx.tx.open:
         return
-    blocking_now = {lock.relation for lock in ctx.live_locks() if blocks_writes(lock.mode)}
-    already = set(ctx.tx.blocking_held())
+    blocking_now = _tables(ctx, [lock.relation for lock in ctx.live_locks() if blocks_writes(lock.mode)])
+    already = _tables(ctx, ctx.tx.blocking_held())
     new = blocking_now - already
     if new and already:
         tables = sorted(already | new)
@@ -91,24 +102,30 @@ def missing_lock_timeout(ctx: Context):
               relation=lock.relation)
 
 
-def report_missing_lock_timeout_once(result: MigrationResult) -> None:
-    """Keep MS032 on the first statement of a migration that needs it, and drop it from the later
-    ones: one `SET lock_timeout` at the top covers them all, so more findings would repeat the
-    same advice. Runs after suppressions, so an ignored first finding hands over to the next."""
+def fold_repeated_findings(result: MigrationResult) -> None:
+    """MS031 and MS032 on the first statement of a migration only: the advice (one SET
+    lock_timeout at the top; split the transaction) covers the statements after it, so more
+    findings would repeat it. Runs after suppressions, so an ignored first one hands over."""
+    _fold(result, "MS032", lambda n: f"{n} later statement{'s' if n > 1 else ''} of this migration "
+                                     f"{'lock' if n > 1 else 'locks'} live tables without one too")
+    _fold(result, "MS031", lambda n: f"{n} later statement{'s' if n > 1 else ''} of this migration "
+                                     f"{'add' if n > 1 else 'adds'} more write-blocked tables")
+
+
+def _fold(result: MigrationResult, rule: str, later_text) -> None:
     first, later = None, 0
     for analysed in result.statements:
-        if not any(f.rule == "MS032" for f in analysed.findings):
+        if not any(f.rule == rule for f in analysed.findings):
             continue
         kept = []
         for finding in analysed.findings:
-            if finding.rule == "MS032" and first is not None:
+            if finding.rule == rule and first is not None:
                 later += 1
                 analysed.folded.append(finding)
                 continue
-            if finding.rule == "MS032":
+            if finding.rule == rule:
                 first = finding
             kept.append(finding)
         analysed.findings = kept
     if later:
-        first.message += (f"; {later} later statement{'s' if later > 1 else ''} of this migration "
-                          f"{'lock' if later > 1 else 'locks'} live tables without one too")
+        first.message += "; " + later_text(later)
