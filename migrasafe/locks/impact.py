@@ -62,12 +62,13 @@ def _rv(b: _Builder, rv: ast.RangeVar) -> str:
 
 # Queries -----------------------------------------------------------------------------------------
 
-def _read(b: _Builder, node, mode: str = ACCESS_SHARE, where=None) -> None:
+def _read(b: _Builder, node, mode: str = ACCESS_SHARE, where=None, ctes=()) -> None:
     """Every relation a query reads, and the base tables behind the views it reads.
 
-    `where` prunes the partitions of a partitioned table when it is the query's only relation.
+    `where` prunes the partitions of a partitioned table when it is the query's only relation;
+    `ctes` are the names the statement's own WITH defines, for a part read on its own.
     """
-    ctes, ranges = set(), []
+    ctes, ranges = set(ctes), []
     for n in walk(node):
         if type(n) is ast.RangeVar:
             ranges.append(n)
@@ -117,10 +118,16 @@ def _writes_target(b: _Builder, target: str, where=None, rows: list[str] | None 
             b.lock_family(dep, ROW_EXCLUSIVE)
 
 
+def _cte_names(with_clause) -> set[str]:
+    return {cte.ctename for cte in with_clause.ctes or ()} if with_clause is not None else set()
+
+
 def _insert(b: _Builder, node: ast.InsertStmt, *_):
     target = _rv(b, node.relation)
-    if node.selectStmt is not None:
-        _read(b, node.selectStmt)
+    ctes = _cte_names(node.withClause)
+    for part in (node.withClause, node.selectStmt):
+        if part is not None:
+            _read(b, part, ctes=ctes)
     rel = b.catalog.get(target)
     rows = partitions.routed(b.catalog, rel, node) if rel is not None and rel.partitions else None
     _writes_target(b, target, rows=rows)
@@ -143,11 +150,10 @@ def _inserts_rows(node: ast.InsertStmt) -> bool:
 
 
 def _update(b: _Builder, node: ast.UpdateStmt, *_):
-    for part in (node.fromClause, node.targetList, node.withClause):
+    ctes = _cte_names(node.withClause)
+    for part in (node.fromClause, node.targetList, node.withClause, node.whereClause):
         if part is not None:
-            _read(b, part)
-    if node.whereClause is not None:
-        _read(b, node.whereClause)
+            _read(b, part, ctes=ctes)
     target = _rv(b, node.relation)
     _writes_target(b, target, where=node.whereClause)
     rel = b.catalog.get(target)
@@ -163,9 +169,10 @@ def _update(b: _Builder, node: ast.UpdateStmt, *_):
 
 
 def _delete(b: _Builder, node: ast.DeleteStmt, *_):
+    ctes = _cte_names(node.withClause)
     for part in (node.usingClause, node.whereClause, node.withClause):
         if part is not None:
-            _read(b, part)
+            _read(b, part, ctes=ctes)
     target = _rv(b, node.relation)
     _writes_target(b, target, where=node.whereClause)
     rel = b.catalog.get(target)
