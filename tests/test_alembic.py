@@ -172,13 +172,23 @@ def test_an_operation_from_a_missing_plugin_is_reported_and_skipped(report):
     assert ("MS042", 21) in rules_at(report, "b8c0ffee0008")
 
 
-def test_locks_of_earlier_revisions_are_held_in_the_one_transaction(report):
+def test_locks_of_earlier_revisions_are_held_in_the_one_transaction():
+    # --from names the revision the database is at: the ones after it run as one upgrade.
+    report = run([str(PROJECT)], Config(alembic={"from": "a1c0ffee0001"}))
     f6 = result_of(report, "f6c0ffee0006")
     assert f6.migration.meta["shared_transaction"] is True
     assert "whole upgrade in one transaction" in f6.migration.transaction_reason
     (multiple,) = [f for f in f6.all_findings() if f.rule == "MS031"]
     assert "public.customers" in multiple.message  # locked by c3c0ffee0003, still held
     assert "transaction_per_migration=True" in multiple.fix
+
+
+def test_a_whole_history_is_checked_one_upgrade_per_revision(report):
+    # Applied over many deploys: no revision holds the locks of one from years before.
+    f6 = result_of(report, "f6c0ffee0006")
+    assert "session" not in f6.migration.meta
+    assert "each revision is checked as its own upgrade" in f6.migration.transaction_reason
+    assert "MS031" not in {f.rule for f in f6.all_findings()}
 
 
 def test_transaction_per_migration_from_the_configuration():

@@ -88,7 +88,10 @@ def read_project(layout: Layout, config: Config, folder_spelling: str,
                                after_each=finder.forget)
             order, reported = _select(graph, named, settings)
             findings.extend(_named_elsewhere(graph, project, named))
-            reader = _Reader(project, graph, finder, config, env, settings, setup)
+            # One upgrade runs the revisions of a range the user gave (--from, or revision files by
+            # name); a whole history was applied over many deploys, each upgrade on its own.
+            ranged = bool(named) or settings.start is not None
+            reader = _Reader(project, graph, finder, config, env, settings, setup, ranged)
             migrations = [reader.migration(script, script.revision in reported, named) for script in order]
     except GraphError as err:
         where = project.display(err.path.resolve()) if err.path else project.display_root or "."
@@ -239,10 +242,13 @@ def _session_setup(env: EnvFacts, settings: AlembicSettings, config: Config,
 
 class _Reader:
     def __init__(self, project: Project, graph: Graph, finder: StandInFinder, config: Config,
-                 env: EnvFacts, settings: AlembicSettings, setup: list[Statement]):
+                 env: EnvFacts, settings: AlembicSettings, setup: list[Statement], ranged: bool):
         self.project, self.graph, self.finder, self.config = project, graph, finder, config
-        self.setup = setup
+        self.setup, self.ranged = setup, ranged
         self.per_migration, self.reason = _transaction_mode(env, settings, config)
+        if not ranged:
+            self.reason += ("; the history was applied over many deploys, so each revision is checked as "
+                            "its own upgrade (--from REV checks the revisions after REV as one)")
         self.run_started = False
 
     def migration(self, script, reported: bool, named: dict[Path, str]) -> Migration:
@@ -258,7 +264,7 @@ class _Reader:
                   "session_setup": self.setup},
         )
         self.run_started = self.run_started or reported
-        if self.run_started:
+        if self.run_started and self.ranged:
             # One connection runs the whole upgrade: session settings carry from revision to revision,
             # and so does the transaction unless each revision has its own.
             migration.meta["session"] = f"{FORMAT}:{self.project.key}"
