@@ -9,8 +9,9 @@ from pglast.enums.parsenodes import AlterTableType as AT
 from .catalog import Catalog, apply
 from .config import Config
 from .locks import impact as lock_impact
-from .locks.modes import describe_blocking, level
-from .model import AnalysedStatement, Finding, Migration, MigrationResult, severity_rank
+from .locks.modes import describe_blocking, level, strongest
+from .doblocks import Block, read_block
+from .model import AnalysedStatement, Finding, Impact, Lock, Migration, MigrationResult, severity_rank
 from .rules import Context
 from .rules.base import detectors_for
 from .rules.registry import find_rule
@@ -112,22 +113,78 @@ def analyse_migration(migration: Migration, catalog: Catalog, config: Config,
             result.statements.append(analysed)
             migration.broken = True
             continue
+        block = read_block(stmt) if isinstance(stmt.node, ast.DoStmt) else None
+        if block is not None:
+            result.statements.append(_analyse_block(stmt, block, migration, catalog, config, selection, tx,
+                                                    result.statements))
+            continue
         imp = lock_impact(stmt.node, catalog, pg_version=config.pg_version,
                           timezone_utc=tx.timezone_utc(config.timezone_utc))
         analysed = AnalysedStatement(stmt, imp, in_transaction=tx.open)
         analysed.live = {l.relation for l in imp.locks if catalog.is_live(l.relation)}
-        ctx = Context(migration, stmt, imp, catalog, tx, config, result.statements)
-        for rule_id, detect in selection.detectors(stmt.node):
-            for hit in detect(ctx) or ():
-                f = make_finding(rule_id, hit.message, path=stmt.origin_path or migration.path, line=stmt.line,
-                                 column=stmt.column, fix=hit.fix, lock=lock_line(analysed, hit.relation),
-                                 statement_index=stmt.index, span=hit.span, selection=selection)
-                if f:
-                    analysed.findings.append(f)
+        analysed.findings = _judge(stmt, imp, analysed, migration, catalog, config, selection, tx, result.statements)
         result.statements.append(analysed)
         _advance(tx, stmt, imp, catalog)
         apply(catalog, stmt.node)
     return result
+
+
+def _judge(stmt, imp, analysed, migration, catalog, config, selection, tx, earlier, shift=0) -> list[Finding]:
+    """The findings of every rule that fires on one statement; `shift` moves the spans of a
+    statement inside a DO block onto the block's text (None: the place is not known)."""
+    found = []
+    ctx = Context(migration, stmt, imp, catalog, tx, config, earlier)
+    for rule_id, detect in selection.detectors(stmt.node):
+        for hit in detect(ctx) or ():
+            span = hit.span
+            if span is not None and shift != 0:
+                span = None if shift is None else (span[0] + shift, span[1] + shift)
+            f = make_finding(rule_id, hit.message, path=stmt.origin_path or migration.path, line=stmt.line,
+                             column=stmt.column, fix=hit.fix, lock=lock_line(analysed, hit.relation),
+                             statement_index=stmt.index, span=span, selection=selection)
+            if f:
+                found.append(f)
+    return found
+
+
+def _analyse_block(stmt, block: Block, migration, catalog, config, selection, tx, earlier) -> AnalysedStatement:
+    """A DO block: its statements checked one by one, in the one transaction the block runs in;
+    the block's own locks and rewrites are all of theirs together."""
+    merged = Impact()
+    analysed = AnalysedStatement(stmt, merged, in_transaction=tx.open)
+    implicit = not tx.open
+    if implicit:
+        tx.begin(line=stmt.line, explicit=False)  # a DO outside a transaction is its own
+    modes: dict[str, str] = {}
+    for inner in block.statements:
+        imp = lock_impact(inner.node, catalog, pg_version=config.pg_version,
+                          timezone_utc=tx.timezone_utc(config.timezone_utc))
+        for lock in imp.locks:
+            modes[lock.relation] = strongest([modes[lock.relation], lock.mode]) if lock.relation in modes else lock.mode
+        merged.rewrites += [r for r in imp.rewrites if r not in merged.rewrites]
+        merged.scans += [r for r in imp.scans if r not in merged.scans]
+        merged.notes.update(imp.notes)
+        at = stmt.sql.find(inner.sql)
+        inner_view = AnalysedStatement(inner, imp, in_transaction=True)
+        analysed.findings += _judge(inner, imp, inner_view, migration, catalog, config, selection, tx, earlier,
+                                    shift=at if at >= 0 else None)
+        _advance(tx, inner, imp, catalog)
+        apply(catalog, inner.node)
+    if implicit:
+        tx.end()
+    merged.locks = [Lock(relation, mode) for relation, mode in modes.items()]
+    analysed.live = {l.relation for l in merged.locks if catalog.is_live(l.relation)}
+    messages = []
+    if block.dynamic_lines:
+        lines = ", ".join(str(line) for line in block.dynamic_lines)
+        messages.append(f"the DO block runs SQL built at run time (EXECUTE, line {lines}), which is not checked")
+    if block.error:
+        messages.append(f"the DO block's body is not valid PL/pgSQL, so its statements are not checked: {block.error}")
+    for message in messages:
+        f = make_finding("MS089", message, path=stmt.origin_path or migration.path, line=stmt.line,
+                         column=stmt.column, statement_index=stmt.index, selection=selection)
+        analysed.findings += [f] if f else []
+    return analysed
 
 
 def enter_migration(migration: Migration, tx: TxState) -> TxState:
