@@ -15,8 +15,8 @@ from pglast import ast, parser
 
 from .model import Statement
 
-# Go templates ({{ .Schema }}) appear in popx/kratos-style migrations. They are replaced by an
-# identifier of the same length so positions stay true and the grammar still accepts the text.
+# Go templates ({{ .Schema }}) appear in popx/kratos-style migrations. Each is replaced by an
+# identifier named after the template, padded to the template's length so positions stay true.
 _TEMPLATE = re.compile(r"\{\{(?!\s*[\d{])[^{},;]*?\}\}", re.S)
 # psql meta-commands (\set, \c, \i) are client-side: the server never sees them.
 _META = re.compile(r"^[ \t]*\\[A-Za-z!?].*$", re.M)
@@ -38,7 +38,10 @@ def preprocess(text: str) -> Preprocessed:
     def template(match: re.Match) -> str:
         raw = match.group(0)
         notes.append((_line_of(text, match.start()), f"template placeholder {_short(raw)} substituted"))
-        return _same_shape(raw, "tmpl")
+        start, end = match.span()
+        glued_left = start > 0 and _word_char(text[start - 1])
+        glued_right = end < len(text) and (_word_char(text[end]) or text.startswith("{{", end))
+        return _same_shape(raw, _template_name(raw), glued_left, glued_right)
 
     def meta(match: re.Match) -> str:
         raw = match.group(0)
@@ -58,11 +61,46 @@ def _short(raw: str, limit: int = 60) -> str:
     return raw if len(raw) <= limit else raw[: limit - 1] + "…"
 
 
-def _same_shape(raw: str, word: str) -> str:
-    """An identifier as long as `raw` (keeping its newlines) so columns do not shift."""
-    lines = raw.split("\n")
-    first = (word + "_" * len(lines[0]))[: len(lines[0])] if len(lines[0]) >= len(word) else "t" * len(lines[0])
-    return "\n".join([first] + [" " * len(rest) for rest in lines[1:]])
+def _template_name(raw: str) -> str:
+    """One identifier for every spelling of a template: only whitespace inside the braces may differ.
+
+    Every single-line spelling of `key` is at least len(key) + 4 wide ("{{" key "}}"), so a
+    width taken from `key` alone fits them all. Up to 16 hex digits of a hash tell templates
+    apart; a key under 9 characters gets "t" and len(key) + 3 digits (4 for `{{x}}`), where a
+    collision is possible in principle but not among the few templates of a real project. The
+    first line of a multi-line template may be narrower still: the name is then shortened to
+    fit it, and no longer shared with other spellings.
+    """
+    import hashlib  # only for files with templates: it is slow to import
+
+    key = " ".join(raw[2:-2].split())
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    width = min(len(key) + 4, 21, len(raw.split("\n")[0]))
+    prefix = "tmpl_" if width >= 13 else "t"
+    return prefix + digest[: width - len(prefix)]
+
+
+def _word_char(c: str) -> bool:
+    # What PostgreSQL's lexer continues an unquoted identifier with (any non-ASCII character too).
+    return c.isalnum() or c in "_$" or c > "\x7f"
+
+
+def _same_shape(raw: str, name: str, glued_left: bool, glued_right: bool) -> str:
+    """`name` padded to the width of `raw`, keeping its newlines, so columns do not shift.
+
+    Spaces pad it: SQL allows them before any token, also around the dot of `schema.table`.
+    When the template runs into a following word (`{{ .Prefix }}users`) the spaces go in front
+    instead, so the two still make one identifier; inside a word only underscores keep it whole.
+    """
+    first, *rest = raw.split("\n")
+    pad = len(first) - len(name)
+    if rest or not glued_right:
+        first = name + " " * pad
+    elif not glued_left:
+        first = " " * pad + name
+    else:
+        first = name + "_" * pad
+    return "\n".join([first] + [" " * len(line) for line in rest])
 
 
 class _Positions:

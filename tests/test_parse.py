@@ -40,6 +40,56 @@ def test_go_templates_keep_positions_and_are_noted():
     assert split_statements(pre.text)[1].line == 2
 
 
+def _schemas(text):
+    return [s.node.relation.schemaname for s in split_statements(preprocess(text).text)]
+
+
+def test_spellings_of_one_go_template_become_one_identifier_in_place():
+    text = (
+        'CREATE TABLE {{ index .Options "Namespace" }}.a (id int); SELECT 1;\n'
+        '  ALTER TABLE {{index  .Options "Namespace"}}.a ADD b int;\n'
+        "CREATE TABLE {{ .Prefix }}users (id int);\nCREATE TABLE {{.Prefix}}users (id int);"
+    )
+    pre = preprocess(text)
+    assert len(pre.text) == len(text)
+    stmts = split_statements(pre.text)
+    select_column = text.index("SELECT 1") + 1
+    assert [(s.line, s.column) for s in stmts] == [(1, 1), (1, select_column), (2, 3), (3, 1), (4, 1)]
+    assert stmts[1].sql == "SELECT 1"
+    assert all(s.parse_error is None for s in stmts)
+    first, _, second, prefixed, unprefixed = stmts
+    assert first.node.relation.schemaname == second.node.relation.schemaname
+    assert first.node.relation.schemaname.startswith("tmpl_")
+    assert prefixed.node.relation.relname == unprefixed.node.relation.relname
+    assert prefixed.node.relation.relname.endswith("users")
+
+
+def test_different_go_templates_become_different_identifiers():
+    templates = ["{{ .Schema }}", "{{ .Other }}", '{{ index .Options "Namespace" }}',
+                 '{{ index .Options "namespace" }}', "{{x}}", "{{y}}"]
+    schemas = _schemas("".join(f"CREATE TABLE {t}.t (id int);\n" for t in templates))
+    assert len(set(schemas)) == len(templates)
+
+
+def test_spellings_of_one_go_template_name_one_relation(tmp_path):
+    from migrasafe.check import run
+    from migrasafe.config import Config
+
+    (tmp_path / "20240101000000_a.up.sql").write_text(
+        'CREATE TABLE {{ index .Options "Namespace" }}.users (id int);\n'
+        'ALTER TABLE {{index .Options "Namespace" }}.users ADD COLUMN name text NOT NULL;\n'
+    )
+    (tmp_path / "20240102000000_b.up.sql").write_text(
+        'ALTER TABLE {{index .Options "Namespace"}}.users ADD COLUMN note text;\n'
+    )
+    report = run([str(tmp_path)], Config())
+    assert [r.migration.format for r in report.results] == ["popx", "popx"]
+    relations = {lock.relation for r in report.results for s in r.statements for lock in s.impact.locks}
+    assert len(relations) == 1 and relations.pop().endswith(".users")
+    # Created in the same migration, so adding a NOT NULL column without a default is safe.
+    assert [f.rule for f in report.results[0].all_findings() if f.rule == "MS026"] == []
+
+
 def test_array_literals_are_not_templates():
     assert preprocess("select '{{1,2},{3,4}}'::int[];").notes == []
 
