@@ -10,7 +10,6 @@ from .catalog import Catalog, apply
 from .config import Config
 from .locks import impact as lock_impact
 from .locks.modes import describe_blocking, level, strongest
-from .doblocks import Block, read_block
 from .model import AnalysedStatement, Finding, Impact, Lock, Migration, MigrationResult, severity_rank
 from .rules import Context
 from .rules.base import detectors_for
@@ -113,7 +112,7 @@ def analyse_migration(migration: Migration, catalog: Catalog, config: Config,
             result.statements.append(analysed)
             migration.broken = True
             continue
-        block = read_block(stmt) if isinstance(stmt.node, ast.DoStmt) else None
+        block = _do_block(stmt) if isinstance(stmt.node, ast.DoStmt) else None
         if block is not None:
             result.statements.append(_analyse_block(stmt, block, migration, catalog, config, selection, tx,
                                                     result.statements))
@@ -147,7 +146,13 @@ def _judge(stmt, imp, analysed, migration, catalog, config, selection, tx, earli
     return found
 
 
-def _analyse_block(stmt, block: Block, migration, catalog, config, selection, tx, earlier) -> AnalysedStatement:
+def _do_block(stmt):
+    from .doblocks import read_block  # PL/pgSQL reading, for the migrations that have a DO block
+
+    return read_block(stmt)
+
+
+def _analyse_block(stmt, block, migration, catalog, config, selection, tx, earlier) -> AnalysedStatement:
     """A DO block: its statements checked one by one, in the one transaction the block runs in;
     the block's own locks and rewrites are all of theirs together."""
     merged = Impact()
