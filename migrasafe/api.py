@@ -100,6 +100,7 @@ def check_with(
     """
     from . import check as pipeline
 
+    config = with_changed(config, paths, since)
     report = pipeline.run(paths, config)
     refine(report, config, paths, since=since, baseline=baseline, stats=stats, stats_from=stats_from,
            observed=observed, use_baseline=use_baseline)
@@ -125,10 +126,9 @@ def refine(
         with _as_check_error(ObservedError):
             attach_observed(report, Path(observed))
     if since:
-        from .changed import ChangedFilesError, mark_unchanged
+        from .changed import mark_unchanged
 
-        with _as_check_error(ChangedFilesError):
-            mark_unchanged(report, since, Path(paths[0]))
+        mark_unchanged(report, with_changed(config, paths, since).changed)
     if stats or stats_from or config.stats:
         from .sizes import SizesError, Thresholds, apply_sizes, thresholds_from_table
 
@@ -146,6 +146,19 @@ def refine(
             else:
                 file = config_file_path(config, config.baseline)
                 apply_baseline(report, file, display=display_path(file), selection=rule_selection(config))
+
+
+def with_changed(config: Config, paths: list[str], since: str | None) -> Config:
+    """The configuration with the files changed since `since`: the report keeps only their
+    migrations, and Alembic runs the changed revisions as one upgrade, as their deploy will."""
+    if not since or config.changed is not None:
+        return config
+    import dataclasses
+
+    from .changed import ChangedFilesError, changed_files
+
+    with _as_check_error(ChangedFilesError):
+        return dataclasses.replace(config, changed=frozenset(changed_files(since, Path(paths[0]))))
 
 
 @contextmanager

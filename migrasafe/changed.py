@@ -24,9 +24,8 @@ class ChangedFilesError(Exception):
     """git could not say what changed; the message says why and what to do."""
 
 
-def mark_unchanged(report: Report, ref: str, start: Path) -> None:
-    """Turn every migration whose file did not change since `ref` into a context migration."""
-    changed = changed_files(ref, start)
+def mark_unchanged(report: Report, changed: set[Path] | frozenset[Path]) -> None:
+    """Turn every migration whose file is not among the `changed` ones into a context migration."""
     for result in report.results:
         migration = result.migration
         files = {migration.meta.get("file")}

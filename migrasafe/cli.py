@@ -241,10 +241,10 @@ def run_check(args: argparse.Namespace) -> int:
     from .config import ConfigError
 
     # A missing path is reported with the findings (MS099, exit 2); the other paths are still checked.
-    from .api import CheckError, refine
+    from .api import CheckError, refine, with_changed
 
     try:
-        config = settings(args)
+        config = with_changed(settings(args), args.paths, args.since)
         from .check import run
 
         report = run(args.paths, config)

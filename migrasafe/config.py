@@ -32,6 +32,8 @@ class Config:
     stats: str | None = None  # table sizes file, relative to the config file
     sizes: dict = field(default_factory=dict)  # size thresholds, see migrasafe/sizes.py
     replay: dict = field(default_factory=dict)  # [tool.migrasafe.replay], see migrasafe/replay/settings.py
+    # Files added or changed since --since (resolved paths); None when --since is not given.
+    changed: frozenset[Path] | None = None
     root: Path | None = None  # folder of the config file, when one was found
     source: str | None = None  # the config file, for messages
 

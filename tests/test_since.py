@@ -150,3 +150,37 @@ def test_shallow_clone_without_the_common_ancestor_compares_with_the_ref(repo, t
     changed = changed_files("FETCH_HEAD", clone / "migrations")
     assert changed == {(clone / "migrations" / "V3__new.sql").resolve()}
     assert "no common ancestor" in capsys.readouterr().err
+
+
+def test_alembic_revisions_changed_since_the_ref_run_as_one_upgrade(tmp_path, monkeypatch, capsys):
+    """A pull request's revisions ship in one upgrade: a lock the first takes is still held when
+    the second runs (env.py wraps the upgrade in one transaction). Older revisions went out alone."""
+    from test_alembic_projects import project, revision
+
+    for name in ("GITHUB_EVENT_PATH", "GITHUB_BASE_REF", "CI_MERGE_REQUEST_DIFF_BASE_SHA", "GITHUB_ACTIONS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    old = revision('op.create_table("teams", sa.Column("id", sa.BigInteger, primary_key=True))\n'
+                   'op.execute("SET lock_timeout = \'1s\'")', "0002")
+    project(tmp_path, {"0002_teams.py": old})
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "base")
+    git(tmp_path, "checkout", "-qb", "feature")
+    versions = tmp_path / "migrations" / "versions"
+    (versions / "0003_accounts.py").write_text(revision('op.add_column("accounts", sa.Column("a", sa.Text))', "0003", "0002"))
+    (versions / "0004_teams.py").write_text(revision('op.add_column("teams", sa.Column("t", sa.Text))', "0004", "0003"))
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "feature")
+
+    def found(*argv):
+        cli.main(["check", ".", "--format", "json", "--select", "MS031,MS032", *argv])
+        report = json.loads(capsys.readouterr().out)
+        return {m["version"]: sorted(f["rule"] for s in m["statements"] for f in s["findings"])
+                for m in report["migrations"]}
+
+    # One upgrade: 0004 runs while 0003's AccessExclusiveLock on accounts is held. The SET in
+    # 0002 went out in an earlier deploy, so the new revisions have no lock_timeout.
+    assert found("--since", "main") == {"0003": ["MS032"], "0004": ["MS031", "MS032"]}
+    # A whole history: each revision its own upgrade.
+    assert found() == {"0001": [], "0002": [], "0003": ["MS032"], "0004": ["MS032"]}

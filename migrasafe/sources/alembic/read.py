@@ -90,7 +90,7 @@ def read_project(layout: Layout, config: Config, folder_spelling: str,
             findings.extend(_named_elsewhere(graph, project, named))
             # One upgrade runs the revisions of a range the user gave (--from, or revision files by
             # name); a whole history was applied over many deploys, each upgrade on its own.
-            ranged = bool(named) or settings.start is not None
+            ranged = bool(named) or settings.start is not None or config.changed is not None
             reader = _Reader(project, graph, finder, config, env, settings, setup, ranged)
             migrations = [reader.migration(script, script.revision in reported, named) for script in order]
     except GraphError as err:
@@ -263,7 +263,9 @@ class _Reader:
                   "context": not reported, "down_revisions": _ids(script.down_revision),
                   "session_setup": self.setup},
         )
-        self.run_started = self.run_started or reported
+        # With --since, the upgrade the pull request ships starts at its first changed revision.
+        starts = reported and (self.config.changed is None or file in self.config.changed)
+        self.run_started = self.run_started or starts
         if self.run_started and self.ranged:
             # One connection runs the whole upgrade: session settings carry from revision to revision,
             # and so does the transaction unless each revision has its own.
