@@ -85,4 +85,4 @@ def _parsed(stmt: Statement, query: str, line: int, search_from: int) -> list[St
     else:
         column = 1
     return [Statement(index=stmt.index, sql=query, line=line, column=column, end_line=line + query.count("\n"),
-                      node=raw.stmt, origin_path=stmt.origin_path) for raw in nodes]
+                      node=raw.stmt, origin_path=stmt.origin_path, in_do_block=True) for raw in nodes]

@@ -50,6 +50,7 @@ class Statement:
     parse_error: str | None = None
     # When the statement came from a generated rendering (Alembic), where the user wrote it.
     origin_path: str | None = None
+    in_do_block: bool = False  # one of the statements a DO block runs
 
 
 @dataclass

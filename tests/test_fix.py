@@ -160,3 +160,12 @@ def test_fixed_migrations_run_on_postgres(tmp_path, fmt, server):
     finally:
         with psycopg.connect(server.uri, autocommit=True) as admin:
             admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+def test_a_do_block_is_left_alone_with_a_note(tmp_path):
+    root = tmp_path / "s"
+    change = "DO $$\nBEGIN\n  CREATE INDEX users_email_idx ON users (email);\nEND\n$$;\n"
+    target = layout(root, "sql", change)
+    fixes = plan_fixes([str(target)], Config())
+    assert not [c for c in fixes.changes if "CONCURRENTLY" in c.after]
+    assert any("inside a DO block" in note for note in fixes.notes)

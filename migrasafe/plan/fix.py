@@ -189,6 +189,10 @@ class FileFixer:
     def run(self) -> None:
         for analysed in self.result.statements:
             rules = {f.rule for f in analysed.findings}
+            if isinstance(analysed.statement.node, ast.DoStmt):
+                if rules & {"MS001", "MS002", "MS020", "MS021"}:
+                    self.note(analysed, "the statement is inside a DO block; move it out of the block first")
+                continue
             if rules & {"MS001", "MS002"}:
                 self.concurrently(analysed)
             if rules & {"MS020", "MS021"}:

@@ -21,6 +21,8 @@ def index_without_concurrently(ctx: Context):
     if rel is not None and rel.kind == "partitioned":
         fix = ("-- CONCURRENTLY is not supported on a partitioned table: create the index ON ONLY the\n"
                "-- parent, build each partition's index CONCURRENTLY, then ALTER INDEX ... ATTACH PARTITION.")
+    elif ctx.statement.in_do_block:
+        fix += _OUT_OF_THE_BLOCK
     elif ctx.migration.format == "alembic":
         fix += ("\n-- with op.get_context().autocommit_block():\n"
                 "--     op.create_index(..., postgresql_concurrently=True)")
@@ -28,6 +30,10 @@ def index_without_concurrently(ctx: Context):
         fix += "\n-- outside a transaction (its own migration file for tools that wrap files in one)"
     yield Hit(f"CREATE INDEX on live table {table} blocks writes until the index is built",
               fix=fix, relation=table, span=_through(ctx, "INDEX"))
+
+
+_OUT_OF_THE_BLOCK = ("\n-- out of the DO block, which always runs in a transaction, into a migration that "
+                     "runs outside one")
 
 
 def _concurrently(ctx: Context) -> str:
@@ -51,7 +57,8 @@ def drop_index_without_concurrently(ctx: Context):
         idx = ctx.catalog.indexes.get(ctx.catalog.qualify_index(*dotted(obj)))
         if idx is not None and ctx.live(idx.table):
             yield Hit(f"DROP INDEX {idx.name} takes AccessExclusiveLock on live table {idx.table}",
-                      fix=_concurrently(ctx), relation=idx.table,
+                      fix=_concurrently(ctx) + (_OUT_OF_THE_BLOCK if ctx.statement.in_do_block else ""),
+                      relation=idx.table,
                       span=ctx.span_of("DROP INDEX"))
 
 
