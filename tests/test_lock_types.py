@@ -41,3 +41,14 @@ def test_timestamp_to_timestamptz_is_free_only_in_utc():
 ])
 def test_narrows(old, new, expected):
     assert narrows(old, new) is expected
+
+
+def test_each_mode_says_what_it_blocks_as_the_conflict_table_does():
+    from migrasafe.locks.modes import describe_blocking
+
+    assert describe_blocking("AccessShareLock") == "blocks only ACCESS EXCLUSIVE DDL"
+    assert "CREATE INDEX" in describe_blocking("RowExclusiveLock")  # SHARE conflicts with ROW EXCLUSIVE
+    assert "REFRESH" in describe_blocking("RowShareLock")  # EXCLUSIVE conflicts with ROW SHARE
+    assert describe_blocking("ShareUpdateExclusiveLock").startswith("blocks other DDL")
+    assert describe_blocking("ShareLock") == "blocks writes"
+    assert describe_blocking("AccessExclusiveLock") == "blocks reads and writes"

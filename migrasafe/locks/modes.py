@@ -72,4 +72,8 @@ def describe_blocking(mode: str) -> str:
         return "blocks writes"
     if blocks_ddl(mode):
         return "blocks other DDL and VACUUM, not reads or writes"
+    if conflicts(mode, "ShareLock"):
+        return "blocks CREATE INDEX, new foreign keys and triggers, and ACCESS EXCLUSIVE DDL; not reads or writes"
+    if conflicts(mode, "ExclusiveLock"):
+        return "blocks EXCLUSIVE and ACCESS EXCLUSIVE locks (REFRESH ... CONCURRENTLY, most ALTER TABLE); not reads or writes"
     return "blocks only ACCESS EXCLUSIVE DDL"
