@@ -88,7 +88,7 @@ def _create_table(catalog: Catalog, node: ast.CreateStmt) -> None:
 
 def _add_column(catalog: Catalog, rel: Relation, coldef: ast.ColumnDef) -> Column:
     spec = type_spec(coldef.typeName, _user_type(catalog))
-    col = Column(name=coldef.colname, type=spec, not_null=bool(coldef.is_not_null))
+    col = Column(name=coldef.colname, type=spec, not_null=bool(coldef.is_not_null), added_in=catalog.migration)
     if spec.name in SERIALS:
         col.type.name = SERIALS[spec.name]
         col.not_null = True

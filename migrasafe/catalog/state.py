@@ -28,6 +28,7 @@ class Column:
     identity: str = ""  # "a" always / "d" by default
     generated: str = ""  # "s" stored / "v" virtual
     sequence: str | None = None  # the sequence a serial column's nextval() default uses
+    added_in: str | None = None  # the migration that added it to an existing table
 
 
 @dataclass
@@ -151,6 +152,12 @@ class Catalog:
 
     def is_new(self, name: str) -> bool:
         return not self.is_live(name)
+
+    def column_is_new(self, table: str, column: str) -> bool:
+        """Added by this migration: the application version still running has never used it."""
+        rel = self.relations.get(table)
+        col = rel.columns.get(column) if rel is not None else None
+        return col is not None and col.added_in is not None and col.added_in == self.migration
 
     def family(self, name: str) -> list[str]:
         """The relation and all its partitions, recursively."""

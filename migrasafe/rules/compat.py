@@ -14,7 +14,7 @@ def rename_column(ctx: Context):
     node = ctx.node
     if isinstance(node, ast.RenameStmt) and node.renameType == OT.OBJECT_COLUMN and node.relation is not None:
         table = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
-        if ctx.live(table):
+        if ctx.live(table) and not ctx.catalog.column_is_new(table, node.subname):
             old, new = node.subname, node.newname
             yield Hit(f"renaming {table}.{old} to {new} breaks the running application, which still uses {old}",
                       fix=(f"ALTER TABLE {table} ADD COLUMN {new} <type>;\n"
@@ -60,7 +60,7 @@ def drop_column(ctx: Context):
     if table is None:
         return
     for cmd in node.cmds or ():
-        if cmd.subtype == AT.AT_DropColumn:
+        if cmd.subtype == AT.AT_DropColumn and not ctx.catalog.column_is_new(table, cmd.name):
             yield Hit(f"dropping {table}.{cmd.name} breaks running code that still selects or writes it",
                       fix=(f"-- first deploy code that no longer reads or writes {cmd.name} "
                            f"(ORMs: mark it ignored), then drop it in a later migration"),
@@ -87,7 +87,8 @@ def incompatible_type_change(ctx: Context):
     if rel is None:
         return
     for cmd in node.cmds or ():
-        if cmd.subtype == AT.AT_AlterColumnType and cmd.name in rel.columns:
+        if (cmd.subtype == AT.AT_AlterColumnType and cmd.name in rel.columns
+                and not ctx.catalog.column_is_new(table, cmd.name)):
             old = rel.columns[cmd.name].type
             new = type_spec(cmd.def_.typeName)
             if narrows(old, new):
@@ -112,6 +113,8 @@ def set_not_null_breaks_writers(ctx: Context):
             continue
         if rel is not None and rel.not_null_proven(column):
             continue
+        if ctx.catalog.column_is_new(table, column) and rel.columns[column].has_default:
+            continue  # the running code never names it, and its INSERTs get the default
         yield Hit(f"NOT NULL on {table}.{column}: the running application may still write NULLs there",
                   fix=(f"-- deploy code that always writes {column} first; then enforce it with "
                        f"CHECK ({column} IS NOT NULL) NOT VALID, VALIDATE, SET NOT NULL"),

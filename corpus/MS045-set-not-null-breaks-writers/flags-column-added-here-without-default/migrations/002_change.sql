@@ -1,0 +1,4 @@
+SET lock_timeout = '2s';
+ALTER TABLE orders ADD COLUMN gift boolean;
+UPDATE orders SET gift = false;
+ALTER TABLE orders ALTER COLUMN gift SET NOT NULL;
