@@ -51,3 +51,14 @@ def test_suggested_statement_parses_to_the_safe_form(tmp_path, sql, rule, attr):
         assert len(node.cmds) == 1
         node = node.cmds[0].def_
     assert getattr(node, attr) is True
+
+
+def test_not_valid_fix_keeps_the_other_commands_of_the_statement(tmp_path):
+    (tmp_path / "1_base.sql").write_text(BASE + "ALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (a) REFERENCES u (id);\n")
+    (tmp_path / "2_change.sql").write_text(
+        "ALTER TABLE t DROP CONSTRAINT fk, ADD CONSTRAINT fk FOREIGN KEY (a) REFERENCES u (id) ON DELETE CASCADE;\n")
+    report = check([str(tmp_path)])
+    (found,) = [f for r in report.results for s in r.statements for f in s.findings if f.rule == "MS020"]
+    node = parser.parse_sql(found.fix.split("\n-- ")[0])[0].stmt
+    assert [c.subtype.name for c in node.cmds] == ["AT_DropConstraint", "AT_AddConstraint"]
+    assert node.cmds[1].def_.skip_validation is True

@@ -24,8 +24,9 @@ def _not_valid_fix(ctx: Context, table: str, cmd) -> str:
         # The constraint ends the statement, and NOT VALID may follow any constraint attribute.
         add = f"{ctx.statement.sql} NOT VALID;"
     else:
-        add = render(edited(ctx.node, cmds=(edited(cmd, def_=edited(con, skip_validation=True,
-                                                                     initially_valid=False)),)))
+        # The other commands stay: one may be the DROP CONSTRAINT that makes room for this one.
+        not_valid = edited(cmd, def_=edited(con, skip_validation=True, initially_valid=False))
+        add = render(edited(ctx.node, cmds=tuple(not_valid if c is cmd else c for c in ctx.node.cmds)))
     return (f"{add}\n-- then, in a separate transaction (its own migration):\n"
             f"ALTER TABLE {table} VALIDATE CONSTRAINT {name};")
 
