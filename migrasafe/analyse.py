@@ -128,16 +128,21 @@ def analyse_migration(migration: Migration, catalog: Catalog, config: Config,
     return result
 
 
-def _judge(stmt, imp, analysed, migration, catalog, config, selection, tx, earlier, shift=0) -> list[Finding]:
-    """The findings of every rule that fires on one statement; `shift` moves the spans of a
-    statement inside a DO block onto the block's text (None: the place is not known)."""
+def _judge(stmt, imp, analysed, migration, catalog, config, selection, tx, earlier, shift=None) -> list[Finding]:
+    """The findings of every rule that fires on one statement. For a statement inside a DO block,
+    `shift` is where its text starts in the block's (-1: not found), to underline it there."""
     found = []
     ctx = Context(migration, stmt, imp, catalog, tx, config, earlier)
     for rule_id, detect in selection.detectors(stmt.node):
         for hit in detect(ctx) or ():
             span = hit.span
-            if span is not None and shift != 0:
-                span = None if shift is None else (span[0] + shift, span[1] + shift)
+            if shift is not None:
+                if shift < 0:
+                    span = None
+                elif span is None:
+                    span = (shift, shift + len(stmt.sql))
+                else:
+                    span = (span[0] + shift, span[1] + shift)
             f = make_finding(rule_id, hit.message, path=stmt.origin_path or migration.path, line=stmt.line,
                              column=stmt.column, fix=hit.fix, lock=lock_line(analysed, hit.relation),
                              statement_index=stmt.index, span=span, selection=selection)
@@ -172,7 +177,7 @@ def _analyse_block(stmt, block, migration, catalog, config, selection, tx, earli
         at = stmt.sql.find(inner.sql)
         inner_view = AnalysedStatement(inner, imp, in_transaction=True)
         analysed.findings += _judge(inner, imp, inner_view, migration, catalog, config, selection, tx, earlier,
-                                    shift=at if at >= 0 else None)
+                                    shift=at)
         _advance(tx, inner, imp, catalog)
         apply(catalog, inner.node)
     if implicit:

@@ -152,8 +152,14 @@ def column_names(nodes) -> tuple[str, ...]:
 
 
 def referenced_relations(node) -> list[tuple[str | None, str]]:
-    """Every RangeVar below a node (the tables a query reads)."""
-    return [(n.schemaname, n.relname) for n in walk(node) if isinstance(n, ast.RangeVar)]
+    """Every RangeVar below a node (the tables a query reads), less the query's own CTE names."""
+    ctes, ranges = set(), []
+    for n in walk(node):
+        if type(n) is ast.RangeVar:
+            ranges.append(n)
+        elif type(n) is ast.CommonTableExpr:
+            ctes.add(n.ctename)
+    return [(n.schemaname, n.relname) for n in ranges if not (n.schemaname is None and n.relname in ctes)]
 
 
 def not_null_check_column(expr) -> str | None:

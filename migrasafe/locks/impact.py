@@ -62,11 +62,13 @@ def _rv(b: _Builder, rv: ast.RangeVar) -> str:
 
 # Queries -----------------------------------------------------------------------------------------
 
-def _read(b: _Builder, node, mode: str = ACCESS_SHARE, where=None, ctes=()) -> None:
+def _read(b: _Builder, node, mode: str = ACCESS_SHARE, where=None, ctes=(), expand: bool = True) -> None:
     """Every relation a query reads, and the base tables behind the views it reads.
 
     `where` prunes the partitions of a partitioned table when it is the query's only relation;
-    `ctes` are the names the statement's own WITH defines, for a part read on its own.
+    `ctes` are the names the statement's own WITH defines, for a part read on its own. Without
+    `expand`, only the relations named are locked: a query that is parsed but not run (a view's
+    definition) never reaches the tables behind a view or the partitions of a table.
     """
     ctes, ranges = set(ctes), []
     for n in walk(node):
@@ -76,7 +78,10 @@ def _read(b: _Builder, node, mode: str = ACCESS_SHARE, where=None, ctes=()) -> N
             ctes.add(n.ctename)
     ranges = [n for n in ranges if not (n.schemaname is None and n.relname in ctes)]
     for rv in ranges:
-        _read_relation(b, _rv(b, rv), mode, set(), where if len(ranges) == 1 else None)
+        if expand:
+            _read_relation(b, _rv(b, rv), mode, set(), where if len(ranges) == 1 else None)
+        elif (rel := b.catalog.get(_rv(b, rv))) is None or rel.kind != "sequence":
+            b.lock(_rv(b, rv), mode)
 
 
 def _read_relation(b: _Builder, name: str, mode: str, seen: set, where=None) -> None:
@@ -333,7 +338,7 @@ def _create_view(b: _Builder, node: ast.ViewStmt, *_):
     name = _rv(b, node.view)
     if node.replace and name in b.catalog.relations:
         b.lock(name, ACCESS_EXCLUSIVE)
-    _read(b, node.query)
+    _read(b, node.query, expand=False)
 
 
 def _create_table_as(b: _Builder, node: ast.CreateTableAsStmt, *_):
