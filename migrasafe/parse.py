@@ -34,14 +34,19 @@ def _line_of(text: str, offset: int) -> int:
 
 def preprocess(text: str) -> Preprocessed:
     notes: list[tuple[int, str]] = []
+    quoted: list[tuple[int, int, int]] = []  # (start, name length, template length)
 
     def template(match: re.Match) -> str:
         raw = match.group(0)
         notes.append((_line_of(text, match.start()), f"template placeholder {_short(raw)} substituted"))
         start, end = match.span()
+        name = _template_name(raw)
+        if 0 < start and end < len(text) and text[start - 1] == text[end] == '"' and "\n" not in raw:
+            quoted.append((start, len(name), len(raw)))
+            return name + " " * (len(raw) - len(name))
         glued_left = start > 0 and _word_char(text[start - 1])
         glued_right = end < len(text) and (_word_char(text[end]) or text.startswith("{{", end))
-        return _same_shape(raw, _template_name(raw), glued_left, glued_right)
+        return _same_shape(raw, name, glued_left, glued_right)
 
     def meta(match: re.Match) -> str:
         raw = match.group(0)
@@ -49,11 +54,25 @@ def preprocess(text: str) -> Preprocessed:
         return " " * len(raw)
 
     if "{{" in text:
-        text = _TEMPLATE.sub(template, text)
+        text = _close_quotes(_TEMPLATE.sub(template, text), quoted)
     if "\\" in text:
         text = _META.sub(meta, text)
     notes.sort()
     return Preprocessed(text, notes)
+
+
+def _close_quotes(text: str, quoted: list[tuple[int, int, int]]) -> str:
+    """`"{{ x }}"` became `"name   "`: move the closing quote up to the name, so that every
+    spelling of the template quotes the same identifier (`"name"   `); nothing else moves."""
+    if not quoted:
+        return text
+    pieces, at = [], 0
+    for start, name_length, length in quoted:
+        close = start + length  # the closing quote
+        pieces += [text[at:start + name_length], '"', " " * (length - name_length)]
+        at = close + 1
+    pieces.append(text[at:])
+    return "".join(pieces)
 
 
 def _short(raw: str, limit: int = 60) -> str:

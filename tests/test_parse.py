@@ -129,3 +129,15 @@ def test_fast_tree_building_builds_the_same_trees():
         fast = parse_sql(text)
         assert [_shape(s.stmt) for s in fast] == [_shape(s.stmt) for s in checked]
         assert [(s.stmt_location, s.stmt_len) for s in fast] == [(s.stmt_location, s.stmt_len) for s in checked]
+
+
+def test_a_quoted_template_names_the_same_identifier_as_any_other_spelling():
+    text = ('CREATE TABLE "{{ index .Options "Namespace" }}"."users" (id int);\n'
+            'ALTER TABLE "{{index .Options "Namespace"}}".users ADD COLUMN a int;\n'
+            'ALTER TABLE {{ index .Options "Namespace" }}.users ADD COLUMN b int;\n')
+    done = preprocess(text).text
+    assert len(done) == len(text) and done.count("\n") == text.count("\n")
+    statements = split_statements(done)
+    names = {(n.relation.schemaname, n.relation.relname) for n in (s.node for s in statements)}
+    assert len(names) == 1 and next(iter(names))[0].startswith("tmpl_")
+    assert [s.column for s in statements] == [1, 1, 1]
