@@ -8,6 +8,8 @@ from .versions import has
 BINARY_COERCIBLE = {
     ("varchar", "text"), ("text", "varchar"), ("cidr", "inet"), ("bpchar", "text"),
     ("oid", "regclass"), ("regclass", "oid"), ("int4", "oid"),
+    # The citext extension declares these casts WITHOUT FUNCTION.
+    ("varchar", "citext"), ("text", "citext"), ("citext", "text"), ("citext", "varchar"),
 }
 BINARY_COERCIBLE_REVERSIBLE = {("varchar", "text"), ("text", "varchar")}
 
