@@ -185,6 +185,16 @@ def _delete(b: _Builder, node: ast.DeleteStmt, *_):
         _referencing_action(b, child.name, con.on_delete)
 
 
+def _merge(b: _Builder, node, *_):
+    """MERGE (PostgreSQL 15+): ROW EXCLUSIVE on the target, the source and conditions read. The
+    locks its actions take per row (a foreign key check, nextval) depend on the rows matched."""
+    ctes = _cte_names(node.withClause)
+    for part in (node.withClause, node.sourceRelation, node.joinCondition, node.mergeWhenClauses):
+        if part is not None:
+            _read(b, part, ctes=ctes)
+    _writes_target(b, _rv(b, node.relation))
+
+
 def _primary_key(rel) -> tuple[str, ...]:
     return next((c.columns for c in rel.constraints.values() if c.kind == "p"), ())
 
@@ -526,6 +536,7 @@ _HANDLERS = {
     ast.InsertStmt: _insert,
     ast.UpdateStmt: _update,
     ast.DeleteStmt: _delete,
+    ast.MergeStmt: _merge,
     ast.AlterTableStmt: _alter_table,
     ast.CreateStmt: _create_table,
     ast.CreateForeignTableStmt: _create_table,
