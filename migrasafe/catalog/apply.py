@@ -10,8 +10,8 @@ from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT, Obje
 
 from .bounds import partition_bound
 from .names import (
-    SERIALS, column_names, dotted, is_volatile, not_null_check_column, referenced_relations,
-    strval, type_spec,
+    SERIALS, choose_name, column_names, dotted, index_column_names, is_volatile, not_null_check_column,
+    referenced_relations, strval, type_spec,
 )
 from .state import Catalog, Column, Constraint, EnumType, Index, Relation
 
@@ -299,11 +299,23 @@ _ALTER = {
 
 # Other DDL -------------------------------------------------------------------------------------
 
+def _name_addition(columns: list[str]) -> str:
+    """PostgreSQL's ChooseIndexNameAddition: the column names joined by "_", up to 63 bytes."""
+    out = ""
+    for column in columns:
+        out = f"{out}_{column}" if out else column
+        if len(out) >= 64:
+            break
+    return out
+
+
 def _create_index(catalog: Catalog, node: ast.IndexStmt) -> None:
     table = _rel(catalog, node.relation)
     schema = table.split(".")[0]
     columns = column_names(node.indexParams)
-    name = node.idxname or f"{table.split('.')[1]}_{'_'.join(c for c in columns if c != '(expr)') or 'expr'}_idx"
+    name = node.idxname or choose_name(
+        table.split(".")[1], _name_addition(index_column_names(node.indexParams)), "idx",
+        lambda name: f"{schema}.{name}" in catalog.indexes or f"{schema}.{name}" in catalog.relations)
     qualified = f"{schema}.{name}"
     if node.if_not_exists and qualified in catalog.indexes:
         return

@@ -151,6 +151,64 @@ def column_names(nodes) -> tuple[str, ...]:
     return tuple(out)
 
 
+def index_column_names(params) -> list[str]:
+    """The names PostgreSQL gives an index's columns when it names the index itself: a column's
+    name, a function's name for a call, "expr" for any other expression."""
+    out: list[str] = []
+    for elem in params or ():
+        name = elem.indexcolname or elem.name or _figure_colname(elem.expr)[0] or "expr"
+        unique, n = name, 0
+        while unique in out:  # a repeated name gets 1, 2, ... as PostgreSQL numbers them
+            n += 1
+            unique = f"{name}{n}"
+        out.append(unique)
+    return out
+
+
+def _figure_colname(node) -> tuple[str | None, int]:
+    """(name, strength), as PostgreSQL's FigureColnameInternal weighs them."""
+    if isinstance(node, ast.ColumnRef):
+        last = node.fields[-1] if node.fields else None
+        return (last.sval, 2) if isinstance(last, ast.String) else (None, 0)
+    if isinstance(node, ast.FuncCall):
+        return strval(node.funcname[-1]), 2
+    if isinstance(node, ast.TypeCast):
+        name, strength = _figure_colname(node.arg)
+        if strength <= 1 and node.typeName is not None and node.typeName.names:
+            return strval(node.typeName.names[-1]), 1
+        return name, strength
+    if isinstance(node, ast.CoalesceExpr):
+        return "coalesce", 2
+    if isinstance(node, ast.CaseExpr):
+        return "case", 1
+    return None, 0
+
+
+def choose_name(name1: str, name2: str, label: str, taken) -> str:
+    """PostgreSQL's ChooseRelationName: name1_name2_label cut to 63 bytes, then label1, label2,
+    ... until the name is free (`taken` tells)."""
+    attempt, suffix = 0, label
+    while True:
+        name = _object_name(name1, name2, suffix)
+        if not taken(name):
+            return name
+        attempt += 1
+        suffix = f"{label}{attempt}"
+
+
+def _object_name(name1: str, name2: str, label: str) -> str:
+    overhead = len(label) + 1 + (1 if name2 else 0)
+    available = 63 - overhead
+    n1, n2 = len(name1), len(name2)
+    while n1 + n2 > available:
+        if n1 > n2:
+            n1 -= 1
+        else:
+            n2 -= 1
+    parts = [name1[:n1]] + ([name2[:n2]] if name2 else []) + [label]
+    return "_".join(parts)
+
+
 def referenced_relations(node) -> list[tuple[str | None, str]]:
     """Every RangeVar below a node (the tables a query reads), less the query's own CTE names."""
     ctes, ranges = set(), []
