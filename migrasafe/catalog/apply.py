@@ -330,7 +330,7 @@ def _drop(catalog: Catalog, node: ast.DropStmt) -> None:
     for obj in node.objects or ():
         if node.removeType in (OT.OBJECT_TABLE, OT.OBJECT_VIEW, OT.OBJECT_MATVIEW, OT.OBJECT_SEQUENCE,
                                OT.OBJECT_FOREIGN_TABLE):
-            _drop_relation(catalog, catalog.qualify(*dotted(obj)))
+            _drop_relation(catalog, catalog.qualify(*dotted(obj)), cascade=node.behavior.name == "DROP_CASCADE")
         elif node.removeType == OT.OBJECT_INDEX:
             _drop_index(catalog, catalog.qualify_index(*dotted(obj)))
         elif node.removeType == OT.OBJECT_TYPE:
@@ -341,13 +341,21 @@ def _drop(catalog: Catalog, node: ast.DropStmt) -> None:
             schema = strval(obj)
             catalog.schemas.discard(schema)
             for rel in [r for r in catalog.relations if r.startswith(schema + ".")]:
-                _drop_relation(catalog, rel)
+                _drop_relation(catalog, rel, cascade=True)
 
 
-def _drop_relation(catalog: Catalog, name: str) -> None:
+def _drop_relation(catalog: Catalog, name: str, cascade: bool = False) -> None:
     rel = catalog.relations.pop(name, None)
     if rel is None:
         return
+    if cascade:
+        # CASCADE also drops the views built on it and the foreign keys that point at it.
+        for other in list(catalog.relations.values()):
+            if other.kind in ("view", "matview") and name in other.depends_on:
+                _drop_relation(catalog, other.name, cascade=True)
+            else:
+                for key in [k for k, c in other.constraints.items() if c.kind == "f" and c.references == name]:
+                    del other.constraints[key]
     for idx in rel.indexes:
         catalog.indexes.pop(idx, None)
     for seq in rel.owned_sequences:
