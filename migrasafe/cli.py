@@ -147,13 +147,20 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     explain.add_argument("rule", metavar="ID_OR_NAME", help='a rule id ("MS001") or name')
     explain.set_defaults(command="explain", run=run_explain)
 
-    from .plan.command import add_fix_command, add_plan_command, add_plan_placeholder
+    if only in (None, "plan", "fix"):
+        from .plan.command import add_fix_command, add_plan_command, add_plan_placeholder
 
-    if only in (None, "plan"):
-        add_plan_command(commands)
+        if only == "fix":
+            add_plan_placeholder(commands)
+        else:
+            add_plan_command(commands)
+        add_fix_command(commands)
     else:
-        add_plan_placeholder(commands)
-    add_fix_command(commands)
+        # Listed, not runnable: another command runs, and the plan module is not worth loading.
+        from .plan import FIX_HELP, PLAN_HELP
+
+        commands.add_parser("plan", help=PLAN_HELP)
+        commands.add_parser("fix", help=FIX_HELP)
     return parser
 
 

@@ -8,3 +8,7 @@ in the project's own format and checked by `migrasafe check` before they are wri
 Submodules are imported where they are used: the command line builds its parser from
 `operations` on every run and must not pay for the SQL parser.
 """
+
+# How the command list describes the two commands; the command line shows them on every run.
+PLAN_HELP = "write the safe steps of a schema change as migration files"
+FIX_HELP = "rewrite the mechanical cases: CONCURRENTLY, NOT VALID + VALIDATE, lock_timeout"

@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from . import FIX_HELP, PLAN_HELP
+
 SOURCE_FORMATS = ("sql", "flyway", "golang-migrate", "dbmate", "diesel")
 
 
@@ -14,7 +16,7 @@ def add_plan_placeholder(commands):
     """`plan` as the command list shows it, without its operations (they cost an import)."""
     plan = commands.add_parser(
         "plan",
-        help="write the safe steps of a schema change as migration files",
+        help=PLAN_HELP,
         description="Write the expand-contract steps of a schema change as migration files in the "
         "folder's own format, split where an application deploy must happen.",
     )
@@ -194,7 +196,7 @@ def dry_run_text(prepared) -> str:
 def add_fix_command(commands) -> None:
     fix = commands.add_parser(
         "fix",
-        help="rewrite the mechanical cases: CONCURRENTLY, NOT VALID + VALIDATE, lock_timeout",
+        help=FIX_HELP,
         description="Rewrite what has one safe form: CREATE/DROP INDEX gets CONCURRENTLY (and its own "
         "migration where the format wraps files in a transaction), ADD CONSTRAINT FOREIGN KEY / CHECK "
         "gets NOT VALID and a VALIDATE in a separate transaction, lock_timeout is set before a blocking "
