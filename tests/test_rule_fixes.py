@@ -62,3 +62,15 @@ def test_not_valid_fix_keeps_the_other_commands_of_the_statement(tmp_path):
     node = parser.parse_sql(found.fix.split("\n-- ")[0])[0].stmt
     assert [c.subtype.name for c in node.cmds] == ["AT_DropConstraint", "AT_AddConstraint"]
     assert node.cmds[1].def_.skip_validation is True
+
+
+def test_expand_contract_fixes_name_the_known_type_default_and_key(tmp_path):
+    (tmp_path / "1_base.sql").write_text("CREATE TABLE t (id bigint PRIMARY KEY, name varchar(40));\n")
+    (tmp_path / "2_change.sql").write_text("ALTER TABLE t ADD COLUMN token uuid DEFAULT gen_random_uuid();\n"
+                                           "ALTER TABLE t RENAME COLUMN name TO full_name;\n")
+    fixes = {f.rule: f.fix for r in check([str(tmp_path)]).results for s in r.statements for f in s.findings}
+    assert "ADD COLUMN token uuid;" in fixes["MS010"]
+    assert "SET DEFAULT gen_random_uuid();" in fixes["MS010"]
+    assert "WHERE id BETWEEN :lo AND :hi AND token IS NULL" in fixes["MS010"]
+    assert "ADD COLUMN full_name varchar(40);" in fixes["MS040"]
+    assert "<" not in fixes["MS010"] + fixes["MS040"]

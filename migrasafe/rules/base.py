@@ -125,9 +125,14 @@ def insert_after(sql: str, phrase: str, words: str) -> str | None:
 
 def render(node) -> str:
     """SQL text for a (possibly edited copy of a) statement node."""
+    return expression(node) + ";"
+
+
+def expression(node) -> str:
+    """SQL text for a node: an expression, a type, a statement without its semicolon."""
     from pglast.stream import RawStream  # only when a fix is rendered: it is slow to import
 
-    return RawStream()(node) + ";"
+    return RawStream()(node)
 
 
 def edited(node, **changes):

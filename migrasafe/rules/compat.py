@@ -16,8 +16,10 @@ def rename_column(ctx: Context):
         table = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
         if ctx.live(table) and not ctx.catalog.column_is_new(table, node.subname):
             old, new = node.subname, node.newname
+            rel = ctx.catalog.get(table)
+            kind = str(rel.columns[old].type) if rel is not None and old in rel.columns else "<type>"
             yield Hit(f"renaming {table}.{old} to {new} breaks the running application, which still uses {old}",
-                      fix=(f"ALTER TABLE {table} ADD COLUMN {new} <type>;\n"
+                      fix=(f"ALTER TABLE {table} ADD COLUMN {new} {kind};\n"
                            f"-- trigger writing {old} into {new} (and back) while both versions run; batched backfill;\n"
                            f"-- deploy code reading {new}; then ALTER TABLE {table} DROP COLUMN {old};"),
                       relation=table, span=ctx.span_of("RENAME"))

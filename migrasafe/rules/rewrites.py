@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from pglast import ast
-from pglast.enums.parsenodes import AlterTableType as AT
+from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT
 
-from .base import Context, Hit, detects
+from .base import Context, Hit, detects, expression
 
 
 def _alter_cmds(ctx: Context, *subtypes):
@@ -21,12 +21,18 @@ def volatile_default_rewrite(ctx: Context):
         return
     for cmd in cmds:
         col = cmd.def_.colname
+        kind = expression(cmd.def_.typeName) if cmd.def_.typeName is not None else "<type>"
+        default = next((expression(c.raw_expr) for c in cmd.def_.constraints or ()
+                        if c.contype == CT.CONSTR_DEFAULT and c.raw_expr is not None), "<expr>")
+        rel = ctx.catalog.get(table)
+        keys = [c.columns for c in rel.constraints.values() if c.kind == "p"] if rel is not None else []
+        pk = keys[0][0] if keys and len(keys[0]) == 1 else "<pk>"
         yield Hit(
             f"ADD COLUMN {col} with a volatile default rewrites live table {table}",
-            fix=(f"ALTER TABLE {table} ADD COLUMN {col} <type>;  -- no default: metadata only\n"
-                 f"ALTER TABLE {table} ALTER COLUMN {col} SET DEFAULT <expr>;  -- new rows only\n"
+            fix=(f"ALTER TABLE {table} ADD COLUMN {col} {kind};  -- no default: metadata only\n"
+                 f"ALTER TABLE {table} ALTER COLUMN {col} SET DEFAULT {default};  -- new rows only\n"
                  f"-- then backfill existing rows in batches, outside the DDL transaction:\n"
-                 f"UPDATE {table} SET {col} = <expr> WHERE <pk> BETWEEN :lo AND :hi AND {col} IS NULL;"),
+                 f"UPDATE {table} SET {col} = {default} WHERE {pk} BETWEEN :lo AND :hi AND {col} IS NULL;"),
             relation=table, span=ctx.span_of("DEFAULT"))
 
 
