@@ -188,6 +188,9 @@ def _analyse_block(stmt, block, migration, catalog, config, selection, tx, earli
     if block.dynamic_lines:
         lines = ", ".join(str(line) for line in block.dynamic_lines)
         messages.append(f"the DO block runs SQL built at run time (EXECUTE, line {lines}), which is not checked")
+    if block.unread_lines:
+        lines = ", ".join(str(line) for line in block.unread_lines)
+        messages.append(f"the DO block has statements only PL/pgSQL can read (line {lines}), which are not checked")
     if block.error:
         messages.append(f"the DO block's body is not valid PL/pgSQL, so its statements are not checked: {block.error}")
     for message in messages:

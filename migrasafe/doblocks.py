@@ -23,6 +23,7 @@ _DYNAMIC = ("PLpgSQL_stmt_dynexecute", "PLpgSQL_stmt_dynfors")
 class Block:
     statements: list[Statement] = field(default_factory=list)
     dynamic_lines: list[int] = field(default_factory=list)  # EXECUTE: SQL not known before it runs
+    unread_lines: list[int] = field(default_factory=list)  # SQL that only PL/pgSQL can read
     error: str | None = None  # the body did not parse as PL/pgSQL
 
 
@@ -53,7 +54,11 @@ def read_block(stmt: Statement) -> Block | None:
             continue
         query = item.get(_STATIC[kind], {}).get("PLpgSQL_expr", {}).get("query")
         if query:
-            block.statements.extend(_parsed(stmt, query, line, max(at, 0)))
+            parsed = _parsed(stmt, query, line, max(at, 0))
+            if parsed is None:
+                block.unread_lines.append(line)
+            else:
+                block.statements.extend(parsed)
     return block
 
 
@@ -73,11 +78,12 @@ def _statements(tree):
     return found
 
 
-def _parsed(stmt: Statement, query: str, line: int, search_from: int) -> list[Statement]:
+def _parsed(stmt: Statement, query: str, line: int, search_from: int) -> list[Statement] | None:
+    """The statement as SQL; None when only PL/pgSQL reads it (SELECT ... INTO a variable)."""
     try:
         nodes = parser.parse_sql(query)
     except parser.ParseError:
-        return []  # PL/pgSQL accepted it; it refers to the block's variables in a way SQL alone does not
+        return None
     where = stmt.sql.find(query, search_from)
     if where >= 0:
         line = stmt.line + stmt.sql.count("\n", 0, where)

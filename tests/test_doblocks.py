@@ -43,3 +43,24 @@ def test_other_languages_and_statements_are_left_alone():
 def test_a_body_that_is_not_plpgsql_is_reported():
     block = read_block(split_statements("DO $$ BEGIN ALTER TABLE; END $$;")[0])
     assert block is not None and block.statements == [] and block.error
+
+
+def test_a_statement_sql_alone_cannot_read_is_named_not_dropped(monkeypatch, tmp_path):
+    from pglast import parser as pg
+
+    from migrasafe import doblocks
+    from migrasafe.check import run
+    from migrasafe.config import Config
+
+    real = pg.parse_sql
+
+    def only_plpgsql_reads(sql):  # stands in for SQL that leans on PL/pgSQL's own syntax
+        if sql.startswith("UPDATE users"):
+            raise pg.ParseError("syntax error", 0)
+        return real(sql)
+
+    monkeypatch.setattr(doblocks.parser, "parse_sql", only_plpgsql_reads)
+    (tmp_path / "001.sql").write_text("CREATE TABLE users (id int, x int);\n")
+    (tmp_path / "002.sql").write_text("DO $$\nBEGIN\n  UPDATE users SET x = 1;\nEND\n$$;\n")
+    notes = [f.message for f in run([str(tmp_path)], Config()).all_findings() if f.rule == "MS089"]
+    assert notes == ["the DO block has statements only PL/pgSQL can read (line 3), which are not checked"]
