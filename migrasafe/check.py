@@ -68,8 +68,19 @@ def _run(paths: list[str], config: Config) -> Report:
 
             apply_suppressions(result, migration.text)
         fold_repeated_findings(result)
+        if migration.meta.get("templates"):
+            _show_templates(result, migration.meta["templates"])
         report.results.append(result)
     return report
+
+
+def _show_templates(result, templates: dict[str, str]) -> None:
+    from .parse import restore_templates
+
+    for finding in result.all_findings():
+        finding.message = restore_templates(finding.message, templates)
+        finding.fix = restore_templates(finding.fix, templates)
+        finding.lock = restore_templates(finding.lock, templates)
 
 
 class CallableModule(types.ModuleType):

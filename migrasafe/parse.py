@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from contextlib import contextmanager
 
@@ -26,6 +26,8 @@ _META = re.compile(r"^[ \t]*\\[A-Za-z!?].*$", re.M)
 class Preprocessed:
     text: str
     notes: list[tuple[int, str]]  # (line, message) for info findings
+    # Stand-in identifier → the template as first written, to show the user their own text.
+    templates: dict[str, str] = field(default_factory=dict)
 
 
 def _line_of(text: str, offset: int) -> int:
@@ -35,12 +37,14 @@ def _line_of(text: str, offset: int) -> int:
 def preprocess(text: str) -> Preprocessed:
     notes: list[tuple[int, str]] = []
     quoted: list[tuple[int, int, int]] = []  # (start, name length, template length)
+    templates: dict[str, str] = {}
 
     def template(match: re.Match) -> str:
         raw = match.group(0)
         notes.append((_line_of(text, match.start()), f"template placeholder {_short(raw)} substituted"))
         start, end = match.span()
         name = _template_name(raw)
+        templates.setdefault(name, raw)
         if 0 < start and end < len(text) and text[start - 1] == text[end] == '"' and "\n" not in raw:
             quoted.append((start, len(name), len(raw)))
             return name + " " * (len(raw) - len(name))
@@ -58,7 +62,22 @@ def preprocess(text: str) -> Preprocessed:
     if "\\" in text:
         text = _META.sub(meta, text)
     notes.sort()
-    return Preprocessed(text, notes)
+    return Preprocessed(text, notes, templates)
+
+
+def restore_templates(text: str, templates: dict[str, str]) -> str:
+    """Put the user's templates back into a message or a fix built from the stand-ins, taking
+    out the padding that kept positions true where it is plainly padding: before the dot of a
+    qualified name, and in front of a word the template ran into."""
+    for name, raw in templates.items():
+        if name not in text:
+            continue
+        quoted = re.escape(f'"{name}"')
+        text = re.sub(rf"{quoted} *(?=\.)", lambda m: f'"{raw}"', text)
+        text = re.sub(rf"{re.escape(name)} *(?=\.)", lambda m: raw, text)
+        text = re.sub(rf"( ?) *{re.escape(name)}(?=[A-Za-z0-9_$])", lambda m: m.group(1) + raw, text)
+        text = text.replace(name, raw)
+    return text
 
 
 def _close_quotes(text: str, quoted: list[tuple[int, int, int]]) -> str:

@@ -141,3 +141,21 @@ def test_a_quoted_template_names_the_same_identifier_as_any_other_spelling():
     names = {(n.relation.schemaname, n.relation.relname) for n in (s.node for s in statements)}
     assert len(names) == 1 and next(iter(names))[0].startswith("tmpl_")
     assert [s.column for s in statements] == [1, 1, 1]
+
+
+def test_messages_and_fixes_show_the_users_templates(tmp_path):
+    from migrasafe.check import run
+    from migrasafe.config import Config
+
+    (tmp_path / "20240101000000_a.up.sql").write_text(
+        'CREATE TABLE {{ index .Options "Namespace" }}.users (id int, email text);\n')
+    (tmp_path / "20240102000000_b.up.sql").write_text(
+        'CREATE INDEX users_email_idx ON {{ index .Options "Namespace" }}.users (email);\n'
+        'ALTER TABLE "{{index .Options "Namespace"}}".users ADD CONSTRAINT u_fk FOREIGN KEY (id) '
+        'REFERENCES {{ index .Options "Namespace" }}.users (id);\n')
+    found = {f.rule: f for f in run([str(tmp_path)], Config()).all_findings()}
+    assert found["MS001"].fix.startswith(
+        'CREATE INDEX CONCURRENTLY users_email_idx ON {{ index .Options "Namespace" }}.users (email);')
+    assert '{{ index .Options "Namespace" }}.users' in found["MS001"].message
+    assert found["MS020"].fix.startswith('ALTER TABLE "{{ index .Options "Namespace" }}".users ADD CONSTRAINT')
+    assert "tmpl" not in found["MS001"].fix + found["MS020"].fix + found["MS020"].message + found["MS020"].lock

@@ -51,6 +51,8 @@ def build_migration(
     if fmt.preprocess:
         result = preprocess(sql)
         sql = result.text
+        if result.templates:
+            migration.meta["templates"] = result.templates
         for line, message in result.notes:
             line += prepared.line_offset
             if message.startswith(_META_COMMAND_NOTE):
