@@ -209,9 +209,10 @@ def _object_name(name1: str, name2: str, label: str) -> str:
     return "_".join(parts)
 
 
-def referenced_relations(node) -> list[tuple[str | None, str]]:
-    """Every RangeVar below a node (the tables a query reads), less the query's own CTE names."""
-    ctes, ranges = set(), []
+def referenced_relations(node, ctes=()) -> list[tuple[str | None, str]]:
+    """Every RangeVar below a node (the tables a query reads), less the names its own WITH
+    defines and the `ctes` an enclosing statement's WITH defines."""
+    ctes, ranges = set(ctes), []
     for n in walk(node):
         if type(n) is ast.RangeVar:
             ranges.append(n)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pglast import ast
 from pglast.enums.parsenodes import ObjectType as OT, ReindexObjectType as RO
 
-from ..catalog.names import dotted, strval, walk
+from ..catalog.names import dotted, referenced_relations, strval, walk
 from ..catalog.state import Catalog
 from ..model import Impact, Lock
 from . import alter_table, partitions
@@ -70,18 +70,12 @@ def _read(b: _Builder, node, mode: str = ACCESS_SHARE, where=None, ctes=(), expa
     `expand`, only the relations named are locked: a query that is parsed but not run (a view's
     definition) never reaches the tables behind a view or the partitions of a table.
     """
-    ctes, ranges = set(ctes), []
-    for n in walk(node):
-        if type(n) is ast.RangeVar:
-            ranges.append(n)
-        elif type(n) is ast.CommonTableExpr:
-            ctes.add(n.ctename)
-    ranges = [n for n in ranges if not (n.schemaname is None and n.relname in ctes)]
-    for rv in ranges:
+    names = [b.catalog.qualify(schema, name) for schema, name in referenced_relations(node, ctes)]
+    for name in names:
         if expand:
-            _read_relation(b, _rv(b, rv), mode, set(), where if len(ranges) == 1 else None)
-        elif (rel := b.catalog.get(_rv(b, rv))) is None or rel.kind != "sequence":
-            b.lock(_rv(b, rv), mode)
+            _read_relation(b, name, mode, set(), where if len(names) == 1 else None)
+        elif (rel := b.catalog.get(name)) is None or rel.kind != "sequence":
+            b.lock(name, mode)
 
 
 def _read_relation(b: _Builder, name: str, mode: str, seen: set, where=None) -> None:

@@ -26,6 +26,7 @@ from pglast.enums.parsenodes import ConstrType as CT
 
 from ..config import Config
 from ..model import AnalysedStatement, MigrationResult
+from ..rules.base import keyword_span
 from ..sources.versions import flyway_version_key
 from .errors import PlanError
 from .files import create_file, replace_file
@@ -214,7 +215,8 @@ class FileFixer:
         where = self.span(analysed)
         if where is None:
             return self.note(analysed, "its text in the file differs from what runs (placeholders)")
-        keyword = _token_after(analysed.statement.sql, "INDEX")
+        span = keyword_span(analysed.statement.sql, "INDEX")
+        keyword = span[1] if span else None
         if keyword is None:
             return self.note(analysed, "could not find the INDEX keyword")
         if any(f.rule == "MS001" and "partitioned" in f.fix for f in analysed.findings):
@@ -513,18 +515,6 @@ def _plus_one(version: str) -> str | None:
     if not version.isdigit():
         return None
     return str(int(version) + 1).zfill(len(version))
-
-
-def _token_after(sql: str, keyword: str) -> int | None:
-    """The offset just past the first token `keyword` in `sql`."""
-    try:
-        tokens = parser.scan(sql)
-    except parser.ParseError:
-        return None
-    for token in tokens:
-        if token.name == keyword:
-            return token.end + 1
-    return None
 
 
 def _last_token_end(sql: str) -> int:
