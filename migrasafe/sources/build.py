@@ -40,7 +40,7 @@ def build_migration(
     except UnreadableFile as err:
         migration.findings.append(findings.input_error(display, err.message, err.line))
         migration.broken = True
-        choice = choose(fmt.name, None, [], config.transaction)
+        choice = choose(fmt.name, fmt.runner, None, [], config.transaction)
         migration.in_transaction, migration.transaction_reason = choice.in_transaction, choice.reason
         return migration
 
@@ -66,7 +66,7 @@ def build_migration(
         migration.findings.append(findings.input_error(display, message))
         migration.broken = True
         statements = []
-    choice, notes = fmt.transaction(fmt.name, entry, prepared, statements, config, display)
+    choice, notes = fmt.transaction(fmt, entry, prepared, statements, config, display)
     migration.findings.extend(notes)
     migration.text = sql
     migration.statements = statements

@@ -8,8 +8,8 @@ from ..config import Config
 from . import findings
 from .entries import Entry, History
 from .formats import Prepared, SourceFormat
-from .listing import files_in, relative
-from .transactions import Marker
+from .listing import files_in, relative, sniff
+from .transactions import Marker, Runner
 from .versions import string_key
 
 # dbmate's file name pattern: the leading digits are the version.
@@ -83,4 +83,17 @@ def prepare(entry: Entry, text: str, config: Config, display: str) -> Prepared:
     return Prepared(section, line_offset=up, marker=marker, findings=notes, broken=bool(notes))
 
 
-FORMAT = SourceFormat(name="dbmate", list_history=list_history, prepare=prepare)
+def detect(folder: Path) -> bool:
+    return any(FILE_NAME.match(p.name) and has_up_directive(sniff(p)) for p in files_in(folder))
+
+
+FORMAT = SourceFormat(
+    name="dbmate", list_history=list_history, prepare=prepare, detect=detect,
+    looks_like="dbmate (<version>_<name>.sql with '-- migrate:up')",
+    runner=Runner(
+        wraps=True,
+        wrapped="dbmate runs each migration in a transaction",
+        unwrapped="dbmate runs this migration without a transaction",
+        whole_file_query=True,
+    ),
+)

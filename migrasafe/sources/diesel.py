@@ -8,7 +8,7 @@ from .entries import Entry, History, Problem
 from .formats import Prepared, SourceFormat
 from .listing import subfolders
 from .reading import UnreadableFile, read_text
-from .transactions import Marker
+from .transactions import Marker, Runner
 from .versions import string_key
 
 
@@ -84,4 +84,17 @@ def prepare(entry: Entry, text: str, config: Config, display: str) -> Prepared:
     return Prepared(text, marker=Marker(value, reason))
 
 
-FORMAT = SourceFormat(name="diesel", list_history=list_history, prepare=prepare)
+def detect(folder: Path) -> bool:
+    return any(is_migration_folder(sub) for sub in subfolders(folder))
+
+
+FORMAT = SourceFormat(
+    name="diesel", list_history=list_history, prepare=prepare, detect=detect,
+    looks_like="diesel (<version>_<name>/up.sql)",
+    runner=Runner(
+        wraps=True,
+        wrapped="diesel runs each migration in a transaction",
+        unwrapped="diesel runs this migration without a transaction",
+        whole_file_query=True,
+    ),
+)

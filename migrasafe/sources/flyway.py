@@ -9,10 +9,10 @@ from ..model import Finding, Statement
 from . import findings
 from .entries import Entry, History, Problem
 from .formats import Prepared, SourceFormat
-from .listing import relative, walk_files
+from .listing import files_in, relative, walk_files
 from .placeholders import substitute
 from .reading import UnreadableFile, read_text
-from .transactions import Choice, flyway_non_transactional
+from .transactions import Choice, Runner, flyway_non_transactional
 from .versions import flyway_version_key
 
 KINDS = {"V": "versioned", "U": "undo", "B": "baseline"}
@@ -155,7 +155,7 @@ def prepare(entry: Entry, text: str, config: Config, display: str) -> Prepared:
 
 
 def transaction(
-    fmt: str, entry: Entry, prepared: Prepared, statements: list[Statement], config: Config, display: str
+    fmt: SourceFormat, entry: Entry, prepared: Prepared, statements: list[Statement], config: Config, display: str
 ) -> tuple[Choice, list[Finding]]:
     """Flyway's rule: one transaction per script, unless the script holds a statement Flyway knows
     cannot run in one; a script that mixes both is refused unless mixed is allowed."""
@@ -203,4 +203,17 @@ def _short(sql: str, limit: int = 40) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-FORMAT = SourceFormat(name="flyway", list_history=list_history, prepare=prepare, transaction=transaction)
+def detect(folder: Path) -> bool:
+    return any(parse_name(p.name) for p in files_in(folder))
+
+
+FORMAT = SourceFormat(
+    name="flyway", list_history=list_history, prepare=prepare, transaction=transaction, detect=detect,
+    looks_like="Flyway (V<version>__<name>.sql, R__, U, B)",
+    runner=Runner(
+        wraps=True,
+        wrapped="Flyway runs each script in a transaction",
+        unwrapped="Flyway runs the script statement by statement without a transaction",
+        whole_file_query=False,
+    ),
+)

@@ -8,7 +8,7 @@ from typing import Callable
 from ..config import Config
 from ..model import Finding, Statement
 from .entries import Entry, History
-from .transactions import Choice, Marker, choose
+from .transactions import Choice, Marker, Runner, choose
 
 
 @dataclass
@@ -27,15 +27,24 @@ def keep_text(entry: Entry, text: str, config: Config, display: str) -> Prepared
 
 
 def standard_transaction(
-    fmt: str, entry: Entry, prepared: Prepared, statements: list[Statement], config: Config, display: str
+    fmt: "SourceFormat", entry: Entry, prepared: Prepared, statements: list[Statement], config: Config,
+    display: str,
 ) -> tuple[Choice, list[Finding]]:
-    return choose(fmt, prepared.marker, statements, config.transaction), []
+    return choose(fmt.name, fmt.runner, prepared.marker, statements, config.transaction), []
 
 
 @dataclass(frozen=True)
 class SourceFormat:
+    """One tool's layout and run rules, as data: the registry (registry.py) lists them all."""
+
     name: str
     list_history: Callable[[Path], History]
+    runner: Runner
+    # Does this folder hold the tool's migrations (its own marker files, names or annotations)?
+    # Asked in the registry's order; the first format that says yes reads the folder.
+    detect: Callable[[Path], bool] | None = None
+    # What the tool's migrations look like, for the message when a path holds none.
+    looks_like: str = ""
     prepare: Callable[[Entry, str, Config, str], Prepared] = keep_text
     transaction: Callable[..., tuple[Choice, list[Finding]]] = standard_transaction
     # psql meta-commands and Go templates are blanked before parsing (plain SQL and popx only:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from .entries import Entry, History, Problem
 from .formats import SourceFormat
+from .transactions import Runner
 from .listing import files_in, relative
 from .versions import integer_key
 
@@ -39,4 +40,19 @@ def list_history(root: Path) -> History:
     return history
 
 
-FORMAT = SourceFormat(name="golang-migrate", list_history=list_history)
+def detect(folder: Path) -> bool:
+    from .popx import is_popx_folder  # popx names are a superset: it is told apart first
+
+    return any(FILE_NAME.match(p.name) for p in files_in(folder)) and not is_popx_folder(folder)
+
+
+FORMAT = SourceFormat(
+    name="golang-migrate", list_history=list_history, detect=detect,
+    looks_like="golang-migrate (<version>_<name>.up.sql / .down.sql)",
+    runner=Runner(
+        wraps=False,
+        wrapped="golang-migrate files are run in a transaction (configuration)",
+        unwrapped="golang-migrate does not wrap files in a transaction",
+        whole_file_query=True,
+    ),
+)

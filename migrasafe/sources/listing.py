@@ -37,6 +37,20 @@ def subfolders(root: Path) -> list[Path]:
     return [root / name for name in names]
 
 
+# Reading a whole file is not needed to spot a template or an annotation near the top.
+SNIFF_BYTES = 64 * 1024
+
+
+def sniff(path: Path, size: int = SNIFF_BYTES) -> str:
+    """The start of a file as text, for format detection ("" when it cannot be read)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(size)
+    except OSError:
+        return ""
+    return head.decode("utf-8", errors="replace")
+
+
 def relative(root: Path, file: Path) -> str:
     try:
         return str(file.relative_to(root))

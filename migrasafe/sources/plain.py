@@ -5,6 +5,7 @@ from pathlib import Path
 
 from .entries import Entry, History
 from .formats import SourceFormat
+from .transactions import Runner
 from .listing import files_in, relative
 from .versions import LEADING_VERSION, natural_key
 
@@ -22,4 +23,12 @@ def plain_entry(root: Path, file: Path) -> Entry:
     return Entry(file=file, rel=relative(root, file), version=version, description=description)
 
 
-FORMAT = SourceFormat(name="sql", list_history=list_history, preprocess=True)
+FORMAT = SourceFormat(
+    name="sql", list_history=list_history, preprocess=True, looks_like="plain SQL (*.sql)",
+    runner=Runner(
+        wraps=False,
+        wrapped="plain SQL files are run in one transaction (configuration)",
+        unwrapped="plain SQL files run statement by statement (autocommit) unless they open a transaction",
+        whole_file_query=False,
+    ),
+)

@@ -7,8 +7,8 @@ from pathlib import Path
 from ..config import Config
 from .entries import Entry, History
 from .formats import Prepared, SourceFormat
-from .listing import relative, walk_files
-from .transactions import Marker
+from .listing import files_in, relative, sniff, walk_files
+from .transactions import Marker, Runner
 from .versions import string_key
 
 # popx's MigrationFileRegexp, limited to SQL files.
@@ -82,4 +82,24 @@ def prepare(entry: Entry, text: str, config: Config, display: str) -> Prepared:
     return Prepared(text, marker=marker)
 
 
-FORMAT = SourceFormat(name="popx", list_history=list_history, prepare=prepare, preprocess=True)
+def is_popx_folder(folder: Path) -> bool:
+    """pop's layout rather than golang-migrate's: a dialect in a name, or Go templates (a pop
+    feature; golang-migrate would send them to the server as they are)."""
+    up_down = [p for p in files_in(folder) if FILE_NAME.match(p.name)]
+    return any(has_dialect_marker(p.name) for p in up_down) or any("{{" in sniff(p) for p in up_down)
+
+
+def detect(folder: Path) -> bool:
+    return is_popx_folder(folder)
+
+
+FORMAT = SourceFormat(
+    name="popx", list_history=list_history, prepare=prepare, preprocess=True, detect=detect,
+    looks_like="popx (<version>_<name>[.postgres].up.sql)",
+    runner=Runner(
+        wraps=True,
+        wrapped="popx runs each migration in a transaction",
+        unwrapped="popx runs this migration without a transaction",
+        whole_file_query=True,
+    ),
+)

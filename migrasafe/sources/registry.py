@@ -1,10 +1,20 @@
-"""Every source format this package reads, by the name `config.format` uses."""
+"""Every source format this package reads, in the order detection asks them about a folder.
+
+A format whose marker files or annotations are specific comes before one recognised by file names
+alone, and plain SQL, which claims any folder of `.sql` files, comes last.
+"""
 from __future__ import annotations
 
 from . import dbmate, diesel, flyway, golang_migrate, plain, popx
 from .formats import SourceFormat
 
-FORMATS: dict[str, SourceFormat] = {
-    f.name: f
-    for f in (plain.FORMAT, flyway.FORMAT, golang_migrate.FORMAT, dbmate.FORMAT, diesel.FORMAT, popx.FORMAT)
-}
+DETECTION_ORDER: tuple[SourceFormat, ...] = (
+    flyway.FORMAT,
+    diesel.FORMAT,
+    popx.FORMAT,
+    golang_migrate.FORMAT,
+    dbmate.FORMAT,
+    plain.FORMAT,
+)
+
+FORMATS: dict[str, SourceFormat] = {f.name: f for f in DETECTION_ORDER}

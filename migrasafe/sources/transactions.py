@@ -16,56 +16,22 @@ from pglast.enums import ObjectType
 from ..model import Statement
 
 
+IMPLICIT = (
+    "; it is sent as one multi-statement query, which PostgreSQL runs as a single implicit transaction"
+)
+
+
 @dataclass(frozen=True)
 class Runner:
+    """How a tool sends a migration file to the server: the facts its transaction follows from."""
+
     wraps: bool  # default: the tool opens a transaction around each file
     wrapped: str  # reason text when it does
     unwrapped: str  # reason text when it does not
     whole_file_query: bool  # unwrapped files reach the server as one multi-statement query
-
-
-RUNNERS = {
-    "sql": Runner(
-        wraps=False,
-        wrapped="plain SQL files are run in one transaction (configuration)",
-        unwrapped="plain SQL files run statement by statement (autocommit) unless they open a transaction",
-        whole_file_query=False,
-    ),
-    "flyway": Runner(
-        wraps=True,
-        wrapped="Flyway runs each script in a transaction",
-        unwrapped="Flyway runs the script statement by statement without a transaction",
-        whole_file_query=False,
-    ),
-    "golang-migrate": Runner(
-        wraps=False,
-        wrapped="golang-migrate files are run in a transaction (configuration)",
-        unwrapped="golang-migrate does not wrap files in a transaction",
-        whole_file_query=True,
-    ),
-    "dbmate": Runner(
-        wraps=True,
-        wrapped="dbmate runs each migration in a transaction",
-        unwrapped="dbmate runs this migration without a transaction",
-        whole_file_query=True,
-    ),
-    "diesel": Runner(
-        wraps=True,
-        wrapped="diesel runs each migration in a transaction",
-        unwrapped="diesel runs this migration without a transaction",
-        whole_file_query=True,
-    ),
-    "popx": Runner(
-        wraps=True,
-        wrapped="popx runs each migration in a transaction",
-        unwrapped="popx runs this migration without a transaction",
-        whole_file_query=True,
-    ),
-}
-
-IMPLICIT = (
-    "; it is sent as one multi-statement query, which PostgreSQL runs as a single implicit transaction"
-)
+    # "file": each migration commits on its own; "run": the tool applies every pending migration
+    # in one transaction, so locks taken by one are held while the next ones run.
+    scope: str = "file"
 
 
 @dataclass(frozen=True)
@@ -83,8 +49,8 @@ class Choice:
     implicit: bool = False  # the block comes from PostgreSQL's multi-statement rule, not a BEGIN
 
 
-def choose(fmt: str, marker: Marker | None, statements: list[Statement], config_transaction: dict) -> Choice:
-    runner = RUNNERS[fmt]
+def choose(fmt: str, runner: Runner, marker: Marker | None, statements: list[Statement],
+           config_transaction: dict) -> Choice:
     if marker is not None:
         wraps, reason = marker.in_transaction, marker.reason
     elif fmt in config_transaction:
