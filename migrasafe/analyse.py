@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import sys
+import traceback
 
 from pglast import ast
 from pglast.enums.parsenodes import AlterTableType as AT
@@ -58,7 +61,7 @@ class RuleSelection:
 
 
 # Input problems are reported whatever is selected: they mean the check itself was incomplete.
-_ALWAYS = {"MS000", "MS099"}
+_ALWAYS = {"MS000", "MS088", "MS099"}
 
 
 def _rule_id(value: str) -> str:
@@ -112,20 +115,47 @@ def analyse_migration(migration: Migration, catalog: Catalog, config: Config,
             result.statements.append(analysed)
             migration.broken = True
             continue
-        block = _do_block(stmt) if isinstance(stmt.node, ast.DoStmt) else None
-        if block is not None:
-            result.statements.append(_analyse_block(stmt, block, migration, catalog, config, selection, tx,
-                                                    result.statements))
-            continue
-        imp = lock_impact(stmt.node, catalog, pg_version=config.pg_version,
-                          timezone_utc=tx.timezone_utc(config.timezone_utc))
-        analysed = AnalysedStatement(stmt, imp, in_transaction=tx.open)
-        analysed.live = {l.relation for l in imp.locks if catalog.is_live(l.relation)}
-        analysed.findings = _judge(stmt, imp, analysed, migration, catalog, config, selection, tx, result.statements)
+        try:
+            analysed = _analyse_statement(stmt, migration, catalog, config, selection, tx, result.statements)
+        except Exception as err:  # noqa: BLE001 - one statement's failure must not end the run
+            analysed = AnalysedStatement(stmt, Impact(), in_transaction=tx.open)
+            analysed.findings.append(internal_error(err, path=stmt.origin_path or migration.path, line=stmt.line,
+                                                    column=stmt.column, statement_index=stmt.index))
+            migration.broken = True
         result.statements.append(analysed)
-        _advance(tx, stmt, imp, catalog)
-        apply(catalog, stmt.node)
     return result
+
+
+def _analyse_statement(stmt, migration, catalog, config, selection, tx, earlier) -> AnalysedStatement:
+    block = _do_block(stmt) if isinstance(stmt.node, ast.DoStmt) else None
+    if block is not None:
+        return _analyse_block(stmt, block, migration, catalog, config, selection, tx, earlier)
+    imp = lock_impact(stmt.node, catalog, pg_version=config.pg_version,
+                      timezone_utc=tx.timezone_utc(config.timezone_utc))
+    analysed = AnalysedStatement(stmt, imp, in_transaction=tx.open)
+    analysed.live = {l.relation for l in imp.locks if catalog.is_live(l.relation)}
+    analysed.findings = _judge(stmt, imp, analysed, migration, catalog, config, selection, tx, earlier)
+    _advance(tx, stmt, imp, catalog)
+    apply(catalog, stmt.node)
+    return analysed
+
+
+def internal_error(err: BaseException, *, path: str, line: int, column: int = 1,
+                   statement_index: int | None = None) -> Finding:
+    """MS088: the analysis of one statement (or migration) stopped on an unexpected error.
+    Always reported, whatever is selected: the check is incomplete (exit 2)."""
+    if os.environ.get("MIGRASAFE_DEBUG") == "1":
+        traceback.print_exception(err, file=sys.stderr)
+    message = (f"migrasafe failed to analyse this statement ({type(err).__name__}: {_one_line(err)}); "
+               "its locks and rewrites are unknown and the statements after it are checked without its changes")
+    return make_finding("MS088", message, path=path, line=line, column=column, statement_index=statement_index,
+                        fix="This is a bug in migrasafe: please report it with this statement and the message "
+                            "(MIGRASAFE_DEBUG=1 shows the traceback); review the statement by hand until then.")
+
+
+def _one_line(err: BaseException, limit: int = 300) -> str:
+    text = " ".join(str(err).split()) or "no message"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _judge(stmt, imp, analysed, migration, catalog, config, selection, tx, earlier, shift=None) -> list[Finding]:

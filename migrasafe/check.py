@@ -6,10 +6,10 @@ import sys
 import types
 from pathlib import Path
 
-from .analyse import RuleSelection, analyse_migration, make_finding
+from .analyse import RuleSelection, analyse_migration, internal_error, make_finding
 from .catalog import Catalog, apply
 from .config import Config
-from .model import Report
+from .model import MigrationResult, Report
 from .parse import split_statements, trusted_node_attributes
 from .sources import read_migrations
 from .transaction import TxState
@@ -62,14 +62,19 @@ def _run(paths: list[str], config: Config) -> Report:
             catalog = catalogs[history] = base.copy()
         session = migration.meta.get("session")
         tx = sessions.setdefault(session, TxState()) if session else None
-        result = analyse_migration(migration, catalog, config, selection, session=tx)
-        if "migrasafe:" in migration.text:  # a directive can be there: only then load the reader
-            from .suppress import apply_suppressions
+        try:
+            result = analyse_migration(migration, catalog, config, selection, session=tx)
+            if "migrasafe:" in migration.text:  # a directive can be there: only then load the reader
+                from .suppress import apply_suppressions
 
-            apply_suppressions(result, migration.text)
-        fold_repeated_findings(result)
-        if migration.meta.get("templates"):
-            _show_templates(result, migration.meta["templates"])
+                apply_suppressions(result, migration.text)
+            fold_repeated_findings(result)
+            if migration.meta.get("templates"):
+                _show_templates(result, migration.meta["templates"])
+        except Exception as err:  # noqa: BLE001 - one migration's failure must not end the run
+            migration.broken = True
+            result = MigrationResult(migration=migration, findings=[
+                internal_error(err, path=migration.path, line=1)])
         report.results.append(result)
     return report
 

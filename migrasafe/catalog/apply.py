@@ -64,10 +64,10 @@ def _create_table(catalog: Catalog, node: ast.CreateStmt) -> None:
                 rel.columns.setdefault(col.name, Column(col.name, col.type, col.not_null, col.has_default))
     if node.partbound is not None and node.inhRelations:
         parent_name = _rel(catalog, node.inhRelations[0])
-        rel.partition_of = parent_name
         rel.bound = partition_bound(node.partbound)
         parent = catalog.get(parent_name)
-        if parent:
+        if parent and not _makes_cycle(catalog, parent.name, name):
+            rel.partition_of = parent_name
             parent.partitions.append(name)
     elif node.inhRelations:
         rel.inherits = [_rel(catalog, p) for p in node.inhRelations]
@@ -243,8 +243,23 @@ def _at_drop_constraint(catalog, rel, cmd):
             rel.indexes.remove(con.index)
 
 
+def _makes_cycle(catalog, parent: str, child: str) -> bool:
+    """Would `child` become its own ancestor? PostgreSQL refuses such a statement, so the
+    catalog never records the link (the lock model walks partitions recursively)."""
+    seen = set()
+    while parent is not None and parent not in seen:
+        if parent == child:
+            return True
+        seen.add(parent)
+        above = catalog.relations.get(parent)
+        parent = above.partition_of if above else None
+    return False
+
+
 def _at_attach(catalog, rel, cmd):
     child = _rel(catalog, cmd.def_.name)
+    if _makes_cycle(catalog, rel.name, child):
+        return
     if child not in rel.partitions:
         rel.partitions.append(child)
     if child in catalog.relations:

@@ -132,7 +132,21 @@ def expression(node) -> str:
     """SQL text for a node: an expression, a type, a statement without its semicolon."""
     from pglast.stream import RawStream  # only when a fix is rendered: it is slow to import
 
+    _complete_printers()
     return RawStream()(node)
+
+
+def _complete_printers() -> None:
+    """pglast prints every ALTER TABLE command a user can write but ENABLE ALWAYS RULE; without
+    it, a fix for a statement that holds one could not be rendered."""
+    from pglast.printers.ddl import AlterTableTypePrinter
+
+    if not hasattr(AlterTableTypePrinter, "AT_EnableAlwaysRule"):
+        def enable_always_rule(self, node, output):
+            output.write("ENABLE ALWAYS RULE ")
+            output.print_name(node.name)
+
+        AlterTableTypePrinter.AT_EnableAlwaysRule = enable_always_rule
 
 
 def edited(node, **changes):
