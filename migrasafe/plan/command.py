@@ -226,16 +226,20 @@ def run_fix(args: argparse.Namespace) -> int:
         raise UsageError(str(err)) from None
     for note in fixes.notes:
         print(f"migrasafe: {note}", file=sys.stderr)
+    for refusal in fixes.refused:
+        print(f"migrasafe: {refusal}", file=sys.stderr)
+    refused = 2 if fixes.refused else 0  # a fix that should have applied did not: not a success
     if not fixes.changes:
-        print("migrasafe: nothing to fix", file=sys.stderr)
-        return 0
+        if not refused:
+            print("migrasafe: nothing to fix", file=sys.stderr)
+        return refused
     if fixes.remaining:
         print("migrasafe: after these fixes, check still reports:", file=sys.stderr)
         for line in fixes.remaining:
             print(f"  {line}", file=sys.stderr)
     if not args.write:
         write(diff_text(fixes))
-        return 0
+        return refused
     try:
         written = apply_fixes(fixes)
     except PlanError as err:
@@ -244,4 +248,4 @@ def run_fix(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot write: {err.strerror or err}") from None
     for path in written:
         print(f"migrasafe: wrote {path}", file=sys.stderr)
-    return 0
+    return refused

@@ -58,6 +58,8 @@ class Fixes:
     notes: list[str] = field(default_factory=list)
     # What check still reports (warnings and errors) on the files once fixed.
     remaining: list[str] = field(default_factory=list)
+    # Files whose rewrite failed its own checks: nothing of theirs is written (exit 2).
+    refused: list[str] = field(default_factory=list)
 
 
 def plan_fixes(paths: list[str], config: Config, lock_timeout: str = "2s") -> Fixes:
@@ -155,6 +157,10 @@ class FileFixer:
         self.edits: list[Edit] = []
         self.new_statements: list[tuple[str, str, list[str], bool]] = []  # (description, sql, down, transactional)
         self.handled: set[int] = set()  # statement indexes whose lock is taken care of
+        # Where the edits may fall: the statements being fixed, each with its line and its
+        # semicolon, and the header lines a fix changes; anything else is left as it was.
+        self.regions: list[tuple[int, int]] = []
+        self.first_change = len(fixes.changes)  # this file's changes are the ones after it
 
     # Locating statements in the file ----------------------------------------------------------
 
@@ -175,6 +181,42 @@ class FileFixer:
         if rest[stripped:stripped + 1] == ";":
             return end + stripped + 1
         return end
+
+    def terminator_end(self, end: int) -> int | None:
+        """Past the semicolon that ends the statement ending at `end`, which may come after
+        blanks, line breaks and comments; None when the statement has none (the file's last)."""
+        window = 4096
+        while True:
+            piece = self.text[end:end + window]
+            whole = end + window >= len(self.text)
+            try:
+                tokens = [t for t in parser.scan(piece) if t.name not in ("SQL_COMMENT", "C_COMMENT")]
+            except parser.ParseError:
+                tokens = None  # cut inside a comment or a quote: look further
+            if tokens is not None and (tokens or whole):
+                if tokens and tokens[0].name == "ASCII_59":  # ";"
+                    return end + tokens[0].end + 1
+                return None
+            if whole:
+                return None
+            window *= 4
+
+    def insert_after(self, start: int, end: int, sql: str) -> None:
+        """Put the statement `sql` (with its semicolon) after the one at [start, end), giving
+        that one the semicolon it lacks, after its last token rather than in a comment."""
+        at = self.terminator_end(end)
+        if at is None:
+            last = start + _last_token_end(self.text[start:end])
+            self.edits.append(Edit(last, last, ";"))
+            at = end
+        self.edits.append(Edit(at, at, self.newline + sql))
+        self.allow(start, at)
+
+    def allow(self, start: int, end: int) -> None:
+        """Let edits fall in [start, end), widened to the whole lines it covers."""
+        line_start = self.text.rfind("\n", 0, start) + 1
+        line_end = self.text.find("\n", end)
+        self.regions.append((line_start, len(self.text) if line_end < 0 else line_end + 1))
 
     def line_end(self, offset: int) -> int:
         """Past the newline ending the line that `offset` is on (only blanks before it)."""
@@ -224,6 +266,7 @@ class FileFixer:
         start, end = where
         concurrent_sql = (analysed.statement.sql[:keyword] + " CONCURRENTLY" + analysed.statement.sql[keyword:])
         outside = self.outside_transaction(analysed)
+        self.allow(start, self.statement_end(end))
         if outside == "in place":
             self.edits.append(Edit(start + keyword, start + keyword, " CONCURRENTLY"))
         elif outside == "after commit":
@@ -231,7 +274,7 @@ class FileFixer:
             if commit is None:
                 return self.note(analysed, "its transaction block has no COMMIT in this file")
             self.remove(start, end)
-            self.edits.append(Edit(commit, commit, self.newline + concurrent_sql + ";"))
+            self.insert_after(*commit, concurrent_sql + ";")
         elif outside == "alone":
             if not self.run_outside_transaction(analysed):
                 return None
@@ -261,14 +304,14 @@ class FileFixer:
             return "alone"
         return "new file"
 
-    def commit_after(self, analysed: AnalysedStatement) -> int | None:
+    def commit_after(self, analysed: AnalysedStatement) -> tuple[int, int] | None:
+        """Where the COMMIT closing this statement's transaction block is in the file."""
         from pglast.enums.parsenodes import TransactionStmtKind as TK
 
         for later in self.result.statements[analysed.statement.index + 1:]:
             node = later.statement.node
             if isinstance(node, ast.TransactionStmt) and node.kind == TK.TRANS_STMT_COMMIT:
-                where = self.span(later)
-                return self.statement_end(where[1]) if where else None
+                return self.span(later)
         return None
 
     def remove(self, start: int, end: int) -> None:
@@ -289,6 +332,7 @@ class FileFixer:
             if match is None:
                 self.note(analysed, "no '-- migrate:up' line")
                 return False
+            self.allow(match.start(), match.end())
             if "transaction:" in match.group(1):
                 self.edits.append(Edit(match.start(1), match.end(1),
                                        re.sub(r"transaction:\S+", "transaction:false", match.group(1))))
@@ -343,16 +387,15 @@ class FileFixer:
             "after commit" if self.migration.format == "sql" else "new file")
         if placement == "after commit" and self.commit_after(analysed) is None:
             return self.note(analysed, "its transaction block has no COMMIT in this file")
+        self.allow(start, end)
         if not con.conname:
             self.edits.append(Edit(start + con.location, start + con.location, f"CONSTRAINT {ident(name)} "))
         last = _last_token_end(sql)
         self.edits.append(Edit(start + last, start + last, " NOT VALID"))
         if placement == "after statement":
-            at = self.statement_end(end)
-            self.edits.append(Edit(at, at, self.newline + validate + ";"))
+            self.insert_after(start, end, validate + ";")
         elif placement == "after commit":
-            at = self.commit_after(analysed)
-            self.edits.append(Edit(at, at, self.newline + validate + ";"))
+            self.insert_after(*self.commit_after(analysed), validate + ";")
         else:
             self.new_statements.append((f"validate_{name}", validate, [], True))
         return None
@@ -380,7 +423,8 @@ class FileFixer:
         where = self.span(analysed)
         if where is None:
             return self.note(analysed, "its text in the file differs from what runs (placeholders)")
-        start, _ = where
+        start, end = where
+        self.allow(start, end)
         line_start = self.text.rfind("\n", 0, start) + 1
         indent = self.text[line_start:start]
         set_sql = f"SET lock_timeout = {literal(self.timeout)};"
@@ -393,15 +437,23 @@ class FileFixer:
     # Writing ----------------------------------------------------------------------------------
 
     def finish(self) -> None:
+        from .rewrite_check import rewrite_problem
+
+        first = self.first_change
         if self.new_statements:
             created = self.new_migration()
             if created is None:
                 self.edits.clear()
                 return
-        if not self.edits:
-            return
-        after = _apply(self.text, self.edits)
-        self.fixes.changes.append(FileChange(self.path, self.migration.path, self.bom + self.text, self.bom + after))
+        if self.edits:
+            after = _apply(self.text, self.edits)
+            self.fixes.changes.append(
+                FileChange(self.path, self.migration.path, self.bom + self.text, self.bom + after))
+        problem = rewrite_problem(self.text, self.edits, self.regions, self.fixes.changes[first:])
+        if problem:
+            # The rewrite of this file and the migrations it would add go together, or not at all.
+            del self.fixes.changes[first:]
+            self.fixes.refused.append(f"{self.migration.path}: fix refused, nothing written: {problem}")
 
     def new_migration(self) -> list[FileChange] | None:
         """Files for the new migrations right after this one that hold the moved statements."""
