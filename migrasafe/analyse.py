@@ -71,11 +71,11 @@ def _rule_id(value: str) -> str:
 
 def make_finding(rule_id: str, message: str, *, path: str, line: int, column: int = 1, fix: str = "",
                  lock: str = "", statement_index: int | None = None, span=None,
-                 selection: RuleSelection | None = None) -> Finding | None:
+                 selection: RuleSelection | None = None, severity: str | None = None) -> Finding | None:
     doc = find_rule(rule_id)
     if selection is not None and not selection.enabled(rule_id):
         return None
-    severity = doc.severity if doc else "error"
+    severity = severity or (doc.severity if doc else "error")
     if selection is not None:
         severity = selection.severity_of(rule_id, severity)
     return Finding(rule=rule_id, name=doc.name if doc else rule_id.lower(), severity=severity, message=message,
@@ -175,7 +175,8 @@ def _judge(stmt, imp, analysed, migration, catalog, config, selection, tx, earli
                     span = (span[0] + shift, span[1] + shift)
             f = make_finding(rule_id, hit.message, path=stmt.origin_path or migration.path, line=stmt.line,
                              column=stmt.column, fix=hit.fix, lock=lock_line(analysed, hit.relation),
-                             statement_index=stmt.index, span=span, selection=selection)
+                             statement_index=stmt.index, span=span, selection=selection,
+                             severity=hit.severity)
             if f:
                 found.append(f)
     return found

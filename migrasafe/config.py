@@ -27,6 +27,10 @@ class Config:
     flyway_mixed: bool = False
     schema: list[str] = field(default_factory=list)  # pg_dump --schema-only files seeding the catalog
     timezone_utc: bool = False  # session TimeZone is UTC (timestamp → timestamptz is then free)
+    # The lock_timeout the runner or role sets: "2s", or per layout { flyway = "2s", default = "5s" };
+    # see migrasafe/timeouts.py. None: only the migrations' own SET counts.
+    lock_timeout: str | int | dict | None = None
+    max_lock_timeout: str | int | None = None  # a longer lock_timeout counts as none (default 10s)
     alembic: dict = field(default_factory=dict)
     baseline: str | None = None  # findings file from `migrasafe baseline`, relative to the config file
     stats: str | None = None  # table sizes file, relative to the config file
@@ -41,7 +45,7 @@ class Config:
 CONFIG_KEYS = {
     "pg_version", "select", "ignore", "severity", "fail_on", "transaction", "exclude",
     "format", "placeholders", "flyway_mixed", "schema", "timezone_utc", "alembic",
-    "baseline", "stats", "sizes", "replay",
+    "baseline", "stats", "sizes", "replay", "lock_timeout", "max_lock_timeout",
 }
 
 
@@ -106,6 +110,14 @@ def validate(cfg: Config, where: str) -> None:
         value = getattr(cfg, key)
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{where}: {key} must be a list of strings")
+    if cfg.lock_timeout is not None or cfg.max_lock_timeout is not None:
+        from .sources.registry import FORMATS
+        from .timeouts import TimeoutSettingError, validate as validate_timeouts
+
+        try:
+            validate_timeouts(cfg.lock_timeout, cfg.max_lock_timeout, [*FORMATS, "alembic"], where)
+        except TimeoutSettingError as err:
+            raise ConfigError(str(err)) from None
     for key in ("baseline", "stats"):
         value = getattr(cfg, key)
         if value is not None and (not isinstance(value, str) or not value.strip()):

@@ -54,8 +54,12 @@ class TxState:
         return default if zone is None else is_utc(zone)
 
     def timeout_ms(self, name: str) -> int | None:
-        value = self.local.get(name, self.session.get(name)) if self.open else self.session.get(name)
+        value = self.setting_ms(name)
         return value if value else None  # 0 means none
+
+    def setting_ms(self, name: str) -> int | None:
+        """The value a SET in this session gave the timeout (0 included); None when none did."""
+        return self.local.get(name, self.session.get(name)) if self.open else self.session.get(name)
 
     def begin(self, line: int, explicit: bool) -> None:
         self.open, self.explicit, self.start_line = True, explicit, line

@@ -19,6 +19,9 @@ class Hit:
     fix: str = ""  # concrete SQL for this statement; the rule's generic advice is used when empty
     relation: str | None = None  # the relation the lock line should describe
     span: tuple[int, int] | None = None  # character offsets into the statement's sql
+    # This finding's own default severity, when it differs from the rule's (MS032 on weaker
+    # locks); the user's `severity` setting still overrides it.
+    severity: str | None = None
 
 
 @dataclass

@@ -6,7 +6,8 @@ from pglast.enums.parsenodes import A_Expr_Kind
 from pglast.enums.primnodes import BoolExprType
 
 from ..locks.modes import blocks_reads, blocks_writes
-from ..model import MigrationResult
+from ..model import MigrationResult, severity_rank
+from ..timeouts import ceiling_ms, configured_ms, shown
 from .base import Context, Hit, detects
 
 _BACKFILLS = (ast.UpdateStmt, ast.DeleteStmt, ast.InsertStmt)
@@ -127,17 +128,43 @@ def multiple_strong_locks(ctx: Context):
 
 @detects("MS032")
 def missing_lock_timeout(ctx: Context):
-    if isinstance(ctx.node, _LOCK_FREE) or ctx.tx.timeout_ms("lock_timeout"):
+    if isinstance(ctx.node, _LOCK_FREE):
         return
     strong = [lock for lock in ctx.live_locks() if blocks_writes(lock.mode) or blocks_reads(lock.mode)]
     if not strong:
         return
+    in_force, said_by = lock_timeout_in_force(ctx)
+    ceiling = ceiling_ms(ctx.config.max_lock_timeout)
+    if in_force and in_force <= ceiling:
+        return
     lock = max(strong, key=lambda l: (blocks_reads(l.mode), l.relation))
     queued = "query" if blocks_reads(lock.mode) else "write"
-    yield Hit(f"{lock.mode} on live table {lock.relation} is requested with no lock_timeout: while it waits, "
+    # The lock-queue outage: while an ACCESS EXCLUSIVE request on a table waits, so does every
+    # query on it. Weaker locks queue only writers and many such changes are otherwise safe.
+    outage = lock.mode == "AccessExclusiveLock" and lock.relation in _tables(ctx, [lock.relation])
+    if in_force is None:
+        timeout = "with no lock_timeout"
+    elif in_force == 0:
+        timeout = f"with lock_timeout 0 ({said_by}), which means no timeout"
+    else:
+        timeout = (f"with lock_timeout {shown(in_force)} ({said_by}), longer than the {shown(ceiling)} "
+                   f"max_lock_timeout allows")
+    yield Hit(f"{lock.mode} on live table {lock.relation} is requested {timeout}: while it waits, "
               f"every later {queued} on {lock.relation} queues behind it",
               fix="SET lock_timeout = '2s';  -- before the statement; retry the migration if it times out",
-              relation=lock.relation)
+              relation=lock.relation, severity="warning" if outage else "info")
+
+
+def lock_timeout_in_force(ctx: Context) -> tuple[int | None, str]:
+    """(ms, who set it): the migration's own SET, else what the configuration says the runner
+    or role sets for this layout; (None, "") when neither did."""
+    own = ctx.tx.setting_ms("lock_timeout")
+    if own is not None:
+        return own, "set by the migration"
+    configured = configured_ms(ctx.config.lock_timeout, ctx.migration.format)
+    if configured is not None:
+        return configured, "lock_timeout in the configuration"
+    return None, ""
 
 
 def fold_repeated_findings(result: MigrationResult) -> None:
@@ -151,18 +178,22 @@ def fold_repeated_findings(result: MigrationResult) -> None:
 
 
 def _fold(result: MigrationResult, rule: str, later_text) -> None:
-    first, later = None, 0
+    """Keep the first finding of the rule, and a later one only when it is more severe than
+    every one kept so far (an ACCESS EXCLUSIVE request after a ShareLock one)."""
+    first, later, loudest = None, 0, -1
     for analysed in result.statements:
         if not any(f.rule == rule for f in analysed.findings):
             continue
         kept = []
         for finding in analysed.findings:
-            if finding.rule == rule and first is not None:
-                later += 1
-                analysed.folded.append(finding)
-                continue
             if finding.rule == rule:
-                first = finding
+                rank = severity_rank(finding.severity)
+                if first is not None and rank <= loudest:
+                    later += 1
+                    analysed.folded.append(finding)
+                    continue
+                first = first or finding
+                loudest = max(loudest, rank)
             kept.append(finding)
         analysed.findings = kept
     if later:
