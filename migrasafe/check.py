@@ -47,8 +47,16 @@ def run(paths: list[str], config: Config) -> Report:
 def _run(paths: list[str], config: Config) -> Report:
     report = Report(pg_version=config.pg_version, fail_on=config.fail_on)
     selection = RuleSelection(config)
-    migrations, findings = read_migrations(paths, config)
+    migrations, findings = read_migrations(paths, config, report.skipped)
     report.findings.extend(selection.admit(findings))
+    if not migrations and not report.broken:
+        # Every path was excluded, or names a file its tool does not run: a run that read nothing
+        # never passes.
+        why = ("the files named are not run by their tool (listed under skipped)" if report.skipped
+               else "every path is excluded by the configuration")
+        f = make_finding("MS099", f"no migration was read from {', '.join(paths) or 'the paths given'}: {why}",
+                         path=paths[0] if paths else ".", line=1, selection=selection)
+        report.findings.extend([f] if f else [])
     base = seed_catalog(config, report, selection)
     catalogs: dict[str, Catalog] = {}
     # Runners that apply several migrations on one connection (Alembic) name it in meta["session"].

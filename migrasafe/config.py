@@ -21,6 +21,9 @@ class Config:
     fail_on: str = "warning"
     # Format name → does its runner wrap each file in a transaction? Overrides the format default.
     transaction: dict[str, bool] = field(default_factory=dict)
+    # "file" or "run" (every pending migration in one transaction), for all layouts or per layout
+    # name ({ sql = "run", default = "file" }); None: each layout's own rule.
+    transaction_scope: str | dict[str, str] | None = None
     exclude: list[str] = field(default_factory=list)  # glob patterns, relative to the config file
     format: str | None = None  # force a source format
     placeholders: dict[str, str] = field(default_factory=dict)  # Flyway ${name} values
@@ -44,7 +47,7 @@ class Config:
 
 CONFIG_KEYS = {
     "pg_version", "select", "ignore", "severity", "fail_on", "transaction", "exclude",
-    "format", "placeholders", "flyway_mixed", "schema", "timezone_utc", "alembic",
+    "transaction_scope", "format", "placeholders", "flyway_mixed", "schema", "timezone_utc", "alembic",
     "baseline", "stats", "sizes", "replay", "lock_timeout", "max_lock_timeout",
 }
 
@@ -106,10 +109,18 @@ def validate(cfg: Config, where: str) -> None:
     for name, value in cfg.transaction.items():
         if not isinstance(value, bool):
             raise ConfigError(f"{where}: transaction.{name} must be true or false")
+    scopes = cfg.transaction_scope
+    values = scopes.values() if isinstance(scopes, dict) else [] if scopes is None else [scopes]
+    if not isinstance(scopes, (str, dict, type(None))) or any(v not in ("file", "run") for v in values):
+        raise ConfigError(f'{where}: transaction_scope must be "file" or "run", or a table of them by layout')
     for key in ("select", "ignore", "exclude", "schema"):
         value = getattr(cfg, key)
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{where}: {key} must be a list of strings")
+    for key in ("baseline", "stats"):
+        value = getattr(cfg, key)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise ConfigError(f"{where}: {key} must be a file name")
     if cfg.lock_timeout is not None or cfg.max_lock_timeout is not None:
         from .sources.registry import FORMATS
         from .timeouts import TimeoutSettingError, validate as validate_timeouts
@@ -118,10 +129,6 @@ def validate(cfg: Config, where: str) -> None:
             validate_timeouts(cfg.lock_timeout, cfg.max_lock_timeout, [*FORMATS, "alembic"], where)
         except TimeoutSettingError as err:
             raise ConfigError(str(err)) from None
-    for key in ("baseline", "stats"):
-        value = getattr(cfg, key)
-        if value is not None and (not isinstance(value, str) or not value.strip()):
-            raise ConfigError(f"{where}: {key} must be a file name")
     if cfg.alembic:
         from .sources.alembic.settings import SettingsError, validate_table
 

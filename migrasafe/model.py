@@ -131,6 +131,8 @@ class Report:
     results: list[MigrationResult] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)  # run-level (config, unmatched ignores)
     fail_on: str = "warning"
+    # Files in migration folders that were not read (path → why): listed so none is skipped silently.
+    skipped: dict[str, str] = field(default_factory=dict)
     # How the replay ran (server, sizes, production rows, per-migration totals), when one did;
     # the JSON report carries it as the top-level "replay" key.
     replay: dict | None = None

@@ -97,6 +97,7 @@ migrations/V3__idx.sql:10:5: MS004 column-type-change [error]
       ^^^^^^^^^^^^^^^^^^^^^^^^^^^
   Changing int to bigint rewrites public.orders.
 
+read 1 history: migrations (flyway, 1 migration)
 2 errors, 1 warning, 1 info in 1 migration (2 statements) — verdict: fail
 """
 
@@ -172,7 +173,8 @@ def test_json_shape_and_key_order():
     report.results[0].migration.meta["revision"] = "ae1027a6acf"
     data = json.loads(render(report, "json"))
 
-    assert list(data) == ["tool", "version", "pg_version", "verdict", "findings", "migrations"]
+    assert list(data) == ["tool", "version", "pg_version", "verdict", "findings", "migrations", "skipped"]
+    assert data["skipped"] == []
     assert data["tool"] == "migrasafe"
     assert data["version"] == tool_version()
     assert data["pg_version"] == 16

@@ -155,12 +155,19 @@ def test_file_no_tool_runs_is_checked_alone_as_plain_sql(tmp_path):
     assert migration.format == "sql" and migration.meta["context"] is False
 
 
-def test_other_dialect_file_named_alone_is_not_run_on_postgres(tmp_path):
+def test_other_dialect_file_named_alone_is_not_run_on_postgres_and_says_so(tmp_path):
     write(tmp_path, {"1_a.postgres.up.sql": "SELECT 1;", "1_a.mysql.up.sql": "SELECT 1;"})
-    migrations, findings = read_migrations([str(tmp_path / "1_a.mysql.up.sql")], Config())
+    named = str(tmp_path / "1_a.mysql.up.sql")
+    skipped: dict[str, str] = {}
+    migrations, findings = read_migrations([named], Config(), skipped)
     assert migrations == [] and findings == []
+    assert skipped == {named: "for the mysql dialect: popx runs it only there"}
 
 
-def test_non_sql_files_are_left_to_other_readers(tmp_path):
+def test_a_python_file_that_is_no_revision_is_an_input_error(tmp_path):
     write(tmp_path, {"versions/abc_rev.py": "revision = 'abc'"})
-    assert read_migrations([str(tmp_path / "versions" / "abc_rev.py")], Config()) == ([], [])
+    named = str(tmp_path / "versions" / "abc_rev.py")
+    migrations, findings = read_migrations([named], Config())
+    assert migrations == []
+    assert [(f.rule, f.path) for f in findings] == [("MS099", named)]
+    assert "not a migration file" in findings[0].message

@@ -22,6 +22,7 @@ def report_to_json(report: Report) -> dict:
         "verdict": verdict(report),
         "findings": [run_finding(f) for f in report.findings],
         "migrations": [migration_to_json(r) for r in reported(report)],
+        "skipped": [{"path": path, "reason": reason} for path, reason in report.skipped.items()],
     }
     if report.replay is not None:
         out["replay"] = report.replay

@@ -90,6 +90,9 @@ def render_text(report: Report, color: bool = False) -> str:
         from ..replay.summary import replay_lines
 
         out.extend(replay_lines(report))
+    from .reading import reading_lines
+
+    out.extend(reading_lines(report))
     out.append(summary(report, migrations, statements, style))
     return "\n".join(out) + "\n"
 

@@ -13,11 +13,16 @@ from ..model import Finding, Migration
 from .plan import Plan
 
 
-def read_migrations(paths: list[str], config: Config) -> tuple[list[Migration], list[Finding]]:
+def read_migrations(paths: list[str], config: Config,
+                    skipped: dict[str, str] | None = None) -> tuple[list[Migration], list[Finding]]:
+    """`skipped`, when given, receives the files in migration folders that were not read, with why."""
     plan = Plan(config)
     for given in paths:
         plan.add(given)
-    return plan.migrations(), plan.findings
+    migrations = plan.migrations()
+    if skipped is not None:
+        skipped.update(plan.skipped)
+    return migrations, plan.findings
 
 
 __all__ = ["read_migrations"]

@@ -33,6 +33,10 @@ class History:
     format: str
     forward: list[Entry] = field(default_factory=list)  # run order on a fresh database
     reverse: list[Entry] = field(default_factory=list)  # undo/down files, not part of a forward run
-    # Files the tool recognises but does not run here (other dialects, below a Flyway baseline).
-    ignored: set[Path] = field(default_factory=set)
+    # Files in the history's folders the tool does not run here, with the reason (another dialect,
+    # below a Flyway baseline, not in the journal, a migration in another language). Reports list them.
+    skipped: dict[Path, str] = field(default_factory=dict)
+    # Files the tool reads besides its migrations (configuration, journals, verify scripts): neither
+    # run forward nor listed as skipped.
+    companions: set[Path] = field(default_factory=set)
     problems: list[Problem] = field(default_factory=list)

@@ -18,6 +18,14 @@ def placeholder_substituted(path: str, line: int, message: str, column: int = 1,
     )
 
 
+def not_checked(path: str, message: str) -> Finding:
+    return Finding(
+        rule="MS086", name="migration-not-checked", severity="info",
+        message=message, path=path, line=1, column=1,
+        fix="check what it does by hand: its locks and rewrites are not predicted",
+    )
+
+
 def psql_meta_command(path: str, line: int, message: str) -> Finding:
     return Finding(
         rule="MS091", name="psql-meta-command", severity="info",

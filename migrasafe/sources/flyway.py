@@ -64,7 +64,9 @@ def list_history(root: Path) -> History:
         covered = flyway_version_key(baseline.version)
         later = [e for e in versioned if flyway_version_key(e.version) > covered]
         kept = {e.file for e in later} | {baseline.file}
-        history.ignored.update(e.file for e in versioned + baselines if e.file not in kept)
+        for e in versioned + baselines:
+            if e.file not in kept:
+                history.skipped[e.file] = f"covered by the baseline B{baseline.version}, which Flyway applies instead"
         versioned = [baseline] + later
     repeatables = sorted(by_kind["repeatable"], key=lambda e: (e.description, e.rel))
     history.forward = versioned + repeatables

@@ -45,6 +45,9 @@ class SourceFormat:
     detect: Callable[[Path], bool] | None = None
     # What the tool's migrations look like, for the message when a path holds none.
     looks_like: str = ""
+    # File suffixes of migrations the tool runs in a language other than SQL (goose's `.go`):
+    # they are reported as not checked, never skipped silently.
+    code_migrations: tuple[str, ...] = ()
     prepare: Callable[[Entry, str, Config, str], Prepared] = keep_text
     transaction: Callable[..., tuple[Choice, list[Finding]]] = standard_transaction
     # psql meta-commands and Go templates are blanked before parsing (plain SQL and popx only:

@@ -1,15 +1,18 @@
 """Which histories the given paths name, and which of their migrations to return."""
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import Config
 from ..model import Finding, Migration
 from . import diesel, findings, plain
+from .unread import unread_files
 from .build import build_migration, display_path
-from .detect import detect_format
+from .detect import detect_format, layouts_looked_for
 from .entries import Entry, History
 from .alembic.layout import Layout, find_layout, layout_of_revision
 from .alembic.settings import alembic_settings
@@ -35,6 +38,7 @@ class Request:
     named: dict[Path, str] = field(default_factory=dict)
     undo: Entry | None = None  # an undo/down file named on its own, checked after its migration
     standalone: Entry | None = None  # a file no history claims, checked alone as plain SQL
+    run_started: bool = False  # a run-scoped tool: the first pending migration has been reached
 
 
 class Plan:
@@ -45,6 +49,12 @@ class Plan:
         self.histories: dict[tuple[Path, str], History] = {}
         self.reported: set[tuple[Path, str]] = set()
         self.alembic: dict[str, tuple[Layout, str]] = {}  # request key → project, user's spelling of its folder
+        # Files in migration folders that were not read (user's spelling → why), for the report.
+        self.skipped: dict[str, str] = {}
+        # Each path given → the requests it made (None: excluded by the configuration), so that a
+        # path in which no migration was found is reported instead of passing.
+        self.origins: dict[str, list[str] | None] = {}
+        self._given: str | None = None
 
     # Paths → requests
 
@@ -54,11 +64,16 @@ class Plan:
         if forced is not None and forced not in FORMATS and forced != ALEMBIC:
             self.findings.append(findings.input_error(given, f"unknown migration format {forced!r}"))
             return
-        if not path.exists():
-            self.findings.append(findings.input_error(given, f"path does not exist: {given}"))
+        problem = _unusable_path(path)
+        if problem:
+            self.findings.append(findings.input_error(given, problem))
             return
         if is_excluded(path, self.config.exclude, self.config.root):
+            self.origins.setdefault(given, None)
             return
+        errors = len(self.findings)
+        self._given = given
+        self.origins.setdefault(given, [])
         try:
             if self._add_alembic(path, given):
                 return
@@ -68,6 +83,10 @@ class Plan:
                 self._add_file(path, given)
         except OSError as err:
             self.findings.append(findings.input_error(given, f"cannot read: {err.strerror or err}"))
+        finally:
+            self._given = None
+            if len(self.findings) > errors:
+                self.origins[given] = None  # already reported: no second message for it
 
     def _add_folder(self, folder: Path, given: str) -> None:
         forced = self.config.format
@@ -76,7 +95,10 @@ class Plan:
             self._add_file(folder / "up.sql", os.path.join(given, "up.sql"))
             return
         fmt = detect_format(folder) if forced is None else None if forced == ALEMBIC else forced
-        if fmt is not None:
+        # A named folder of unversioned .sql files is read as plain SQL only if no history is
+        # found below it: at a project's root such files are seeds, dumps or queries.
+        fallback = fmt == "sql" and forced is None and not plain.looks_like_migrations(folder)
+        if fmt is not None and not fallback:
             self._request(str(folder), folder, fmt, given).whole = True
             return
         discovered = False
@@ -87,7 +109,9 @@ class Plan:
                 self._alembic_request(find_layout(found), display).whole = True
             else:
                 self._request(str(found), found, fmt, display).whole = True
-        if forced == ALEMBIC and not discovered:
+        if fallback and not discovered:
+            self._request(str(folder), folder, "sql", given).whole = True
+        elif forced == ALEMBIC and not discovered:
             self.findings.append(findings.input_error(
                 given, f"no Alembic project in {given}: expected alembic.ini, or env.py beside a versions/ folder",
                 fix="name the folder with alembic.ini or the script location, or pass --alembic-dir"))
@@ -102,6 +126,8 @@ class Plan:
                 yield sub, ALEMBIC
                 continue
             fmt = detect_format(sub) if self.config.format != ALEMBIC else None
+            if fmt == "sql" and not plain.looks_like_migrations(sub):
+                fmt = None  # unversioned .sql files below a project's root: seeds or queries
             if fmt is not None:
                 yield sub, fmt
             else:
@@ -109,7 +135,11 @@ class Plan:
 
     def _add_file(self, path: Path, given: str) -> None:
         if not path.name.endswith(".sql"):
-            return  # Alembic revisions and companion files are read elsewhere or with their migration
+            # Alembic revisions were claimed before; anything else is no migration this reads.
+            self.findings.append(findings.input_error(
+                given, f"not a migration file migrasafe reads: {given} (SQL files and Alembic revisions)",
+                fix="name the migration files or their folder"))
+            return
         folder = path.parent.resolve()
         file = folder / path.name
         if path.name in ("up.sql", "down.sql") and self._format_of(folder.parent) == "diesel":
@@ -124,8 +154,10 @@ class Plan:
         elif undo is not None:
             request = self._request(f"{root} (undo {undo.rel})", root, fmt, display_root)
             request.undo, request.named[file] = undo, given
-        elif file in history.ignored:
-            return  # the tool does not run this file here (another dialect, below a baseline)
+        elif file in history.skipped:
+            # The tool does not run this file here (another dialect, below a baseline): say so.
+            self.skipped[given] = history.skipped[file]
+            self.origins[given] = None
         else:
             request = self._request(str(file), folder, "sql", _display_root(given, 1, folder))
             request.standalone, request.named[file] = plain.plain_entry(folder, file), given
@@ -175,6 +207,8 @@ class Plan:
     def _request(self, key: str, root: Path, fmt: str, display_root: str) -> Request:
         if key not in self.requests:
             self.requests[key] = Request(root=root, format=fmt, display_root=display_root)
+        if self._given is not None and key not in self.origins[self._given]:
+            self.origins[self._given].append(key)
         return self.requests[key]
 
     def _history(self, root: Path, fmt: str) -> History:
@@ -193,8 +227,16 @@ class Plan:
 
     def migrations(self) -> list[Migration]:
         out: list[Migration] = []
+        counts: dict[str, int] = {}
         for key, request in self.requests.items():
-            out.extend(self._migrations_of(key, request))
+            before = len(self.findings)
+            found = self._migrations_of(key, request)
+            # A history whose reading reported an input error has said why it yields nothing.
+            counts[key] = len(found) or (len(self.findings) > before)
+            out.extend(found)
+        for given, keys in self.origins.items():
+            if keys is not None and not any(counts.get(k) for k in keys):
+                self.findings.append(_nothing_read(given, keys, self.requests))
         return out
 
     def _migrations_of(self, key: str, request: Request) -> list[Migration]:
@@ -205,6 +247,7 @@ class Plan:
             return [self._build(request.standalone, fmt, request, key, context=False)]
         history = self._history(request.root, request.format)
         self._report_problems(history, request.display_root)
+        self._report_unread(history, fmt, request.display_root)
         if request.undo is not None:
             before = _up_to_version(history, request.undo.version)
             return [self._build(e, fmt, request, key, context=True) for e in before] + [
@@ -235,6 +278,16 @@ class Plan:
             for p in history.problems
         )
 
+    def _report_unread(self, history: History, fmt: SourceFormat, display_root: str) -> None:
+        if (history.root, history.format, "unread") in self.reported:
+            return
+        self.reported.add((history.root, history.format, "unread"))
+        for file, reason in sorted(unread_files(history, fmt.code_migrations).items()):
+            shown = display_path(display_root, os.path.relpath(file, history.root))
+            self.skipped.setdefault(shown, reason)
+            if file.suffix in fmt.code_migrations:
+                self.findings.append(findings.not_checked(shown, reason))
+
     def _build(
         self, entry: Entry, fmt: SourceFormat, request: Request, history_key: str, context: bool
     ) -> Migration:
@@ -242,7 +295,31 @@ class Plan:
         migration = build_migration(entry, fmt, request.display_root, self.config, display=display)
         migration.meta["history"] = history_key
         migration.meta["context"] = context
+        if run_scope(fmt, self.config) == "run":
+            self._join_run(migration, fmt, request, history_key)
         return migration
+
+    def _join_run(self, migration: Migration, fmt: SourceFormat, request: Request, history_key: str) -> None:
+        """The tool applies every pending migration in one transaction. Which ones are pending is
+        known only when the user says (files named, --since); a whole history, which production
+        received over many deploys, is checked one migration per run."""
+        migration.in_transaction = True
+        ranged = not request.whole or self.config.changed is not None
+        if not ranged:
+            migration.transaction_reason = (f"{_runs_all(fmt)}; the history was applied over many deploys, so "
+                                            "each migration is checked as its own run (name the pending files, "
+                                            "or use --since, to check them as one)")
+            return
+        pending = not migration.meta["context"] and (
+            self.config.changed is None or Path(migration.meta["file"]) in self.config.changed)
+        request.run_started = request.run_started or pending
+        if request.run_started:
+            migration.meta["session"] = f"run:{history_key}"
+            migration.meta["shared_transaction"] = True
+            migration.transaction_reason = (f"{_runs_all(fmt)}: locks taken by earlier migrations of the run "
+                                            "are held until it commits")
+        else:
+            migration.transaction_reason = _runs_all(fmt)
 
 
 def _up_to_version(history: History, version: str) -> list[Entry]:
@@ -263,3 +340,53 @@ def _display_root(given: str, levels: int, root: Path) -> str:
     # The given path ran out of folders (`up.sql` typed inside a migration folder).
     rel = os.path.relpath(root)
     return "" if rel == "." else rel
+
+
+def run_scope(fmt: SourceFormat, config: Config) -> str:
+    """"file" or "run": does the tool commit after each migration, or after all pending ones?"""
+    scope = config.transaction_scope
+    if isinstance(scope, dict):
+        return scope.get(fmt.name, scope.get("default", fmt.runner.scope))
+    return scope or fmt.runner.scope
+
+
+def _runs_all(fmt: SourceFormat) -> str:
+    if fmt.runner.scope == "run":
+        return fmt.runner.wrapped
+    return f"all pending {fmt.name} migrations run in one transaction (transaction_scope in the configuration)"
+
+
+def _unusable_path(path: Path) -> str | None:
+    """Why a path named on the command line cannot be read at all, or None."""
+    try:
+        info = path.stat()
+    except OSError as err:
+        if path.is_symlink():
+            if err.errno == errno.ELOOP:
+                return f"a symbolic link loop: {path}"
+            return f"a symbolic link to a missing file: {path} -> {os.readlink(path)}"
+        if err.errno == errno.ENOENT:
+            return f"path does not exist: {path}"
+        return f"cannot read {path}: {err.strerror or err}"
+    if stat.S_ISDIR(info.st_mode):
+        try:
+            with os.scandir(path):
+                pass
+        except OSError as err:
+            return f"cannot list folder {path}: {err.strerror or err}"
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return f"not a regular file (a pipe, socket or device), never opened: {path}"
+    if not os.access(path, os.R_OK):
+        return f"cannot read {path}: permission denied"
+    return None
+
+
+def _nothing_read(given: str, keys: list[str], requests: dict[str, Request]) -> Finding:
+    named = [requests[k] for k in keys]
+    if named and all(r.format != "sql" for r in named):
+        layout = ", ".join(sorted({r.format for r in named}))
+        message = f"no migration found in {given}: the {layout} layout there lists no migration to run"
+    else:
+        message = f"no migration found in {given}; looked for {layouts_looked_for()}; Alembic (alembic.ini, or env.py beside versions/)"
+    return findings.input_error(given, message, fix="name the folder that holds the migrations, or pass --source-format")

@@ -53,7 +53,7 @@ def list_history(root: Path) -> History:
             continue
         version, label, dialect, autocommit, direction = parsed
         if dialect not in ("postgres", GENERIC):
-            history.ignored.add(file)
+            history.skipped[file] = f"for the {dialect} dialect: popx runs it only there"
             continue
         entry = Entry(file=file, rel=relative(root, file), version=version, description=label,
                       kind="versioned" if direction == "up" else "undo",
@@ -63,10 +63,10 @@ def list_history(root: Path) -> History:
         # For one version, the postgres file wins over the generic one (popx's sortAndFilter).
         if current is None or (dialect == "postgres" and current.options["dialect"] == GENERIC):
             if current is not None:
-                history.ignored.add(current.file)
+                history.skipped[current.file] = f"popx runs the postgres file {entry.rel} instead"
             chosen[key] = entry
         else:
-            history.ignored.add(file)
+            history.skipped[file] = f"popx runs the postgres file {current.rel} instead"
     for (version, direction), entry in chosen.items():
         (history.forward if direction == "up" else history.reverse).append(entry)
     # popx compares versions as strings: a 14-digit legacy version sorts by its characters.

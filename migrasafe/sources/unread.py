@@ -1,0 +1,61 @@
+"""Files inside a history's folders that no reader ran, each with the reason: nothing is skipped
+silently. A README or a tool's configuration is not a migration and is not listed; what could be one
+(SQL of any dialect, code in a migration language, a link to nothing, a pipe or a device) is."""
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from .entries import History
+from .listing import SKIPPED_FOLDERS
+
+# Suffixes of SQL written for another database: the tool's PostgreSQL run never sends them.
+OTHER_DIALECTS = (".mysql", ".sqlite", ".sqlite3", ".mssql", ".sqlserver", ".oracle", ".cockroach", ".crdb")
+LANGUAGES = {".go": "Go", ".js": "JavaScript", ".mjs": "JavaScript", ".cjs": "JavaScript",
+             ".ts": "TypeScript", ".py": "Python", ".rb": "Ruby", ".java": "Java", ".kt": "Kotlin"}
+
+
+def unread_files(history: History, code_migrations: tuple[str, ...]) -> dict[Path, str]:
+    """Every file in the folders holding the history's migrations that the reader did not claim."""
+    claimed = {e.file for e in history.forward} | {e.file for e in history.reverse}
+    claimed |= set(history.skipped) | history.companions
+    found = dict(history.skipped)
+    folders = {history.root} | {e.file.parent for e in history.forward} | {e.file.parent for e in history.reverse}
+    for folder in sorted(folders):
+        if folder.name in SKIPPED_FOLDERS:
+            continue
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue  # the listing itself reported it
+        for item in sorted(entries, key=lambda e: e.name):
+            path = folder / item.name
+            if path in claimed or item.name.startswith("."):
+                continue
+            reason = _why_unread(item, path, code_migrations)
+            if reason:
+                found[path] = reason
+    return found
+
+
+def _why_unread(item: os.DirEntry, path: Path, code_migrations: tuple[str, ...]) -> str | None:
+    try:
+        mode = item.stat(follow_symlinks=True).st_mode
+    except OSError:
+        if item.is_symlink():
+            return "a symbolic link to a missing file"
+        return "cannot be read"
+    if stat.S_ISDIR(mode):
+        return None
+    if not stat.S_ISREG(mode):
+        return "not a regular file (a pipe, socket or device): never opened"
+    name = item.name.lower()
+    suffix = os.path.splitext(name)[1]
+    if suffix in code_migrations:
+        return f"a {LANGUAGES.get(suffix, suffix)} migration: migrasafe reads SQL only, so it is not checked"
+    if name.endswith(OTHER_DIALECTS) or any(f"{d}." in name for d in OTHER_DIALECTS):
+        return "SQL for another database, which the tool does not run on PostgreSQL"
+    if ".sql" in name:
+        return "not a migration in this layout: the tool does not run it"
+    return None
