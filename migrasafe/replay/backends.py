@@ -4,7 +4,10 @@
 * ``docker``: a ``postgres:<version>`` container started with testcontainers;
 * ``dsn``: an existing server. Its database (the one the URL names) must be empty — a URL that
   names a database holding tables is refused, so a production URL pasted by mistake does nothing.
-  Each replay runs in a database migrasafe creates beside it and drops afterwards.
+  Each replay runs in a database migrasafe creates beside it and drops afterwards. Statements
+  reaching outside that database (other databases, roles, tablespaces, the server's settings and
+  files: outside.py) are reported and never run there; on the other backends, whose servers are
+  migrasafe's, they run, and the roles they create are dropped with the replay database.
 
 Every server and database is removed on the way out, and a watchdog process (reaper.py) removes
 it if the replay is killed before it can.
@@ -58,6 +61,7 @@ class Server:
             if plan is not None:
                 stack.enter_context(Reaper(plan))
             with connect(self.admin_conninfo) as admin:
+                roles_before = _roles(admin)
                 try:
                     admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name)))
                 except psycopg.Error as err:
@@ -67,6 +71,24 @@ class Server:
                 yield make_conninfo(self.admin_conninfo, dbname=name)
             finally:
                 drop_database(self.admin_conninfo, name)
+                if self.backend != "dsn":  # a --dsn server's roles are never created, nor dropped, by a replay
+                    drop_new_roles(self.admin_conninfo, roles_before)
+
+
+def _roles(conn) -> set[str]:
+    return {name for (name,) in conn.execute("SELECT rolname FROM pg_roles")}
+
+
+def drop_new_roles(admin_conninfo: str, before: set[str]) -> None:
+    """Roles are the server's, not the database's: the ones the migrations created on a server
+    of ours outlive the replay database, so they go once it is dropped."""
+    import psycopg
+    from psycopg import sql
+
+    with contextlib.suppress(psycopg.Error, BackendError), connect(admin_conninfo) as admin:
+        for role in sorted(_roles(admin) - before):
+            with contextlib.suppress(psycopg.Error):
+                admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 
 
 def connect(conninfo: str, **kwargs):

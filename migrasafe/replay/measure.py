@@ -101,6 +101,8 @@ class StatementRun:
 class MigrationRun:
     key: str
     runs: list[StatementRun] = field(default_factory=list)
+    # Statements not run because they reach outside the replay database: index -> what they do.
+    not_run: dict[int, str] = field(default_factory=dict)
     duration_ms: float = 0.0
     started: float = 0.0
     ended: float = 0.0
@@ -108,8 +110,11 @@ class MigrationRun:
 
 class Runner:
     def __init__(self, conninfo: str, *, timezone: str, guard_ms: float, deadline: float | None,
-                 on_statement=None, repeat: int = 1, local_server: bool = False):
+                 on_statement=None, repeat: int = 1, local_server: bool = False, refuse=None):
         self.conninfo = conninfo
+        # node -> what it would do outside the replay database, or None: such a statement is
+        # reported and not run (on a server migrasafe does not own, replay/outside.py).
+        self.refuse = refuse
         # The server runs on this machine, so its backend's scheduler statistics are readable.
         self.local_server = local_server
         self.backend_pid: int | None = None
@@ -154,6 +159,11 @@ class Runner:
             node = analysed.statement.node
             if isinstance(node, ast.TransactionStmt):
                 self.execute_control(analysed, open_runs, migration)
+                continue
+            outside = self.refuse(node) if self.refuse is not None else None
+            if outside is not None:
+                migration.not_run[analysed.statement.index] = outside
+                self.on_statement(number, len(statements))
                 continue
             run = StatementRun(index=analysed.statement.index)
             migration.runs.append(run)

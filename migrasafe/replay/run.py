@@ -28,6 +28,7 @@ from .budget import Budgets, format_ms, judge
 from .extrapolate import growth_of, predict
 from .measure import MigrationRun, ReplayTimeout, Runner, StatementRun
 from .mismatch import mismatches
+from .outside import reaches_outside
 from .probe import Monitor, ProbeQuery, probing
 from .progress import Progress
 from .seed import SeedResult, Seeder
@@ -178,8 +179,9 @@ def replay_history(server: Server, results: list[MigrationResult], size_run: Siz
             raise ReplayTimeout()
         progress.step(label, done, total)
 
+    refuse = reaches_outside if server.backend == "dsn" else None  # the other backends' servers are ours
     with server.database() as conninfo, psycopg.connect(conninfo, autocommit=True) as seed_conn:
-        load_schema_dumps(seed_conn, config, size_run)
+        load_schema_dumps(seed_conn, config, size_run, refuse)
         seeder = Seeder(seed_conn, superuser=server.superuser, on_progress=seeding_progress)
         for result in results:
             size_run.seeding.extend(seeder.seed(rows_for))
@@ -187,7 +189,8 @@ def replay_history(server: Server, results: list[MigrationResult], size_run: Siz
             reported = not result.migration.meta.get("context")
             runner = Runner(conninfo, timezone=timezone, guard_ms=settings.statement_timeout_ms, deadline=deadline,
                             on_statement=lambda done, total: progress.step(f"migration {name}", done, total),
-                            repeat=settings.repeat if reported else 1, local_server=server.backend == "embedded")
+                            repeat=settings.repeat if reported else 1, local_server=server.backend == "embedded",
+                            refuse=refuse)
             progress.step(f"migration {name}", 0, 1, force=True)
             conn = runner.open()
             try:
@@ -209,8 +212,9 @@ def replay_history(server: Server, results: list[MigrationResult], size_run: Siz
                 size_run.blocked[(key, run.index)] = blocked
 
 
-def load_schema_dumps(conn, config: Config, size_run: SizeRun) -> None:
-    """The `--schema` dumps describe tables the history never creates: make them first."""
+def load_schema_dumps(conn, config: Config, size_run: SizeRun, refuse=None) -> None:
+    """The `--schema` dumps describe tables the history never creates: make them first
+    (but for statements `refuse` names, which reach outside the replay database)."""
     import psycopg
 
     from ..parse import split_statements
@@ -220,9 +224,13 @@ def load_schema_dumps(conn, config: Config, size_run: SizeRun) -> None:
             text = Path(dump).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             continue  # the check already reported it
-        failed = []
+        failed, outside = [], []
         for statement in split_statements(text):
             if statement.node is None:
+                continue
+            reason = refuse(statement.node) if refuse is not None else None
+            if reason is not None:
+                outside.append(f"line {statement.line} {reason}")
                 continue
             try:
                 conn.execute(statement.sql, prepare=False)
@@ -231,6 +239,10 @@ def load_schema_dumps(conn, config: Config, size_run: SizeRun) -> None:
         if failed:
             size_run.problems.append(f"{len(failed)} statements of the schema dump {dump} failed on the replay "
                                      f"server (roles, extensions?); the first: {failed[0]}")
+        if outside:
+            size_run.problems.append(f"{len(outside)} statements of the schema dump {dump} were not run on the "
+                                     f"--dsn server, as they reach outside the replay database; the first: "
+                                     f"{outside[0]}")
 
 
 def probe_tables(conn, result: MigrationResult) -> list[tuple[str, str]]:
@@ -308,8 +320,16 @@ def attach(report: Report, size_runs: list[SizeRun], models: dict, config: Confi
             continue
         key = migration_key(result)
         predicted: dict[int, float] = {}
+        not_run = largest.migrations[key].not_run if key in largest.migrations else {}
         for analysed in result.statements:
             index = analysed.statement.index
+            if index in not_run:
+                statement = analysed.statement
+                add(analysed.findings, "MS098",
+                    f"not run on the --dsn server: the statement {not_run[index]}, outside the replay's throwaway "
+                    "database, so it was not measured; the replay went on without it",
+                    path=statement.origin_path or result.migration.path, line=statement.line,
+                    column=statement.column, statement_index=index, selection=selection)
             run = largest.runs.get((key, index))
             if run is None:
                 continue
