@@ -31,6 +31,7 @@ from ..sources.versions import flyway_version_key
 from .errors import PlanError
 from .files import create_file, replace_file
 from .layout import Layout
+from .writers import WRITERS, NewMigration
 from .sql import ident, literal, qualified, slug
 
 BOM = "\ufeff"
@@ -250,6 +251,9 @@ class FileFixer:
 
     def concurrently(self, analysed: AnalysedStatement) -> None:
         node = analysed.statement.node
+        writer = WRITERS.get(self.migration.format)
+        if analysed.in_transaction and writer is not None and writer.never_outside:
+            return self.note(analysed, writer.never_outside)
         if isinstance(node, ast.DropStmt) and len(node.objects or ()) != 1:
             return self.note(analysed, "DROP INDEX CONCURRENTLY drops one index at a time; split the statement")
         if analysed.impact.notes.get("unsupported"):
@@ -300,7 +304,8 @@ class FileFixer:
         others = [s for s in self.result.statements if s is not analysed]
         if migration.format == "sql":
             return "after commit"
-        if not others and migration.format in ("flyway", "golang-migrate", "dbmate", "diesel", "popx"):
+        writer = WRITERS.get(migration.format)
+        if not others and (migration.format == "popx" or (writer is not None and writer.opt_out is not None)):
             return "alone"
         return "new file"
 
@@ -327,23 +332,10 @@ class FileFixer:
     def run_outside_transaction(self, analysed: AnalysedStatement) -> bool:
         """Tell the runner to leave a one-statement file outside a transaction."""
         fmt = self.migration.format
-        if fmt == "dbmate":
-            match = re.search(r"^--\s*migrate:up\b([^\r\n]*)", self.text, re.M)
-            if match is None:
-                self.note(analysed, "no '-- migrate:up' line")
-                return False
-            self.allow(match.start(), match.end())
-            if "transaction:" in match.group(1):
-                self.edits.append(Edit(match.start(1), match.end(1),
-                                       re.sub(r"transaction:\S+", "transaction:false", match.group(1))))
-            else:
-                self.edits.append(Edit(match.end(1), match.end(1), " transaction:false"))
-        elif fmt == "diesel":
-            self.diesel_metadata(False)
-        elif fmt == "popx":
+        if fmt == "popx":
             self.note(analysed, "popx needs the file renamed to .autocommit.up.sql; rename it by hand")
             return False
-        return True
+        return WRITERS[fmt].opt_out(self, analysed)
 
     def diesel_metadata(self, transactional: bool) -> None:
         meta = self.path.parent / "metadata.toml"
@@ -499,18 +491,9 @@ def _migration_files(fmt: str, rel: str, statements: list[str], down: list[str],
            + ("it must run in its own transaction.\n" if transactional else "it cannot run in a transaction block.\n"))
     body = "".join(s + ";\n" for s in ([f"SET lock_timeout = {literal(timeout)}"] if transactional else []) + statements)
     down_text = "".join(s + ";\n" for s in down) or "-- Nothing to revert.\n"
-    if fmt == "dbmate":
-        flag = "" if transactional else " transaction:false"
-        return [(rel, f"{why}-- migrate:up{flag}\n{body}\n-- migrate:down{flag}\n{down_text}")]
-    files = [(rel, why + body)]
-    if fmt == "golang-migrate":
-        files.append((rel[: -len(".up.sql")] + ".down.sql", down_text))
-    elif fmt == "diesel":
-        folder = rel.rsplit("/", 1)[0]
-        files.append((f"{folder}/down.sql", down_text))
-        if not transactional:
-            files.append((f"{folder}/metadata.toml", "run_in_transaction = false\n"))
-    return files
+    new = NewMigration(rel=rel, header=why, up=body, down=down_text, transactional=transactional,
+                       alone=not transactional, outside_reason="CONCURRENTLY cannot run in a transaction block.")
+    return WRITERS[fmt].files(new)
 
 
 def _versions_between(layout: Layout, version: str, path: Path, count: int) -> list[str] | None:

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from ..sources.entries import Entry
 from ..sources.registry import FORMATS
-from ..sources.versions import LEADING_VERSION, flyway_version_key, natural_key
+from ..sources.versions import LEADING_VERSION
 from .errors import PlanError
+from .writers import WRITERS, Writer
 
 
 @dataclass
@@ -91,28 +92,21 @@ class Layout:
             layout.separator = _plain_separator(entries)
         return layout
 
+    @property
+    def writer(self) -> Writer:
+        return WRITERS[self.format]
+
     def last_version(self) -> str:
         versions = [e.version for e in self.entries if e.version]
-        if not versions:
-            return ""
-        if self.format == "flyway":
-            return max(versions, key=flyway_version_key)
-        if self.format == "golang-migrate":
-            return max(versions, key=int)
-        if self.format == "diesel":
-            return max(versions, key=lambda v: v.replace("-", ""))
-        if self.format == "sql":
-            return max(versions, key=lambda v: natural_key(v))
-        return max(versions)
+        return self.writer.last_version(versions) if versions else ""
 
     def style(self) -> VersionStyle:
         last = self.last_version()
-        if self.format in ("dbmate", "diesel") and (not last or set(last.replace("-", "")) == {"0"}):
-            # Both tools' own generators write timestamps (diesel's setup migration is all zeros).
-            pattern = "%Y-%m-%d-%H%M%S" if self.format == "diesel" else "%Y%m%d%H%M%S"
+        pattern = self.writer.first_timestamp
+        if pattern and (not last or set(last.replace("-", "")) == {"0"}):
+            # The tool's own generator writes timestamps (diesel's setup migration is all zeros).
             return VersionStyle("timestamp", "", pattern=pattern)
-        default_width = {"sql": 4, "golang-migrate": 6}.get(self.format, 0)
-        return counter_style(last, default_width)
+        return counter_style(last, self.writer.default_width)
 
     def versions(self, count: int, now: datetime | None = None) -> list[str]:
         now = now or datetime.now(timezone.utc)
@@ -120,15 +114,7 @@ class Layout:
 
     def main_file(self, version: str, slug: str) -> str:
         """The path, relative to the folder, of the file holding the up migration."""
-        if self.format == "flyway":
-            return f"V{version}__{slug}.sql"
-        if self.format == "golang-migrate":
-            return f"{version}_{slug}.up.sql"
-        if self.format == "diesel":
-            return f"{version}_{slug}/up.sql"
-        if self.format == "sql":
-            return f"{version}{self.separator}{slug}.sql"
-        return f"{version}_{slug}.sql"
+        return self.writer.main_file(version, slug, self.separator)
 
 
 def _plain_separator(entries: list[Entry]) -> str:

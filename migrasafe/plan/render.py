@@ -14,18 +14,7 @@ from .layout import Layout
 from .sql import literal, slug as make_slug
 from .steps import KINDS, Plan, Step
 
-RERUN = {
-    "sql": "run the file again",
-    "flyway": "run `flyway migrate` again",
-    "golang-migrate": "golang-migrate marks the version dirty: `migrate force {previous}`, then `migrate up`",
-    "dbmate": "run `dbmate migrate` again",
-    "diesel": "run `diesel migration run` again",
-}
-RERUN_OUTSIDE_TRANSACTION = {
-    "flyway": "Flyway records the failure: `flyway repair`, then `flyway migrate`",
-}
-# Formats whose runner sends each statement of a non-transactional file on its own.
-STATEMENT_BY_STATEMENT = {"sql"}
+from .writers import WRITERS, NewMigration
 
 
 @dataclass
@@ -55,27 +44,9 @@ def render_plan(plan: Plan, layout: Layout, lock_timeout: str, now: datetime | N
         context = Context(plan, step, number, layout.format, lock_timeout, previous)
         slug = make_slug(step.slug)
         main = layout.main_file(version, slug)
-        up, down = up_text(context), down_text(context)
-        fmt = layout.format
-        if fmt == "dbmate":
-            planned.files.append(PlannedFile(main, dbmate_text(context, up, down)))
-        else:
-            planned.files.append(PlannedFile(main, header(context) + up))
-        if fmt == "golang-migrate":
-            planned.files.append(PlannedFile(main[: -len(".up.sql")] + ".down.sql",
-                                             f"-- Reverts {main}.\n" + down))
-        elif fmt == "diesel":
-            folder = main.rsplit("/", 1)[0]
-            planned.files.append(PlannedFile(f"{folder}/down.sql", f"-- Reverts {main}.\n" + down))
-            if not step.transactional:
-                planned.files.append(PlannedFile(
-                    f"{folder}/metadata.toml",
-                    "# CONCURRENTLY and COMMIT inside a DO block cannot run in a transaction block.\n"
-                    "run_in_transaction = false\n"))
-        elif fmt == "flyway" and not step.transactional and not _alone(step):
-            planned.files.append(PlannedFile(
-                main + ".conf", "# COMMIT inside the DO block needs the script to run outside a transaction.\n"
-                                "executeInTransaction=false\n"))
+        new = NewMigration(rel=main, header=header(context), up=up_text(context), down=down_text(context),
+                           transactional=step.transactional, alone=_alone(step))
+        planned.files.extend(PlannedFile(path, text) for path, text in layout.writer.files(new))
         out.append(planned)
         previous = version
     return out
@@ -133,7 +104,7 @@ def lock_line(context: Context) -> str:
     timeout = literal(context.lock_timeout)
     if step.own_lock_timeout:
         return f"lock_timeout: {timeout}, set inside the DO block (it runs outside a transaction block)."
-    if _alone(step) and context.format not in STATEMENT_BY_STATEMENT:
+    if _alone(step) and not WRITERS[context.format].statement_by_statement:
         return (f"lock_timeout: not set in this file, which must hold this one statement alone for "
                 f"{context.format}; the build waits without blocking reads or writes. To bound the wait, give "
                 f"the runner's connection -c lock_timeout={context.lock_timeout} (PGOPTIONS).")
@@ -142,10 +113,11 @@ def lock_line(context: Context) -> str:
 
 def retry_line(context: Context) -> str:
     step, fmt = context.step, context.format
-    rerun = RERUN[fmt].format(previous=context.previous)
+    writer = WRITERS[fmt]
+    rerun = writer.rerun.format(previous=context.previous)
     if step.transactional:
         return f"If it fails (a lock_timeout included), the transaction rolls back and nothing changed: {rerun}."
-    rerun = RERUN_OUTSIDE_TRANSACTION.get(fmt, rerun).format(previous=context.previous)
+    rerun = (writer.rerun_outside or writer.rerun).format(previous=context.previous)
     what = f"{step.retry}. To rerun: " if step.retry else ""
     return f"If it fails: {what}{rerun}."
 
@@ -170,7 +142,7 @@ def up_text(context: Context) -> str:
             statements = [set_timeout, "BEGIN", *statements, "COMMIT"]
         else:
             statements = [set_timeout, *statements]
-    elif _alone(step) and fmt in STATEMENT_BY_STATEMENT:
+    elif _alone(step) and WRITERS[fmt].statement_by_statement:
         statements = [set_timeout, *statements]
     return "".join(s + ";\n" for s in statements)
 
@@ -185,9 +157,3 @@ def down_text(context: Context) -> str:
     if step.transactional and len(statements) > 0:
         statements = [f"SET lock_timeout = {literal(context.lock_timeout)}", *statements]
     return "".join(s + ";\n" for s in statements)
-
-
-def dbmate_text(context: Context, up: str, down: str) -> str:
-    outside = "" if context.step.transactional else " transaction:false"
-    return (header(context) + f"-- migrate:up{outside}\n" + up + "\n"
-            + f"-- migrate:down{outside}\n" + down)
