@@ -53,3 +53,6 @@ class SourceFormat:
     # psql meta-commands and Go templates are blanked before parsing (plain SQL and popx only:
     # elsewhere they would reach the server and fail, which the parser should then report).
     preprocess: bool = False
+    # Other histories may live below this one's root (a sqitch project inside another's folder):
+    # discovery goes on below a folder this format claimed.
+    nested: bool = False

@@ -100,7 +100,8 @@ class Plan:
         fallback = fmt == "sql" and forced is None and not plain.looks_like_migrations(folder)
         if fmt is not None and not fallback:
             self._request(str(folder), folder, fmt, given).whole = True
-            return
+            if fmt not in FORMATS or not FORMATS[fmt].nested:
+                return
         discovered = False
         for found, fmt in self._discover(folder, 1):
             discovered = True
@@ -130,7 +131,7 @@ class Plan:
                 fmt = None  # unversioned .sql files below a project's root: seeds or queries
             if fmt is not None:
                 yield sub, fmt
-            else:
+            if fmt is None or FORMATS[fmt].nested:
                 yield from self._discover(sub, depth + 1)
 
     def _add_file(self, path: Path, given: str) -> None:

@@ -6,9 +6,11 @@ alone, and plain SQL, which claims any folder of `.sql` files, comes last.
 from __future__ import annotations
 
 from . import dbmate, diesel, flyway, golang_migrate, plain, popx
+from . import sqitch
 from .formats import SourceFormat
 
 DETECTION_ORDER: tuple[SourceFormat, ...] = (
+    sqitch.FORMAT,
     flyway.FORMAT,
     diesel.FORMAT,
     popx.FORMAT,
