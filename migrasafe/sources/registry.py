@@ -7,10 +7,16 @@ from __future__ import annotations
 
 from . import dbmate, diesel, flyway, golang_migrate, plain, popx
 from . import sqitch
+from . import drizzle, graphile, node_pg_migrate, prisma, supabase
 from .formats import SourceFormat
 
 DETECTION_ORDER: tuple[SourceFormat, ...] = (
     sqitch.FORMAT,
+    prisma.FORMAT,
+    drizzle.FORMAT,
+    supabase.FORMAT,
+    graphile.FORMAT,
+    node_pg_migrate.FORMAT,
     flyway.FORMAT,
     diesel.FORMAT,
     popx.FORMAT,

@@ -1,0 +1,168 @@
+"""graphile-migrate: `migrations/committed/NNNNNN[-name].sql` with `--!` headers, `current.sql` in progress.
+
+Semantics from graphile-migrate's README and source (graphile/migrate `src/migration.ts`,
+`src/actions/migrate.ts`): committed migrations are numbered files applied in number order; each
+starts with header lines `--! Previous: sha1:<hash>` (`-` for the first), `--! Hash: sha1:<hash>`
+and optionally `--! Message: <text>`, then a blank line and the body. graphile-migrate checks
+that every file's Previous is the Hash of the file before it and refuses to run otherwise.
+Each body is sent with ONE `query` call inside BEGIN ... COMMIT; the `--! no-transaction` header
+leaves out BEGIN/COMMIT, but the body is still one query, which PostgreSQL runs as one implicit
+transaction when it holds more than one statement: CONCURRENTLY then fails.
+
+`current.sql` (or the `current/` folder) is the migration being written: `graphile-migrate watch`
+runs it, `migrate` never does. It is checked only when named on the command line, after the
+committed ones.
+
+The history root is the folder with `.gmrc` / `.gmrc.js` (its `migrations/` folder is read), the
+`migrations` folder itself, or a `committed/` folder named directly.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..config import Config
+from .entries import Entry, History, Problem
+from .formats import Prepared, SourceFormat
+from .listing import files_in, relative, sniff
+from .reading import UnreadableFile, read_text
+from .transactions import Marker, Runner
+
+FILE_NAME = re.compile(r"^([0-9]{6,})(-[-_a-zA-Z0-9]*)?\.sql$")
+HEADER = re.compile(r"^--!\s*([A-Za-z-]+)\s*(?::\s*(.*?))?\s*$")
+SETTINGS = (".gmrc", ".gmrc.js", ".gmrc.cjs")
+WORK_IN_PROGRESS = "graphile-migrate's work in progress: `migrate` never runs it (checked only when named)"
+
+
+def committed_folder(root: Path) -> Path:
+    for candidate in (root / "migrations" / "committed", root / "committed"):
+        if candidate.is_dir():
+            return candidate
+    return root
+
+
+def list_history(root: Path) -> History:
+    history = History(root=root, format="graphile-migrate")
+    committed = committed_folder(root)
+    previous_hash, previous_rel = "-", ""
+    for path in sorted(files_in(committed), key=lambda p: (_number(p.name), p.name)):
+        match = FILE_NAME.match(path.name)
+        if not match:
+            history.skipped[path] = "graphile-migrate runs only committed files named NNNNNN[-name].sql"
+            continue
+        entry = Entry(file=path, rel=relative(root, path), version=match.group(1),
+                      description=(match.group(2) or "").lstrip("-"))
+        headers = _headers(path, entry)
+        entry.options["headers"] = headers
+        history.forward.append(entry)
+        previous = headers.get("previous")
+        if previous is not None and previous != previous_hash:
+            expected = "'-' (it is the first migration)" if previous_hash == "-" else f"{previous_hash} ({previous_rel})"
+            history.problems.append(Problem(
+                entry.rel, headers.get("previous_line", 1),
+                f"graphile-migrate refuses to migrate: '--! Previous: {previous}' does not match the hash of the"
+                f" migration before it, {expected}",
+                "do not edit or reorder committed migrations; uncommit and commit again",
+            ))
+        previous_hash, previous_rel = headers.get("hash", previous_hash), entry.rel
+    migrations = committed.parent if committed.name == "committed" else None
+    if migrations is not None:
+        _work_in_progress(migrations, history)
+    return history
+
+
+def _number(name: str) -> int:
+    match = FILE_NAME.match(name)
+    return int(match.group(1)) if match else -1
+
+
+def _work_in_progress(migrations: Path, history: History) -> None:
+    last = history.forward[-1].version if history.forward else ""
+    current = migrations / "current.sql"
+    if current.is_file():
+        # Kept among the backward parts, after the last committed version, so that a named
+        # current.sql is checked after every committed migration; never part of a forward run.
+        entry = Entry(file=current, rel=relative(history.root, current), version=last,
+                      description="current", kind="current")
+        history.reverse.append(entry)
+        history.skipped[current] = WORK_IN_PROGRESS
+    folder = migrations / "current"
+    if folder.is_dir():
+        for path in files_in(folder):
+            history.skipped[path] = WORK_IN_PROGRESS
+
+
+def _headers(path: Path, entry: Entry) -> dict:
+    """The `--!` lines before the first blank line, and where the body starts."""
+    try:
+        text = read_text(path)
+    except UnreadableFile:
+        return {"body_line": 0}  # reported when the file is read for analysis
+    headers: dict = {}
+    lines = text.split("\n")
+    body = 0
+    for number, line in enumerate(lines):
+        match = HEADER.match(line.rstrip("\r"))
+        if not match:
+            body = number + 1 if not line.strip() else number
+            break
+        key, value = match.group(1).lower(), (match.group(2) or "")
+        headers[key] = value
+        headers[f"{key}_line"] = number + 1
+        body = number + 1
+    headers["body_line"] = body
+    if "previous" not in headers or "hash" not in headers:
+        entry.problems.append(Problem(
+            entry.rel, 1, "graphile-migrate refuses this committed migration: it has no '--! Previous:' and"
+            " '--! Hash:' header lines", "commit migrations with `graphile-migrate commit`"))
+    return headers
+
+
+def prepare(entry: Entry, text: str, config: Config, display: str) -> Prepared:
+    headers = entry.options.get("headers")
+    if headers is None:  # current.sql: its own header lines, if any
+        headers = _headers_of_text(text)
+    start = headers.get("body_line", 0)
+    lines = text.split("\n")
+    body = "\n".join(lines[start:])
+    marker = None
+    if "no-transaction" in headers:
+        marker = Marker(False, "'--! no-transaction' makes graphile-migrate leave out its BEGIN/COMMIT")
+    return Prepared(body, line_offset=start, marker=marker)
+
+
+def _headers_of_text(text: str) -> dict:
+    headers: dict = {}
+    body = 0
+    for number, line in enumerate(text.split("\n")):
+        match = HEADER.match(line.rstrip("\r"))
+        if not match:
+            break
+        headers[match.group(1).lower()] = match.group(2) or ""
+        body = number + 1
+    headers["body_line"] = body
+    return headers
+
+
+def _is_committed(folder: Path) -> bool:
+    return any(FILE_NAME.match(p.name) and "--! Previous" in sniff(p, 1024) for p in files_in(folder))
+
+
+def detect(folder: Path) -> bool:
+    if any((folder / name).is_file() for name in SETTINGS):
+        return (folder / "migrations" / "committed").is_dir() or (folder / "migrations" / "current.sql").is_file()
+    if (folder / "committed").is_dir():
+        return _is_committed(folder / "committed")
+    return folder.name == "committed" and _is_committed(folder)
+
+
+FORMAT = SourceFormat(
+    name="graphile-migrate", list_history=list_history, prepare=prepare, detect=detect,
+    looks_like="graphile-migrate (migrations/committed/NNNNNN.sql with '--! Previous' headers, .gmrc)",
+    runner=Runner(
+        wraps=True,
+        wrapped="graphile-migrate runs each committed migration in a transaction",
+        unwrapped="graphile-migrate runs this migration without a transaction",
+        whole_file_query=True,
+    ),
+)
