@@ -1,0 +1,2 @@
+-- Not in sqitch.plan: sqitch never deploys it.
+DROP TABLE orders;

@@ -1,0 +1,3 @@
+BEGIN;
+DROP INDEX orders_status_idx;
+COMMIT;

@@ -1,0 +1,4 @@
+BEGIN;
+CREATE OR REPLACE FUNCTION order_total(order_id bigint) RETURNS numeric
+    LANGUAGE sql STABLE AS $$ SELECT total FROM orders WHERE id = order_id $$;
+COMMIT;

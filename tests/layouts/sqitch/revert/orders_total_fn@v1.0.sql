@@ -1,0 +1,3 @@
+BEGIN;
+DROP FUNCTION order_total(bigint);
+COMMIT;

@@ -1,0 +1,3 @@
+BEGIN;
+ALTER TABLE orders ALTER COLUMN note TYPE varchar(100);
+COMMIT;
