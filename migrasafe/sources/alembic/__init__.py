@@ -12,8 +12,10 @@ env.py is never run and no database is needed. Every rendered statement keeps th
     standins.py  stand-ins for modules a revision imports that are not installed
     bind.py      the connection op.get_bind() returns: records SQL, has no rows to give
     render.py    one revision's upgrade() → SQL chunks with the position of their op call
-    read.py      a project → Migration objects
+    worker.py    graph and rendering, run in a child process (migrasafe.sandbox): plain data out
+    read.py      a project → Migration objects, from what the child sent
 
-Only layout.py and settings.py are imported to find projects: SQLAlchemy and Alembic load when
-a project is read.
+The project's code runs only in that child, confined (no network, files read-only, time limits).
+Only layout.py, settings.py and read.py are imported in migrasafe's own process: SQLAlchemy and
+Alembic load in the child.
 """

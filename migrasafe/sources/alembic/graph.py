@@ -10,7 +10,7 @@ import ast
 import re
 import types
 import warnings
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +18,8 @@ from alembic import util as alembic_util
 from alembic.script import Script, ScriptDirectory
 from alembic.util import CommandError
 from alembic.script.revision import RevisionError
+
+from ...sandbox import Refused
 
 _ID_NAMES = ("revision", "down_revision", "branch_labels", "depends_on")
 # `revision = "abc"` written plainly, for files Python itself cannot parse.
@@ -66,12 +68,14 @@ class Graph:
 
 
 def load_graph(script_location: Path, version_locations: list[str] | None = None,
-               recursive: bool = False, after_each=lambda: None) -> Graph:
-    """`after_each` runs after each revision file is loaded."""
+               recursive: bool = False, after_each=lambda: None, step=lambda path: nullcontext(),
+               unloadable: dict[str, LoadError] | None = None) -> Graph:
+    """`after_each` runs after each revision file is loaded, and each loads inside `step(path)`.
+    Files in `unloadable` (by resolved path) are not run: they are placeholders with that error."""
     directory = ScriptDirectory(str(script_location), version_locations=version_locations,
                                 recursive_version_locations=recursive)
     graph = Graph(directory)
-    with _tolerant_loading(graph, after_each), warnings.catch_warnings(record=True) as caught, _revision_errors():
+    with _tolerant_loading(graph, after_each, step, unloadable or {}), warnings.catch_warnings(record=True) as caught, _revision_errors():
         warnings.simplefilter("always")
         try:
             directory.revision_map.heads  # builds the map: every revision file is loaded here
@@ -97,29 +101,36 @@ def _revision_errors():
 
 
 @contextmanager
-def _tolerant_loading(graph: Graph, after_each):
+def _tolerant_loading(graph: Graph, after_each, step, unloadable: dict[str, LoadError]):
     """Alembic's loader, except that a file that fails becomes a placeholder module."""
     load = alembic_util.load_python_file
 
     def tolerant(dir_, filename):
-        try:
-            return load(dir_, filename)
-        except (Exception, SystemExit) as error:
-            path = Path(dir_) / Path(filename).name
-            module = _placeholder(path)
-            if module is None:
-                raise CommandError(f"{path}: cannot be loaded ({_error_text(error)}) "
-                                   f"and names no revision id") from None
-            graph.load_errors[str(path.resolve())] = LoadError(_error_line(error, path), _error_text(error))
-            return module
-        finally:
-            after_each()
+        path = Path(dir_) / Path(filename).name
+        known = unloadable.get(str(path.resolve()))
+        if known is not None:
+            return _unloadable(graph, path, known)
+        with step(path):
+            try:
+                return load(dir_, filename)
+            except (Exception, SystemExit) as error:
+                return _unloadable(graph, path, LoadError(_error_line(error, path), _error_text(error)))
+            finally:
+                after_each()
 
     alembic_util.load_python_file = tolerant
     try:
         yield
     finally:
         alembic_util.load_python_file = load
+
+
+def _unloadable(graph: Graph, path: Path, error: LoadError) -> types.ModuleType:
+    module = _placeholder(path)
+    if module is None:
+        raise CommandError(f"{path}: cannot be loaded ({error.message}) and names no revision id") from None
+    graph.load_errors[str(path.resolve())] = error
+    return module
 
 
 def _naming(directory: ScriptDirectory, missing: str) -> tuple[Path, int] | None:
@@ -200,6 +211,8 @@ def _error_line(error: BaseException, path: Path) -> int:
 
 
 def _error_text(error: BaseException) -> str:
+    if isinstance(error, Refused):
+        return str(error)
     if isinstance(error, SyntaxError):
         return f"SyntaxError: {error.msg}"
     return f"{type(error).__name__}: {' '.join(str(error).split())}"

@@ -6,47 +6,42 @@
 
 With `named` empty the whole history is checked (or the `--from`/`--to` range of it); otherwise
 the named revisions are, after the revisions they build on, which are read for their schema only.
+
+The project's code (revision modules, the application they import) never runs in this process:
+worker.py loads and renders it in a child process (migrasafe.sandbox) with a time limit per
+revision and for the run, no network, and the user's files read-only. A revision that ends that
+process, hangs or is killed is reported on its own file and line, and a new child goes on with
+the revisions after it. Only plain data comes back; the SQL is split and parsed here.
 """
 from __future__ import annotations
 
-import configparser
-import io
 import os
-import sys
-import warnings
-from contextlib import contextmanager, redirect_stderr, redirect_stdout
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-
-from alembic.config import Config as AlembicConfig
-from alembic.util import coerce_resource_to_filename
 
 from ...config import Config
 from ...model import Finding, Migration, Statement
 from ...parse import split_statements
+from ...sandbox import Failure, Limits, Outcome, Sandbox
+from ...sandbox.guard import REASONS
 from ..exclude import is_excluded
 from ..findings import input_error
 from ..reading import UnreadableFile, read_text
 from .envpy import EnvFacts, read_env
-from .graph import Graph, GraphError, load_graph
 from .layout import Layout
-from .render import Recorder, render_upgrade
 from .settings import AlembicSettings, alembic_settings
-from .standins import StandInFinder, stand_ins
 
 FORMAT = "alembic"
 NOT_RENDERED = ("MS096", "alembic-not-rendered", "info")
+REVISION_WARNING = ("MS087", "revision-warning", "info")
+WORKER = "migrasafe.sources.alembic.worker:work"
+_WHILE = {"load": "while the revision loads", "render": "while upgrade() renders"}
 
 
 @dataclass
 class Project:
-    layout: Layout
     script_location: Path
     display_root: str  # the user's spelling of the script location
-    version_locations: list[str] | None
-    recursive: bool
-    import_roots: list[Path]
-    alembic_config: AlembicConfig  # for revisions that use `alembic.context`
 
     @property
     def key(self) -> str:
@@ -59,77 +54,104 @@ class Project:
             return os.path.relpath(file)
         return os.path.join(self.display_root, str(rel)) if self.display_root else str(rel)
 
-    def is_revision(self, filename: str) -> bool:
-        """Is this code file one of the project's revisions (by its path, as Alembic loads it)?"""
-        folder = os.path.dirname(filename)
-        return any(folder == str(v) or folder.startswith(str(v) + os.sep) for v in self.version_folders())
 
-    def version_folders(self) -> list[Path]:
-        if not self.version_locations:
-            return [self.script_location / "versions"]
-        return [Path(v).resolve() for v in self.version_locations]
+@dataclass
+class _Run:
+    """What the children told, gathered across the children one project needed."""
+
+    project: dict | None = None
+    graph: dict | None = None
+    error: dict | None = None  # the graph cannot be built
+    renderings: dict[str, dict] = field(default_factory=dict)  # by resolved file
+    unloadable: dict[str, dict] = field(default_factory=dict)  # file → {"line", "message"}: not loaded again
+    failed: dict[str, tuple[int, str, str]] = field(default_factory=dict)  # file → (line, message, fix)
+    warnings: list[dict] = field(default_factory=list)
+    refusals: list[dict] = field(default_factory=list)
+    stopped: Failure | None = None  # a failure no revision accounts for: the rest is not checked
+
+    def take(self, outcome: Outcome) -> None:
+        for data in outcome.data:
+            kind = data["type"]
+            if kind == "rendering":
+                self.renderings[data["file"]] = data
+            else:
+                setattr(self, kind, data)
+        self.warnings += outcome.warnings
+        self.refusals += outcome.refusals
+
+    def recover(self, failure: Failure, settings: AlembicSettings) -> bool:
+        """Record a child's failure on the revision it was running; whether to start another."""
+        stage, _, file = (failure.step or "").partition(":")
+        if failure.kind in ("run-timeout", "error") or stage not in ("load", "render") or self.error:
+            self.stopped = failure
+            return False
+        if file in self.unloadable or file in self.failed:
+            self.stopped = failure  # the same file failed twice: do not go round again
+            return False
+        message, fix = _failure_text(failure, settings)
+        if stage == "load":
+            self.unloadable[file] = {"line": failure.line or 1, "message": message}
+        else:
+            self.failed[file] = (failure.line or 1, message, fix)
+        return True
 
 
 def read_project(layout: Layout, config: Config, folder_spelling: str,
                  named: dict[Path, str] | None = None) -> tuple[list[Migration], list[Finding]]:
     settings = alembic_settings(config.alembic, config.root)
     named = named or {}
+    run = _Run()
+    payload = {
+        "layout": {"folder": str(layout.folder), "script_location": _text(layout.script_location),
+                   "ini": _text(layout.ini), "pyproject": _text(layout.pyproject), "resource": layout.resource},
+        "settings": {"sys_path": None if settings.sys_path is None else [str(p) for p in settings.sys_path],
+                     "script_location": _text(settings.script_location),
+                     "start": settings.start, "stop": settings.stop},
+        "named": [str(f) for f in named],
+    }
+    with Sandbox(Limits(settings.revision_time_limit, settings.run_time_limit)) as sandbox:
+        while True:
+            try:
+                outcome = sandbox.run(WORKER, {**payload, "unloadable": run.unloadable,
+                                               "rendered": [*run.renderings, *run.failed]})
+            except OSError as err:  # the child could not even start
+                outcome = Outcome(failure=Failure("error", f"the process that reads it did not start: {err}"))
+            run.take(outcome)
+            if outcome.failure is None or not run.recover(outcome.failure, settings):
+                break
+    where = folder_spelling or "."
+    if run.project is None:
+        message = run.error["message"] if run.error else _stopped_text(run.stopped, "reading the project")
+        return [], [input_error(where, message)]
+    location = Path(run.project["script_location"])
+    project = Project(location, _spelling_of(location, layout.folder, folder_spelling))
     findings: list[Finding] = []
-    try:
-        with _import_roots(_roots_before_loading(layout, settings)):
-            project = _project(layout, settings, folder_spelling)
-    except GraphError as err:
-        return [], [input_error(folder_spelling or ".", str(err))]
+    if run.error is not None:
+        path = run.error["path"]
+        spot = project.display(Path(path).resolve()) if path else project.display_root or "."
+        return [], [input_error(spot, run.error["message"], run.error["line"])]
+    if run.graph is None:
+        return [], [input_error(project.display_root or ".", _stopped_text(run.stopped, "loading the revisions"))]
+    graph = run.graph
+    findings += [
+        input_error(spelling, f"not an Alembic revision of {project.display_root or project.script_location}; "
+                              f"name a revision file or the project folder")
+        for file, spelling in named.items() if str(file) in graph["not_revisions"]
+    ]
     env = read_env(project.script_location)
     setup = _session_setup(env, settings, config, findings)
-    try:
-        with _quiet(), _import_roots(project.import_roots), stand_ins(project.is_revision) as finder:
-            graph = load_graph(project.script_location, project.version_locations, project.recursive,
-                               after_each=finder.forget)
-            order, reported = _select(graph, named, settings)
-            findings.extend(_named_elsewhere(graph, project, named))
-            # One upgrade runs the revisions of a range the user gave (--from, or revision files by
-            # name); a whole history was applied over many deploys, each upgrade on its own.
-            ranged = bool(named) or settings.start is not None or config.changed is not None
-            reader = _Reader(project, graph, finder, config, env, settings, setup, ranged)
-            migrations = [reader.migration(script, script.revision in reported, named) for script in order]
-    except GraphError as err:
-        where = project.display(err.path.resolve()) if err.path else project.display_root or "."
-        return [], findings + [input_error(where, str(err), err.line)]
-    for message in graph.warnings:
+    # One upgrade runs the revisions of a range the user gave (--from, or revision files by
+    # name); a whole history was applied over many deploys, each upgrade on its own.
+    ranged = bool(named) or settings.start is not None or config.changed is not None
+    reader = _Reader(project, run, config, env, settings, setup, ranged)
+    migrations = [reader.migration(entry, named) for entry in graph["order"]]
+    for message in graph["warnings"]:
         findings.append(input_error(project.display_root or ".", " ".join(message.split())))
     return migrations, findings
 
 
-def _project(layout: Layout, settings: AlembicSettings, folder_spelling: str) -> Project:
-    kwargs = {}
-    if layout.pyproject is not None:
-        kwargs["toml_file"] = str(layout.pyproject)
-    alembic_config = AlembicConfig(str(layout.ini) if layout.ini else None, **kwargs)
-    location = settings.script_location or layout.script_location
-    if location is None:
-        try:
-            location = Path(coerce_resource_to_filename(layout.resource)).resolve()
-        except Exception as err:  # an uninstalled package: say which
-            raise GraphError(f"script_location {layout.resource!r} cannot be found: {err}") from None
-    if not location.is_dir():
-        raise GraphError(f"script location {location} is not a folder")
-    try:
-        alembic_config.set_main_option("script_location", str(location).replace("%", "%%"))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # deprecated separators still split as Alembic splits them
-            versions = alembic_config.get_version_locations_list()
-            prepend = alembic_config.get_prepend_sys_paths_list() or []
-            recursive = alembic_config.get_alembic_boolean_option("recursive_version_locations")
-    except (configparser.Error, ValueError, TypeError) as err:
-        raise GraphError(f"{layout.ini or layout.pyproject}: {' '.join(str(err).split())}") from None
-    base = layout.ini.parent if layout.ini else layout.folder
-    versions = [str(_beside(base, v)) for v in versions] if versions else None
-    roots = settings.sys_path
-    if roots is None:
-        roots = [_beside(base, p) for p in prepend] + _default_roots(layout, location)
-    return Project(layout, location, _spelling_of(location, layout.folder, folder_spelling), versions, recursive,
-                   _unique(roots), alembic_config)
+def _text(path: Path | None) -> str | None:
+    return None if path is None else str(path)
 
 
 def _spelling_of(location: Path, folder: Path, folder_spelling: str) -> str:
@@ -141,80 +163,26 @@ def _spelling_of(location: Path, folder: Path, folder_spelling: str) -> str:
     return os.path.relpath(location)
 
 
-def _roots_before_loading(layout: Layout, settings: AlembicSettings) -> list[Path]:
-    """Where a `package:path` script location is imported from."""
-    return settings.sys_path if settings.sys_path is not None else [layout.folder]
+def _failure_text(failure: Failure, settings: AlembicSettings) -> tuple[str, str]:
+    stage = "loading it" if failure.step.startswith("load:") else "rendering its upgrade()"
+    if failure.kind == "step-timeout":
+        return (f"{stage} {failure.message} (revision_time_limit = {settings.revision_time_limit:g} in "
+                f"[tool.migrasafe.alembic]), so it was stopped; the revisions after it are still checked",
+                "make the revision's code finish without a database (an endless loop, a wait on the network), "
+                "or raise [tool.migrasafe.alembic] revision_time_limit")
+    return (f"{stage}: {failure.message}; nothing of this revision is checked, the revisions after it are",
+            "revision code must not end or kill the process that runs it: raise an exception instead, which "
+            "migrasafe reports with the line")
 
 
-def _default_roots(layout: Layout, location: Path) -> list[Path]:
-    """The folder Alembic runs in (alembic.ini's), and the one holding the package the script
-    location sits in (the project root of a Flask-Migrate or package layout)."""
-    roots = [layout.ini.parent] if layout.ini else []
-    above = location.parent
-    while (above / "__init__.py").is_file() and above.parent != above:
-        above = above.parent
-    return roots + [above]
-
-
-def _beside(base: Path, value: str) -> Path:
-    path = Path(value.replace("%(here)s", str(base))).expanduser()
-    return path.resolve() if path.is_absolute() else (base / path).resolve()
-
-
-def _unique(paths: list[Path]) -> list[Path]:
-    return list(dict.fromkeys(paths))
-
-
-@contextmanager
-def _quiet():
-    """Revisions print progress (`print("Updating...")`): not into migrasafe's own output."""
-    sink = io.StringIO()
-    with redirect_stdout(sink), redirect_stderr(sink):
-        yield
-
-
-@contextmanager
-def _import_roots(roots: list[Path]):
-    added = [str(r) for r in roots if str(r) not in sys.path]
-    sys.path[:0] = added
-    try:
-        yield
-    finally:
-        for root in added:
-            if root in sys.path:
-                sys.path.remove(root)
-
-
-def _select(graph: Graph, named: dict[Path, str], settings: AlembicSettings) -> tuple[list, set[str]]:
-    """The revisions to read, in upgrade order, and the ids of those to report."""
-    if named:
-        by_file = {Path(s.path).resolve(): s for s in graph.directory.walk_revisions()}
-        targets = {by_file[f].revision for f in named if f in by_file}
-        needed = {s.revision for target in targets for s in graph.upgrade_order(target)}
-        return [s for s in graph.upgrade_order() if s.revision in needed], targets
-    order = _ranged("--to", settings.stop, lambda: graph.upgrade_order(settings.stop or "heads"))
-    if settings.start is None:
-        return order, {s.revision for s in order}
-    start = _ranged("--from", settings.start, lambda: graph.revision(settings.start).revision)
-    applied = {s.revision for s in graph.upgrade_order(start)}
-    return order, {s.revision for s in order if s.revision not in applied}
-
-
-def _ranged(option: str, value: str | None, work):
-    try:
-        return work()
-    except GraphError as err:
-        raise GraphError(f"{option} {value}: {err}" if value else str(err)) from None
-
-
-def _named_elsewhere(graph: Graph, project: Project, named: dict[Path, str]) -> list[Finding]:
-    """Named files that are not revisions of the project (env.py, a helper module)."""
-    revisions = {Path(s.path).resolve() for s in graph.directory.walk_revisions()}
-    return [
-        input_error(spelling, f"not an Alembic revision of {project.display_root or project.script_location}; "
-                              f"name a revision file or the project folder")
-        for file, spelling in named.items() if file not in revisions
-    ]
+def _stopped_text(failure: Failure | None, doing: str) -> str:
+    if failure is None:
+        return f"{doing}: the process that runs the project's code ended without a result"
+    if failure.kind == "run-timeout":
+        return f"{doing}: {failure.message} (run_time_limit in [tool.migrasafe.alembic])"
+    if failure.kind == "error":
+        return f"{doing} failed inside migrasafe; please report it: {failure.message}"
+    return f"{doing}: {failure.message}"
 
 
 def _session_setup(env: EnvFacts, settings: AlembicSettings, config: Config,
@@ -241,9 +209,9 @@ def _session_setup(env: EnvFacts, settings: AlembicSettings, config: Config,
 
 
 class _Reader:
-    def __init__(self, project: Project, graph: Graph, finder: StandInFinder, config: Config,
-                 env: EnvFacts, settings: AlembicSettings, setup: list[Statement], ranged: bool):
-        self.project, self.graph, self.finder, self.config = project, graph, finder, config
+    def __init__(self, project: Project, run: _Run, config: Config, env: EnvFacts, settings: AlembicSettings,
+                 setup: list[Statement], ranged: bool):
+        self.project, self.run, self.config = project, run, config
         self.setup, self.ranged = setup, ranged
         self.per_migration, self.reason = _transaction_mode(env, settings, config)
         if not ranged:
@@ -251,16 +219,17 @@ class _Reader:
                             "its own upgrade (--from REV checks the revisions after REV as one)")
         self.run_started = False
 
-    def migration(self, script, reported: bool, named: dict[Path, str]) -> Migration:
-        file = Path(script.path).resolve()
+    def migration(self, entry: dict, named: dict[Path, str]) -> Migration:
+        file = Path(entry["file"])
         display = named.get(file) or self.project.display(file)
+        reported = entry["reported"]
         if is_excluded(file, self.config.exclude, self.config.root):
             reported = False
         migration = Migration(
-            path=display, format=FORMAT, version=script.revision, description=script.doc,
+            path=display, format=FORMAT, version=entry["revision"], description=entry["doc"],
             in_transaction=True, transaction_reason=self.reason,
-            meta={"revision": script.revision, "history": self.project.key, "file": str(file),
-                  "context": not reported, "down_revisions": _ids(script.down_revision),
+            meta={"revision": entry["revision"], "history": self.project.key, "file": str(file),
+                  "context": not reported, "down_revisions": entry["down_revisions"],
                   "session_setup": self.setup},
         )
         # With --since, the upgrade the pull request ships starts at its first changed revision.
@@ -277,46 +246,78 @@ class _Reader:
             migration.findings.append(input_error(display, err.message, err.line))
             migration.broken = True
             return migration
-        problem = self.graph.load_errors.get(str(file))
+        refusals = self._sandbox_findings(migration, str(file))
+        problem = self.run.graph["load_errors"].get(str(file))
+        rendering = self.run.renderings.get(str(file))
         if problem is not None:
-            migration.findings.append(input_error(display, f"cannot load the revision: {problem.message}", problem.line))
-            migration.broken = True
+            error = input_error(display, f"cannot load the revision: {problem['message']}", problem["line"])
+        elif str(file) in self.run.failed:
+            line, message, fix = self.run.failed[str(file)]
+            error = input_error(display, message, line, fix=fix)
+        elif rendering is None:
+            error = input_error(display, _stopped_text(self.run.stopped, "not checked"))
+        else:
+            self._render(rendering, migration, refusals)
             return migration
-        self._render(script, migration, str(Path(script.module.__file__)))
+        migration.findings.append(error)
+        migration.broken = True
+        self._notes(migration, _refusal_notes(refusals, [{"line": error.line, "message": error.message}]))
         return migration
 
-    def _render(self, script, migration: Migration, filename: str) -> None:
-        recorder = Recorder(filename, missing_modules=lambda: self.finder.missing_modules(filename))
-        try:
-            rendering = render_upgrade(script.module, recorder, self.project.alembic_config, self.graph.directory)
-        finally:
-            self.finder.forget()
+    def _sandbox_findings(self, migration: Migration, file: str) -> None:
+        """Warnings the revision raised, and what it tried that the sandbox refused."""
+        for warning in self.run.warnings:
+            stage, _, of = (warning["key"] or "").partition(":")
+            if of == file and stage in _WHILE:
+                migration.findings.append(Finding(
+                    rule=REVISION_WARNING[0], name=REVISION_WARNING[1], severity=REVISION_WARNING[2],
+                    message=f"{warning['category']} {_WHILE[stage]}: {warning['message']}",
+                    path=migration.path, line=warning["line"] or 1,
+                    fix="not an error: the revision was still rendered and checked; the warning is for "
+                        "whoever maintains the code that raised it",
+                ))
+        return [r for r in self.run.refusals
+                if (r["key"] or "").partition(":")[0] in _WHILE and (r["key"] or "").partition(":")[2] == file]
+
+    def _render(self, rendering: dict, migration: Migration, refusals: list[dict]) -> None:
         statements: list[Statement] = []
-        for chunk in rendering.chunks:
+        for chunk in rendering["chunks"]:
             try:
-                pieces = split_statements(chunk.sql)
+                pieces = split_statements(chunk["sql"])
             except Exception as err:  # the input must never stop the run; report and move on
-                migration.findings.append(input_error(migration.path, f"the SQL parser gave up on {chunk.sql[:60]!r}: {err}",
-                                                      chunk.position.line, chunk.position.column))
+                migration.findings.append(input_error(migration.path, f"the SQL parser gave up on {chunk['sql'][:60]!r}: {err}",
+                                                      chunk["line"], chunk["column"]))
                 migration.broken = True
                 continue
             for statement in pieces:
                 statement.index = len(statements)
-                statement.line, statement.end_line = chunk.position.line, chunk.position.end_line
-                statement.column = chunk.position.column
+                statement.line, statement.end_line = chunk["line"], chunk["end_line"]
+                statement.column = chunk["column"]
                 statements.append(statement)
         migration.statements = statements
-        for note in rendering.notes:
+        self._notes(migration, rendering["notes"] + _refusal_notes(refusals, rendering["notes"]))
+
+    def _notes(self, migration: Migration, notes: list[dict]) -> None:
+        for note in notes:
             migration.findings.append(Finding(
-                rule=NOT_RENDERED[0], name=NOT_RENDERED[1], severity=NOT_RENDERED[2], message=note.message,
-                path=migration.path, line=note.position.line, column=note.position.column, fix=note.fix,
+                rule=NOT_RENDERED[0], name=NOT_RENDERED[1], severity=NOT_RENDERED[2], message=note["message"],
+                path=migration.path, line=note["line"], column=note["column"],
+                fix=note["fix"] or "revision code runs without network, without starting processes and with the "
+                                   "files read-only; do this outside the migration",
             ))
 
 
-def _ids(value) -> list[str]:
-    if value is None:
-        return []
-    return [value] if isinstance(value, str) else list(value)
+def _refusal_notes(refusals: list[dict], said: list[dict]) -> list[dict]:
+    """A note for each refused action that no note (or error) on its line already names."""
+    notes: list[dict] = []
+    for refusal in refusals:
+        line = refusal["line"] or 1
+        if any(n["line"] == line and refusal["message"] in n["message"] for n in said + notes):
+            continue
+        notes.append({"line": line, "column": 1, "fix": "",
+                      "message": f"{refusal['message']} was refused ({REASONS[refusal['kind']]}); the revision "
+                                 f"went on without it, so what it would have done is not checked"})
+    return notes
 
 
 def _transaction_mode(env: EnvFacts, settings: AlembicSettings, config: Config) -> tuple[bool, str]:

@@ -25,6 +25,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.operations import Operations
 from sqlalchemy.exc import NoInspectionAvailable
 
+from ...sandbox import Refused
 from .bind import NeedsDatabase, OfflineBind
 from .standins import StandIn, Unavailable, type_rendered
 
@@ -118,7 +119,7 @@ class Recorder:
                   fix=INSTALL if isinstance(error, Unavailable) else READ_BY_HAND)
 
     def describe(self, error: BaseException) -> str:
-        if isinstance(error, (Unavailable, NeedsDatabase)):
+        if isinstance(error, (Unavailable, NeedsDatabase, Refused)):
             return str(error)
         if isinstance(error, NoInspectionAvailable):
             return ("this line inspects the live database's schema (sqlalchemy.inspect() or autoload_with), "

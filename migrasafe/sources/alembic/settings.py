@@ -5,6 +5,8 @@
     transaction_per_migration = true       # overrides what env.py says
     sys_path = ["src"]                     # import roots for revisions that import the application
     script_location = "db/migrations"      # when no alembic.ini names it
+    revision_time_limit = 30               # seconds to load one revision, and to render it
+    run_time_limit = 600                   # seconds for the whole project
 
 The command line adds `--alembic-dir` (as `script_location`), `--from` and `--to`, stored in the
 same table under `script_location`, `from` and `to`.
@@ -14,7 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-TABLE_KEYS = {"preamble", "transaction_per_migration", "sys_path", "script_location"}
+TABLE_KEYS = {"preamble", "transaction_per_migration", "sys_path", "script_location", "revision_time_limit",
+              "run_time_limit"}
+REVISION_TIME_LIMIT = 30.0  # seconds; a revision is code that should do nothing but build SQL
+RUN_TIME_LIMIT = 600.0
 COMMAND_LINE_KEYS = {"from", "to"}
 
 
@@ -30,6 +35,8 @@ class AlembicSettings:
     script_location: Path | None = None
     start: str | None = None  # --from: revisions up to it are already applied
     stop: str | None = None  # --to: the last revision to check
+    revision_time_limit: float = REVISION_TIME_LIMIT
+    run_time_limit: float = RUN_TIME_LIMIT
 
 
 def validate_table(table: dict, where: str) -> None:
@@ -49,6 +56,10 @@ def validate_table(table: dict, where: str) -> None:
     sys_path = table.get("sys_path", [])
     if not isinstance(sys_path, list) or not all(isinstance(p, str) for p in sys_path):
         raise SettingsError(f"{where}: alembic.sys_path must be a list of folders")
+    for key in ("revision_time_limit", "run_time_limit"):
+        value = table.get(key, 1)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise SettingsError(f"{where}: alembic.{key} must be a number of seconds above 0")
     for key in ("script_location", "from", "to"):
         value = table.get(key)
         if value is not None and (not isinstance(value, str) or not value.strip()):
@@ -68,4 +79,6 @@ def alembic_settings(table: dict, root: Path | None) -> AlembicSettings:
         script_location=(base / location).resolve() if location else None,
         start=table.get("from"),
         stop=table.get("to"),
+        revision_time_limit=float(table.get("revision_time_limit", REVISION_TIME_LIMIT)),
+        run_time_limit=float(table.get("run_time_limit", RUN_TIME_LIMIT)),
     )
