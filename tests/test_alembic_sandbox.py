@@ -19,7 +19,6 @@ import pytest
 
 from migrasafe.check import run
 from migrasafe.config import Config, ConfigError, load_config
-from migrasafe.sandbox import runner
 
 ENV_PY = "raise RuntimeError('env.py ran')\n"
 # A guard against a regression that hangs, not a speed figure: nothing here is asserted on time.
@@ -223,6 +222,8 @@ def test_a_deprecation_warning_at_import_is_information_and_the_sql_is_rendered(
 
 
 def test_one_child_per_run_unless_a_revision_ends_it(tmp_path, monkeypatch):
+    from migrasafe.sandbox import runner
+
     started = []
     real = runner.Sandbox.run
 
