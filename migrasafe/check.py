@@ -72,7 +72,7 @@ def _run(paths: list[str], config: Config) -> Report:
         tx = sessions.setdefault(session, TxState()) if session else None
         try:
             result = analyse_migration(migration, catalog, config, selection, session=tx)
-            if "migrasafe:" in migration.text:  # a directive can be there: only then load the reader
+            if "migrasafe:" in migration.text or "atlas:nolint" in migration.text:  # only then load the reader
                 from .suppress import apply_suppressions
 
                 apply_suppressions(result, migration.text)

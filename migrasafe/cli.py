@@ -9,7 +9,7 @@ import argparse
 import os
 import sys
 
-SOURCE_FORMATS = ("sql", "flyway", "golang-migrate", "dbmate", "diesel", "popx", "alembic", "sqitch",
+SOURCE_FORMATS = ("sql", "flyway", "golang-migrate", "dbmate", "diesel", "popx", "alembic", "sqitch", "atlas",
                   "prisma", "supabase", "graphile-migrate", "drizzle", "node-pg-migrate")
 OUTPUT_FORMATS = ("text", "json", "sarif", "github", "gitlab", "junit", "markdown")
 FAIL_ON = ("info", "warning", "error", "never")

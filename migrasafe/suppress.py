@@ -59,9 +59,14 @@ class Directive:
     reason: str
     used: set[str] = field(default_factory=set)
     marker: str = "--"  # how a comment starts where the directive was written
+    atlas: bool = False  # an `atlas:nolint`, read through sources/atlas/nolint.py
 
     def matches(self, finding: Finding) -> str | None:
         """The rule as written in the directive that covers `finding`, if any."""
+        if self.atlas:
+            from .sources.atlas.nolint import covers
+
+            return next((r for r in self.rules if covers(r, finding.rule)), None)
         for rule in self.rules:
             if rule.upper() == finding.rule or rule.lower() == finding.name:
                 return rule
@@ -73,7 +78,8 @@ class Directive:
 
 
 def apply_suppressions(result: MigrationResult, text: str) -> None:
-    if "migrasafe:" not in text:
+    atlas = result.migration.format == "atlas" and "atlas:nolint" in text
+    if "migrasafe:" not in text and not atlas:
         return  # no directive can be there; skips the comment scan of large files
     python = result.migration.format == "alembic"  # the text is the revision's Python source
     marker = "#" if python else "--"
@@ -97,6 +103,8 @@ def apply_suppressions(result: MigrationResult, text: str) -> None:
                 marker=marker,
             )
         )
+    if atlas:
+        directives.extend(_atlas_directives(text, offset))
     if not directives:
         return
 
@@ -128,7 +136,7 @@ def apply_suppressions(result: MigrationResult, text: str) -> None:
 
     for d in applied:
         unused = [rule for rule in d.rules if rule not in d.used]
-        if not unused:
+        if not unused or d.atlas:  # Atlas's own lint reads them too: not stale when migrasafe is silent
             continue
         reports.append(
             Finding(
@@ -143,6 +151,13 @@ def apply_suppressions(result: MigrationResult, text: str) -> None:
             )
         )
     result.findings.extend(sorted(reports, key=lambda f: (f.line, f.column)))
+
+
+def _atlas_directives(text: str, offset: int) -> list[Directive]:
+    from .sources.atlas.nolint import nolint_directives
+
+    return [Directive(line=line + offset, column=1, whole_file=whole, rules=rules, reason=written, atlas=True)
+            for line, whole, rules, written in nolint_directives(text) if rules]
 
 
 def suppressed(finding: Finding, local: list[Directive], file_wide: list[Directive]) -> bool:

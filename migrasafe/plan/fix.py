@@ -162,6 +162,12 @@ class FileFixer:
         # semicolon, and the header lines a fix changes; anything else is left as it was.
         self.regions: list[tuple[int, int]] = []
         self.first_change = len(fixes.changes)  # this file's changes are the ones after it
+        # The layout whose rules a fix keeps to: an Atlas directory in another tool's format is that tool's.
+        self.layout_format = self.migration.format
+        if self.layout_format == "atlas":
+            from ..sources.atlas import layout_format
+
+            self.layout_format = layout_format(self.path)
 
     # Locating statements in the file ----------------------------------------------------------
 
@@ -251,7 +257,7 @@ class FileFixer:
 
     def concurrently(self, analysed: AnalysedStatement) -> None:
         node = analysed.statement.node
-        writer = WRITERS.get(self.migration.format)
+        writer = WRITERS.get(self.layout_format)
         if analysed.in_transaction and writer is not None and writer.never_outside:
             return self.note(analysed, writer.never_outside)
         if isinstance(node, ast.DropStmt) and len(node.objects or ()) != 1:
@@ -304,7 +310,7 @@ class FileFixer:
         others = [s for s in self.result.statements if s is not analysed]
         if migration.format == "sql":
             return "after commit"
-        writer = WRITERS.get(migration.format)
+        writer = WRITERS.get(self.layout_format)
         if not others and (migration.format == "popx" or (writer is not None and writer.opt_out is not None)):
             return "alone"
         return "new file"
@@ -331,7 +337,7 @@ class FileFixer:
 
     def run_outside_transaction(self, analysed: AnalysedStatement) -> bool:
         """Tell the runner to leave a one-statement file outside a transaction."""
-        fmt = self.migration.format
+        fmt = self.layout_format
         if fmt == "popx":
             self.note(analysed, "popx needs the file renamed to .autocommit.up.sql; rename it by hand")
             return False
@@ -446,10 +452,24 @@ class FileFixer:
             # The rewrite of this file and the migrations it would add go together, or not at all.
             del self.fixes.changes[first:]
             self.fixes.refused.append(f"{self.migration.path}: fix refused, nothing written: {problem}")
+        elif self.migration.format == "atlas" and len(self.fixes.changes) > first:
+            self.atlas_sum(first)
+
+    def atlas_sum(self, first: int) -> None:
+        """Atlas refuses a directory whose atlas.sum does not match its files: rewrite it too."""
+        from ..sources.atlas.sumfile import SUM, updated_sum
+
+        folder = self.path.parent
+        # An earlier file of the same directory may have been fixed: one atlas.sum covers both.
+        self.fixes.changes[:] = [c for c in self.fixes.changes if c.path != folder / SUM]
+        changed = {c.path.name: c.after.encode("utf-8") for c in self.fixes.changes if c.path.parent == folder}
+        sums = updated_sum(folder, changed)
+        if sums is not None:
+            self.fixes.changes.append(FileChange(folder / SUM, _display(self.migration.path, folder / SUM), *sums))
 
     def new_migration(self) -> list[FileChange] | None:
         """Files for the new migrations right after this one that hold the moved statements."""
-        fmt = self.migration.format
+        fmt = self.layout_format
         if fmt == "popx":
             self.fixes.notes.append(f"{self.migration.path}: not fixed: new popx migrations are not written")
             return None

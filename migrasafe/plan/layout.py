@@ -82,9 +82,12 @@ class Layout:
     root: Path
     entries: list[Entry]
     separator: str = "_"  # between version and description, in plain SQL names
+    prefix: str = ""  # the migration folder below `root` (an Atlas project file naming its dir)
 
     @classmethod
     def of(cls, fmt: str, root: Path) -> "Layout":
+        if fmt == "atlas":
+            return _atlas_layout(cls, root)
         history = FORMATS[fmt].list_history(root.resolve())
         entries = [e for e in history.forward if e.kind in ("versioned", "baseline")]
         layout = cls(fmt, root, entries)
@@ -114,7 +117,21 @@ class Layout:
 
     def main_file(self, version: str, slug: str) -> str:
         """The path, relative to the folder, of the file holding the up migration."""
-        return self.writer.main_file(version, slug, self.separator)
+        return self.prefix + self.writer.main_file(version, slug, self.separator)
+
+
+def _atlas_layout(cls, root: Path) -> "Layout":
+    """Atlas's directory, named by atlas.hcl or holding atlas.sum, in the format atlas.hcl names: a
+    directory in another tool's format gets that tool's file names and transaction opt-out."""
+    from ..sources.atlas.project import find_project
+
+    project = find_project(root.resolve())
+    folder = project.dir or root.resolve()
+    fmt = project.format if project.format in WRITERS and project.format in FORMATS else "atlas"
+    history = FORMATS[fmt].list_history(folder)
+    entries = [e for e in history.forward if e.kind in ("versioned", "baseline")]
+    rel = folder.relative_to(root.resolve()) if folder.is_relative_to(root.resolve()) else Path(".")
+    return cls(fmt, root, entries, prefix="" if str(rel) == "." else f"{rel.as_posix()}/")
 
 
 def _plain_separator(entries: list[Entry]) -> str:

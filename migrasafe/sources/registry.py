@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from . import dbmate, diesel, flyway, golang_migrate, plain, popx
 from . import sqitch
+from . import atlas
 from . import drizzle, graphile, node_pg_migrate, prisma, supabase
 from .formats import SourceFormat
 
 DETECTION_ORDER: tuple[SourceFormat, ...] = (
+    # atlas.sum marks a directory whose files may be in goose, Flyway or golang-migrate format.
+    atlas.FORMAT,
     sqitch.FORMAT,
     prisma.FORMAT,
     drizzle.FORMAT,

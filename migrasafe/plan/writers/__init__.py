@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from .base import NewMigration, Writer
 from . import dbmate, diesel, flyway, golang_migrate, plain
+from . import atlas
 
 WRITERS: dict[str, Writer] = {
-    w.format: w for w in (plain.WRITER, flyway.WRITER, golang_migrate.WRITER, dbmate.WRITER, diesel.WRITER)
+    w.format: w for w in (plain.WRITER, flyway.WRITER, golang_migrate.WRITER, dbmate.WRITER, diesel.WRITER, atlas.WRITER)
 }
 
 __all__ = ["NewMigration", "Writer", "WRITERS"]

@@ -1,0 +1,2 @@
+-- reverse: create "orders" table
+DROP TABLE "orders";

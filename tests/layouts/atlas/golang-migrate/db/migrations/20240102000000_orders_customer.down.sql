@@ -1,0 +1,2 @@
+-- reverse: create index "orders_customer" to table: "orders"
+DROP INDEX "orders_customer";

@@ -1,0 +1,2 @@
+-- atlas:nolint DS103
+ALTER TABLE "orders" DROP COLUMN "note";

@@ -1,0 +1,3 @@
+SET lock_timeout = '2s';
+-- atlas:nolint BC102
+ALTER TABLE "orders" ALTER COLUMN "note" TYPE character varying(120);

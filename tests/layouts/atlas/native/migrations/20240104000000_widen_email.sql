@@ -1,0 +1,3 @@
+SET lock_timeout = '2s';
+-- Modify "users" table
+ALTER TABLE "users" ALTER COLUMN "email" TYPE character varying(200);
