@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX accounts_email_idx ON accounts (email);

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE accounts ALTER COLUMN email TYPE varchar(200);

@@ -1,0 +1,2 @@
+-- kept for reference, Prisma never runs it
+DROP TABLE accounts;
