@@ -5,6 +5,8 @@ changes nothing (it never fails a run).
 """
 from __future__ import annotations
 
+import copy
+
 from pglast import ast
 from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT, ObjectType as OT
 
@@ -84,6 +86,9 @@ def _create_table(catalog: Catalog, node: ast.CreateStmt) -> None:
                     copied.has_default, copied.default_volatile = col.has_default, col.default_volatile
                     copied.sequence = col.sequence
                 rel.columns[col.name] = copied
+                if elt.options & (1 << 5) and col.identity:  # INCLUDING IDENTITY: a sequence of its own
+                    copied.identity, copied.not_null = col.identity, True
+                    _owned_sequence(catalog, rel, col.name)
 
 
 def _add_column(catalog: Catalog, rel: Relation, coldef: ast.ColumnDef) -> Column:
@@ -96,9 +101,7 @@ def _add_column(catalog: Catalog, rel: Relation, coldef: ast.ColumnDef) -> Colum
         col.default_volatile = True
         seq = f"{rel.name}_{col.name}_seq"
         col.sequence = seq
-        seq_rel = _new_relation(catalog, seq, "sequence")
-        seq_rel.owned_by = rel.name
-        rel.owned_sequences.append(seq)
+        _owned_sequence(catalog, rel, col.name)
     rel.columns[col.name] = col
     for con in coldef.constraints or ():
         ct = con.contype
@@ -112,10 +115,7 @@ def _add_column(catalog: Catalog, rel: Relation, coldef: ast.ColumnDef) -> Colum
         elif ct == CT.CONSTR_IDENTITY:
             col.identity = con.generated_when or "a"
             col.not_null = True
-            seq = f"{rel.name}_{col.name}_seq"
-            seq_rel = _new_relation(catalog, seq, "sequence")
-            seq_rel.owned_by = rel.name
-            rel.owned_sequences.append(seq)
+            _owned_sequence(catalog, rel, col.name)
         elif ct == CT.CONSTR_GENERATED:
             col.generated = con.generated_kind if con.generated_kind in ("s", "v") else "s"
         elif ct in (CT.CONSTR_PRIMARY, CT.CONSTR_UNIQUE, CT.CONSTR_CHECK, CT.CONSTR_FOREIGN):
@@ -123,6 +123,35 @@ def _add_column(catalog: Catalog, rel: Relation, coldef: ast.ColumnDef) -> Colum
                 con.fk_attrs = (ast.String(sval=col.name),)
             _add_constraint(catalog, rel, con, default_columns=(col.name,))
     return col
+
+
+def _owned_sequence(catalog: Catalog, rel: Relation, column: str) -> str:
+    """The sequence PostgreSQL creates for a serial or identity column, owned by the column."""
+    seq = f"{rel.name}_{column}_seq"
+    seq_rel = _new_relation(catalog, seq, "sequence")
+    _own(catalog, seq_rel, rel.name, column)
+    return seq
+
+
+def _own(catalog: Catalog, seq: Relation, table: str | None, column: str | None) -> None:
+    """OWNED BY: the sequence goes with the column (dropped with it, locked with its table)."""
+    old = catalog.get(seq.owned_by) if seq.owned_by else None
+    if old is not None and seq.name in old.owned_sequences:
+        old.owned_sequences.remove(seq.name)
+    seq.owned_by, seq.owned_by_column = table, column
+    new = catalog.get(table) if table else None
+    if new is not None and seq.name not in new.owned_sequences:
+        new.owned_sequences.append(seq.name)
+
+
+def _owned_by_option(catalog: Catalog, seq: Relation, options) -> None:
+    for opt in options or ():
+        if opt.defname == "owned_by":
+            names = [strval(n) for n in opt.arg]
+            if names == ["none"]:
+                _own(catalog, seq, None, None)
+            elif len(names) >= 2:
+                _own(catalog, seq, catalog.qualify(names[-3] if len(names) > 2 else None, names[-2]), names[-1])
 
 
 def _constraint_name(rel: Relation, con: ast.Constraint, columns: tuple[str, ...]) -> str:
@@ -184,8 +213,21 @@ def _alter_table(catalog: Catalog, node: ast.AlterTableStmt) -> None:
     rel = catalog.get(_rel(catalog, node.relation))
     if rel is None:
         return
+    inheritors = catalog.inheritors(rel.name)[1:] if node.relation.inh else []
     for cmd in node.cmds or ():
         _ALTER.get(cmd.subtype, lambda c, r, x: None)(catalog, rel, cmd)
+        for child in filter(None, map(catalog.get, inheritors)):
+            _inherited_column_change(rel, child, cmd)
+
+
+def _inherited_column_change(parent: Relation, child: Relation, cmd) -> None:
+    """Column changes PostgreSQL repeats on every partition and inheritance child."""
+    if cmd.subtype == AT.AT_AddColumn and cmd.def_.colname in parent.columns:
+        child.columns.setdefault(cmd.def_.colname, copy.copy(parent.columns[cmd.def_.colname]))
+    elif cmd.subtype == AT.AT_DropColumn:
+        child.columns.pop(cmd.name, None)
+    elif cmd.subtype == AT.AT_AlterColumnType and cmd.name in child.columns and cmd.name in parent.columns:
+        child.columns[cmd.name].type = parent.columns[cmd.name].type
 
 
 def _at_add_column(catalog, rel, cmd):
@@ -196,6 +238,7 @@ def _at_add_column(catalog, rel, cmd):
 
 def _at_drop_column(catalog, rel, cmd):
     rel.columns.pop(cmd.name, None)
+    _drop_owned_sequences(catalog, rel, cmd.name)
     for name in [n for n, c in rel.constraints.items() if cmd.name in c.columns]:
         del rel.constraints[name]
 
@@ -291,6 +334,23 @@ def _at_identity(catalog, rel, cmd):
     if col:
         col.identity = "a"
         col.not_null = True
+        if f"{rel.name}_{col.name}_seq" not in catalog.relations:
+            _owned_sequence(catalog, rel, col.name)
+
+
+def _at_drop_identity(catalog, rel, cmd):
+    col = rel.columns.get(cmd.name)
+    if col and col.identity:
+        col.identity = ""
+        _drop_owned_sequences(catalog, rel, cmd.name)
+
+
+def _drop_owned_sequences(catalog, rel, column: str) -> None:
+    for seq in list(rel.owned_sequences):
+        owned = catalog.get(seq)
+        if owned is None or owned.owned_by_column == column:
+            rel.owned_sequences.remove(seq)
+            catalog.relations.pop(seq, None)
 
 
 _ALTER = {
@@ -308,6 +368,7 @@ _ALTER = {
     AT.AT_SetLogged: _at_logged(False),
     AT.AT_SetUnLogged: _at_logged(True),
     AT.AT_AddIdentity: _at_identity,
+    AT.AT_DropIdentity: _at_drop_identity,
     AT.AT_SetTableSpace: _at_tablespace,
 }
 
@@ -407,9 +468,12 @@ def _rename(catalog: Catalog, node: ast.RenameStmt) -> None:
             if rel and old in rel.indexes:
                 rel.indexes[rel.indexes.index(old)] = idx.name
     elif kind == OT.OBJECT_COLUMN and node.relation is not None:
-        rel = catalog.get(_rel(catalog, node.relation))
-        if rel and node.subname in rel.columns:
+        name = _rel(catalog, node.relation)
+        for rel in filter(None, map(catalog.get, catalog.inheritors(name) if node.relation.inh else [name])):
+            if node.subname not in rel.columns:
+                continue
             col = rel.columns.pop(node.subname)
+            col = copy.copy(col)
             col.name = node.newname
             rel.columns[node.newname] = col
             for con in rel.constraints.values():
@@ -472,7 +536,13 @@ def _create_sequence(catalog: Catalog, node: ast.CreateSeqStmt) -> None:
     name = _rel(catalog, node.sequence)
     if node.if_not_exists and name in catalog.relations:
         return
-    _new_relation(catalog, name, "sequence")
+    _owned_by_option(catalog, _new_relation(catalog, name, "sequence"), node.options)
+
+
+def _alter_sequence(catalog: Catalog, node: ast.AlterSeqStmt) -> None:
+    seq = catalog.get(_rel(catalog, node.sequence))
+    if seq is not None:
+        _owned_by_option(catalog, seq, node.options)
 
 
 def _create_enum(catalog: Catalog, node: ast.CreateEnumStmt) -> None:
@@ -536,6 +606,7 @@ _HANDLERS = {
     ast.ViewStmt: _create_view,
     ast.CreateTableAsStmt: _create_table_as,
     ast.CreateSeqStmt: _create_sequence,
+    ast.AlterSeqStmt: _alter_sequence,
     ast.CreateEnumStmt: _create_enum,
     ast.AlterEnumStmt: _alter_enum,
     ast.CreateSchemaStmt: _create_schema,

@@ -68,6 +68,7 @@ class Relation:
     depends_on: set[str] = field(default_factory=set)  # what a view or matview reads
     owned_sequences: list[str] = field(default_factory=list)
     owned_by: str | None = None  # for a sequence: its table
+    owned_by_column: str | None = None  # for a sequence: the column of owned_by it belongs to
     unlogged: bool = False
     tablespace: str = "pg_default"
     partition_key: tuple[str, ...] = ()  # for a partitioned table
@@ -158,6 +159,20 @@ class Catalog:
         rel = self.relations.get(table)
         col = rel.columns.get(column) if rel is not None else None
         return col is not None and col.added_in is not None and col.added_in == self.migration
+
+    def inheritors(self, name: str) -> list[str]:
+        """The relation and everything that inherits from it, partitions and inheritance
+        children alike, recursively: what PostgreSQL's find_all_inheritors() returns."""
+        out, pending = [], [name]
+        while pending:
+            current = pending.pop(0)
+            if current in out:
+                continue
+            out.append(current)
+            rel = self.relations.get(current)
+            pending.extend(rel.partitions if rel else ())
+            pending.extend(r.name for r in self.relations.values() if current in r.inherits)
+        return out
 
     def family(self, name: str) -> list[str]:
         """The relation and all its partitions, recursively."""

@@ -38,6 +38,17 @@ SUBCOMMAND_LOCK = {
     AT.AT_DisableTrigUser: SHARE_ROW_EXCLUSIVE,
 }
 
+# Subcommands PostgreSQL repeats on every partition and inheritance child unless ONLY is given
+# (ATPrepCmd's recursion), taking the statement's lock on each; the others change the named table
+# only, a partitioned table's default for future partitions included.
+RECURSING = {
+    AT.AT_AddColumn, AT.AT_ColumnDefault, AT.AT_SetNotNull, AT.AT_DropNotNull, AT.AT_SetExpression,
+    AT.AT_DropExpression, AT.AT_SetStatistics, AT.AT_SetStorage, AT.AT_DropColumn, AT.AT_AddConstraint,
+    AT.AT_ValidateConstraint, AT.AT_DropConstraint, AT.AT_AlterColumnType, AT.AT_AddIdentity, AT.AT_SetIdentity,
+    AT.AT_DropIdentity,
+}
+IDENTITY_SUBCOMMANDS = {AT.AT_AddIdentity, AT.AT_SetIdentity, AT.AT_DropIdentity}
+
 # Storage parameters (ALTER TABLE SET (...)) that need ACCESS EXCLUSIVE; the rest are
 # SHARE UPDATE EXCLUSIVE (fillfactor, autovacuum_*, toast.*, parallel_workers, ...).
 EXCLUSIVE_RELOPTIONS = {"user_catalog_table", "check_option", "security_barrier", "security_invoker"}
@@ -53,6 +64,7 @@ class Effect:
         self.other_locks: list[tuple[str, str]] = []  # (relation, mode) on other tables
         self.notes: dict = {}
         self.transactional = True
+        self.recurse = False  # reaches the partitions and inheritance children
 
     def need(self, mode: str) -> None:
         if level(mode) > level(self.mode):
@@ -76,8 +88,22 @@ def analyse(node: ast.AlterTableStmt, rel_name: str, catalog: Catalog, *, pg_ver
     rel = catalog.get(rel_name)
     for cmd in node.cmds or ():
         effect.need(subcommand_mode(cmd))
+        effect.recurse = effect.recurse or recurses(cmd, rel, pg_version)
         _EFFECTS.get(cmd.subtype, _none)(effect, cmd, rel, catalog, pg_version, timezone_utc)
     return effect
+
+
+def recurses(cmd: ast.AlterTableCmd, rel: Relation | None, pg_version: int) -> bool:
+    if cmd.subtype not in RECURSING:
+        return False
+    col = rel.columns.get(cmd.name) if rel is not None and cmd.name else None
+    if cmd.subtype == AT.AT_DropColumn and cmd.missing_ok and rel is not None and col is None:
+        return False  # nothing to drop: nothing to recurse for
+    if cmd.subtype == AT.AT_DropNotNull and col is not None and not col.not_null:
+        return not has("drop_not_null_of_nullable_is_noop", pg_version)
+    if cmd.subtype in IDENTITY_SUBCOMMANDS:
+        return rel is not None and rel.kind == "partitioned" and has("identity_on_partitioned_tables", pg_version)
+    return True
 
 
 def _none(*_):
@@ -213,11 +239,23 @@ def _detach(effect: Effect, cmd, rel, catalog: Catalog, pg_version, _tz):
     concurrent = bool(cmd.def_.concurrent)
     exclusive = has("detach_locks_partition_exclusively", pg_version)
     effect.other_locks.append((child, ACCESS_EXCLUSIVE if exclusive else SHARE_UPDATE_EXCLUSIVE))
+    effect.other_locks.extend((d, ACCESS_EXCLUSIVE) for d in default_partitions(rel, catalog, besides=child))
     if concurrent:
         effect.transactional = False
         effect.notes["concurrently"] = True
         if not has("detach_partition_concurrently", pg_version):
             effect.notes["unsupported"] = f"DETACH PARTITION ... CONCURRENTLY needs PostgreSQL 14 or later"
+
+
+def default_partitions(rel: Relation | None, catalog: Catalog, besides: str | None = None) -> list[str]:
+    """The default partition of a partitioned table, whose allowed rows change when another
+    partition comes or goes."""
+    out = []
+    for name in (rel.partitions if rel is not None else ()):
+        part = catalog.get(name)
+        if part is not None and part.bound == ("default",) and name != besides:
+            out.append(name)
+    return out
 
 
 def _rewrite(effect: Effect, *_):
@@ -243,10 +281,46 @@ def _drop_column(effect: Effect, cmd, rel: Relation | None, catalog, pg_version,
         return
     col = rel.columns.get(cmd.name)
     if col is not None:
-        for seq in rel.owned_sequences:
-            if seq.endswith(f"_{cmd.name}_seq"):
-                effect.other_locks.append((seq, ACCESS_EXCLUSIVE))
+        for seq in _column_sequences(rel, cmd.name, catalog):
+            effect.other_locks.append((seq, ACCESS_EXCLUSIVE))
     _foreign_keys_on_column(effect, rel, cmd.name, catalog)
+
+
+def _column_sequences(rel: Relation, column: str, catalog: Catalog) -> list[str]:
+    """The sequences owned by one column (serial, identity, OWNED BY)."""
+    return [seq for seq in rel.owned_sequences
+            if (owned := catalog.get(seq)) is not None and owned.owned_by_column == column]
+
+
+def _identity(effect: Effect, cmd, rel: Relation | None, catalog, pg_version, _tz):
+    """SET GENERATED / RESTART / SET INCREMENT alter the identity sequence; DROP IDENTITY drops it."""
+    if rel is None:
+        return
+    mode = ACCESS_EXCLUSIVE if cmd.subtype == AT.AT_DropIdentity else SHARE_ROW_EXCLUSIVE
+    for seq in _column_sequences(rel, cmd.name, catalog):
+        effect.other_locks.append((seq, mode))
+
+
+def _set_expression(effect: Effect, cmd, rel: Relation | None, catalog, pg_version, _tz):
+    col = rel.columns.get(cmd.name) if rel else None
+    if col is None or col.generated != "v":
+        effect.rewrite = True  # a stored generated column is computed again for every row
+
+
+def _set_access_method(effect: Effect, cmd, rel: Relation | None, catalog, pg_version, _tz):
+    # heap is the only table access method PostgreSQL ships, and every table's default.
+    if (cmd.name or "heap") != "heap" or not has("set_access_method_same_is_noop", pg_version):
+        effect.rewrite = True
+
+
+def _inherit(effect: Effect, cmd, rel: Relation | None, catalog: Catalog, pg_version, _tz):
+    parent = catalog.qualify(cmd.def_.schemaname, cmd.def_.relname)
+    if cmd.subtype == AT.AT_AddInherit:
+        effect.other_locks.append((parent, SHARE_UPDATE_EXCLUSIVE))
+        if rel is not None:  # the cycle check walks the table's own inheritors
+            effect.other_locks.extend((child, "AccessShareLock") for child in catalog.inheritors(rel.name)[1:])
+    else:
+        effect.other_locks.append((parent, "AccessShareLock"))
 
 
 def _foreign_keys_on_column(effect: Effect, rel: Relation, column: str, catalog: Catalog) -> None:
@@ -277,5 +351,11 @@ _EFFECTS = {
     AT.AT_SetTableSpace: _set_tablespace,
     AT.AT_SetLogged: _set_persistence,
     AT.AT_SetUnLogged: _set_persistence,
-    AT.AT_SetAccessMethod: _rewrite,
+    AT.AT_SetAccessMethod: _set_access_method,
+    AT.AT_SetExpression: _set_expression,
+    AT.AT_AddIdentity: _identity,
+    AT.AT_SetIdentity: _identity,
+    AT.AT_DropIdentity: _identity,
+    AT.AT_AddInherit: _inherit,
+    AT.AT_DropInherit: _inherit,
 }

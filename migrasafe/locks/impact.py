@@ -7,6 +7,7 @@ statement itself creates are not listed (nobody else can be using them yet).
 from __future__ import annotations
 
 from pglast import ast
+from pglast.enums.nodes import CmdType
 from pglast.enums.parsenodes import ObjectType as OT, ReindexObjectType as RO
 
 from ..catalog.names import dotted, referenced_relations, strval, walk
@@ -41,11 +42,22 @@ class _Builder:
         for rel in self.catalog.family(relation):
             self.lock(rel, mode)
 
+    def lock_inheritors(self, relation: str, mode: str) -> None:
+        for rel in self.catalog.inheritors(relation):
+            self.lock(rel, mode)
+
     def finish(self) -> Impact:
         self.impact.locks = [Lock(rel, mode) for rel, mode in self.modes.items()]
-        self.impact.rewrites = sorted(set(self.impact.rewrites))
+        # A partitioned table has no storage of its own (its partitions are what is rewritten),
+        # and a sequence's new file is no table rewrite.
+        self.impact.rewrites = sorted(r for r in set(self.impact.rewrites) if self._has_table_storage(r))
         self.impact.scans = sorted(set(self.impact.scans))
         return self.impact
+
+
+    def _has_table_storage(self, name: str) -> bool:
+        rel = self.catalog.get(name)
+        return rel is None or rel.kind not in ("partitioned", "sequence", "view")
 
 
 def impact(node, catalog: Catalog, *, pg_version: int, timezone_utc: bool = False) -> Impact:
@@ -70,31 +82,65 @@ def _read(b: _Builder, node, mode: str = ACCESS_SHARE, where=None, ctes=(), expa
     `expand`, only the relations named are locked: a query that is parsed but not run (a view's
     definition) never reaches the tables behind a view or the partitions of a table.
     """
-    names = [b.catalog.qualify(schema, name) for schema, name in referenced_relations(node, ctes)]
-    for name in names:
+    ranges = _ranges(node, ctes)
+    for schema, relname, inh in ranges:
+        name = b.catalog.qualify(schema, relname)
         if expand:
-            _read_relation(b, name, mode, set(), where if len(names) == 1 else None)
+            _read_relation(b, name, mode, set(), where if len(ranges) == 1 else None, inh=inh)
         elif (rel := b.catalog.get(name)) is None or rel.kind != "sequence":
             b.lock(name, mode)
+    if expand:
+        _sequence_functions(b, node)
 
 
-def _read_relation(b: _Builder, name: str, mode: str, seen: set, where=None) -> None:
+def _ranges(node, ctes=()) -> list[tuple[str | None, str, bool]]:
+    """The relations a query names, with whether it reaches their inheritors (no ONLY)."""
+    names = set(referenced_relations(node, ctes))
+    return [(n.schemaname, n.relname, bool(n.inh)) for n in walk(node)
+            if type(n) is ast.RangeVar and (n.schemaname, n.relname) in names]
+
+
+# nextval() and setval() lock the sequence they advance in ROW EXCLUSIVE mode.
+SEQUENCE_FUNCTIONS = {"nextval": ROW_EXCLUSIVE, "setval": ROW_EXCLUSIVE}
+
+
+def _sequence_functions(b: _Builder, node) -> None:
+    for n in walk(node):
+        if type(n) is not ast.FuncCall or not n.args:
+            continue
+        mode = SEQUENCE_FUNCTIONS.get(strval(n.funcname[-1]).lower())
+        first = n.args[0]
+        if isinstance(first, ast.TypeCast):
+            first = first.arg
+        if mode is None or not isinstance(first, ast.A_Const) or not isinstance(first.val, ast.String):
+            continue
+        parts = first.val.sval.split(".")
+        b.lock(b.catalog.qualify(parts[0] if len(parts) > 1 else None, parts[-1]), mode)
+
+
+def _read_relation(b: _Builder, name: str, mode: str, seen: set, where=None, inh: bool = True) -> None:
     if name in seen:
         return
     seen.add(name)
     rel = b.catalog.get(name)
-    if rel is not None and rel.kind == "sequence":
-        return
     b.lock(name, mode)
     if rel is None:
         return
     if rel.kind == "view":
         for dep in rel.depends_on:
             _read_relation(b, dep, mode, seen)
+    if not inh:
+        return
     if rel.partitions:
         survivors = partitions.pruned(b.catalog, rel, where)
         for child in survivors if survivors is not None else rel.partitions:
             _read_relation(b, child, mode, seen)
+    for child in _inheritance_children(b.catalog, name):
+        _read_relation(b, child, mode, seen)
+
+
+def _inheritance_children(catalog: Catalog, name: str) -> list[str]:
+    return [r.name for r in catalog.relations.values() if name in r.inherits]
 
 
 def _select(b: _Builder, node: ast.SelectStmt, *_):
@@ -102,19 +148,28 @@ def _select(b: _Builder, node: ast.SelectStmt, *_):
     _read(b, node, mode, where=node.whereClause)
 
 
-def _writes_target(b: _Builder, target: str, where=None, rows: list[str] | None = None) -> None:
-    """RowExclusiveLock on the written table, the partitions reached, and a view's base tables."""
+def _writes_target(b: _Builder, target: str, where=None, rows: list[str] | None = None, inh: bool = True,
+                   insert: bool = False, seen=None) -> None:
+    """RowExclusiveLock on the written table, the partitions reached, the base tables behind a
+    view (through views of views), and for UPDATE/DELETE the inheritance children."""
+    seen = seen if seen is not None else set()
+    if target in seen:
+        return
+    seen.add(target)
     b.lock(target, ROW_EXCLUSIVE)
     rel = b.catalog.get(target)
     if rel is None:
         return
-    if rel.partitions:
+    if rel.partitions and inh:
         reached = rows if rows is not None else partitions.pruned(b.catalog, rel, where)
         for child in reached if reached is not None else b.catalog.family(target)[1:]:
             b.lock(child, ROW_EXCLUSIVE)
+    if inh and not insert:
+        for child in b.catalog.inheritors(target)[1:]:
+            b.lock(child, ROW_EXCLUSIVE)
     if rel.kind == "view":
         for dep in rel.depends_on:
-            b.lock_family(dep, ROW_EXCLUSIVE)
+            _writes_target(b, dep, insert=insert, seen=seen)
 
 
 def _cte_names(with_clause) -> set[str]:
@@ -129,23 +184,34 @@ def _insert(b: _Builder, node: ast.InsertStmt, *_):
             _read(b, part, ctes=ctes)
     rel = b.catalog.get(target)
     rows = partitions.routed(b.catalog, rel, node) if rel is not None and rel.partitions else None
-    _writes_target(b, target, rows=rows)
+    _writes_target(b, target, rows=rows, inh=node.relation.inh, insert=True)
+    _inserted_rows(b, target, {t.name for t in node.cols or ()} if node.selectStmt is not None else set())
+
+
+def _inserted_rows(b: _Builder, target: str, provided: set[str]) -> None:
+    """What inserting rows costs beyond the target, assuming rows are inserted: nextval() for
+    the sequence defaults of the columns not given, the foreign key checks. A view's rows land
+    in its base table."""
+    rel = b.catalog.get(target)
     if rel is None:
         return
-    provided = {t.name for t in node.cols or ()}
-    for seq in rel.owned_sequences:
-        column = seq.split(".", 1)[1][len(target.split(".", 1)[1]) + 1:-len("_seq")]
-        if not provided or column not in provided:
-            b.lock(seq, ROW_EXCLUSIVE)  # nextval() for the default
-    if _inserts_rows(node):
-        for con in rel.constraints.values():
-            if con.kind == "f" and con.references:
-                b.lock(con.references, ROW_SHARE)  # the FK check: SELECT ... FOR KEY SHARE
-
-
-def _inserts_rows(node: ast.InsertStmt) -> bool:
-    select = node.selectStmt
-    return isinstance(select, ast.SelectStmt) and select.valuesLists is not None
+    if rel.kind == "view":
+        for dep in rel.depends_on:
+            _inserted_rows(b, dep, provided)
+        return
+    for col in rel.columns.values():
+        if provided and col.name in provided:
+            continue
+        if col.sequence:
+            b.lock(col.sequence, ROW_EXCLUSIVE)
+        elif col.identity:
+            for seq in rel.owned_sequences:
+                owned = b.catalog.get(seq)
+                if owned is not None and owned.owned_by_column == col.name:
+                    b.lock(seq, ROW_EXCLUSIVE)
+    for con in rel.constraints.values():
+        if con.kind == "f" and con.references:
+            b.lock(con.references, ROW_SHARE)  # the FK check: SELECT ... FOR KEY SHARE
 
 
 def _update(b: _Builder, node: ast.UpdateStmt, *_):
@@ -154,11 +220,14 @@ def _update(b: _Builder, node: ast.UpdateStmt, *_):
         if part is not None:
             _read(b, part, ctes=ctes)
     target = _rv(b, node.relation)
-    _writes_target(b, target, where=node.whereClause)
+    _writes_target(b, target, where=node.whereClause, inh=node.relation.inh)
+    _updated_rows(b, target, {t.name for t in node.targetList or ()})
+
+
+def _updated_rows(b: _Builder, target: str, changed: set[str]) -> None:
     rel = b.catalog.get(target)
     if rel is None:
         return
-    changed = {t.name for t in node.targetList or ()}
     for con in rel.constraints.values():
         if con.kind == "f" and con.references and changed & set(con.columns):
             b.lock(con.references, ROW_SHARE)  # the new key is checked in the parent
@@ -173,20 +242,34 @@ def _delete(b: _Builder, node: ast.DeleteStmt, *_):
         if part is not None:
             _read(b, part, ctes=ctes)
     target = _rv(b, node.relation)
-    _writes_target(b, target, where=node.whereClause)
+    _writes_target(b, target, where=node.whereClause, inh=node.relation.inh)
+    _deleted_rows(b, target)
+
+
+def _deleted_rows(b: _Builder, target: str) -> None:
     rel = b.catalog.get(target)
     for child, con in (rel.referencing(b.catalog) if rel is not None else ()):
         _referencing_action(b, child.name, con.on_delete)
 
 
 def _merge(b: _Builder, node, *_):
-    """MERGE (PostgreSQL 15+): ROW EXCLUSIVE on the target, the source and conditions read. The
-    locks its actions take per row (a foreign key check, nextval) depend on the rows matched."""
+    """MERGE (PostgreSQL 15+): ROW EXCLUSIVE on the target, the source and conditions read, and
+    what each of its actions costs when rows reach it (a foreign key check, nextval, ...)."""
     ctes = _cte_names(node.withClause)
     for part in (node.withClause, node.sourceRelation, node.joinCondition, node.mergeWhenClauses):
         if part is not None:
             _read(b, part, ctes=ctes)
-    _writes_target(b, _rv(b, node.relation))
+    target = _rv(b, node.relation)
+    _writes_target(b, target)
+    for clause in node.mergeWhenClauses or ():
+        columns = {t.name for t in clause.targetList or ()}
+        action = CmdType(clause.commandType)
+        if action == CmdType.CMD_INSERT:
+            _inserted_rows(b, target, columns)
+        elif action == CmdType.CMD_UPDATE:
+            _updated_rows(b, target, columns)
+        elif action == CmdType.CMD_DELETE:
+            _deleted_rows(b, target)
 
 
 def _primary_key(rel) -> tuple[str, ...]:
@@ -210,17 +293,13 @@ def _alter_table(b: _Builder, node: ast.AlterTableStmt, pg_version, timezone_utc
     if node.missing_ok and name not in b.catalog.relations:
         return  # ALTER TABLE IF EXISTS of a table the history never created
     effect = alter_table.analyse(node, name, b.catalog, pg_version=pg_version, timezone_utc=timezone_utc)
-    rel = b.catalog.get(name)
-    recurse = node.relation.inh and rel is not None and rel.kind == "partitioned"
-    partition_cmds = {c.subtype.name for c in node.cmds} & {"AT_AttachPartition", "AT_DetachPartition"}
-    if recurse and not partition_cmds:
-        b.lock_family(name, effect.mode)
-    else:
-        b.lock(name, effect.mode)
+    reached = b.catalog.inheritors(name) if node.relation.inh and effect.recurse else [name]
+    for rel in reached:
+        b.lock(rel, effect.mode)
     for other, mode in effect.other_locks:
         b.lock(other, mode)
     if effect.rewrite:
-        b.impact.rewrites.extend(b.catalog.family(name) if recurse else [name])
+        b.impact.rewrites.extend(reached)
     if effect.scan or effect.rewrite:
         b.impact.scans.append(name)
     b.impact.transactional = effect.transactional
@@ -236,19 +315,46 @@ def _create_table(b: _Builder, node, pg_version, _tz):
     if node.if_not_exists and _rv(b, node.relation) in b.catalog.relations:
         return
     for parent in node.inhRelations or ():
-        b.lock(_rv(b, parent), ACCESS_EXCLUSIVE if node.partbound is not None else SHARE_UPDATE_EXCLUSIVE)
+        parent_name = _rv(b, parent)
+        b.lock(parent_name, ACCESS_EXCLUSIVE if node.partbound is not None else SHARE_UPDATE_EXCLUSIVE)
+        if node.partbound is not None and not node.partbound.is_default:
+            _default_partition(b, parent_name)  # scanned: none of its rows may belong to the new one
+        elif node.partbound is None and has("like_locks_default_sequences", pg_version):
+            _default_sequences(b, parent_name)
     for elt in node.tableElts or ():
         for con in _constraints_of(elt):
             if con.contype.name == "CONSTR_FOREIGN" and con.pktable is not None:
-                b.lock(_rv(b, con.pktable), SHARE_ROW_EXCLUSIVE)
+                _referenced_table(b, _rv(b, con.pktable))
         if isinstance(elt, ast.TableLikeClause):
             source = _rv(b, elt.relation)
             b.lock(source, ACCESS_SHARE)
             if elt.options & _LIKE_DEFAULTS and has("like_locks_default_sequences", pg_version):
-                rel = b.catalog.get(source)
-                for column in (rel.columns.values() if rel else ()):
-                    if column.sequence:
-                        b.lock(column.sequence, ACCESS_SHARE)
+                _default_sequences(b, source)
+
+
+def _default_sequences(b: _Builder, source: str) -> None:
+    """Copying nextval() defaults (LIKE ... INCLUDING DEFAULTS, INHERITS) locks their sequences."""
+    rel = b.catalog.get(source)
+    for column in (rel.columns.values() if rel else ()):
+        if column.sequence:
+            b.lock(column.sequence, ACCESS_SHARE)
+
+
+def _default_partition(b: _Builder, parent: str) -> None:
+    """A partition added to or removed from a table with a default partition changes what the
+    default partition may hold: PostgreSQL locks it ACCESS EXCLUSIVE (and scans it on adding)."""
+    rel = b.catalog.get(parent)
+    for child in (rel.partitions if rel else ()):
+        part = b.catalog.get(child)
+        if part is not None and part.bound == ("default",):
+            b.lock(child, ACCESS_EXCLUSIVE)
+
+
+def _referenced_table(b: _Builder, target: str) -> None:
+    """A new foreign key adds its triggers to the referenced table, to each partition of a
+    partitioned one."""
+    for rel in b.catalog.family(target):
+        b.lock(rel, SHARE_ROW_EXCLUSIVE)
 
 
 def _constraints_of(elt):
@@ -269,6 +375,12 @@ def _create_index(b: _Builder, node: ast.IndexStmt, *_):
         b.lock_family(table, SHARE)
     else:
         b.lock(table, SHARE)
+    rel = b.catalog.get(table)
+    if not node.relation.inh and rel is not None and rel.kind == "partitioned":
+        # ON ONLY a partitioned table: an invalid index on the parent alone, nothing built or read;
+        # each partition's index is built (CONCURRENTLY) and attached later.
+        b.impact.notes["parent_only_index"] = True
+        return
     b.impact.scans.append(table)
     b.impact.notes["builds_index"] = True
 
@@ -280,7 +392,9 @@ def _drop(b: _Builder, node: ast.DropStmt, pg_version, _tz):
             idx = b.catalog.indexes.get(b.catalog.qualify_index(*dotted(obj)))
             if idx is None:
                 continue
-            b.lock(idx.table, SHARE_UPDATE_EXCLUSIVE if node.concurrent else ACCESS_EXCLUSIVE)
+            # A partitioned index goes with the indexes of every partition.
+            for table in b.catalog.family(idx.table):
+                b.lock(table, SHARE_UPDATE_EXCLUSIVE if node.concurrent else ACCESS_EXCLUSIVE)
         if node.concurrent:
             b.impact.transactional = False
             b.impact.notes["concurrently"] = True
@@ -320,6 +434,11 @@ def _drop_relation(b: _Builder, name: str, *, cascade: bool, seen=None) -> None:
             b.lock(con.references, ACCESS_EXCLUSIVE)  # its RI triggers live on the referenced table
     if rel.partition_of:
         b.lock(rel.partition_of, ACCESS_EXCLUSIVE)
+        if rel.bound != ("default",):
+            _default_partition(b, rel.partition_of)
+    if cascade:
+        for child in _inheritance_children(b.catalog, name):
+            _drop_relation(b, child, cascade=cascade, seen=seen)
     for other in b.catalog.relations.values():
         refs = [c for c in other.constraints.values() if c.kind == "f" and c.references == name]
         if refs and cascade:
@@ -439,7 +558,15 @@ def _lock(b: _Builder, node: ast.LockStmt, *_):
 
 
 def _create_trigger(b: _Builder, node: ast.CreateTrigStmt, *_):
-    b.lock(_rv(b, node.relation), SHARE_ROW_EXCLUSIVE)
+    # A row trigger on a partitioned table is cloned onto every partition.
+    table = _rv(b, node.relation)
+    b.lock(table, SHARE_ROW_EXCLUSIVE)
+    if node.row:
+        b.lock_family(table, SHARE_ROW_EXCLUSIVE)
+
+
+def _create_rule(b: _Builder, node: ast.RuleStmt, *_):
+    b.lock(_rv(b, node.relation), ACCESS_EXCLUSIVE)
 
 
 def _policy(b: _Builder, node, *_):
@@ -452,6 +579,11 @@ def _comment(b: _Builder, node: ast.CommentStmt, *_):
     elif node.objtype == OT.OBJECT_COLUMN:
         names = [strval(n) for n in node.object]
         b.lock(b.catalog.qualify(names[-3] if len(names) > 2 else None, names[-2]), SHARE_UPDATE_EXCLUSIVE)
+    elif node.objtype in (OT.OBJECT_TABCONSTRAINT, OT.OBJECT_TRIGGER, OT.OBJECT_POLICY, OT.OBJECT_RULE):
+        # Objects named "name ON table": the table is opened to find them.
+        names = [strval(n) for n in node.object]
+        if len(names) >= 2:
+            b.lock(b.catalog.qualify(names[-3] if len(names) > 2 else None, names[-2]), ACCESS_SHARE)
 
 
 def _alter_enum(b: _Builder, node: ast.AlterEnumStmt, pg_version, _tz):
@@ -461,6 +593,10 @@ def _alter_enum(b: _Builder, node: ast.AlterEnumStmt, pg_version, _tz):
 
 def _alter_sequence(b: _Builder, node: ast.AlterSeqStmt, *_):
     b.lock(_rv(b, node.sequence), SHARE_ROW_EXCLUSIVE)
+    for opt in node.options or ():
+        names = [strval(n) for n in opt.arg] if opt.defname == "owned_by" else []
+        if len(names) >= 2:  # OWNED BY table.column opens the new owner
+            b.lock(b.catalog.qualify(names[-3] if len(names) > 2 else None, names[-2]), ACCESS_SHARE)
 
 
 def _set_schema(b: _Builder, node: ast.AlterObjectSchemaStmt, *_):
@@ -546,6 +682,7 @@ _HANDLERS = {
     ast.ReindexStmt: _reindex,
     ast.LockStmt: _lock,
     ast.CreateTrigStmt: _create_trigger,
+    ast.RuleStmt: _create_rule,
     ast.CreatePolicyStmt: _policy,
     ast.AlterPolicyStmt: _policy,
     ast.CommentStmt: _comment,

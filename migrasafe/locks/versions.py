@@ -30,6 +30,13 @@ FIRST_VERSION = {
     "grant_locks_table": 18,
     # CREATE TABLE ... (LIKE t INCLUDING DEFAULTS) locks the sequences of copied nextval() defaults.
     "like_locks_default_sequences": 18,
+    # ALTER TABLE ... DROP NOT NULL of a column that is not NOT NULL changes nothing, so it
+    # never reaches the partitions or inheritance children (not-null constraints are catalogued).
+    "drop_not_null_of_nullable_is_noop": 18,
+    # Identity columns on partitioned tables: ADD/SET/DROP IDENTITY recurse to the partitions.
+    "identity_on_partitioned_tables": 17,
+    # SET ACCESS METHOD to the table's current access method does not rewrite it.
+    "set_access_method_same_is_noop": 18,
 }
 
 

@@ -7,6 +7,11 @@ from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT
 from .base import Context, Hit, detects, expression
 
 
+def _rewritten(ctx: Context, table: str) -> bool:
+    """The table, or (for a partitioned table, which has no storage) one of its partitions."""
+    return any(r in ctx.impact.rewrites for r in ctx.catalog.inheritors(table))
+
+
 def _alter_cmds(ctx: Context, *subtypes):
     table = ctx.altered_live_table()
     if table is None:
@@ -17,7 +22,7 @@ def _alter_cmds(ctx: Context, *subtypes):
 @detects("MS010", ast.AlterTableStmt)
 def volatile_default_rewrite(ctx: Context):
     table, cmds = _alter_cmds(ctx, AT.AT_AddColumn)
-    if not cmds or not ctx.impact.notes.get("volatile_default") or table not in ctx.impact.rewrites:
+    if not cmds or not ctx.impact.notes.get("volatile_default") or not _rewritten(ctx, table):
         return
     for cmd in cmds:
         col = cmd.def_.colname
@@ -39,7 +44,7 @@ def volatile_default_rewrite(ctx: Context):
 @detects("MS011", ast.AlterTableStmt)
 def rewriting_type_change(ctx: Context):
     table, cmds = _alter_cmds(ctx, AT.AT_AlterColumnType)
-    if not cmds or table not in ctx.impact.rewrites:
+    if not cmds or not _rewritten(ctx, table):
         return
     rel = ctx.catalog.get(table)
     for cmd in cmds:
@@ -58,7 +63,7 @@ def rewriting_column_add(ctx: Context):
     notes = ctx.impact.notes
     what = ("a serial column" if notes.get("adds_serial") else "an identity column" if notes.get("adds_identity")
             else "a stored generated column" if notes.get("adds_stored_generated") else None)
-    if not cmds or what is None or table not in ctx.impact.rewrites:
+    if not cmds or what is None or not _rewritten(ctx, table):
         return
     yield Hit(f"adding {what} fills every existing row: live table {table} is rewritten",
               fix=("-- add a plain nullable column, attach a sequence default (new rows),\n"
@@ -68,7 +73,7 @@ def rewriting_column_add(ctx: Context):
 
 def _whole_table_rewrite(ctx: Context, subtypes, label: str, fix: str):
     table, cmds = _alter_cmds(ctx, *subtypes)
-    if cmds and table in ctx.impact.rewrites:
+    if cmds and _rewritten(ctx, table):
         yield Hit(f"{label} rewrites live table {table} under AccessExclusiveLock", fix=fix, relation=table,
                   span=ctx.span_of("SET"))
 
