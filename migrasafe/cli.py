@@ -10,7 +10,7 @@ import os
 import sys
 
 SOURCE_FORMATS = ("sql", "flyway", "golang-migrate", "dbmate", "diesel", "popx", "alembic", "sqitch", "atlas",
-                  "prisma", "supabase", "graphile-migrate", "drizzle", "node-pg-migrate")
+                  "prisma", "supabase", "graphile-migrate", "drizzle", "node-pg-migrate", "liquibase")
 OUTPUT_FORMATS = ("text", "json", "sarif", "github", "gitlab", "junit", "markdown")
 FAIL_ON = ("info", "warning", "error", "never")
 PG_VERSIONS = range(12, 19)

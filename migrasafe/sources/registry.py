@@ -6,7 +6,7 @@ alone, and plain SQL, which claims any folder of `.sql` files, comes last.
 from __future__ import annotations
 
 from . import dbmate, diesel, flyway, golang_migrate, plain, popx
-from . import sqitch
+from . import liquibase, sqitch
 from . import atlas
 from . import drizzle, graphile, node_pg_migrate, prisma, supabase
 from .formats import SourceFormat
@@ -15,6 +15,7 @@ DETECTION_ORDER: tuple[SourceFormat, ...] = (
     # atlas.sum marks a directory whose files may be in goose, Flyway or golang-migrate format.
     atlas.FORMAT,
     sqitch.FORMAT,
+    liquibase.FORMAT,
     prisma.FORMAT,
     drizzle.FORMAT,
     supabase.FORMAT,

@@ -1,0 +1,4 @@
+--liquibase formatted sql
+
+--changeset dan:orphan
+DROP TABLE orders;

@@ -1,0 +1,169 @@
+"""Liquibase formatted SQL: changesets as units, master changelog order, transaction attributes."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from migrasafe.check import run
+from migrasafe.cli import main
+from migrasafe.config import Config
+from migrasafe.sources import liquibase
+
+LAYOUT = Path(__file__).parent / "layouts" / "liquibase"
+CHANGELOG = LAYOUT / "db" / "changelog"
+
+
+def _rules(report, at_least="warning"):
+    order = {"info": 0, "warning": 1, "error": 2}
+    return [(Path(f.path).name, f.line, f.rule) for f in report.all_findings()
+            if order[f.severity] >= order[at_least]]
+
+
+def _project(tmp_path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return tmp_path
+
+
+def test_master_changelog_decides_membership_and_order():
+    history = liquibase.list_history(CHANGELOG.resolve())
+    assert [(e.rel, e.version) for e in history.forward] == [
+        ("changes/001-orders.sql", "ann:orders-1"),
+        ("changes/002-indexes.sql", "bob:status-index"),
+        ("changes/002-indexes.sql", "bob:email-index"),
+        ("changes/later/010-widen.sql", "carol:widen-note"),
+        ("changes/later/010-widen.sql", "carol:touch-fn"),
+    ]
+    skipped = {str(Path(k).relative_to(CHANGELOG.resolve())): v for k, v in history.skipped.items()}
+    assert skipped == {
+        "changes/001-orders.sql (changeset ann:orders-mysql, line 13)":
+            "dbms:mysql: Liquibase runs this changeset only there, not on PostgreSQL",
+        "changes/orphan.sql": "not included from db.changelog-master.yaml: Liquibase never runs it",
+    }
+    assert CHANGELOG.resolve() / "db.changelog-master.yaml" in history.companions
+    assert history.problems == []
+
+
+def test_each_changeset_is_checked_with_its_own_transaction():
+    report = run([str(LAYOUT)], Config(lock_timeout="2s"))
+    assert _rules(report) == [("002-indexes.sql", 6, "MS001")]
+    chosen = {r.migration.version: (r.migration.in_transaction, r.migration.transaction_reason) for r in report.results}
+    assert chosen == {
+        "ann:orders-1": (True, "Liquibase runs each changeset in its own transaction"),
+        "bob:status-index": (True, "Liquibase runs each changeset in its own transaction"),
+        "bob:email-index": (False, "runInTransaction:false: Liquibase runs this changeset in autocommit"),
+        "carol:widen-note": (True, "Liquibase runs each changeset in its own transaction"),
+        "carol:touch-fn": (True, "Liquibase runs each changeset in its own transaction"),
+    }
+    lines = {r.migration.version: [s.statement.line for s in r.statements] for r in report.results}
+    # File lines; the end delimiter `/` split the function from the trigger; rollbacks never ran.
+    assert lines == {"ann:orders-1": [5], "bob:status-index": [6], "bob:email-index": [10],
+                     "carol:widen-note": [4], "carol:touch-fn": [8, 15]}
+    assert all(r.migration.format == "liquibase" for r in report.results)
+
+
+def test_cli_from_the_project_root_names_the_format(capsys):
+    code = main(["check", str(LAYOUT), "--format", "json"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 1
+    assert {m["format"] for m in data["migrations"]} == {"liquibase"}
+    assert [m["version"] for m in data["migrations"]][0] == "ann:orders-1"
+    assert {s["path"].rsplit("/", 1)[-1] for s in data["skipped"]} == {
+        "001-orders.sql (changeset ann:orders-mysql, line 13)", "orphan.sql"}
+
+
+def test_split_statements_false_sends_one_query_so_concurrently_fails(tmp_path):
+    _project(tmp_path, {"changes.sql": (
+        "--liquibase formatted sql\n"
+        "--changeset a:1\nCREATE TABLE t (id int, v text);\n"
+        "--changeset a:2 runInTransaction:false splitStatements:false\n"
+        "SET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY t_v ON t (v);\n"
+        "--changeset a:3 runInTransaction:false splitStatements:false\n"
+        "CREATE INDEX CONCURRENTLY t_id ON t (id);\n")})
+    report = run([str(tmp_path)], Config(lock_timeout="2s"))
+    assert _rules(report, "error") == [("changes.sql", 6, "MS004")]
+    second = report.results[1].migration
+    assert second.in_transaction and second.meta["implicit_transaction"]
+    assert "one multi-statement query" in second.transaction_reason
+    assert report.results[2].migration.in_transaction is False
+
+
+def test_without_a_master_the_folder_runs_in_path_order_and_plain_files_are_not_run(tmp_path):
+    _project(tmp_path, {
+        "b/002.sql": "--liquibase formatted sql\n--changeset a:2\nALTER TABLE t ADD COLUMN v text;\n",
+        "a/001.sql": "--liquibase formatted sql\n--changeset a:1\nCREATE TABLE t (id int);\n",
+        "a/notes.sql": "SELECT 1;\n",
+    })
+    history = liquibase.list_history(tmp_path.resolve())
+    assert [e.rel for e in history.forward] == ["a/001.sql", "b/002.sql"]
+    report = run([str(tmp_path)], Config(lock_timeout="2s"))
+    assert [Path(r.migration.path).name for r in report.results] == ["001.sql", "002.sql"]
+    assert any(p.endswith("a/notes.sql") for p in report.skipped)
+
+
+def test_xml_and_sql_masters_and_a_plain_sql_include(tmp_path):
+    _project(tmp_path, {
+        "db/changelog.xml": ('<?xml version="1.0"?>\n<databaseChangeLog xmlns="http://www.liquibase.org/xml/ns/dbchangelog">\n'
+                             '  <include file="main.sql" relativeToChangelogFile="true"/>\n'
+                             '  <changeSet id="x" author="y"><sql>SELECT 1</sql></changeSet>\n'
+                             '</databaseChangeLog>\n'),
+        "db/main.sql": "--liquibase formatted sql\n--include file:db/parts/one.sql\n--include file:db/parts/raw.sql\n",
+        "db/parts/one.sql": "--liquibase formatted sql\n--changeset a:1\nCREATE TABLE t (id int);\n",
+        "db/parts/raw.sql": "CREATE TABLE u (id int);\nCREATE TABLE w (id int);\n",
+    })
+    history = liquibase.list_history((tmp_path / "db").resolve())
+    assert [(e.rel, e.version) for e in history.forward] == [("parts/one.sql", "a:1"), ("parts/raw.sql", "includeAll:raw")]
+    assert "1 changeSet(s) written in XML" in history.skipped[(tmp_path / "db" / "changelog.xml").resolve()]
+    report = run([str(tmp_path)], Config(lock_timeout="2s"))
+    raw = report.results[1]
+    assert len(raw.statements) == 2 and raw.migration.in_transaction
+
+
+def test_input_errors_name_file_and_line(tmp_path, capsys):
+    _project(tmp_path, {
+        "db.changelog-master.yaml": "databaseChangeLog:\n  - include:\n      file: one.sql\n  - include:\n"
+                                    "      file: missing.sql\n",
+        "one.sql": ("--liquibase formatted sql\nCREATE TABLE stray (id int);\n--changeset a:1\n"
+                    "CREATE TABLE t (id int);\n--changeset a:1\nCREATE TABLE u (id int);\n"),
+    })
+    code = main(["check", str(tmp_path), "--format", "json"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 2
+    errors = sorted((Path(f["path"]).name, f["line"], f["message"].split(":")[0]) for f in data["findings"]
+                    if f["rule"] == "MS099")
+    assert errors == [
+        ("db.changelog-master.yaml", 5, "Liquibase stops"),
+        ("one.sql", 2, 'Liquibase stops here ("Unexpected formatting")'),
+        ("one.sql", 5, "Liquibase refuses the changelog"),
+    ]
+    assert len(data["migrations"]) == 1  # the first a:1 is still checked
+
+
+def test_ignored_lines_and_dbms_negation(tmp_path):
+    _project(tmp_path, {"c.sql": (
+        "--liquibase formatted sql\n"
+        "--changeset a:1\nCREATE TABLE t (id int);\n--ignoreLines:start\nDROP TABLE t;\n--ignoreLines:end\n"
+        "--ignoreLines:1\nDROP TABLE t;\n"
+        "--changeset a:2 dbms:!postgresql\nDROP TABLE t;\n"
+        "--changeset a:3 dbms:postgresql,h2\nALTER TABLE t ADD COLUMN v text;\n")})
+    report = run([str(tmp_path)], Config(lock_timeout="2s"))
+    assert [r.migration.version for r in report.results] == ["a:1", "a:3"]
+    assert [s.statement.sql for s in report.results[0].statements] == ["CREATE TABLE t (id int)"]
+    assert _rules(report) == []
+    assert any("dbms:!postgresql" in reason for reason in report.skipped.values())
+
+
+def test_transaction_override_in_the_configuration(tmp_path):
+    _project(tmp_path, {"c.sql": "--liquibase formatted sql\n--changeset a:1\nCREATE TABLE t (id int);\n"})
+    report = run([str(tmp_path)], Config(transaction={"liquibase": False}))
+    assert report.results[0].migration.in_transaction is False
+
+
+def test_copy_of_the_sample_keeps_working_when_moved(tmp_path):
+    copy = tmp_path / "app"
+    shutil.copytree(LAYOUT, copy)
+    report = run([str(copy)], Config(lock_timeout="2s"))
+    assert _rules(report) == [("002-indexes.sql", 6, "MS001")]
