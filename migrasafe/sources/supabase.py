@@ -8,8 +8,11 @@ early CLI versions).
 Transactions (supabase/cli `pkg/migration/file.go`, `MigrationFile.ExecBatch`): the CLI splits the
 file into statements itself (`pkg/parser`, `SplitAndTrim`), queues them and the INSERT of the
 history row into ONE pgx batch, and sends it with `ExecBatch`, "implicitly transactional": the
-whole file and its history row commit together, and there is no per-file opt-out, so
-`CREATE INDEX CONCURRENTLY` cannot run from a migration file.
+messages reach the server with a single Sync at the end, and PostgreSQL runs everything before a
+Sync as one implicit transaction. There is no per-file opt-out. A statement that cannot run in a
+transaction block is accepted only as the batch's first statement (checked on PostgreSQL 12 to 18
+in the test suite): `CREATE INDEX CONCURRENTLY` works alone in its file, and fails after any
+other statement of the file.
 
 `seed.sql` (and the files `[db.seed] sql_paths` names in `config.toml`) is data that `supabase db
 reset` loads after the migrations: not a migration, listed as such.
@@ -96,10 +99,9 @@ FORMAT = SourceFormat(
     name="supabase", list_history=list_history, detect=detect,
     looks_like="Supabase CLI (supabase/migrations/<timestamp>_<name>.sql beside supabase/config.toml)",
     runner=Runner(
-        wraps=True,
-        wrapped=("the Supabase CLI sends each migration's statements and its history row as one pgx batch,"
-                 " which runs as one implicit transaction"),
-        unwrapped="the Supabase CLI runs this migration without a transaction (configuration)",
-        whole_file_query=False,
+        wraps=False,
+        wrapped="the Supabase CLI runs each migration in a transaction (configuration)",
+        unwrapped="the Supabase CLI sends the file's statements and its history row as one pgx batch",
+        whole_file_query=True,
     ),
 )

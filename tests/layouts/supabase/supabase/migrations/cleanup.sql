@@ -1,0 +1,2 @@
+-- not <timestamp>_<name>.sql: the CLI skips it
+DROP TABLE accounts;

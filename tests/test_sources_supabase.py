@@ -1,0 +1,123 @@
+"""Supabase CLI histories: timestamped files, one pgx batch per file, seed.sql is data."""
+import json
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from migrasafe.check import run
+from migrasafe.cli import main
+from migrasafe.config import Config
+
+LAYOUT = Path(__file__).parent / "layouts" / "supabase"
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "mckaywrigley__chatbot-ui"
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def serious(report):
+    return [(Path(r.migration.path).name, f.rule) for r in report.results for f in r.all_findings()
+            if f.severity != "info"]
+
+
+def test_sample_project_from_its_root():
+    report = run([str(LAYOUT)], Config(lock_timeout="2s"))
+    migrations = [r.migration for r in report.results]
+    assert [Path(m.path).name for m in migrations] == [
+        "20240101000000_create_accounts.sql", "20240102000000_email_index.sql",
+        "20240102120000_email_id_index.sql", "20240103000000_widen_email.sql"]
+    assert {m.format for m in migrations} == {"supabase"}
+    assert all(m.in_transaction is False for m in migrations)  # one statement each: first in its batch
+    assert serious(report) == [("20240102000000_email_index.sql", "MS001")]
+    assert report.findings == []
+    skipped = {Path(p).name: why for p, why in report.skipped.items()}
+    assert skipped == {
+        "cleanup.sql": "the Supabase CLI runs only files named <timestamp>_<name>.sql",
+        "seed.sql": "seed data that `supabase db reset` loads after the migrations, not a migration",
+    }
+
+
+def test_cli_json_names_the_format(capsys):
+    assert main(["check", str(LAYOUT), "--format", "json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert {m["format"] for m in out["migrations"]} == {"supabase"}
+    assert {Path(s["path"]).name for s in out["skipped"]} == {"cleanup.sql", "seed.sql"}
+
+
+def test_statements_after_the_first_share_the_batch_transaction(tmp_path):
+    write(tmp_path, {
+        "supabase/config.toml": 'project_id = "x"\n',
+        "supabase/migrations/20240101000000_t.sql": "CREATE TABLE t (id int PRIMARY KEY, v text);",
+        "supabase/migrations/20240102000000_two.sql": "ALTER TABLE t ADD COLUMN w text;\nCREATE INDEX CONCURRENTLY t_v ON t (v);",
+    })
+    report = run([str(tmp_path)], Config(lock_timeout="2s"))
+    second = report.results[1]
+    assert second.migration.in_transaction is True and second.migration.meta["implicit_transaction"]
+    assert [f.rule for f in second.all_findings() if f.severity == "error"] == ["MS004"]
+
+
+def test_legacy_init_file_and_configured_seed_paths_are_skipped(tmp_path):
+    write(tmp_path, {
+        "supabase/config.toml": '[db.seed]\nsql_paths = ["./seeds/*.sql"]\n',
+        "supabase/seeds/users.sql": "INSERT INTO t VALUES (1);",
+        "supabase/migrations/20211101000000_init.sql": "DROP SCHEMA public CASCADE;",
+        "supabase/migrations/20240101000000_t.sql": "CREATE TABLE t (id int);",
+    })
+    report = run([str(tmp_path)], Config())
+    assert [Path(r.migration.path).name for r in report.results] == ["20240101000000_t.sql"]
+    reasons = {Path(p).name: why for p, why in report.skipped.items()}
+    assert reasons["20211101000000_init.sql"].startswith("the Supabase CLI skips a first <timestamp>_init.sql")
+    assert "seed data" in reasons["users.sql"]
+
+
+def test_a_batch_accepts_concurrently_only_as_its_first_statement(pg_server):
+    """What pgx's ExecBatch sends (Parse/Bind/Execute for each statement, one Sync at the end),
+    reproduced with psycopg's pipeline: the claim the reader's transaction rule rests on."""
+    with psycopg.connect(pg_server.uri, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS batch_probe; CREATE TABLE batch_probe (x int)")
+
+    def batch(*statements):
+        with psycopg.connect(pg_server.uri, autocommit=True) as conn:
+            with conn.pipeline():
+                cursor = conn.cursor()
+                for statement in statements:
+                    cursor.execute(statement)
+
+    def concurrently():
+        return f"CREATE INDEX CONCURRENTLY probe_{uuid.uuid4().hex[:8]} ON batch_probe (x)"
+
+    history_row = "SELECT 'history row'"
+    batch(concurrently(), history_row)  # alone in its file: accepted
+    with pytest.raises(psycopg.errors.ActiveSqlTransaction):
+        batch("SELECT 1", concurrently(), history_row)
+
+
+def test_real_history_from_its_project_root():
+    if not CORPUS.is_dir():
+        pytest.skip(f"corpus project not found at {CORPUS}")
+    report = run([str(CORPUS)], Config())
+    on_disk = sorted((CORPUS / "migrations" / "supabase" / "migrations").glob("*.sql"))
+    read = [r.migration for r in report.results]
+    assert len(read) == len(on_disk) == 25
+    assert {m.format for m in read} == {"supabase"}
+    assert not [f for f in report.findings if f.rule in ("MS099", "MS088")]
+    rules = {Path(r.migration.path).name[:14]: {f.rule for f in r.all_findings() if f.severity != "info"}
+             for r in report.results}
+    for dangerous in ("20240212063532", "20240115135033", "20240118224049", "20240302004845", "20240129232644",
+                      "20240213040255"):
+        assert rules[dangerous], dangerous
+    assert "MS042" in rules["20240213040255"]  # drops a column the previous release reads
+    assert "MS033" in rules["20240125192042"]  # unbatched UPDATEs
+    # Tables created with their indexes in the same file: no index finding.
+    for created in [f"202401082345{n}" for n in range(41, 52)]:
+        assert not rules[created] & {"MS001", "MS002"}, created
+    # ADD COLUMN ... NOT NULL DEFAULT <constant>: no rewrite (a lock_timeout warning is deserved).
+    for metadata_only in ("20240124234424", "20240213085646"):
+        assert rules[metadata_only] <= {"MS032"}, metadata_only
