@@ -1,0 +1,2 @@
+-- work in progress
+DROP TABLE accounts;

@@ -1,0 +1,99 @@
+"""graphile-migrate histories: committed files in number order, their headers, current.sql."""
+import json
+from pathlib import Path
+
+from migrasafe.check import run
+from migrasafe.cli import main
+from migrasafe.config import Config
+
+LAYOUT = Path(__file__).parent / "layouts" / "graphile-migrate"
+COMMITTED = LAYOUT / "migrations" / "committed"
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def serious(report):
+    return [(Path(r.migration.path).name, f.rule) for r in report.results for f in r.all_findings()
+            if f.severity != "info"]
+
+
+def committed(*bodies: str, no_transaction: tuple[int, ...] = ()) -> dict[str, str]:
+    files, previous = {}, "-"
+    for number, body in enumerate(bodies, 1):
+        digest = f"sha1:{number:040d}"
+        flag = "--! no-transaction\n" if number in no_transaction else ""
+        files[f"migrations/committed/{number:06d}.sql"] = f"--! Previous: {previous}\n--! Hash: {digest}\n{flag}\n{body}"
+        previous = digest
+    return files
+
+
+def test_sample_project_reads_committed_files_and_not_current():
+    report = run([str(LAYOUT)], Config(lock_timeout="2s"))
+    migrations = [r.migration for r in report.results]
+    assert [Path(m.path).name for m in migrations] == [
+        "000001.sql", "000002-email-index.sql", "000003-email-id-index.sql", "000004-widen-email.sql"]
+    assert {m.format for m in migrations} == {"graphile-migrate"}
+    assert [m.in_transaction for m in migrations] == [True, True, False, True]
+    assert "no-transaction" in migrations[2].transaction_reason
+    # Header lines are not SQL the server sees; statement lines stay the file's own.
+    assert migrations[1].statements[0].line == 5
+    assert serious(report) == [("000002-email-index.sql", "MS001")]
+    assert report.findings == []
+    assert [Path(p).name for p in report.skipped] == ["current.sql"]
+
+
+def test_cli_json_names_the_format(capsys):
+    assert main(["check", str(LAYOUT), "--format", "json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert {m["format"] for m in out["migrations"]} == {"graphile-migrate"}
+
+
+def test_current_sql_is_checked_when_named_after_the_committed_ones():
+    report = run([str(LAYOUT / "migrations" / "current.sql")], Config(lock_timeout="2s"))
+    checked = [r for r in report.results if not r.migration.meta.get("context")]
+    assert [Path(r.migration.path).name for r in checked] == ["current.sql"]
+    assert len(report.results) == 5  # the four committed migrations first, as context
+    assert [f.rule for f in checked[0].all_findings()] == ["MS043"]  # drops the table 000001 created
+
+
+def test_no_transaction_body_with_several_statements_is_still_one_query(tmp_path):
+    write(tmp_path, {".gmrc": "{}\n", **committed(
+        "CREATE TABLE t (id int PRIMARY KEY, v text);\n",
+        "SET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY t_v ON t (v);\n",
+        no_transaction=(2,))})
+    report = run([str(tmp_path)], Config(lock_timeout="2s"))
+    second = report.results[1]
+    assert second.migration.in_transaction is True and second.migration.meta["implicit_transaction"]
+    assert [f.rule for f in second.all_findings() if f.severity == "error"] == ["MS004"]
+
+
+def test_a_broken_hash_chain_is_an_input_error(tmp_path):
+    files = committed("CREATE TABLE t (id int);\n", "ALTER TABLE t ADD COLUMN v text;\n")
+    files["migrations/committed/000002.sql"] = files["migrations/committed/000002.sql"].replace(
+        f"sha1:{1:040d}", "sha1:edited", 1)
+    write(tmp_path, {".gmrc": "{}\n", **files})
+    report = run([str(tmp_path)], Config(lock_timeout="2s"))
+    errors = [f for f in report.findings if f.rule == "MS099"]
+    assert len(errors) == 1 and errors[0].path.endswith("000002.sql") and errors[0].line == 1
+    assert "does not match the hash of the migration before it" in errors[0].message
+    assert len(report.results) == 2  # both still checked
+    assert main(["check", str(tmp_path)]) == 2
+
+
+def test_committed_folder_is_found_without_gmrc(tmp_path):
+    write(tmp_path, {"db/migrations/" + k.removeprefix("migrations/"): v
+                     for k, v in committed("CREATE TABLE t (id int);\n").items()})
+    report = run([str(tmp_path)], Config())
+    assert [r.migration.format for r in report.results] == ["graphile-migrate"]
+
+
+def test_a_committed_file_without_headers_is_refused(tmp_path):
+    write(tmp_path, {".gmrc": "{}\n", "migrations/committed/000001.sql": "CREATE TABLE t (id int);\n"})
+    report = run([str(tmp_path)], Config())
+    assert [f.rule for r in report.results for f in r.all_findings()] == ["MS099"]
