@@ -1,0 +1,2 @@
+-- not in the journal: drizzle never runs it
+DROP TABLE accounts;
