@@ -10,7 +10,7 @@ import os
 import sys
 
 SOURCE_FORMATS = ("sql", "flyway", "golang-migrate", "dbmate", "diesel", "popx", "alembic", "sqitch", "atlas",
-                  "prisma", "supabase", "graphile-migrate", "drizzle", "node-pg-migrate", "liquibase")
+                  "prisma", "supabase", "graphile-migrate", "drizzle", "node-pg-migrate", "liquibase", "django")
 OUTPUT_FORMATS = ("text", "json", "sarif", "github", "gitlab", "junit", "markdown")
 FAIL_ON = ("info", "warning", "error", "never")
 PG_VERSIONS = range(12, 19)
@@ -197,6 +197,10 @@ def add_analysis_options(command: argparse.ArgumentParser) -> None:
         help="Alembic: the revision the database is at; only the revisions after it are checked",
     )
     command.add_argument("--to", dest="alembic_to", metavar="REV", help="Alembic: the last revision to check")
+    command.add_argument(
+        "--django-settings", metavar="MODULE",
+        help="Django settings module (default: manage.py's DJANGO_SETTINGS_MODULE, or a minimal one)",
+    )
 
 
 def add_replay_options(command: argparse.ArgumentParser, *, stats: bool) -> None:
@@ -399,6 +403,8 @@ def settings(args: argparse.Namespace):
             alembic[key] = value.strip()
     if alembic:
         config.alembic = {**config.alembic, **alembic}
+    if getattr(args, "django_settings", None):
+        config.django = {**config.django, "settings": args.django_settings.strip()}
     return config
 
 

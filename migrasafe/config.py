@@ -35,6 +35,8 @@ class Config:
     lock_timeout: str | int | dict | None = None
     max_lock_timeout: str | int | None = None  # a longer lock_timeout counts as none (default 10s)
     alembic: dict = field(default_factory=dict)
+    # [tool.migrasafe.django]: settings = "proj.settings", cache = false (see sources/django/read.py)
+    django: dict = field(default_factory=dict)
     baseline: str | None = None  # findings file from `migrasafe baseline`, relative to the config file
     stats: str | None = None  # table sizes file, relative to the config file
     sizes: dict = field(default_factory=dict)  # size thresholds, see migrasafe/sizes.py
@@ -48,7 +50,7 @@ class Config:
 CONFIG_KEYS = {
     "pg_version", "select", "ignore", "severity", "fail_on", "transaction", "exclude",
     "transaction_scope", "format", "placeholders", "flyway_mixed", "schema", "timezone_utc", "alembic",
-    "baseline", "stats", "sizes", "replay", "lock_timeout", "max_lock_timeout",
+    "django", "baseline", "stats", "sizes", "replay", "lock_timeout", "max_lock_timeout",
 }
 
 
@@ -136,6 +138,12 @@ def validate(cfg: Config, where: str) -> None:
             validate_table(cfg.alembic, where)
         except SettingsError as err:
             raise ConfigError(str(err)) from None
+    if cfg.django:
+        unknown = sorted(set(cfg.django) - {"settings", "cache"}) if isinstance(cfg.django, dict) else ["?"]
+        if unknown or not isinstance(cfg.django.get("settings", ""), str) or not isinstance(
+                cfg.django.get("cache", True), bool):
+            raise ConfigError(f"{where}: [django] takes settings = \"module\" and cache = true/false"
+                              + (f"; unknown: {', '.join(unknown)}" if unknown else ""))
     if cfg.sizes:
         from .sizes import SizesError, thresholds_from_table
 

@@ -81,7 +81,7 @@ def apply_suppressions(result: MigrationResult, text: str) -> None:
     atlas = result.migration.format == "atlas" and "atlas:nolint" in text
     if "migrasafe:" not in text and not atlas:
         return  # no directive can be there; skips the comment scan of large files
-    python = result.migration.format == "alembic"  # the text is the revision's Python source
+    python = result.migration.format in ("alembic", "django")  # the text is the migration's Python source
     marker = "#" if python else "--"
     directives = []
     # The text may be a section of the file (dbmate's up section); statements carry file lines.

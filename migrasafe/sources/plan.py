@@ -26,6 +26,8 @@ from .versions import same_version
 _DISCOVERY_DEPTH = 8
 # Python revisions, rendered to SQL by the alembic package rather than listed as SQL files.
 ALEMBIC = "alembic"
+# Django migrations, rendered by Django's own schema editor (sources/django/).
+DJANGO = "django"
 
 
 @dataclass
@@ -49,6 +51,7 @@ class Plan:
         self.histories: dict[tuple[Path, str], History] = {}
         self.reported: set[tuple[Path, str]] = set()
         self.alembic: dict[str, tuple[Layout, str]] = {}  # request key → project, user's spelling of its folder
+        self.django: dict = {}  # request key → Django project layout, user's spelling of its root
         # Files in migration folders that were not read (user's spelling → why), for the report.
         self.skipped: dict[str, str] = {}
         # Each path given → the requests it made (None: excluded by the configuration), so that a
@@ -61,7 +64,7 @@ class Plan:
     def add(self, given: str) -> None:
         path = Path(given)
         forced = self.config.format
-        if forced is not None and forced not in FORMATS and forced != ALEMBIC:
+        if forced is not None and forced not in FORMATS and forced not in (ALEMBIC, DJANGO):
             self.findings.append(findings.input_error(given, f"unknown migration format {forced!r}"))
             return
         problem = _unusable_path(path)
@@ -75,7 +78,7 @@ class Plan:
         self._given = given
         self.origins.setdefault(given, [])
         try:
-            if self._add_alembic(path, given):
+            if self._add_alembic(path, given) or self._add_django(path, given):
                 return
             if path.is_dir():
                 self._add_folder(path.resolve(), given)
@@ -197,6 +200,40 @@ class Plan:
         self._alembic_request(layout, display).named.setdefault(file, given)
         return True
 
+    def _add_django(self, path: Path, given: str) -> bool:
+        """Claim a Django project (manage.py, or apps' migrations/ packages); False when it is not one."""
+        if self.config.format not in (None, DJANGO):
+            return False
+        from .django.layout import find_layout as find_django, layout_of_file  # no Django import
+
+        settings = self.config.django.get("settings") if isinstance(self.config.django, dict) else None
+        if path.is_dir():
+            layout = find_django(path, settings)
+            if layout is None:
+                if self.config.format == DJANGO:
+                    self.findings.append(findings.input_error(
+                        given, f"no Django migrations in {given}: expected apps with migrations/ packages of "
+                               f"NNNN_name.py files"))
+                    return True
+                return False
+            display = given if layout.root == path.resolve() else os.path.relpath(layout.root)
+            self._django_request(layout, display).whole = True
+            return True
+        if path.suffix != ".py":
+            return False
+        layout = layout_of_file(path, settings)
+        if layout is None:
+            return False
+        file = path.resolve()
+        levels = len(file.relative_to(layout.root).parts)
+        self._django_request(layout, _display_root(given, levels, layout.root)).named.setdefault(file, given)
+        return True
+
+    def _django_request(self, layout, display: str) -> Request:
+        key = f"{DJANGO}:{layout.key}"
+        self.django.setdefault(key, (layout, display))
+        return self._request(key, layout.root, DJANGO, display)
+
     def _alembic_request(self, layout: Layout, display: str) -> Request:
         key = f"{ALEMBIC}:{layout.key}"
         self.alembic.setdefault(key, (layout, display))
@@ -243,12 +280,15 @@ class Plan:
     def _migrations_of(self, key: str, request: Request) -> list[Migration]:
         if request.format == ALEMBIC:
             return self._alembic_migrations(key, request)
+        if request.format == DJANGO:
+            return self._django_migrations(key, request)
         fmt = FORMATS[request.format]
         if request.standalone is not None:
             return [self._build(request.standalone, fmt, request, key, context=False)]
         history = self._history(request.root, request.format)
         self._report_problems(history, request.display_root)
-        self._report_unread(history, fmt, request.display_root)
+        if request.whole:  # a file named alone says nothing about the rest of its folder
+            self._report_unread(history, fmt, request.display_root)
         if request.undo is not None:
             before = _up_to_version(history, request.undo.version)
             return [self._build(e, fmt, request, key, context=True) for e in before] + [
@@ -269,6 +309,16 @@ class Plan:
         migrations, problems = read_project(layout, self.config, display, {} if request.whole else request.named)
         self.findings.extend(problems)
         return migrations
+
+    def _django_migrations(self, key: str, request: Request) -> list[Migration]:
+        from .django.read import read_project as read_django  # Django loads in a child process only
+
+        layout, display = self.django[key]
+        cache = not isinstance(self.config.django, dict) or self.config.django.get("cache", True)
+        reading = read_django(layout, self.config, display, {} if request.whole else request.named, use_cache=cache)
+        self.findings.extend(reading.findings)
+        self.skipped.update(reading.skipped)
+        return reading.migrations
 
     def _report_problems(self, history: History, display_root: str) -> None:
         if (history.root, history.format) in self.reported:
@@ -296,7 +346,7 @@ class Plan:
         migration = build_migration(entry, fmt, request.display_root, self.config, display=display)
         migration.meta["history"] = history_key
         migration.meta["context"] = context
-        if run_scope(fmt, self.config) == "run":
+        if run_scope(fmt, self.config, entry) == "run":
             self._join_run(migration, fmt, request, history_key)
         return migration
 
@@ -343,12 +393,14 @@ def _display_root(given: str, levels: int, root: Path) -> str:
     return "" if rel == "." else rel
 
 
-def run_scope(fmt: SourceFormat, config: Config) -> str:
+def run_scope(fmt: SourceFormat, config: Config, entry: Entry | None = None) -> str:
     """"file" or "run": does the tool commit after each migration, or after all pending ones?"""
     scope = config.transaction_scope
+    # The project's own settings (Atlas's tx-mode all in atlas.hcl) come before the tool's default.
+    default = (entry.options.get("transaction_scope") if entry is not None else None) or fmt.runner.scope
     if isinstance(scope, dict):
-        return scope.get(fmt.name, scope.get("default", fmt.runner.scope))
-    return scope or fmt.runner.scope
+        return scope.get(fmt.name, scope.get("default", default))
+    return scope or default
 
 
 def _runs_all(fmt: SourceFormat) -> str:

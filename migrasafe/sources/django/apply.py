@@ -1,0 +1,162 @@
+"""Apply one Django migration operation by operation, recording each statement it sends.
+
+The loop is `Migration.apply`'s (django/db/migrations/migration.py) inside the schema editor
+`MigrationExecutor.apply_migration` opens (`atomic=migration.atomic`), so transactions are
+Django's: an atomic migration is one transaction; in a non-atomic one each statement commits on
+its own, except operations that ask for a transaction (`RunPython(..., atomic=True)`), which
+Django wraps in one — recorded here as BEGIN ... COMMIT around them.
+
+What is recorded: what the schema editor executes (`schema_editor.execute`, including the
+deferred statements — foreign keys and indexes — it runs when it closes, attributed to the
+operation that queued them), and everything `RunSQL` and `RunPython` send. The catalog queries
+the schema editor makes to find constraint names are reads of pg_catalog, not part of the
+migration, and are left out.
+
+An operation that raises costs only itself: in an atomic migration it runs inside a savepoint
+that is rolled back, its state change is kept (so the operations after it know its models), and
+a note says why it was not rendered.
+"""
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.migrations.operations.special import RunPython, RunSQL
+from django.db.utils import NotSupportedError
+
+
+class _Recorder:
+    def __init__(self, connection):
+        self.connection = connection
+        self.statements: list[dict] = []
+        self.op: int | None = None
+        self.capture_all = False
+        self.in_editor = 0
+        self.deferred: dict[int, int] = {}  # id(deferred statement) → operation index
+        self.deferred_now: bool = False
+
+    def __call__(self, execute, sql, params, many, context):
+        if self.capture_all or self.in_editor:
+            self.statements.append({"sql": self._compose(sql, params, many), "op": self.op,
+                                    "deferred": self.deferred_now})
+        return execute(sql, params, many, context)
+
+    def _compose(self, sql, params, many) -> str:
+        text = str(sql)
+        if params is None:
+            return text
+        if many:
+            params = next(iter(params), None)
+            if params is None:
+                return text
+        try:
+            return self.connection.ops.compose_sql(text, params)
+        except Exception:
+            return text
+
+    def mark(self, sql: str) -> None:
+        self.statements.append({"sql": sql, "op": self.op, "deferred": False})
+
+
+def _sends_data(operation) -> bool:
+    """Operations whose every query is part of the migration (not schema-editor catalog reads)."""
+    if isinstance(operation, (RunPython, RunSQL)):
+        return True
+    module = type(operation).__module__
+    return not (module.startswith("django.db.migrations.operations") or module.startswith("django.contrib.postgres"))
+
+
+class Applier:
+    def __init__(self, connection, loader):
+        self.connection = connection
+        self.loader = loader
+        from django.db.migrations.state import ProjectState
+
+        self.state = ProjectState(real_apps=loader.unmigrated_apps)
+        self.state.apps  # rendered once up front, then reloaded per model as Django's executor does
+
+    def skip(self, migration) -> None:
+        """Move the state past a migration applied (or given up on) by an earlier process."""
+        self.state = migration.mutate_state(self.state, preserve=False)
+
+    def apply(self, migration) -> dict:
+        recorder = _Recorder(self.connection)
+        notes: list[dict] = []
+        with self.connection.execute_wrapper(recorder):
+            try:
+                with self.connection.schema_editor(atomic=migration.atomic) as editor:
+                    self._hook_editor(editor, recorder)
+                    for index, operation in enumerate(migration.operations):
+                        recorder.op = index
+                        self._operation(migration, operation, editor, recorder, notes, index)
+                    recorder.op = None
+                    recorder.deferred_now = True
+            except Exception as error:  # the editor's own closing step (deferred SQL) failed
+                notes.append({"op": recorder.op, "error": False,
+                              "message": f"the migration failed when Django ran its deferred statements "
+                                         f"({_describe(error)}); what follows in it is not checked"})
+        self._record_applied(migration)
+        return {"atomic": bool(migration.atomic), "statements": recorder.statements, "notes": notes}
+
+    def _hook_editor(self, editor, recorder: _Recorder) -> None:
+        original = editor.execute
+
+        def execute(sql, params=()):
+            if id(sql) in recorder.deferred:
+                recorder.op = recorder.deferred[id(sql)]
+            recorder.in_editor += 1
+            try:
+                return original(sql, params)
+            finally:
+                recorder.in_editor -= 1
+
+        editor.execute = execute
+
+    def _operation(self, migration, operation, editor, recorder: _Recorder, notes: list[dict], index: int) -> None:
+        old_state = self.state.clone()
+        operation.state_forwards(migration.app_label, self.state)
+        atomic_operation = operation.atomic or (migration.atomic and operation.atomic is not False)
+        own_transaction = not editor.atomic_migration and atomic_operation
+        before = {id(s) for s in editor.deferred_sql}
+        capture = _sends_data(operation)
+        savepoint = self.connection.in_atomic_block and not own_transaction
+        try:
+            if own_transaction:
+                recorder.mark("BEGIN")
+                with transaction.atomic(self.connection.alias):
+                    self._forwards(migration, operation, editor, old_state, recorder, capture)
+                recorder.mark("COMMIT")
+            elif savepoint:
+                with transaction.atomic(self.connection.alias, savepoint=True, durable=False):
+                    self._forwards(migration, operation, editor, old_state, recorder, capture)
+            else:
+                self._forwards(migration, operation, editor, old_state, recorder, capture)
+        except NotSupportedError as error:
+            notes.append({"op": index, "error": True, "message": f"Django refuses this operation here: {_describe(error)}"})
+        except Exception as error:
+            notes.append({"op": index, "error": False,
+                          "message": f"{type(operation).__name__} could not be rendered ({_describe(error)}); "
+                                     f"it is not checked"})
+        for statement in editor.deferred_sql:
+            if id(statement) not in before:
+                recorder.deferred[id(statement)] = index
+
+    def _forwards(self, migration, operation, editor, old_state, recorder: _Recorder, capture: bool) -> None:
+        # SeparateDatabaseAndState.database_forwards runs only its database_operations.
+        recorder.capture_all = capture
+        try:
+            operation.database_forwards(migration.app_label, editor, old_state, self.state)
+        finally:
+            recorder.capture_all = False
+
+    def _record_applied(self, migration) -> None:
+        from django.db.migrations.recorder import MigrationRecorder
+
+        try:
+            MigrationRecorder(self.connection).record_applied(migration.app_label, migration.name)
+        except Exception:
+            pass  # only a restarted child reads this; failing to write it costs a re-render
+
+
+def _describe(error: BaseException) -> str:
+    text = " ".join(str(error).split())[:300]
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+

@@ -1,0 +1,161 @@
+"""Renderings kept between runs, so that an unchanged project starts neither Django nor PostgreSQL.
+
+    cache = RenderCache.for_project(project_key_parts, per_file_keys)
+    run = cache.load()          # None unless every migration's rendering is there
+    cache.store(run)
+
+Each migration's rendering is stored under a key made of its own file and of every migration it
+depends on (its ancestors in the dependency graph read by files.py), with Django's version and
+the settings: what Django sends for a migration depends on nothing else. The plan (order,
+skipped files, external apps) is stored under the key of all the files together. Entries are
+plain JSON files under $MIGRASAFE_CACHE_DIR (or ~/.cache/migrasafe) in django/, written to a
+temporary file and renamed into place; an entry that does not read as JSON is ignored.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+from .files import MigrationFile
+
+FORMAT_VERSION = "1"  # bump when what is stored (or how it is rendered) changes
+
+
+def cache_root() -> Path:
+    configured = os.environ.get("MIGRASAFE_CACHE_DIR")
+    base = Path(configured).expanduser() if configured else Path.home() / ".cache" / "migrasafe"
+    return base / "django"
+
+
+def _django_version() -> str:
+    try:
+        return metadata.version("Django")
+    except metadata.PackageNotFoundError:
+        return "none"
+
+
+def _digest(*parts: str) -> str:
+    hasher = hashlib.sha256()
+    for part in parts:
+        hasher.update(part.encode("utf-8", "surrogatepass"))
+        hasher.update(b"\0")
+    return hasher.hexdigest()
+
+
+def file_keys(files: dict[str, MigrationFile], texts: dict[str, str], setting_apps: dict[str, str],
+              context: str) -> dict[str, str]:
+    """Each migration file's key: its text and its ancestors' texts, with the run's context."""
+    by_key = {(f.app, f.name): path for path, f in files.items()}
+    by_app: dict[str, list[str]] = {}
+    for path, facts in sorted(files.items()):
+        by_app.setdefault(facts.app, []).append(path)
+    squashed = {tuple(r): path for path, f in files.items() for r in f.replaces}
+    own = {path: _digest(text) for path, text in texts.items()}
+    ancestors: dict[str, frozenset[str]] = {}
+    before_them: dict[tuple[str, str], set[str]] = {}
+    for path, facts in files.items():
+        for key in facts.run_before:
+            before_them.setdefault(tuple(key), set()).add(path)
+
+    def parents(path: str) -> set[str]:
+        facts = files[path]
+        found: set[str] = set()
+        for app, name in facts.dependencies + [tuple(r) for r in facts.replaces]:
+            if app == "__setting__":
+                app, name = setting_apps.get(name, ""), "__latest__"
+            if name in ("__first__", "__latest__") or (app, name) not in by_key and (app, name) not in squashed:
+                found.update(p for p in by_app.get(app, []) if p != path)
+            else:
+                found.add(by_key.get((app, name)) or squashed[(app, name)])
+        found |= before_them.get((facts.app, facts.name), set())  # run_before names the later one
+        found.discard(path)
+        return found
+
+    direct = {path: parents(path) for path in files}
+
+    def closure(path: str) -> frozenset[str]:
+        if path in ancestors:
+            return ancestors[path]
+        seen: set[str] = set()
+        stack = list(direct[path])
+        while stack:
+            current = stack.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            if current in ancestors:  # already known: take its ancestors whole
+                seen |= ancestors[current]
+            else:
+                stack.extend(direct[current])
+        ancestors[path] = frozenset(seen - {path})
+        return ancestors[path]
+
+    base = _digest(FORMAT_VERSION, _django_version(), context)
+    return {path: _digest(base, own[path], *sorted(own[p] for p in closure(path))) for path in files}
+
+
+class RenderCache:
+    def __init__(self, plan_key: str, keys: dict[str, str], root: Path | None = None):
+        self.plan_key, self.keys = plan_key, keys
+        self.root = root or cache_root()
+
+    @classmethod
+    def for_project(cls, keys: dict[str, str], context: str) -> "RenderCache":
+        plan_key = _digest(FORMAT_VERSION, _django_version(), context, *sorted(keys.values()))
+        return cls(plan_key, keys)
+
+    def load(self) -> dict | None:
+        """{"graph": ..., "renderings": {file: ...}} when everything is cached, else None."""
+        graph = self._read("plan", self.plan_key)
+        if graph is None:
+            return None
+        renderings = {}
+        for entry in graph["plan"]:
+            file = entry["file"]
+            if file not in self.keys:
+                continue  # a migration outside the project (Django's contrib apps): part of the plan entry
+            rendering = self._read("migration", self.keys[file])
+            if rendering is None or rendering.get("file") != file:
+                return None
+            renderings[file] = rendering
+        renderings.update(graph.get("outside", {}))
+        return {"graph": graph, "renderings": renderings}
+
+    def store(self, graph: dict, renderings: dict[str, dict]) -> None:
+        outside = {f: r for f, r in renderings.items() if f not in self.keys}
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            for file, rendering in renderings.items():
+                if file in self.keys:
+                    self._write("migration", self.keys[file], rendering)
+            self._write("plan", self.plan_key, dict(graph, outside=outside))
+        except OSError:
+            pass  # a cache that cannot be written only costs the next run its speed
+
+    def _path(self, kind: str, key: str) -> Path:
+        return self.root / f"{kind}-{key}.json"
+
+    def _read(self, kind: str, key: str) -> dict | None:
+        try:
+            with open(self._path(kind, key), encoding="utf-8") as handle:
+                data = json.load(handle)
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def _write(self, kind: str, key: str, data: dict) -> None:
+        fd, temporary = tempfile.mkstemp(dir=self.root, prefix=f".{kind}-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(data, handle)
+            os.replace(temporary, self._path(kind, key))
+        except BaseException:
+            try:
+                os.unlink(temporary)
+            except OSError:
+                pass
+            raise

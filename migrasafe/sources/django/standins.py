@@ -1,0 +1,198 @@
+"""Stand-ins for the application modules a migration imports that are not there.
+
+Django's `makemigrations` writes references to the project's own code into migrations: custom
+field classes (`saleor.core.db.fields.SanitizedJSONField`), JSON encoders, managers, validators,
+`default=` callables and `RunPython` functions kept elsewhere. With only the migration folders at
+hand (or the application's dependencies not installed), those imports fail. As for Alembic
+revisions (../alembic/standins.py), an import that no finder can satisfy, made by a migration
+file, gets a module whose names stand in for what was asked:
+
+- a name ending in `Field` is a field class built on the nearest Django field (`…JSONField` on
+  `JSONField`, `…MoneyField` on `DecimalField`, otherwise `TextField`), taking any arguments;
+- `…Encoder` / `…Decoder` are the json module's own; `…Manager` is `models.Manager`;
+- any other capitalised name is a class whose instances do nothing when called (validators);
+- a lower-case name is a function that returns None (a `default=` callable, a `RunPython` body).
+
+Each stand-in is recorded against the migration file that imported it, so that the rendering can
+say which parts stand on guesses.
+"""
+from __future__ import annotations
+
+import importlib.abc
+import importlib.util
+import json
+import sys
+import types
+from contextlib import contextmanager
+from typing import Callable
+
+_FIELD_BASES = (("JSON", "JSONField"), ("Money", "DecimalField"), ("Decimal", "DecimalField"),
+                ("Price", "DecimalField"), ("Measurement", "FloatField"), ("Float", "FloatField"),
+                ("Integer", "IntegerField"), ("Boolean", "BooleanField"), ("DateTime", "DateTimeField"),
+                ("Date", "DateField"), ("UUID", "UUIDField"), ("Country", "CharField"), ("Char", "CharField"),
+                ("Email", "EmailField"), ("URL", "URLField"), ("Slug", "SlugField"), ("Array", "TextField"))
+
+MARK = "_migrasafe_stand_in"
+
+
+class StandInRecord:
+    def __init__(self) -> None:
+        self.by_file: dict[str, list[str]] = {}  # migration file → qualified names stood in for
+        self.fields: dict[str, list[str]] = {}  # migration file → "name (rendered as Base)"
+
+    def note(self, file: str | None, what: str, field_base: str | None = None) -> None:
+        if file is None:
+            return
+        names = self.by_file.setdefault(file, [])
+        if what not in names:
+            names.append(what)
+        if field_base:
+            entry = f"{what} (rendered as {field_base})"
+            fields = self.fields.setdefault(file, [])
+            if entry not in fields:
+                fields.append(entry)
+
+
+RECORD = StandInRecord()
+
+
+def is_stand_in(value) -> str | None:
+    return getattr(value, MARK, None) if not isinstance(value, type) or MARK in vars(value) else None
+
+
+def _field_class(qualified: str, name: str):
+    from django.db import models
+
+    base_name = next((base for part, base in _FIELD_BASES if part in name), "TextField")
+    base = getattr(models, base_name)
+    accepted = _parameters(base)
+
+    def __init__(self, *args, **kwargs):
+        # Arguments of the real class that the stand-in's base does not know are dropped.
+        kwargs = {k: v for k, v in kwargs.items() if k in accepted}
+        if base_name == "DecimalField":
+            kwargs.setdefault("max_digits", 20)
+            kwargs.setdefault("decimal_places", 4)
+        base.__init__(self, *args[:1], **kwargs)
+
+    return type(name, (base,), {"__init__": __init__, MARK: qualified, "__module__": qualified.rpartition(".")[0],
+                                "_migrasafe_base": base_name})
+
+
+def _parameters(base) -> set[str]:
+    import inspect
+
+    names: set[str] = set()
+    for klass in base.__mro__:
+        init = vars(klass).get("__init__")
+        if init is None:
+            continue
+        try:
+            names.update(inspect.signature(init).parameters)
+        except (TypeError, ValueError):
+            continue
+    return names - {"self", "args", "kwargs"}
+
+
+def _do_nothing_class(qualified: str, name: str):
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __call__(self, *args, **kwargs):
+        return None
+
+    def __eq__(self, other):
+        return type(self) is type(other)
+
+    return type(name, (), {"__init__": __init__, "__call__": __call__, "__eq__": __eq__, "__hash__": object.__hash__,
+                           MARK: qualified, "__module__": qualified.rpartition(".")[0],
+                           "deconstruct": lambda self: (qualified, [], {})})
+
+
+def _function(qualified: str, name: str):
+    def stand_in(*args, **kwargs):
+        return None
+
+    stand_in.__name__ = stand_in.__qualname__ = name
+    stand_in.__module__ = qualified.rpartition(".")[0]
+    setattr(stand_in, MARK, qualified)
+    return stand_in
+
+
+def make(module: str, name: str):
+    qualified = f"{module}.{name}"
+    if name.endswith("Field"):
+        return _field_class(qualified, name)
+    if name.endswith("Encoder"):
+        return type(name, (json.JSONEncoder,), {MARK: qualified})
+    if name.endswith("Decoder"):
+        return type(name, (json.JSONDecoder,), {MARK: qualified})
+    if name.endswith("Manager"):
+        from django.db import models
+
+        return type(name, (models.Manager,), {MARK: qualified, "__module__": module})
+    if name[:1].isupper():
+        return _do_nothing_class(qualified, name)
+    return _function(qualified, name)
+
+
+class StandInModule(types.ModuleType):
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        value = make(self.__name__, name)
+        setattr(self, name, value)  # the same object each time it is asked for
+        base = getattr(value, "_migrasafe_base", None)
+        RECORD.note(getattr(self, "_migrasafe_importer", None), f"{self.__name__}.{name}", base)
+        return value
+
+
+class _Loader(importlib.abc.Loader):
+    def __init__(self, importer: str):
+        self.importer = importer
+
+    def create_module(self, spec):
+        module = StandInModule(spec.name)
+        module.__path__ = []  # a package, so `import missing.sub` works too
+        module._migrasafe_importer = self.importer
+        return module
+
+    def exec_module(self, module):
+        pass
+
+
+class StandInFinder(importlib.abc.MetaPathFinder):
+    """Last on sys.meta_path: answers only for imports no other finder could satisfy, made by a
+    migration file (Django's own optional imports still fail as they should)."""
+
+    def __init__(self, is_migration: Callable[[str], bool]):
+        self.is_migration = is_migration
+        self.created: list[str] = []
+
+    def find_spec(self, fullname, path, target=None):
+        importer = _importer_file()
+        if importer is None or not self.is_migration(importer):
+            return None
+        self.created.append(fullname)
+        RECORD.note(importer, fullname)
+        return importlib.util.spec_from_loader(fullname, _Loader(importer), is_package=True)
+
+
+def _importer_file() -> str | None:
+    frame = sys._getframe(2)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if not name.startswith("<frozen importlib") and name != __file__:
+            return name
+        frame = frame.f_back
+    return None
+
+
+@contextmanager
+def stand_ins(is_migration: Callable[[str], bool]):
+    finder = StandInFinder(is_migration)
+    sys.meta_path.append(finder)
+    try:
+        yield finder
+    finally:
+        sys.meta_path.remove(finder)

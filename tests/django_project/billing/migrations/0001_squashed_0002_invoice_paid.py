@@ -1,0 +1,21 @@
+import django.db.models.deletion
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    replaces = [("billing", "0001_initial"), ("billing", "0002_invoice_paid")]
+
+    initial = True
+
+    dependencies = [("shop", "0001_initial")]
+
+    operations = [
+        migrations.CreateModel(
+            name="Invoice",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False)),
+                ("order", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="shop.order")),
+                ("paid", models.BooleanField(default=False)),
+            ],
+        ),
+    ]
