@@ -60,7 +60,12 @@ def prepare(folder: str, operation: str, arguments: dict, config: Config | None 
 def write(prepared: Prepared) -> list[Path]:
     if prepared.blocking:
         raise PlanError("the planned files do not pass migrasafe check; nothing was written")
-    return write_new_files(prepared.project.folder, prepared.files)
+    written = write_new_files(prepared.project.folder, prepared.files)
+    if prepared.project.format == "atlas":
+        from ..sources.atlas.sumfile import rewrite_sums
+
+        rewrite_sums(written)  # Atlas refuses a directory whose atlas.sum does not list every file
+    return written
 
 
 def _check_settings(settings: Settings) -> None:

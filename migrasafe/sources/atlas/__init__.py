@@ -190,7 +190,9 @@ def detect(folder: Path) -> bool:
     config = folder / "atlas.hcl"
     if not config.is_file():
         return False
-    return find_project(folder).dir is not None
+    project = find_project(folder)
+    # A project file naming a directory Atlas would refuse is Atlas's: its problems are reported.
+    return project.dir is not None or bool(project.problems)
 
 
 FORMAT = SourceFormat(

@@ -41,9 +41,26 @@ def updated_sum(folder: Path, changed: dict[str, bytes]) -> tuple[str, str] | No
         return None
     before = path.read_text(encoding="utf-8")
     names = listed_names(before)
-    added = [n for n in changed if n not in names]
+    added = [n for n in changed if n not in names and n.endswith(".sql")]
+    if names and not any(n.endswith(".down.sql") for n in names):
+        # golang-migrate format: Atlas's directory lists the up files only.
+        added = [n for n in added if not n.endswith(".down.sql")]
     names = sorted(names + added) if names == sorted(names) else names + sorted(added)
     contents = {}
     for name in names:
         contents[name] = changed[name] if name in changed else (folder / name).read_bytes()
     return before, sum_text(names, contents)
+
+
+def rewrite_sums(written: list[Path]) -> list[Path]:
+    """After new files were written into Atlas directories: their atlas.sum, listing them too."""
+    from ...plan.files import replace_file
+
+    done = []
+    for folder in sorted({p.parent for p in written}):
+        new = {p.name: p.read_bytes() for p in written if p.parent == folder and p.suffix == ".sql"}
+        sums = updated_sum(folder, new)
+        if sums is not None and sums[0] != sums[1]:
+            replace_file(folder / SUM, sums[1].encode("utf-8"))
+            done.append(folder / SUM)
+    return done
