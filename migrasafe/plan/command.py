@@ -9,7 +9,7 @@ import sys
 
 from . import FIX_HELP, PLAN_HELP
 
-SOURCE_FORMATS = ("sql", "flyway", "golang-migrate", "dbmate", "diesel")
+SOURCE_FORMATS = ("sql", "flyway", "golang-migrate", "dbmate", "diesel", "goose", "sql-migrate")
 
 
 def add_plan_placeholder(commands):

@@ -3,7 +3,7 @@ the file names its tool expects."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -82,6 +82,8 @@ class Layout:
     root: Path
     entries: list[Entry]
     separator: str = "_"  # between version and description, in plain SQL names
+    # Versions of migrations in another language (goose's Go files): new ones must come after them.
+    taken: list[str] = field(default_factory=list)
     prefix: str = ""  # the migration folder below `root` (an Atlas project file naming its dir)
 
     @classmethod
@@ -90,7 +92,7 @@ class Layout:
             return _atlas_layout(cls, root)
         history = FORMATS[fmt].list_history(root.resolve())
         entries = [e for e in history.forward if e.kind in ("versioned", "baseline")]
-        layout = cls(fmt, root, entries)
+        layout = cls(fmt, root, entries, taken=[e.version for e in history.code])
         if fmt == "sql":
             layout.separator = _plain_separator(entries)
         return layout
@@ -100,7 +102,7 @@ class Layout:
         return WRITERS[self.format]
 
     def last_version(self) -> str:
-        versions = [e.version for e in self.entries if e.version]
+        versions = [e.version for e in self.entries if e.version] + self.taken
         return self.writer.last_version(versions) if versions else ""
 
     def style(self) -> VersionStyle:

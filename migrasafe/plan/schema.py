@@ -201,7 +201,7 @@ def load_project(folder: str, config: Config) -> Project:
                    extras=extras, config=config, alembic=alembic)
 
 
-FILE_FORMATS = ("sql", "flyway", "golang-migrate", "dbmate", "diesel", "alembic", "atlas")
+FILE_FORMATS = ("sql", "flyway", "golang-migrate", "dbmate", "diesel", "goose", "sql-migrate", "alembic", "atlas")
 
 
 def _parse_errors(migration: Migration):

@@ -27,10 +27,10 @@ def reading_lines(report: Report) -> list[str]:
         out.append(f"read {len(parts)} {label}: {', '.join(parts)}")
     if report.skipped:
         reasons = Counter(report.skipped.values()).most_common()
-        shown = "; ".join(f"{n} {_files(n)} {reason}" for reason, n in reasons[:SHOWN_REASONS])
+        shown = "; ".join(f"{reason} ({n})" for reason, n in reasons[:SHOWN_REASONS])
         more = f"; {len(reasons) - SHOWN_REASONS} other reasons" if len(reasons) > SHOWN_REASONS else ""
         total = len(report.skipped)
-        out.append(f"not read: {total} {_files(total)} in migration folders ({shown}{more});"
+        out.append(f"not read: {total} {_files(total)} in migration folders — {shown}{more};"
                    " --format json lists them under skipped")
     return out
 

@@ -33,6 +33,9 @@ class History:
     format: str
     forward: list[Entry] = field(default_factory=list)  # run order on a fresh database
     reverse: list[Entry] = field(default_factory=list)  # undo/down files, not part of a forward run
+    # Migrations in another language that run in the same sequence (goose's Go migrations): not
+    # checked, but their versions are taken.
+    code: list[Entry] = field(default_factory=list)
     # Files in the history's folders the tool does not run here, with the reason (another dialect,
     # below a Flyway baseline, not in the journal, a migration in another language). Reports list them.
     skipped: dict[Path, str] = field(default_factory=dict)

@@ -20,6 +20,8 @@ class Prepared:
     marker: Marker | None = None  # a per-file transaction choice
     findings: list[Finding] = field(default_factory=list)
     broken: bool = False
+    # Line ranges the tool sends as one statement however many it holds (goose StatementBegin/End).
+    blocks: list[tuple[int, int]] = field(default_factory=list)
 
 
 def keep_text(entry: Entry, text: str, config: Config, display: str) -> Prepared:
@@ -48,6 +50,9 @@ class SourceFormat:
     # File suffixes of migrations the tool runs in a language other than SQL (goose's `.go`):
     # they are reported as not checked, never skipped silently.
     code_migrations: tuple[str, ...] = ()
+    # How a statement that cannot run in a transaction block is run outside one in this layout,
+    # for fixes ("move it to its own migration with '-- migrate:up transaction:false'").
+    outside_transaction: str = "run it outside any transaction"
     prepare: Callable[[Entry, str, Config, str], Prepared] = keep_text
     transaction: Callable[..., tuple[Choice, list[Finding]]] = standard_transaction
     # psql meta-commands and Go templates are blanked before parsing (plain SQL and popx only:

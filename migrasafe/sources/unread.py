@@ -52,7 +52,9 @@ def _why_unread(item: os.DirEntry, path: Path, code_migrations: tuple[str, ...])
         return "not a regular file (a pipe, socket or device): never opened"
     name = item.name.lower()
     suffix = os.path.splitext(name)[1]
-    if suffix in code_migrations:
+    if suffix in code_migrations and name[:1].isdigit():
+        # Tools that run code migrations name them with a leading version like their SQL ones;
+        # other code in the folder (an embed.go, a helper module) is not a migration.
         return f"a {LANGUAGES.get(suffix, suffix)} migration: migrasafe reads SQL only, so it is not checked"
     if name.endswith(OTHER_DIALECTS) or any(f"{d}." in name for d in OTHER_DIALECTS):
         return "SQL for another database, which the tool does not run on PostgreSQL"

@@ -8,11 +8,15 @@ write through these; one module per format, listed in `WRITERS`.
 from __future__ import annotations
 
 from .base import NewMigration, Writer
-from . import dbmate, diesel, flyway, golang_migrate, plain
+from . import dbmate, diesel, flyway, golang_migrate, goose, plain, sql_migrate
 from . import atlas
 
 WRITERS: dict[str, Writer] = {
-    w.format: w for w in (plain.WRITER, flyway.WRITER, golang_migrate.WRITER, dbmate.WRITER, diesel.WRITER, atlas.WRITER)
+    w.format: w for w in (
+        plain.WRITER, flyway.WRITER, golang_migrate.WRITER, dbmate.WRITER, diesel.WRITER, goose.WRITER,
+        sql_migrate.WRITER,
+        atlas.WRITER,
+    )
 }
 
 __all__ = ["NewMigration", "Writer", "WRITERS"]

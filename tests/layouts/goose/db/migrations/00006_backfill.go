@@ -1,0 +1,3 @@
+package migrations
+
+// A goose Go migration: its statements are built at run time.

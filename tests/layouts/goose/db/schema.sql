@@ -1,0 +1,2 @@
+-- PostgreSQL database dump
+CREATE TABLE orders (id bigint PRIMARY KEY);

@@ -1,0 +1,6 @@
+-- +migrate Up
+SET lock_timeout = '2s';
+CREATE INDEX orders_customer_idx ON orders (customer_id);
+
+-- +migrate Down
+DROP INDEX orders_customer_idx;

@@ -1,0 +1,201 @@
+"""goose and sql-migrate: annotated Up/Down sections, their transaction opt-outs, order, and the
+sample projects in tests/layouts/ checked from their roots."""
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from migrasafe.check import run
+from migrasafe.cli import main
+from migrasafe.config import Config
+from migrasafe.sources import read_migrations
+
+LAYOUTS = Path(__file__).parent / "layouts"
+HATCHET = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "hatchet-dev__hatchet"
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def findings_of(report, at_least="warning"):
+    rank = {"info": 0, "warning": 1, "error": 2}
+    return sorted((Path(r.migration.path).name, f.rule) for r in report.results for f in r.all_findings()
+                  if rank[f.severity] >= rank[at_least] and not r.migration.meta.get("context"))
+
+
+# goose
+
+
+def test_goose_reads_up_sections_only_in_version_order(tmp_path):
+    write(tmp_path, {
+        "20240102000000_b.sql": "-- +goose Up\nSELECT 2;\n-- +goose Down\nDROP TABLE nothing_here;\n",
+        "00001_a.sql": "-- +goose Up\nCREATE TABLE t (a int);\n\n-- +goose Down\nDROP TABLE t;\n",
+    })
+    migrations, findings = read_migrations([str(tmp_path)], Config())
+    assert findings == []
+    assert [(m.format, m.version) for m in migrations] == [("goose", "00001"), ("goose", "20240102000000")]
+    assert [s.sql for s in migrations[0].statements] == ["CREATE TABLE t (a int)"]
+    assert [s.line for s in migrations[1].statements] == [2]  # the file's own line numbers
+    assert all(m.in_transaction for m in migrations)
+    assert migrations[0].transaction_reason == "goose runs each migration in a transaction"
+
+
+def test_goose_annotations_are_case_insensitive_and_no_transaction_counts_anywhere(tmp_path):
+    write(tmp_path, {"1_a.sql": "-- +goose up\nCREATE INDEX CONCURRENTLY i ON t (a);\n-- +goose down\n"
+                                "-- +goose no transaction\nDROP INDEX CONCURRENTLY i;\n"})
+    (migration,), _ = read_migrations([str(tmp_path)], Config())
+    assert migration.in_transaction is False
+    assert "NO TRANSACTION" in migration.transaction_reason and "line 4" in migration.transaction_reason
+    assert [s.sql for s in migration.statements] == ["CREATE INDEX CONCURRENTLY i ON t (a)"]
+
+
+def test_goose_file_without_up_and_duplicate_versions_are_refused(tmp_path):
+    write(tmp_path, {"1_a.sql": "-- +goose Up\nSELECT 1;\n", "2_b.sql": "-- +goose Down\nSELECT 1;\n",
+                     "2_c.sql": "-- +goose Up\nSELECT 1;\n"})
+    migrations, findings = read_migrations([str(tmp_path)], Config())
+    messages = [f.message for f in findings] + [f.message for m in migrations for f in m.findings]
+    assert any("version 2 is also used by" in m for m in messages)
+    broken = [m for m in migrations if m.broken]
+    assert [Path(m.path).name for m in broken] == ["2_b.sql"]
+    assert "must start with a '-- +goose Up' annotation" in broken[0].findings[0].message
+
+
+def test_goose_statement_block_with_concurrently_beside_others_fails_outside_a_transaction(tmp_path):
+    write(tmp_path, {
+        "1_a.sql": "-- +goose Up\nCREATE TABLE t (a int);\n",
+        "2_b.sql": "-- +goose NO TRANSACTION\n-- +goose Up\n-- +goose StatementBegin\n"
+                   "CREATE INDEX CONCURRENTLY t_a ON t (a);\nANALYZE t;\n-- +goose StatementEnd\n",
+        "3_c.sql": "-- +goose NO TRANSACTION\n-- +goose Up\nCREATE INDEX CONCURRENTLY t_a2 ON t (a);\nANALYZE t;\n",
+    })
+    report = run([str(tmp_path)], Config(lock_timeout="2s"))
+    assert ("2_b.sql", "MS004") in findings_of(report, "error")
+    assert ("3_c.sql", "MS004") not in findings_of(report, "error")  # sent statement by statement
+
+
+def test_goose_environment_substitution_uses_stand_ins_and_says_so(tmp_path):
+    write(tmp_path, {"1_a.sql": "-- +goose Up\n-- +goose ENVSUB ON\nCREATE SCHEMA ${SCHEMA};\n-- +goose ENVSUB OFF\n"})
+    (migration,), _ = read_migrations([str(tmp_path)], Config())
+    assert migration.statements[0].node is not None
+    assert [(f.rule, f.line) for f in migration.findings] == [("MS090", 3)]
+
+
+def test_goose_sample_project_from_its_root(capsys):
+    assert main(["check", "--format", "json", str(LAYOUTS / "goose")]) == 1
+    data = json.loads(capsys.readouterr().out)
+    names = [Path(m["path"]).name for m in data["migrations"]]
+    assert names == ["00001_create_orders.sql", "00002_orders_customer_index.sql", "00003_widen_note.sql",
+                     "00004_concurrent_index.sql", "00005_touch_updated.sql"]
+    assert {m["format"] for m in data["migrations"]} == {"goose"}
+    assert [m["in_transaction"] for m in data["migrations"]] == [True, True, True, False, True]
+    flagged = [(Path(m["path"]).name, f["rule"]) for m in data["migrations"] for s in m["statements"]
+               for f in s["findings"] if f["severity"] != "info"]
+    assert flagged == [("00002_orders_customer_index.sql", "MS001")]
+    # The Down part of 00003 narrows the column again: never analysed forward.
+    assert [s["sql"] for s in data["migrations"][2]["statements"]][-1].endswith("TYPE varchar(200)")
+    # embed.go is no migration; db/schema.sql is outside the migrations folder.
+    assert [Path(s["path"]).name for s in data["skipped"]] == ["00006_backfill.go"]
+    assert [(f["rule"], Path(f["path"]).name) for f in data["findings"]] == [("MS086", "00006_backfill.go")]
+
+
+def test_fix_adds_no_transaction_to_a_one_statement_goose_file(tmp_path, capsys):
+    project = shutil.copytree(LAYOUTS / "goose", tmp_path / "p")
+    target = project / "db" / "migrations" / "00007_note_index.sql"
+    target.write_text("-- +goose Up\nCREATE INDEX orders_x_idx ON orders (note);\n\n-- +goose Down\nDROP INDEX orders_x_idx;\n")
+    assert main(["fix", "--write", str(target)]) == 0
+    assert target.read_text().startswith("-- +goose NO TRANSACTION\n-- +goose Up\nCREATE INDEX CONCURRENTLY orders_x_idx")
+    capsys.readouterr()
+    assert main(["check", "--format", "json", str(target)]) == 0
+    (checked,) = json.loads(capsys.readouterr().out)["migrations"]
+    assert checked["in_transaction"] is False
+
+
+def test_plan_writes_goose_migrations(tmp_path, capsys):
+    project = shutil.copytree(LAYOUTS / "goose", tmp_path / "p")
+    folder = project / "db" / "migrations"
+    before = {p.name for p in folder.iterdir()}
+    assert main(["plan", "add-index", "orders.note", "--name", "orders_note_plain_idx", "--dir", str(folder)]) == 0
+    new = sorted({p.name for p in folder.iterdir()} - before)
+    assert len(new) == 1 and new[0].startswith("00007_") and new[0].endswith(".sql")
+    text = (folder / new[0]).read_text()
+    assert "-- +goose NO TRANSACTION\n-- +goose Up\n" in text and "CONCURRENTLY" in text and "-- +goose Down" in text
+    capsys.readouterr()
+    assert main(["check", str(folder)]) in (0, 1)
+    assert f"{new[0]}:" not in capsys.readouterr().out  # the planned file itself raises nothing
+
+
+# sql-migrate
+
+
+def test_sql_migrate_reads_up_sections_and_notransaction(tmp_path):
+    write(tmp_path, {
+        "10_c.sql": "-- +migrate Up notransaction\nCREATE INDEX CONCURRENTLY i ON t (a);\n-- +migrate Down\nDROP INDEX i;\n",
+        "2_b.sql": "-- +migrate Up\nALTER TABLE t ADD COLUMN b int;\n-- +migrate Down\nALTER TABLE t DROP COLUMN b;\n",
+        "1_a.sql": "-- +migrate Up\nCREATE TABLE t (a int);\n",
+    })
+    migrations, findings = read_migrations([str(tmp_path)], Config())
+    assert findings == []
+    assert [Path(m.path).name for m in migrations] == ["1_a.sql", "2_b.sql", "10_c.sql"]
+    assert [m.format for m in migrations] == ["sql-migrate"] * 3
+    assert [m.in_transaction for m in migrations] == [True, True, False]
+    assert [s.sql for s in migrations[1].statements] == ["ALTER TABLE t ADD COLUMN b int"]
+
+
+def test_sql_migrate_commands_are_case_sensitive(tmp_path):
+    # sql-migrate only knows "-- +migrate Up": a lower-case "up" is an unknown command.
+    write(tmp_path, {"1_a.sql": "-- +migrate Up\nSELECT 1;\n-- +migrate up\nSELECT 2;\n"})
+    (migration,), _ = read_migrations([str(tmp_path)], Config())
+    assert migration.broken and "does not know the command" in migration.findings[0].message
+
+
+def test_sql_migrate_sample_project_from_its_root(capsys):
+    assert main(["check", "--format", "json", str(LAYOUTS / "sql-migrate")]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert [Path(m["path"]).name for m in data["migrations"]] == [
+        "1_create_orders.sql", "2_orders_customer_index.sql", "10_widen_note.sql", "11_concurrent_index.sql"]
+    assert [m["in_transaction"] for m in data["migrations"]] == [True, True, True, False]
+    flagged = [(Path(m["path"]).name, f["rule"]) for m in data["migrations"] for s in m["statements"]
+               for f in s["findings"] if f["severity"] != "info"]
+    assert flagged == [("2_orders_customer_index.sql", "MS001")]
+
+
+def test_fix_adds_notransaction_to_a_one_statement_sql_migrate_file(tmp_path):
+    project = shutil.copytree(LAYOUTS / "sql-migrate", tmp_path / "p")
+    target = project / "migrations" / "12_note_index.sql"
+    target.write_text("-- +migrate Up\nCREATE INDEX orders_x_idx ON orders (note);\n-- +migrate Down\nDROP INDEX orders_x_idx;\n")
+    assert main(["fix", "--write", str(target)]) == 0
+    assert target.read_text().startswith("-- +migrate Up notransaction\nCREATE INDEX CONCURRENTLY")
+
+
+# The real history
+
+
+@pytest.mark.skipif(not HATCHET.is_dir(), reason="shared corpus not present (../shared/corpus)")
+def test_hatchet_goose_history_from_its_root(capsys):
+    folder = HATCHET / "migrations" / "cmd" / "hatchet-migrate" / "migrate" / "migrations"
+    code = main(["check", "--format", "json", str(HATCHET)])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 1
+    sql_files = sorted(p.name for p in folder.glob("*.sql"))
+    assert sorted(Path(m["path"]).name for m in data["migrations"]) == sql_files
+    assert {m["format"] for m in data["migrations"]} == {"goose"}
+    go_files = sorted(p.name for p in folder.glob("*.go"))
+    assert sorted(Path(s["path"]).name for s in data["skipped"]) == go_files
+    by_name = {Path(m["path"]).name: m for m in data["migrations"]}
+    rules = {name: {f["rule"] for s in m["statements"] for f in s["findings"]} for name, m in by_name.items()}
+    # SOURCE.md's dangerous files
+    assert "MS001" in rules["20260509015727_v1_0_106.sql"]  # unique index on the hot v1_queue_item
+    assert "MS020" in rules["20240202042355_v0_9_0.sql"]  # FK without NOT VALID
+    assert "MS011" in rules["20240215162148_v0_10_2.sql"]  # int -> bigint
+    assert "MS010" in rules["20251205170304_v1_0_55.sql"]  # volatile default
+    # ...and its safe ones: every CONCURRENTLY sits in a NO TRANSACTION file
+    for name in ("20240703194656_v0_35_1.sql", "20240712142946_v0_36_0.sql",
+                 "20260722000001_batch_id_idx_concurrent_v1_0_134.sql"):
+        assert by_name[name]["in_transaction"] is False
+        assert not rules[name] & {"MS001", "MS002", "MS004"}, name
+    assert not rules["20260713150001_v1_0_127.sql"] & {"MS001", "MS004"}  # CREATE INDEX ON ONLY a parent
