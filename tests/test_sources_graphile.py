@@ -1,4 +1,5 @@
 """graphile-migrate histories: committed files in number order, their headers, current.sql."""
+import hashlib
 import json
 from pathlib import Path
 
@@ -23,12 +24,17 @@ def serious(report):
             if f.severity != "info"]
 
 
+def graphile_hash(body: str, previous: str | None) -> str:
+    # graphile-migrate's calculateHash (src/hash.ts)
+    return "sha1:" + hashlib.sha1((((previous or "") + "\n" + body).strip() + "\n").encode()).hexdigest()
+
+
 def committed(*bodies: str, no_transaction: tuple[int, ...] = ()) -> dict[str, str]:
-    files, previous = {}, "-"
+    files, previous = {}, None
     for number, body in enumerate(bodies, 1):
-        digest = f"sha1:{number:040d}"
-        flag = "--! no-transaction\n" if number in no_transaction else ""
-        files[f"migrations/committed/{number:06d}.sql"] = f"--! Previous: {previous}\n--! Hash: {digest}\n{flag}\n{body}"
+        body = ("--! no-transaction\n" if number in no_transaction else "") + body
+        digest = graphile_hash(body, previous)
+        files[f"migrations/committed/{number:06d}.sql"] = f"--! Previous: {previous or '-'}\n--! Hash: {digest}\n\n{body}"
         previous = digest
     return files
 
@@ -75,12 +81,13 @@ def test_no_transaction_body_with_several_statements_is_still_one_query(tmp_path
 
 def test_a_broken_hash_chain_is_an_input_error(tmp_path):
     files = committed("CREATE TABLE t (id int);\n", "ALTER TABLE t ADD COLUMN v text;\n")
+    first_hash = files["migrations/committed/000001.sql"].split("\n")[1].removeprefix("--! Hash: ")
     files["migrations/committed/000002.sql"] = files["migrations/committed/000002.sql"].replace(
-        f"sha1:{1:040d}", "sha1:edited", 1)
+        f"Previous: {first_hash}", "Previous: sha1:0000", 1)
     write(tmp_path, {".gmrc": "{}\n", **files})
     report = run([str(tmp_path)], Config(lock_timeout="2s"))
     errors = [f for f in report.findings if f.rule == "MS099"]
-    assert len(errors) == 1 and errors[0].path.endswith("000002.sql") and errors[0].line == 1
+    assert [(Path(f.path).name, f.line) for f in errors] == [("000002.sql", 1), ("000002.sql", 2)]
     assert "does not match the hash of the migration before it" in errors[0].message
     assert len(report.results) == 2  # both still checked
     assert main(["check", str(tmp_path)]) == 2
@@ -97,3 +104,22 @@ def test_a_committed_file_without_headers_is_refused(tmp_path):
     write(tmp_path, {".gmrc": "{}\n", "migrations/committed/000001.sql": "CREATE TABLE t (id int);\n"})
     report = run([str(tmp_path)], Config())
     assert [f.rule for r in report.results for f in r.all_findings()] == ["MS099"]
+
+
+def test_an_edited_committed_migration_fails_its_hash(tmp_path):
+    files = committed("CREATE TABLE t (id int);\n", "ALTER TABLE t ADD COLUMN v text;\n")
+    files["migrations/committed/000002.sql"] = files["migrations/committed/000002.sql"].replace("v text", "v varchar")
+    write(tmp_path, {".gmrc": "{}\n", **files})
+    errors = [f for f in run([str(tmp_path)], Config()).findings if f.rule == "MS099"]
+    assert len(errors) == 1 and errors[0].line == 2 and "the committed migration was edited" in errors[0].message
+    # AllowInvalidHash is graphile's own escape hatch.
+    path = tmp_path / "migrations" / "committed" / "000002.sql"
+    path.write_text("--! AllowInvalidHash\n" + path.read_text())
+    assert [f for f in run([str(tmp_path)], Config()).findings if f.rule == "MS099"] == []
+
+
+def test_no_transaction_must_open_the_body(tmp_path):
+    files = committed("CREATE TABLE t (id int, v text);\n", "SELECT 1;\n--! no-transaction\nCREATE INDEX t_v ON t (v);\n")
+    write(tmp_path, {".gmrc": "{}\n", **files})
+    second = run([str(tmp_path)], Config()).results[1].migration
+    assert second.in_transaction is True and second.transaction_reason.startswith("graphile-migrate runs each")

@@ -3,11 +3,13 @@
 Semantics from graphile-migrate's README and source (graphile/migrate `src/migration.ts`,
 `src/actions/migrate.ts`): committed migrations are numbered files applied in number order; each
 starts with header lines `--! Previous: sha1:<hash>` (`-` for the first), `--! Hash: sha1:<hash>`
-and optionally `--! Message: <text>`, then a blank line and the body. graphile-migrate checks
-that every file's Previous is the Hash of the file before it and refuses to run otherwise.
-Each body is sent with ONE `query` call inside BEGIN ... COMMIT; the `--! no-transaction` header
-leaves out BEGIN/COMMIT, but the body is still one query, which PostgreSQL runs as one implicit
-transaction when it holds more than one statement: CONCURRENTLY then fails.
+and optionally `--! Message: <text>` / `--! AllowInvalidHash`, then a blank line and the body.
+graphile-migrate refuses to run when a file's Previous is not the Hash of the file before it, or
+when its Hash is not `sha1:` + sha1 of `(<previous hash> + "\n" + <body>).trim() + "\n"`
+(`src/hash.ts`, `calculateHash`) unless AllowInvalidHash is set. Each body is sent with ONE
+`query` call inside BEGIN ... COMMIT (`runStringMigration`); a body whose first line is
+`--! no-transaction` leaves out BEGIN/COMMIT, but is still one query, which PostgreSQL runs as one
+implicit transaction when it holds more than one statement: CONCURRENTLY then fails.
 
 `current.sql` (or the `current/` folder) is the migration being written: `graphile-migrate watch`
 runs it, `migrate` never does. It is checked only when named on the command line, after the
@@ -29,7 +31,10 @@ from .reading import UnreadableFile, read_text
 from .transactions import Marker, Runner
 
 FILE_NAME = re.compile(r"^([0-9]{6,})(-[-_a-zA-Z0-9]*)?\.sql$")
-HEADER = re.compile(r"^--!\s*([A-Za-z-]+)\s*(?::\s*(.*?))?\s*$")
+# Header lines: `--! Key: value`, or the bare `--! AllowInvalidHash`; `--! no-transaction` is the
+# body's first line, not a header.
+HEADER = re.compile(r"^--!\s*(?:([A-Za-z]+):\s?(.*?)|(AllowInvalidHash))\s*$")
+NO_TRANSACTION = re.compile(r"^--!\s*no-transaction\b")
 SETTINGS = (".gmrc", ".gmrc.js", ".gmrc.cjs")
 WORK_IN_PROGRESS = "graphile-migrate's work in progress: `migrate` never runs it (checked only when named)"
 
@@ -64,6 +69,16 @@ def list_history(root: Path) -> History:
                 f" migration before it, {expected}",
                 "do not edit or reorder committed migrations; uncommit and commit again",
             ))
+        body = headers.pop("body", None)
+        recorded = headers.get("hash")
+        if body is not None and recorded and "allowinvalidhash" not in headers:
+            computed = _hash(body, None if previous in (None, "-") else previous)
+            if computed != recorded:
+                history.problems.append(Problem(
+                    entry.rel, headers.get("hash_line", 2),
+                    f"graphile-migrate refuses to migrate: the file's body hashes to {computed}, not to its"
+                    f" '--! Hash: {recorded}' (the committed migration was edited)",
+                    "revert the edit and put the change in current.sql, or add '--! AllowInvalidHash'"))
         previous_hash, previous_rel = headers.get("hash", previous_hash), entry.rel
     migrations = committed.parent if committed.name == "committed" else None
     if migrations is not None:
@@ -92,25 +107,20 @@ def _work_in_progress(migrations: Path, history: History) -> None:
             history.skipped[path] = WORK_IN_PROGRESS
 
 
+def _hash(body: str, previous: str | None) -> str:
+    import hashlib
+
+    return "sha1:" + hashlib.sha1((((previous or "") + "\n" + body).strip() + "\n").encode("utf-8")).hexdigest()
+
+
 def _headers(path: Path, entry: Entry) -> dict:
-    """The `--!` lines before the first blank line, and where the body starts."""
+    """The header lines before the first blank line, where the body starts, and the body."""
     try:
         text = read_text(path)
     except UnreadableFile:
         return {"body_line": 0}  # reported when the file is read for analysis
-    headers: dict = {}
-    lines = text.split("\n")
-    body = 0
-    for number, line in enumerate(lines):
-        match = HEADER.match(line.rstrip("\r"))
-        if not match:
-            body = number + 1 if not line.strip() else number
-            break
-        key, value = match.group(1).lower(), (match.group(2) or "")
-        headers[key] = value
-        headers[f"{key}_line"] = number + 1
-        body = number + 1
-    headers["body_line"] = body
+    headers = _headers_of_text(text)
+    headers["body"] = "\n".join(text.split("\n")[headers["body_line"]:])
     if "previous" not in headers or "hash" not in headers:
         entry.problems.append(Problem(
             entry.rel, 1, "graphile-migrate refuses this committed migration: it has no '--! Previous:' and"
@@ -126,20 +136,25 @@ def prepare(entry: Entry, text: str, config: Config, display: str) -> Prepared:
     lines = text.split("\n")
     body = "\n".join(lines[start:])
     marker = None
-    if "no-transaction" in headers:
+    if start < len(lines) and NO_TRANSACTION.match(lines[start]):
         marker = Marker(False, "'--! no-transaction' makes graphile-migrate leave out its BEGIN/COMMIT")
     return Prepared(body, line_offset=start, marker=marker)
 
 
 def _headers_of_text(text: str) -> dict:
     headers: dict = {}
+    lines = text.split("\n")
     body = 0
-    for number, line in enumerate(text.split("\n")):
+    for number, line in enumerate(lines):
         match = HEADER.match(line.rstrip("\r"))
         if not match:
             break
-        headers[match.group(1).lower()] = match.group(2) or ""
+        key = (match.group(1) or match.group(3)).lower()
+        headers[key] = (match.group(2) or "").strip()
+        headers[f"{key}_line"] = number + 1
         body = number + 1
+    if body and body < len(lines) and not lines[body].strip():
+        body += 1  # the blank line after the headers
     headers["body_line"] = body
     return headers
 

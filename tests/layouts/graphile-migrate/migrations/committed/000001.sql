@@ -1,5 +1,5 @@
 --! Previous: -
---! Hash: sha1:ceb570ed73c73e4bca8075d0dff38d0982f6124e
+--! Hash: sha1:ee09785e8a632e1c7e867295eab03449e6722d16
 
 CREATE TABLE accounts (
     id bigint PRIMARY KEY,

@@ -1,5 +1,5 @@
---! Previous: sha1:ceb570ed73c73e4bca8075d0dff38d0982f6124e
---! Hash: sha1:de68905d15675972f4626028da969e37ce68c1da
+--! Previous: sha1:ee09785e8a632e1c7e867295eab03449e6722d16
+--! Hash: sha1:990aa78058c8d99f870b7b60f5ecf6627e13f7aa
 --! Message: email-index
 
 CREATE INDEX accounts_email_idx ON accounts (email);

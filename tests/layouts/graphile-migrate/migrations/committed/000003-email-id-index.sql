@@ -1,6 +1,6 @@
---! Previous: sha1:de68905d15675972f4626028da969e37ce68c1da
---! Hash: sha1:212165569114e66e16c4108087ce1c54b826591c
+--! Previous: sha1:990aa78058c8d99f870b7b60f5ecf6627e13f7aa
+--! Hash: sha1:e618195f66fed8276ea43e597d80c550b5826603
 --! Message: email-id-index
---! no-transaction
 
+--! no-transaction
 CREATE INDEX CONCURRENTLY accounts_id_email_idx ON accounts (id, email);
