@@ -9,8 +9,9 @@ import argparse
 import os
 import sys
 
-SOURCE_FORMATS = ("sql", "flyway", "golang-migrate", "dbmate", "diesel", "popx", "alembic", "sqitch", "atlas",
-                  "prisma", "supabase", "graphile-migrate", "drizzle", "node-pg-migrate", "liquibase", "django")
+SOURCE_FORMATS = ("sql", "flyway", "golang-migrate", "dbmate", "diesel", "popx", "alembic", "sqitch", "atlas", "versioned-folders",
+                  "prisma", "supabase", "graphile-migrate", "drizzle", "node-pg-migrate",
+                  "goose", "sql-migrate", "liquibase", "django")
 OUTPUT_FORMATS = ("text", "json", "sarif", "github", "gitlab", "junit", "markdown")
 FAIL_ON = ("info", "warning", "error", "never")
 PG_VERSIONS = range(12, 19)

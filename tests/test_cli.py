@@ -120,7 +120,7 @@ def test_no_command_prints_help_and_exits_2(capsys):
         (["check", "V1__init.sql", "--pg-version", "sixteen"], "not 'sixteen'"),
         (["check", "V1__init.sql", "--fail-on", "fatal"], "invalid choice"),
         (["check", "V1__init.sql", "--format", "xml"], "invalid choice"),
-        (["check", "V1__init.sql", "--source-format", "liquibase"], "invalid choice"),
+        (["check", "V1__init.sql", "--source-format", "rails"], "invalid choice"),
         (["check", "V1__init.sql", "--placeholder", "schema"], "NAME=VALUE"),
         (["check", "V1__init.sql", "--config", "nope.toml"], "nope.toml: config file not found"),
         (["check", "V1__init.sql", "--schema", "dump.sql"], "dump.sql: no such file"),

@@ -11,7 +11,7 @@ from .base import Context, Hit, detects, edited, insert_after, render
 @detects("MS001", ast.IndexStmt)
 def index_without_concurrently(ctx: Context):
     node = ctx.node
-    if not isinstance(node, ast.IndexStmt) or node.concurrent:
+    if not isinstance(node, ast.IndexStmt) or node.concurrent or ctx.impact.notes.get("parent_only_index"):
         return
     table = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
     if not ctx.live(table):
@@ -26,8 +26,8 @@ def index_without_concurrently(ctx: Context):
     elif ctx.migration.format == "alembic":
         fix += ("\n-- with op.get_context().autocommit_block():\n"
                 "--     op.create_index(..., postgresql_concurrently=True)")
-    else:
-        fix += "\n-- outside a transaction (its own migration file for tools that wrap files in one)"
+    elif ctx.tx.open:
+        fix += f"\n-- outside a transaction: {outside_advice(ctx.migration.format)}"
     yield Hit(f"CREATE INDEX on live table {table} blocks writes until the index is built",
               fix=fix, relation=table, span=_through(ctx, "INDEX"))
 
@@ -103,16 +103,17 @@ def _outside_fix(ctx: Context) -> str:
     fmt = ctx.migration.format
     if ctx.migration.meta.get("implicit_transaction"):
         return f"-- put this statement alone in its own migration file\n{ctx.statement.sql};"
-    advice = {
-        "flyway": "put the statement alone in its own V__ script (Flyway then runs it without a transaction)",
-        "golang-migrate": "remove BEGIN/COMMIT around it (golang-migrate adds no transaction of its own)",
-        "dbmate": "move it to its own migration with '-- migrate:up transaction:false'",
-        "diesel": "move it to its own migration with run_in_transaction = false in metadata.toml",
-        "popx": "move it to its own migration named <version>_<name>.autocommit.up.sql (popx then runs it without a transaction)",
-        "alembic": "wrap it in 'with op.get_context().autocommit_block():'",
-        "sql": "run it outside BEGIN ... COMMIT",
-    }.get(fmt, "run it outside any transaction")
-    return f"-- {advice}\n{ctx.statement.sql};"
+    return f"-- {outside_advice(fmt)}\n{ctx.statement.sql};"
+
+
+def outside_advice(fmt: str) -> str:
+    """How this layout runs a statement outside a transaction (each source format says)."""
+    if fmt == "alembic":
+        return "wrap it in 'with op.get_context().autocommit_block():'"
+    from ..sources.registry import FORMATS
+
+    source = FORMATS.get(fmt)
+    return source.outside_transaction if source is not None else "run it outside any transaction"
 
 
 @detects("MS005")

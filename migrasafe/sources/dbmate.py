@@ -90,6 +90,7 @@ def detect(folder: Path) -> bool:
 FORMAT = SourceFormat(
     name="dbmate", list_history=list_history, prepare=prepare, detect=detect,
     looks_like="dbmate (<version>_<name>.sql with '-- migrate:up')",
+    outside_transaction="move it to its own migration with '-- migrate:up transaction:false'",
     runner=Runner(
         wraps=True,
         wrapped="dbmate runs each migration in a transaction",

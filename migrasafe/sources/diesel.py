@@ -91,6 +91,7 @@ def detect(folder: Path) -> bool:
 FORMAT = SourceFormat(
     name="diesel", list_history=list_history, prepare=prepare, detect=detect,
     looks_like="diesel (<version>_<name>/up.sql)",
+    outside_transaction='move it to its own migration with run_in_transaction = false in metadata.toml',
     runner=Runner(
         wraps=True,
         wrapped="diesel runs each migration in a transaction",

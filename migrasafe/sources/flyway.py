@@ -212,6 +212,7 @@ def detect(folder: Path) -> bool:
 FORMAT = SourceFormat(
     name="flyway", list_history=list_history, prepare=prepare, transaction=transaction, detect=detect,
     looks_like="Flyway (V<version>__<name>.sql, R__, U, B)",
+    outside_transaction='put the statement alone in its own V__ script (Flyway then runs it without a transaction)',
     runner=Runner(
         wraps=True,
         wrapped="Flyway runs each script in a transaction",

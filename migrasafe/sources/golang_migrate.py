@@ -49,6 +49,8 @@ def detect(folder: Path) -> bool:
 FORMAT = SourceFormat(
     name="golang-migrate", list_history=list_history, detect=detect,
     looks_like="golang-migrate (<version>_<name>.up.sql / .down.sql)",
+    outside_transaction=("put it alone in its own migration file, without BEGIN/COMMIT (golang-migrate adds "
+                         "no transaction of its own)"),
     runner=Runner(
         wraps=False,
         wrapped="golang-migrate files are run in a transaction (configuration)",

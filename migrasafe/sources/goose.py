@@ -155,9 +155,10 @@ def block_refusals(prepared: Prepared, statements: list[Statement], config: Conf
 
 
 FORMAT = SourceFormat(
-    name="goose",
-    outside_transaction="move it to its own migration with '-- +goose NO TRANSACTION' (or add that line when it is the file's only statement)", list_history=list_history, prepare=prepare, transaction=transaction, detect=detect,
+    name="goose", list_history=list_history, prepare=prepare, transaction=transaction, detect=detect,
     looks_like="goose (<version>_<name>.sql with '-- +goose Up')", code_migrations=(".go",),
+    outside_transaction=("move it to its own migration with '-- +goose NO TRANSACTION' (or add that line "
+                         "when it is the file's only statement)"),
     runner=Runner(
         wraps=True,
         wrapped="goose runs each migration in a transaction",

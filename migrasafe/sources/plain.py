@@ -57,6 +57,7 @@ def plain_entry(root: Path, file: Path) -> Entry:
 
 FORMAT = SourceFormat(
     name="sql", list_history=list_history, preprocess=True, looks_like="plain SQL (*.sql)",
+    outside_transaction='run it outside BEGIN ... COMMIT',
     runner=Runner(
         wraps=False,
         wrapped="plain SQL files are run in one transaction (configuration)",

@@ -5,9 +5,10 @@ alone, and plain SQL, which claims any folder of `.sql` files, comes last.
 """
 from __future__ import annotations
 
-from . import dbmate, diesel, flyway, golang_migrate, plain, popx
+from . import dbmate, diesel, flyway, golang_migrate, goose, plain, popx, sql_migrate
 from . import liquibase, sqitch
 from . import atlas
+from . import versioned_folders
 from . import drizzle, graphile, node_pg_migrate, prisma, supabase
 from .formats import SourceFormat
 
@@ -16,6 +17,8 @@ DETECTION_ORDER: tuple[SourceFormat, ...] = (
     atlas.FORMAT,
     sqitch.FORMAT,
     liquibase.FORMAT,
+    goose.FORMAT,
+    sql_migrate.FORMAT,
     prisma.FORMAT,
     drizzle.FORMAT,
     supabase.FORMAT,
@@ -26,6 +29,7 @@ DETECTION_ORDER: tuple[SourceFormat, ...] = (
     popx.FORMAT,
     golang_migrate.FORMAT,
     dbmate.FORMAT,
+    versioned_folders.FORMAT,
     plain.FORMAT,
 )
 

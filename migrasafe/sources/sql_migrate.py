@@ -91,9 +91,10 @@ def transaction(fmt: SourceFormat, entry: Entry, prepared: Prepared, statements:
 
 
 FORMAT = SourceFormat(
-    name="sql-migrate",
-    outside_transaction="move it to its own migration with '-- +migrate Up notransaction' (or add notransaction when it is the file's only statement)", list_history=list_history, prepare=prepare, transaction=transaction, detect=detect,
+    name="sql-migrate", list_history=list_history, prepare=prepare, transaction=transaction, detect=detect,
     looks_like="sql-migrate (*.sql with '-- +migrate Up')",
+    outside_transaction=("move it to its own migration with '-- +migrate Up notransaction' (or add "
+                         "notransaction when it is the file's only statement)"),
     runner=Runner(
         wraps=True,
         wrapped="sql-migrate runs each migration in a transaction",
