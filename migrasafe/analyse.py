@@ -134,6 +134,7 @@ def _analyse_statement(stmt, migration, catalog, config, selection, tx, earlier)
                       timezone_utc=tx.timezone_utc(config.timezone_utc))
     analysed = AnalysedStatement(stmt, imp, in_transaction=tx.open)
     analysed.live = {l.relation for l in imp.locks if catalog.is_live(l.relation)}
+    analysed.strong_lock_held = tx.open and bool(tx.blocking_held())
     analysed.findings = _judge(stmt, imp, analysed, migration, catalog, config, selection, tx, earlier)
     _advance(tx, stmt, imp, catalog)
     apply(catalog, stmt.node)
@@ -193,6 +194,7 @@ def _analyse_block(stmt, block, migration, catalog, config, selection, tx, earli
     the block's own locks and rewrites are all of theirs together."""
     merged = Impact()
     analysed = AnalysedStatement(stmt, merged, in_transaction=tx.open)
+    analysed.strong_lock_held = tx.open and bool(tx.blocking_held())
     implicit = not tx.open
     if implicit:
         tx.begin(line=stmt.line, explicit=False)  # a DO outside a transaction is its own

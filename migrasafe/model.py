@@ -103,6 +103,8 @@ class AnalysedStatement:
     in_transaction: bool  # was a transaction block open when it ran?
     # Relations (schema-qualified) that existed before this migration and so hold data and traffic.
     live: set[str] = field(default_factory=set)
+    # Did its transaction already hold a lock blocking writes on a live table when it ran?
+    strong_lock_held: bool = False
     findings: list[Finding] = field(default_factory=list)
     # Findings not reported because an earlier statement's finding gives the same advice (MS032).
     folded: list[Finding] = field(default_factory=list)

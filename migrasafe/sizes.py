@@ -22,8 +22,11 @@ from .model import AnalysedStatement, Finding, Report
 # Rules whose lock is held while the table is read or rewritten in full.
 SIZE_SENSITIVE = (
     "MS001", "MS003", "MS010", "MS011", "MS012", "MS013", "MS014", "MS015", "MS016",
-    "MS020", "MS021", "MS022", "MS023", "MS024", "MS027", "MS030",
+    "MS020", "MS021", "MS022", "MS023", "MS024", "MS027", "MS030", "MS033",
 )
+# Rules raised to error on a large table only when the transaction already holds a lock that
+# blocks writes: otherwise a long data change costs row locks and WAL, not an outage.
+ERROR_UNDER_STRONG_LOCK = ("MS033",)
 UNITS = {"": 1, "b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3, "tb": 1024**4}
 SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?b?)\s*$", re.I)
 
@@ -221,6 +224,8 @@ def adjust(finding: Finding, analysed: AnalysedStatement, stats: dict[str, Table
     large = [r for r, size in known.items() if limits.is_large(size)]
     if large:
         new, reason = "error", large
+        if finding.rule in ERROR_UNDER_STRONG_LOCK and not analysed.strong_lock_held:
+            new = finding.severity
     elif relations and len(known) == len(relations) and all(limits.is_small(s) for s in known.values()):
         new, reason = "info", relations
     else:

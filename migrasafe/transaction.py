@@ -41,6 +41,8 @@ class TxState:
     # the transaction (Alembic runs a whole upgrade in one).
     exclusive_ddl: dict[str, int | str] = field(default_factory=dict)  # live table → AccessExclusive DDL
     not_valid: dict[tuple[str, str], int | str] = field(default_factory=dict)  # (table, constraint) → ADD
+    # Live tables this transaction emptied (TRUNCATE, DELETE without WHERE): no rows to read or rewrite.
+    emptied: set[str] = field(default_factory=set)
     start_line: int = 0
     # The migration that last ran in this session (one connection), when migrations share one.
     last_migration: str | None = None
@@ -64,11 +66,13 @@ class TxState:
     def begin(self, line: int, explicit: bool) -> None:
         self.open, self.explicit, self.start_line = True, explicit, line
         self.held, self.exclusive_ddl, self.not_valid, self.local = {}, {}, {}, {}
+        self.emptied = set()
         self.zone_local = None
 
     def end(self) -> None:
         self.open = self.explicit = False
         self.held, self.exclusive_ddl, self.not_valid, self.local = {}, {}, {}, {}
+        self.emptied = set()
         self.zone_local = None
 
     def control(self, node, line: int) -> bool:

@@ -45,6 +45,11 @@ class Context:
     def live(self, relation: str) -> bool:
         return self.catalog.is_live(relation)
 
+    def holds_rows(self, relation: str) -> bool:
+        """Live, and not emptied earlier in this transaction (TRUNCATE, DELETE without WHERE):
+        what reads or rewrites it costs nothing then."""
+        return self.live(relation) and not (self.tx.open and relation in self.tx.emptied)
+
     def altered_live_table(self) -> str | None:
         """The live table an ALTER TABLE changes; None for other statements and for new tables."""
         cached = self.__dict__.get("_altered", self)

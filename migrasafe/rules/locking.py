@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 from pglast import ast
-from pglast.enums.parsenodes import A_Expr_Kind
-from pglast.enums.primnodes import BoolExprType
 
 from ..locks.modes import blocks_reads, blocks_writes
 from ..model import MigrationResult, severity_rank
 from ..timeouts import ceiling_ms, configured_ms, shown
 from .base import Context, Hit, detects
+from .keys import one_row
 
 _BACKFILLS = (ast.UpdateStmt, ast.DeleteStmt, ast.InsertStmt)
 # Statements whose locks touch only what they create, or nothing at all.
@@ -41,12 +40,8 @@ def truncate_table(ctx: Context):
 @detects("MS030", ast.UpdateStmt, ast.DeleteStmt, ast.InsertStmt)
 def backfill_under_strong_lock(ctx: Context):
     node = ctx.node
-    if not isinstance(node, _BACKFILLS) or not ctx.tx.open or not ctx.tx.exclusive_ddl:
-        return
-    if isinstance(node, ast.InsertStmt) and not _insert_select(node):
-        return
-    target = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
-    if not ctx.live(target) or _one_row(ctx, node, target):
+    target = backfill_under_exclusive_lock(ctx, node)
+    if target is None:
         return
     held = ", ".join(f"{t} (line {line})" for t, line in ctx.tx.exclusive_ddl.items())
     verb = type(node).__name__.replace("Stmt", "").upper()
@@ -54,6 +49,18 @@ def backfill_under_strong_lock(ctx: Context):
               f"every query on it waits for the whole backfill",
               fix="-- commit the DDL first; backfill in batches by primary key in later transactions",
               relation=next(iter(ctx.tx.exclusive_ddl)), span=(0, len(verb)))
+
+
+def backfill_under_exclusive_lock(ctx: Context, node) -> str | None:
+    """The live table MS030 reports this data change on, or None. MS033 leaves these to it."""
+    if not isinstance(node, _BACKFILLS) or not ctx.tx.open or not ctx.tx.exclusive_ddl:
+        return None
+    if isinstance(node, ast.InsertStmt) and not _insert_select(node):
+        return None
+    target = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
+    if not ctx.live(target) or _one_row(ctx, node, target):
+        return None
+    return target
 
 
 def _tables(ctx: Context, relations) -> set[str]:
@@ -68,39 +75,7 @@ def _tables(ctx: Context, relations) -> set[str]:
 
 
 def _one_row(ctx: Context, node, table: str) -> bool:
-    """An UPDATE or DELETE whose WHERE sets every column of a unique key to a constant changes
-    one row at most: quick, not a backfill."""
-    if isinstance(node, ast.InsertStmt) or getattr(node, "fromClause", None) or getattr(node, "usingClause", None):
-        return False
-    pinned = _pinned_columns(node.whereClause)
-    rel = ctx.catalog.get(table)
-    if rel is None or not pinned:
-        return False
-    keys = [c.columns for c in rel.constraints.values() if c.kind in ("p", "u")]
-    keys += [i.columns for i in ctx.catalog.indexes.values()
-             if i.table == table and i.unique and i.valid and not i.partial]
-    return any(key and set(key) <= pinned for key in keys)
-
-
-def _pinned_columns(where) -> set[str]:
-    """Columns the top-level AND of `where` compares to a constant with `=`."""
-    if isinstance(where, ast.BoolExpr) and where.boolop == BoolExprType.AND_EXPR:
-        terms = where.args
-    else:
-        terms = (where,)
-    pinned = set()
-    for term in terms:
-        if not (isinstance(term, ast.A_Expr) and term.kind == A_Expr_Kind.AEXPR_OP
-                and len(term.name) == 1 and term.name[0].sval == "="):
-            continue
-        for column, value in ((term.lexpr, term.rexpr), (term.rexpr, term.lexpr)):
-            while isinstance(value, ast.TypeCast):
-                value = value.arg
-            if isinstance(column, ast.ColumnRef) and isinstance(value, ast.A_Const) and not value.isnull:
-                name = column.fields[-1]
-                if isinstance(name, ast.String):
-                    pinned.add(name.sval)
-    return pinned
+    return one_row(ctx.catalog, node, table)
 
 
 def _insert_select(node: ast.InsertStmt) -> bool:

@@ -1,0 +1,268 @@
+"""Data changes and long reads that touch a whole live table in one statement (MS033).
+
+MS030 reports the worst of them, a data change on a live table while the same transaction
+holds AccessExclusiveLock from DDL; a statement it reports is left to it. MS033 reports every
+other UPDATE or DELETE that neither pins a unique key nor bounds a key range, every copy of a
+live table (INSERT ... SELECT, CREATE TABLE ... AS, SELECT INTO), the same inside a WITH, and
+a long read (ANALYZE, a query scanning a live table) while the transaction holds
+AccessExclusiveLock.
+"""
+from __future__ import annotations
+
+from pglast import ast
+from pglast.enums.parsenodes import ObjectType
+
+from ..catalog.names import referenced_relations
+from .base import Context, Hit, detects, expression
+from .keys import bounded_key, one_row, pinned_columns, unique_keys
+from .locking import backfill_under_exclusive_lock
+
+BATCH = 1000
+
+
+@detects("MS033", ast.UpdateStmt, ast.DeleteStmt, ast.InsertStmt, ast.SelectStmt, ast.CreateTableAsStmt,
+         ast.VacuumStmt)
+def unbatched_data_change(ctx: Context):
+    node = ctx.node
+    if isinstance(node, ast.VacuumStmt):
+        yield from _analyze_under_lock(ctx, node)
+        return
+    for inner in _data_modifying_ctes(node):
+        yield from _judge_change(ctx, inner, in_cte=True)
+    if isinstance(node, (ast.UpdateStmt, ast.DeleteStmt, ast.InsertStmt)):
+        yield from _judge_change(ctx, node, in_cte=False)
+    elif isinstance(node, ast.CreateTableAsStmt) and node.objtype == ObjectType.OBJECT_TABLE:
+        if not node.into.skipData:
+            yield from _judge_copy(ctx, node.query, "CREATE TABLE ... AS")
+    elif isinstance(node, ast.SelectStmt):
+        if node.intoClause is not None:
+            yield from _judge_copy(ctx, node, "SELECT INTO")
+        else:
+            yield from _long_read_under_lock(ctx, node)
+
+
+def _data_modifying_ctes(node):
+    with_clause = getattr(node, "withClause", None)
+    for cte in (with_clause.ctes if with_clause is not None else ()) or ():
+        query = cte.ctequery
+        if isinstance(query, (ast.UpdateStmt, ast.DeleteStmt, ast.InsertStmt)):
+            yield query
+            yield from _data_modifying_ctes(query)
+
+
+def _live_tables(ctx: Context, names) -> list[str]:
+    """The live tables (not views, sequences or system catalogs) among these names."""
+    out = []
+    for name in dict.fromkeys(names):
+        rel = ctx.catalog.get(name)
+        if ctx.holds_rows(name) and (rel is None or rel.is_table):
+            out.append(name)
+    return out
+
+
+def _read_tables(ctx: Context, query, ctes=()) -> list[str]:
+    """The live tables a SELECT scans: those of its FROM (and of its WITH and set-operation
+    arms), not a subquery of its WHERE or target list, which an index usually answers
+    (`INSERT ... SELECT 'x' WHERE NOT EXISTS (SELECT 1 FROM t WHERE key = 'x')`)."""
+    if not isinstance(query, ast.SelectStmt):
+        return []
+    if query.op.name != "SETOP_NONE":
+        return list(dict.fromkeys(_read_tables(ctx, query.larg, ctes) + _read_tables(ctx, query.rarg, ctes)))
+    with_clause = query.withClause
+    own = tuple(c.ctename for c in (with_clause.ctes if with_clause is not None else ()) or ())
+    names = [ctx.catalog.qualify(s, n) for item in query.fromClause or ()
+             for s, n in referenced_relations(item, ctes + own)]
+    for cte in (with_clause.ctes if with_clause is not None else ()) or ():
+        names += _read_tables(ctx, cte.ctequery, ctes + own)
+    return _live_tables(ctx, names)
+
+
+def _exclusive_held(ctx: Context) -> str:
+    return ", ".join(f"{t} (line {line})" for t, line in ctx.tx.exclusive_ddl.items()) if ctx.tx.open else ""
+
+
+def _strong_held(ctx: Context) -> str:
+    held = ctx.tx.blocking_held() if ctx.tx.open else {}
+    return ", ".join(f"{mode} on {table}" for table, mode in held.items())
+
+
+def _cte_names(ctx: Context) -> tuple[str, ...]:
+    with_clause = getattr(ctx.node, "withClause", None)
+    return tuple(c.ctename for c in (with_clause.ctes if with_clause is not None else ()) or ())
+
+
+def _judge_change(ctx: Context, node, in_cte: bool):
+    if not in_cte and backfill_under_exclusive_lock(ctx, node) is not None:
+        return  # MS030 reports it, with the lock it waits behind
+    verb = type(node).__name__.replace("Stmt", "").upper()
+    where = " in a WITH" if in_cte else ""
+    if isinstance(node, ast.InsertStmt):
+        sel = node.selectStmt
+        if not isinstance(sel, ast.SelectStmt) or sel.valuesLists is not None or _one_batch_read(ctx, sel):
+            return
+        sources = _read_tables(ctx, sel, _cte_names(ctx))
+        with_clause = getattr(ctx.node, "withClause", None) if not in_cte else None
+        for cte in (with_clause.ctes if with_clause is not None else ()) or ():
+            sources += [t for t in _read_tables(ctx, cte.ctequery) if t not in sources]
+        if not sources:
+            return
+        target = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
+        yield Hit(f"INSERT ... SELECT{where} copies live table{'s' if len(sources) > 1 else ''} "
+                  f"{', '.join(sources)} into {target} in one statement: it reads all of "
+                  f"{'them' if len(sources) > 1 else 'it'} and writes WAL (and replication lag) in proportion"
+                  + _lock_note(ctx),
+                  fix=_copy_fix(ctx, sources[0]), relation=sources[0], span=_span(ctx, "INSERT"))
+        return
+    target = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
+    if not _live_tables(ctx, [target]):
+        return
+    if node.whereClause is not None and (one_row(ctx.catalog, node, target)
+                                         or bounded_key(ctx.catalog, target, node.whereClause)
+                                         or _joins_one_batch(ctx, node)):
+        return
+    if getattr(node, "whereClause", None) is None and not (getattr(node, "fromClause", None)
+                                                           or getattr(node, "usingClause", None)):
+        reach = f"every row of live table {target}"
+    else:
+        reach = f"live table {target} with a WHERE that pins no unique key and bounds no key range"
+    yield Hit(f"{verb}{where} of {reach}: it locks every row it {'deletes' if verb == 'DELETE' else 'changes'} "
+              f"until commit (concurrent writes to them wait), and writes WAL (replication lag) and dead rows "
+              f"in proportion to the table" + _lock_note(ctx),
+              fix=_batched_fix(ctx, node, target) if not in_cte else _generic_fix(ctx, target),
+              relation=target, span=_span(ctx, verb))
+
+
+def _joins_one_batch(ctx: Context, node) -> bool:
+    """UPDATE ... FROM / DELETE ... USING a subquery or WITH query that has a LIMIT: the rows
+    changed are those of one batch."""
+    with_clause = getattr(ctx.node, "withClause", None)
+    ctes = {c.ctename: c.ctequery for c in (with_clause.ctes if with_clause is not None else ()) or ()}
+    with_clause = getattr(node, "withClause", None)
+    ctes.update({c.ctename: c.ctequery for c in (with_clause.ctes if with_clause is not None else ()) or ()})
+    for item in (getattr(node, "fromClause", None) or ()) + (getattr(node, "usingClause", None) or ()):
+        query = None
+        if isinstance(item, ast.RangeSubselect):
+            query = item.subquery
+        elif isinstance(item, ast.RangeVar) and item.schemaname is None:
+            query = ctes.get(item.relname)
+        if isinstance(query, ast.SelectStmt) and query.limitCount is not None:
+            return True
+    return False
+
+
+def _one_batch_read(ctx: Context, sel: ast.SelectStmt) -> bool:
+    """A SELECT of one row or one batch: LIMIT, or a WHERE pinning or bounding its only table's key."""
+    if sel.limitCount is not None:
+        return True
+    if sel.op.name != "SETOP_NONE" or not sel.fromClause or len(sel.fromClause) != 1:
+        return False
+    source = sel.fromClause[0]
+    if not isinstance(source, ast.RangeVar) or sel.whereClause is None:
+        return False
+    table = ctx.catalog.qualify(source.schemaname, source.relname)
+    pinned = pinned_columns(sel.whereClause)
+    if any(set(key) <= pinned for key in unique_keys(ctx.catalog, table)):
+        return True
+    return bounded_key(ctx.catalog, table, sel.whereClause)
+
+
+def _judge_copy(ctx: Context, query, what: str):
+    if not isinstance(query, ast.SelectStmt) or _one_batch_read(ctx, query):
+        return
+    sources = _read_tables(ctx, query)
+    if sources:
+        yield Hit(f"{what} copies live table{'s' if len(sources) > 1 else ''} {', '.join(sources)} in one "
+                  f"statement: it reads all of {'them' if len(sources) > 1 else 'it'} and writes the copy's WAL "
+                  f"in one go" + _lock_note(ctx),
+                  fix=_copy_fix(ctx, sources[0]), relation=sources[0], span=_span(ctx, what.split()[0]))
+
+
+def _long_read_under_lock(ctx: Context, node: ast.SelectStmt):
+    held = _exclusive_held(ctx)
+    if not held or _one_batch_read(ctx, node):
+        return
+    # Only what the query itself scans: a subquery in its target list (setval(..., (SELECT max(id)
+    # FROM t))) is an index lookup, not a scan.
+    sources = _read_tables(ctx, node)
+    if sources:
+        yield Hit(f"this query reads live table{'s' if len(sources) > 1 else ''} {', '.join(sources)} while "
+                  f"the transaction holds AccessExclusiveLock on {held}: every query on "
+                  f"{'them' if len(ctx.tx.exclusive_ddl) > 1 else 'it'} waits until the read ends",
+                  fix="-- commit the DDL first; run the query after it, in its own transaction",
+                  relation=next(iter(ctx.tx.exclusive_ddl)), span=_span(ctx, "SELECT"))
+
+
+def _analyze_under_lock(ctx: Context, node: ast.VacuumStmt):
+    held = _exclusive_held(ctx)
+    if node.is_vacuumcmd or not held:
+        return
+    rels = [ctx.catalog.qualify(r.relation.schemaname, r.relation.relname) for r in node.rels or ()
+            if r.relation is not None]
+    tables = _live_tables(ctx, rels) if rels else ["every table of the database"]
+    if tables:
+        yield Hit(f"ANALYZE reads {', '.join(tables)} while the transaction holds AccessExclusiveLock on {held}: "
+                  f"every query on {'them' if len(ctx.tx.exclusive_ddl) > 1 else 'it'} waits until it ends",
+                  fix="-- commit the DDL first; run ANALYZE after it, outside the transaction",
+                  relation=next(iter(ctx.tx.exclusive_ddl)), span=_span(ctx, "ANALYZE"))
+
+
+def _lock_note(ctx: Context) -> str:
+    held = _exclusive_held(ctx) and f"AccessExclusiveLock on {_exclusive_held(ctx)}" or _strong_held(ctx)
+    return f"; meanwhile this transaction holds {held}" if held else ""
+
+
+def _span(ctx: Context, word: str):
+    return ctx.span_of(word)
+
+
+def _primary_key(ctx: Context, table: str) -> tuple[str, ...]:
+    rel = ctx.catalog.get(table)
+    for con in (rel.constraints.values() if rel is not None else ()):
+        if con.kind == "p" and con.columns:
+            return con.columns
+    return ()
+
+
+def _batched_fix(ctx: Context, node, table: str) -> str:
+    if isinstance(node, ast.UpdateStmt) and not node.fromClause and _primary_key(ctx, table):
+        body = _update_backfill(ctx, node, table)
+        if body:
+            return ("-- outside the DDL transaction: its own migration, run without a transaction wrapper;\n"
+                    "-- it updates the rows in primary-key batches, committing each one:\n" + body)
+    return _generic_fix(ctx, table)
+
+
+def _update_backfill(ctx: Context, node: ast.UpdateStmt, table: str) -> str:
+    from ..plan.blocks import backfill  # the plan's batched backfill, rendered only for a finding
+    from ..plan.sql import ident
+
+    targets = node.targetList or ()
+    if any(t.indirection or isinstance(t.val, ast.MultiAssignRef) for t in targets) or not targets:
+        return ""
+    assignments = ", ".join(f"{ident(t.name)} = {expression(t.val)}" for t in targets)
+    columns = [ident(t.name) for t in targets]
+    values = [expression(t.val) for t in targets]
+    if len(columns) == 1:
+        unchanged = f"{columns[0]} IS DISTINCT FROM ({values[0]})"
+    else:
+        unchanged = f"({', '.join(columns)}) IS DISTINCT FROM ({', '.join(values)})"
+    pending = f"({expression(node.whereClause)}) AND {unchanged}" if node.whereClause is not None else unchanged
+    step = backfill(ctx.catalog.get(table), assignments, pending, batch_size=BATCH, lock_timeout="2s",
+                    title="", slug="")
+    return step.statements[0] + ";"
+
+
+def _generic_fix(ctx: Context, table: str) -> str:
+    key = _primary_key(ctx, table)
+    pk = key[0] if len(key) == 1 else "<primary key>"
+    return (f"-- outside the DDL transaction, in batches by primary key, each batch its own transaction:\n"
+            f"-- ... WHERE {pk} IN (SELECT {pk} FROM {table} WHERE <condition> ORDER BY {pk} LIMIT {BATCH})\n"
+            f"-- repeated until it touches no rows (migrasafe plan writes such a backfill)")
+
+
+def _copy_fix(ctx: Context, source: str) -> str:
+    key = _primary_key(ctx, source)
+    pk = key[0] if len(key) == 1 else "<primary key>"
+    return (f"-- copy in batches by the source's primary key, each batch its own transaction, outside the DDL "
+            f"transaction:\n-- INSERT INTO <target> SELECT ... FROM {source} WHERE {pk} > :last_copied "
+            f"ORDER BY {pk} LIMIT {BATCH};")

@@ -1,0 +1,121 @@
+"""How much of a table a WHERE clause can reach: one row (a unique key set to constants), a
+bounded range of a key (one batch), or an unbounded share of the table.
+
+MS030 and MS033 share these answers, so that a statement one of them calls quick the other
+does too.
+"""
+from __future__ import annotations
+
+from pglast import ast
+from pglast.enums.parsenodes import A_Expr_Kind
+from pglast.enums.primnodes import BoolExprType, SubLinkType
+
+from ..catalog.state import Catalog
+
+_LOWER = {">": "lower", ">=": "lower", "<": "upper", "<=": "upper"}
+_FLIP = {"lower": "upper", "upper": "lower"}
+
+
+def unique_keys(catalog: Catalog, table: str) -> list[tuple[str, ...]]:
+    """Column lists of the table's primary key, unique constraints and full unique indexes."""
+    rel = catalog.get(table)
+    if rel is None:
+        return []
+    keys = [c.columns for c in rel.constraints.values() if c.kind in ("p", "u")]
+    keys += [i.columns for i in catalog.indexes.values()
+             if i.table == table and i.unique and i.valid and not i.partial]
+    return [k for k in keys if k]
+
+
+def one_row(catalog: Catalog, node, table: str) -> bool:
+    """An UPDATE or DELETE whose WHERE sets every column of a unique key to a constant changes
+    one row at most: quick, not a backfill."""
+    if isinstance(node, ast.InsertStmt) or getattr(node, "fromClause", None) or getattr(node, "usingClause", None):
+        return False
+    pinned = pinned_columns(node.whereClause)
+    return bool(pinned) and any(set(key) <= pinned for key in unique_keys(catalog, table))
+
+
+def and_terms(where) -> tuple:
+    if where is None:
+        return ()
+    if isinstance(where, ast.BoolExpr) and where.boolop == BoolExprType.AND_EXPR:
+        return tuple(t for arg in where.args for t in and_terms(arg))
+    return (where,)
+
+
+def _column(node) -> str | None:
+    if isinstance(node, ast.ColumnRef) and isinstance(node.fields[-1], ast.String):
+        return node.fields[-1].sval
+    return None
+
+
+def _operator(term) -> str | None:
+    if isinstance(term, ast.A_Expr) and term.kind == A_Expr_Kind.AEXPR_OP and len(term.name) == 1:
+        return term.name[0].sval
+    return None
+
+
+def _is_value(node, columns: set[str]) -> bool:
+    """A constant, a parameter, or a name that is not one of the table's columns (a PL/pgSQL
+    variable of a batching loop): something fixed while the statement runs."""
+    while isinstance(node, ast.TypeCast):
+        node = node.arg
+    if isinstance(node, ast.A_Const):
+        return not node.isnull
+    if isinstance(node, ast.ParamRef):
+        return True
+    name = _column(node)
+    return name is not None and len(node.fields) == 1 and bool(columns) and name not in columns
+
+
+def pinned_columns(where, columns: set[str] = frozenset()) -> set[str]:
+    """Columns the top-level AND of `where` compares to a constant with `=`."""
+    pinned = set()
+    for term in and_terms(where):
+        if _operator(term) != "=":
+            continue
+        for column, value in ((term.lexpr, term.rexpr), (term.rexpr, term.lexpr)):
+            name = _column(column)
+            if name is not None and _is_value(value, columns) and not (name in columns and _column(value)):
+                pinned.add(name)
+    return pinned
+
+
+def bounded_key(catalog: Catalog, table: str, where) -> bool:
+    """Does the WHERE keep the statement to one batch of the table: a key column between two
+    values, equal to one of a list, or IN a subquery with a LIMIT?"""
+    keys = unique_keys(catalog, table)
+    if not keys:
+        return False
+    rel = catalog.get(table)
+    columns = set(rel.columns) if rel is not None else set()
+    leading = {key[0] for key in keys}
+    pinned = pinned_columns(where, columns)
+    if any(set(key) <= pinned for key in keys):
+        return True
+    bounds: dict[str, set[str]] = {}
+    for term in and_terms(where):
+        if isinstance(term, ast.A_Expr) and term.kind in (A_Expr_Kind.AEXPR_BETWEEN, A_Expr_Kind.AEXPR_BETWEEN_SYM):
+            name = _column(term.lexpr)
+            if name in leading and all(_is_value(v, columns) for v in term.rexpr):
+                return True
+        elif isinstance(term, ast.A_Expr) and term.kind == A_Expr_Kind.AEXPR_IN:
+            if _column(term.lexpr) in leading and all(_is_value(v, columns) for v in term.rexpr):
+                return True
+        elif isinstance(term, ast.A_Expr) and term.kind == A_Expr_Kind.AEXPR_OP_ANY:
+            if _column(term.lexpr) in leading and (_is_value(term.rexpr, columns)
+                                                    or isinstance(term.rexpr, ast.A_ArrayExpr)):
+                return True
+        elif isinstance(term, ast.SubLink) and term.subLinkType == SubLinkType.ANY_SUBLINK:
+            sub = term.subselect
+            if _column(term.testexpr) in leading and isinstance(sub, ast.SelectStmt) and sub.limitCount is not None:
+                return True
+        side = _LOWER.get(_operator(term) or "")
+        if side is None:
+            continue
+        for column, value, which in ((term.lexpr, term.rexpr, side), (term.rexpr, term.lexpr, _FLIP[side])):
+            name = _column(column)
+            if name in leading and _is_value(value, columns):
+                bounds.setdefault(name, set()).add(which)
+    return any(sides == {"lower", "upper"} for sides in bounds.values())

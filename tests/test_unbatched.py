@@ -1,0 +1,105 @@
+"""MS033 unbatched data change: what it flags, how sizes weigh it, and on a real server that
+the statements it flags hold row locks on every row they touch while the batches it passes
+hold only their own."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from migrasafe.check import run
+from migrasafe.config import Config
+from migrasafe.sizes import TableSize, Thresholds, apply_sizes
+from pgtruth import connect, scratch_database
+from rowlocks import rows_locked
+
+SETUP = """CREATE TABLE orders (id bigint PRIMARY KEY, status text NOT NULL DEFAULT 'new', note text);
+INSERT INTO orders SELECT g, CASE WHEN g % 3 = 0 THEN 'paid' ELSE 'new' END, NULL FROM generate_series(1, 3000) AS g;
+"""
+
+
+def findings(tmp_path, sql: str, config: Config | None = None, stats=None):
+    (tmp_path / "001_setup.sql").write_text(SETUP)
+    (tmp_path / "002_change.sql").write_text(sql)
+    report = run([str(tmp_path)], config or Config(lock_timeout="2s"))
+    if stats is not None:
+        apply_sizes(report, stats, Thresholds())
+    return [(f.line, f.rule, f.severity) for f in report.all_findings() if Path(f.path).name == "002_change.sql"]
+
+
+@pytest.mark.parametrize("sql", [
+    "UPDATE orders SET note = 'x';",
+    "UPDATE orders SET note = 'x' WHERE status = 'paid';",
+    "UPDATE orders SET note = 'x' WHERE id > 10;",  # one bound: still most of the table
+    "DELETE FROM orders WHERE note IS NULL;",
+    "CREATE TABLE o2 AS SELECT * FROM orders;",
+    "WITH d AS (DELETE FROM orders WHERE status = 'paid' RETURNING *) SELECT count(*) FROM d;",
+])
+def test_flags_whole_table_changes(tmp_path, sql):
+    assert findings(tmp_path, sql) == [(1, "MS033", "warning")]
+
+
+@pytest.mark.parametrize("sql", [
+    "UPDATE orders SET note = 'x' WHERE id = 7;",
+    "UPDATE orders SET note = 'x' WHERE id >= 1 AND id < 1001;",
+    "UPDATE orders SET note = 'x' WHERE 1000 < id AND id <= $1;",
+    "UPDATE orders SET note = 'x' WHERE id = ANY ('{1,2,3}');",
+    "DELETE FROM orders WHERE id IN (SELECT id FROM orders WHERE note IS NULL LIMIT 500);",
+    "INSERT INTO orders (id) SELECT 5000 WHERE NOT EXISTS (SELECT 1 FROM orders WHERE id = 5000);",
+    "SELECT setval('s', (SELECT max(id) FROM orders));",
+])
+def test_passes_one_row_or_one_batch(tmp_path, sql):
+    assert findings(tmp_path, sql) == []
+
+
+def test_sizes_lower_small_tables_and_raise_large_ones_only_under_a_strong_lock(tmp_path):
+    small = {"public.orders": TableSize(rows=300)}
+    large = {"public.orders": TableSize(rows=50_000_000)}
+    update = "UPDATE orders SET note = 'x';"
+    assert findings(tmp_path, update, stats=small) == [(1, "MS033", "info")]
+    assert findings(tmp_path, update, stats=large) == [(1, "MS033", "warning")]
+    # The transaction already blocks writes on orders (a plain index build): now an outage.
+    under_lock = "BEGIN;\nCREATE INDEX orders_note ON orders (note);\nUPDATE orders SET note = 'x';\nCOMMIT;"
+    found = findings(tmp_path, under_lock, stats=large)
+    assert (3, "MS033", "error") in found
+
+
+def test_a_backfill_under_the_ddl_lock_is_ms030_alone(tmp_path):
+    sql = "BEGIN;\nALTER TABLE orders ADD COLUMN c text;\nUPDATE orders SET c = 'x';\nCOMMIT;"
+    assert [rule for line, rule, _ in findings(tmp_path, sql) if line == 3] == ["MS030"]
+    assert [rule for line, rule, _ in findings(tmp_path, sql, Config(lock_timeout="2s", ignore=["MS030"]))
+            if line == 3] == []
+
+
+def test_the_fix_is_a_batched_backfill_that_does_what_the_update_did(tmp_path, pg_servers):
+    (tmp_path / "001_setup.sql").write_text(SETUP)
+    (tmp_path / "002_change.sql").write_text("UPDATE orders SET note = 'was ' || status WHERE status = 'paid';\n")
+    (finding,) = [f for f in run([str(tmp_path)], Config(lock_timeout="2s")).all_findings() if f.rule == "MS033"]
+    body = finding.fix[finding.fix.index("DO $backfill$"):]
+    server = next(s for s in pg_servers if s.major == 18)
+    with scratch_database(server.uri) as scratch, connect(scratch.conninfo) as conn:
+        for statement in SETUP.split(";\n"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.execute(body)
+        counts = conn.execute("SELECT count(*) FILTER (WHERE note = 'was paid'), count(*) FILTER (WHERE note IS NULL)"
+                              " FROM orders").fetchone()
+    assert counts == (1000, 2000)
+
+
+UNBATCHED = "UPDATE orders SET note = 'x' WHERE status = 'paid'"
+BATCH = "UPDATE orders SET note = 'x' WHERE id >= 1 AND id < 101"
+
+
+def test_observed_row_locks_match_what_ms033_says(pg_server, tmp_path):
+    setup = [s for s in SETUP.split(";\n") if s.strip()]
+    assert findings(tmp_path, UNBATCHED + ";") == [(1, "MS033", "warning")]
+    assert findings(tmp_path, BATCH + ";") == []
+    try:
+        locked, total = rows_locked(pg_server.uri, setup, UNBATCHED, "public.orders")
+        batch_locked, _ = rows_locked(pg_server.uri, setup, BATCH, "public.orders")
+    except psycopg.Error as err:  # a harness failure is a failure, with the server's words
+        pytest.fail(f"pg{pg_server.major}: {err}")
+    assert (locked, total) == (1000, 3000)  # every matching row, until commit
+    assert batch_locked == 100
