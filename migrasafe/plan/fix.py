@@ -168,6 +168,8 @@ class FileFixer:
             from ..sources.atlas import layout_format
 
             self.layout_format = layout_format(self.path)
+        elif self.layout_format == "versioned-folders":  # plain SQL files, in release folders
+            self.layout_format = "sql"
 
     # Locating statements in the file ----------------------------------------------------------
 
@@ -308,7 +310,7 @@ class FileFixer:
         if not analysed.in_transaction:
             return "in place"
         others = [s for s in self.result.statements if s is not analysed]
-        if migration.format == "sql":
+        if self.layout_format == "sql":
             return "after commit"
         writer = WRITERS.get(self.layout_format)
         if not others and (migration.format == "popx" or (writer is not None and writer.opt_out is not None)):
@@ -382,7 +384,7 @@ class FileFixer:
             return self.note(analysed, "could not name the constraint; name it with CONSTRAINT <name>")
         validate = f"ALTER TABLE {qualified(table)} VALIDATE CONSTRAINT {ident(name)}"
         placement = "after statement" if not analysed.in_transaction else (
-            "after commit" if self.migration.format == "sql" else "new file")
+            "after commit" if self.layout_format == "sql" else "new file")
         if placement == "after commit" and self.commit_after(analysed) is None:
             return self.note(analysed, "its transaction block has no COMMIT in this file")
         self.allow(start, end)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..config import Config
 from ..model import Finding, Migration
-from . import diesel, findings, plain
+from . import diesel, findings, plain, versioned_folders
 from .unread import unread_files
 from .build import build_migration, display_path
 from .detect import detect_format, layouts_looked_for
@@ -138,7 +138,8 @@ class Plan:
                 yield from self._discover(sub, depth + 1)
 
     def _add_file(self, path: Path, given: str) -> None:
-        if not path.name.endswith(".sql"):
+        versioned = versioned_folders.history_root(path.parent.resolve(), self.config.format)
+        if not path.name.endswith(".sql") and not (versioned and versioned_folders.classify(path.name)):
             # Alembic revisions were claimed before; anything else is no migration this reads.
             self.findings.append(findings.input_error(
                 given, f"not a migration file migrasafe reads: {given} (SQL files and Alembic revisions)",
@@ -148,6 +149,8 @@ class Plan:
         file = folder / path.name
         if path.name in ("up.sql", "down.sql") and self._format_of(folder.parent) == "diesel":
             root, fmt, levels = folder.parent, "diesel", 2
+        elif versioned is not None:  # a file of a version folder: checked after the releases before it
+            root, fmt, levels = versioned, versioned_folders.NAME, len(file.relative_to(versioned).parts)
         else:
             root, fmt, levels = folder, self._format_of(folder) or "sql", 1
         history = self._history(root, fmt)

@@ -1,0 +1,1 @@
+CREATE FUNCTION noop() RETURNS void LANGUAGE sql AS $$ SELECT $$;
