@@ -11,7 +11,8 @@ goes through `Channel`, one JSON object a line on the pipe FD:
     {"event": "warning", "key": K, "line": N, "category": C, "message": M}
     {"event": "refused", "key": K, "line": N, "kind": "network", "message": M}
     {"event": "ending", "key": K, "line": N, "how": "os._exit(0)"}   the code is ending the process
-    {"event": "done"} / {"event": "error", "message": M}            the function returned / raised
+    {"event": "done"}                             the function returned
+    {"event": "error", "key": K, "message": M, "traceback": T}      it raised (out of step K)
 """
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ class Channel:
         self._file: str | None = None
         self._seen: set = set()
         self._real: dict[str, str] = {}
+        self.escaped: str | None = None
 
     def send(self, data: dict) -> None:
         self._emit({"event": "data", "data": data})
@@ -55,6 +57,9 @@ class Channel:
                 warnings.simplefilter("always")
                 warnings.showwarning = self._warned
                 yield
+        except BaseException:
+            self.escaped = self.escaped or key  # the innermost step an uncaught exception left
+            raise
         finally:
             self._emit({"event": "end", "key": key})
             self._key, self._file = outer
@@ -120,7 +125,9 @@ def main(argv: list[str]) -> int:
     try:
         function(task["payload"], channel)
     except BaseException as error:  # the function's own failure, told rather than printed
-        channel._emit({"event": "error", "message": "".join(traceback.format_exception(error))[-4000:]})
+        channel._emit({"event": "error", "key": channel.escaped,
+                       "message": " ".join(traceback.format_exception_only(error)[-1].split())[:1000],
+                       "traceback": "".join(traceback.format_exception(error))[-4000:]})
         return 1
     channel._emit({"event": "done"})
     return 0

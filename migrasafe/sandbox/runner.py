@@ -40,10 +40,11 @@ class Limits:
 class Failure:
     """Why a child ended before its function returned."""
 
-    kind: str  # exited | killed | step-timeout | run-timeout | error
+    kind: str  # exited | killed | step-timeout | run-timeout | error (the function raised) | unreadable
     message: str  # "ended its process with os._exit(0)", "did not finish within 30 s", ...
     step: str | None = None  # the key of the step it was in
     line: int | None = None  # the line of the step's file it was at, when known
+    traceback: str = ""  # for an error: where, in the child
 
 
 @dataclass
@@ -95,16 +96,16 @@ class Sandbox:
             os.close(write_end)
         try:
             _send_task(child, {"target": target, "payload": payload, "scratch": self.scratch,
-                               "sys_path": [p or os.getcwd() for p in sys.path]})
+                               "sys_path": [os.path.abspath(p or ".") for p in sys.path]})
             outcome = _Reading(child, read_end, self).outcome()
         finally:
             os.close(read_end)
             if child.poll() is None:
                 child.kill()
             child.wait()
-        if outcome.failure is not None and outcome.failure.kind in ("exited", "killed", "error"):
+        if outcome.failure is not None and outcome.failure.kind == "killed":
             tail = _tail(output_path)
-            if tail and outcome.failure.kind != "exited":
+            if tail:
                 outcome.failure.message += f" (its last output: {tail})"
         return outcome
 
@@ -160,7 +161,14 @@ class _Reading:
         self._buffer += chunk
         *lines, self._buffer = self._buffer.split(b"\n")
         for line in lines:
-            self._event(json.loads(line))
+            try:
+                message = json.loads(line)
+                self._event(message)
+            except (ValueError, KeyError, TypeError, AttributeError):
+                # The sandboxed code can write to the channel's pipe too: what it sends is not believed.
+                if self.result.failure is None:
+                    self.result.failure = Failure("unreadable", f"its process sent something unreadable: {line[:80]!r}",
+                                                  self.step)
 
     def _event(self, message: dict) -> None:
         event = message.pop("event")
@@ -183,7 +191,8 @@ class _Reading:
         elif event == "done":
             self.finished = True
         elif event == "error":
-            self.result.failure = Failure("error", message["message"], self.step)
+            self.result.failure = Failure("error", message["message"], message.get("key"), None,
+                                          message.get("traceback", ""))
 
     def _stop(self) -> Outcome:
         """Past a limit: ask the child to stop, hear where it was, kill it if it does not."""

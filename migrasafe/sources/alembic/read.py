@@ -82,7 +82,7 @@ class _Run:
     def recover(self, failure: Failure, settings: AlembicSettings) -> bool:
         """Record a child's failure on the revision it was running; whether to start another."""
         stage, _, file = (failure.step or "").partition(":")
-        if failure.kind in ("run-timeout", "error") or stage not in ("load", "render") or self.error:
+        if failure.kind == "run-timeout" or stage not in ("load", "render") or self.error:
             self.stopped = failure
             return False
         if file in self.unloadable or file in self.failed:
@@ -106,7 +106,10 @@ def read_project(layout: Layout, config: Config, folder_spelling: str,
                    "ini": _text(layout.ini), "pyproject": _text(layout.pyproject), "resource": layout.resource},
         "settings": {"sys_path": None if settings.sys_path is None else [str(p) for p in settings.sys_path],
                      "script_location": _text(settings.script_location),
-                     "start": settings.start, "stop": settings.stop},
+                     "start": settings.start, "stop": settings.stop,
+                     # Revision folders found on disk (layout.py) when no configuration names them.
+                     "version_locations": None if layout.version_locations is None
+                     else [str(p) for p in layout.version_locations]},
         "named": [str(f) for f in named],
     }
     with Sandbox(Limits(settings.revision_time_limit, settings.run_time_limit)) as sandbox:
@@ -147,7 +150,24 @@ def read_project(layout: Layout, config: Config, folder_spelling: str,
     migrations = [reader.migration(entry, named) for entry in graph["order"]]
     for message in graph["warnings"]:
         findings.append(input_error(project.display_root or ".", " ".join(message.split())))
+    findings += _project_findings(run, project.display_root or ".")
     return migrations, findings
+
+
+def _project_findings(run: _Run, where: str) -> list[Finding]:
+    """Warnings and refusals while the project itself was set up, before any revision loaded."""
+    out = []
+    for warning in run.warnings:
+        if warning["key"] == "project":
+            out.append(Finding(rule=REVISION_WARNING[0], name=REVISION_WARNING[1], severity=REVISION_WARNING[2],
+                               message=f"{warning['category']} while the project loads: {warning['message']}",
+                               path=where, line=1))
+    for refusal in run.refusals:
+        if refusal["key"] in ("project", None):
+            out.append(Finding(rule=NOT_RENDERED[0], name=NOT_RENDERED[1], severity=NOT_RENDERED[2],
+                               message=f"{refusal['message']} was refused ({REASONS[refusal['kind']]})",
+                               path=where, line=1))
+    return out
 
 
 def _text(path: Path | None) -> str | None:
@@ -170,6 +190,9 @@ def _failure_text(failure: Failure, settings: AlembicSettings) -> tuple[str, str
                 f"[tool.migrasafe.alembic]), so it was stopped; the revisions after it are still checked",
                 "make the revision's code finish without a database (an endless loop, a wait on the network), "
                 "or raise [tool.migrasafe.alembic] revision_time_limit")
+    if failure.kind == "error":
+        return (f"{stage} raised {failure.message}; nothing of this revision is checked, the revisions after it are",
+                "")
     return (f"{stage}: {failure.message}; nothing of this revision is checked, the revisions after it are",
             "revision code must not end or kill the process that runs it: raise an exception instead, which "
             "migrasafe reports with the line")
