@@ -218,6 +218,22 @@ def test_starting_a_process_is_refused(tmp_path):
     assert "starting the process touch" in note.message and "may not start processes" in note.message
 
 
+def test_signalling_another_process_is_refused(tmp_path):
+    body = """
+    import os
+    try:
+        os.kill(os.getppid(), 0)
+    except OSError:
+        pass
+    op.add_column("accounts", sa.Column("a", sa.Text))
+    """
+    root = project(tmp_path, [FIRST, ("0002_signal.py", body)])
+    result = by_file(run([str(root)], Config()), "0002_signal.py")
+    assert len(result.statements) == 1
+    (note,) = result.findings
+    assert note.rule == "MS096" and note.line == 11 and "sending signal 0 to process" in note.message
+
+
 def test_a_deprecation_warning_at_import_is_information_and_the_sql_is_rendered(tmp_path):
     app = tmp_path / "oldapp_for_sandbox_tests"
     app.mkdir()

@@ -19,6 +19,7 @@ import errno
 import os
 import platform
 import struct
+import sys
 
 _PR_SET_NO_NEW_PRIVS = 38
 _PR_SET_SECCOMP = 22
@@ -57,7 +58,7 @@ _RULE_PATH_BENEATH = 1
 def apply(scratch: str) -> list[str]:
     """Confine this process for good; the names of the layers that took effect."""
     arch = _ARCHES.get(platform.machine())
-    if arch is None or not hasattr(ctypes, "CDLL"):
+    if not sys.platform.startswith("linux") or arch is None:
         return []
     try:
         libc = ctypes.CDLL(None, use_errno=True)
