@@ -14,7 +14,7 @@ from .unread import unread_files
 from .build import build_migration, display_path
 from .detect import detect_format, layouts_looked_for
 from .entries import Entry, History
-from .alembic.layout import Layout, find_layout, layout_of_revision
+from .alembic.layout import Layout, find_layout, layout_of_revision, revision_folder_layout
 from .alembic.settings import alembic_settings
 from .exclude import is_excluded
 from .formats import SourceFormat
@@ -180,7 +180,7 @@ class Plan:
                 layout = find_layout(named_dir) or Layout(named_dir, named_dir)
                 display = given if folder == named_dir else os.path.relpath(named_dir)
             else:
-                layout, display = find_layout(folder), given
+                layout, display = find_layout(folder) or revision_folder_layout(folder), given
             if layout is None:
                 return False
             self._alembic_request(layout, display).whole = True
@@ -191,7 +191,11 @@ class Plan:
         if named_dir is not None and file.is_relative_to(named_dir):
             layout = find_layout(named_dir) or Layout(named_dir, named_dir)
         else:
-            layout = layout_of_revision(file)
+            layout = layout_of_revision(file) or revision_folder_layout(file.parent)
+        if layout is not None and file.parent in layout.other_locations:
+            self.skipped[given] = f"an Alembic revision folder that is not read: {layout.locations_reason}"
+            self.origins[given] = None
+            return True
         if layout is None:
             if self.config.format == ALEMBIC:
                 self.findings.append(findings.input_error(given, "not in an Alembic project: no alembic.ini, "
@@ -309,9 +313,23 @@ class Plan:
         from .alembic.read import read_project  # loads Alembic and SQLAlchemy: only for Alembic projects
 
         layout, display = self.alembic[key]
+        if layout.version_locations == ():
+            self.findings.append(findings.input_error(display or ".", f"no Alembic revision to read: "
+                                                      f"{layout.locations_reason}"))
+            return []
         migrations, problems = read_project(layout, self.config, display, {} if request.whole else request.named)
         self.findings.extend(problems)
+        if layout.locations_reason:
+            for migration in migrations:  # which revision folders were read, where the layout had a choice
+                migration.transaction_reason += f" ({layout.locations_reason})"
+            self._report_other_locations(layout, display)
         return migrations
+
+    def _report_other_locations(self, layout: Layout, display: str) -> None:
+        for folder in layout.other_locations:
+            for file in sorted(folder.glob("*.py")):
+                shown = os.path.join(display, os.path.relpath(file, layout.folder)) if display else str(file)
+                self.skipped.setdefault(shown, f"an Alembic revision folder that is not read: {layout.locations_reason}")
 
     def _django_migrations(self, key: str, request: Request) -> list[Migration]:
         from .django.read import read_project as read_django  # Django loads in a child process only

@@ -5,7 +5,7 @@ folder holding env.py beside a versions/ folder (Flask-Migrate keeps alembic.ini
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 INI_NAME = "alembic.ini"
@@ -20,6 +20,11 @@ class Layout:
     ini: Path | None = None
     pyproject: Path | None = None  # with a [tool.alembic] table
     resource: str | None = None  # script_location given as `package:path`, resolved on reading
+    # Revision folders found on disk when no configuration file names them (locations.py): the
+    # sub-folders of versions/, or a folder of revisions named on its own. None: Alembic's own.
+    version_locations: tuple[Path, ...] | None = None
+    locations_reason: str = ""  # which folders were chosen and why, for users
+    other_locations: tuple[Path, ...] = ()  # revision folders not read (other databases, not named)
 
     @property
     def key(self) -> str:
@@ -28,7 +33,39 @@ class Layout:
 
 def find_layout(folder: Path) -> Layout | None:
     """The Alembic project `folder` declares, or None."""
+    layout = _declared_layout(folder.resolve())
+    if layout is None or layout.script_location is None or _configures_versions(layout):
+        return layout
+    from .locations import versions_below
+
+    found = versions_below(layout.script_location)
+    if found is None:
+        return layout
+    return replace(layout, version_locations=found.folders, locations_reason=found.reason,
+                   other_locations=found.others)
+
+
+def revision_folder_layout(folder: Path) -> Layout | None:
+    """A folder of revision files named on its own, with no env.py or alembic.ini near it."""
+    from .locations import revision_folder
+
     folder = folder.resolve()
+    found = revision_folder(folder)
+    if found is None:
+        return None
+    return Layout(folder, folder, version_locations=found.folders, locations_reason=found.reason)
+
+
+def _configures_versions(layout: Layout) -> bool:
+    """Does the project's configuration file set version_locations itself?"""
+    if layout.ini is not None:
+        return _ini_option(layout.ini, "version_locations") is not None
+    if layout.pyproject is not None:
+        return _toml_option(layout.pyproject, "version_locations") is not None
+    return False
+
+
+def _declared_layout(folder: Path) -> Layout | None:
     ini = folder / INI_NAME
     if ini.is_file():
         location = _ini_script_location(ini)
@@ -88,25 +125,35 @@ def _is_resource(location: str) -> bool:
 
 
 def _ini_script_location(ini: Path) -> str | None:
+    return _ini_option(ini, "script_location")
+
+
+def _ini_option(ini: Path, name: str) -> str | None:
     import configparser  # only for a folder that has an alembic.ini
 
     parser = configparser.ConfigParser(defaults={"here": str(ini.parent)})
     try:
         parser.read(ini, encoding="utf-8")
-        value = parser.get("alembic", "script_location", fallback=None)
+        value = parser.get("alembic", name, fallback=None)
     except (configparser.Error, OSError, UnicodeDecodeError):
         return None
     return value.strip() if value and value.strip() else None
 
 
 def _toml_script_location(pyproject: Path) -> str | None:
+    return _toml_option(pyproject, "script_location")
+
+
+def _toml_option(pyproject: Path, name: str) -> str | None:
     import tomllib  # only for a folder that has a pyproject.toml
 
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return None
-    value = data.get("tool", {}).get("alembic", {}).get("script_location")
+    value = data.get("tool", {}).get("alembic", {}).get(name)
+    if isinstance(value, list):  # version_locations may be a TOML list
+        value = " ".join(str(v) for v in value)
     if not isinstance(value, str) or not value.strip():
         return None
     return value.replace("%(here)s", str(pyproject.parent)).strip()

@@ -119,6 +119,8 @@ def _project(layout: Layout, settings: dict):
     except (configparser.Error, ValueError, TypeError) as err:
         raise GraphError(f"{layout.ini or layout.pyproject}: {' '.join(str(err).split())}") from None
     base = layout.ini.parent if layout.ini else layout.folder
+    if settings.get("version_locations") is not None:  # found on disk where no configuration names them
+        versions = settings["version_locations"]
     versions = [str(_beside(base, v)) for v in versions] if versions else None
     if settings["sys_path"] is not None:
         roots = _paths(settings["sys_path"])

@@ -1,0 +1,1 @@
+"""Revisions shipped with the package; the application builds the Alembic Config itself."""
