@@ -368,17 +368,20 @@ class Plan:
         migration.meta["history"] = history_key
         migration.meta["context"] = context
         if run_scope(fmt, self.config, entry) == "run":
-            self._join_run(migration, fmt, request, history_key)
+            self._join_run(migration, fmt, request, history_key, entry.options.get("run_reason"))
         return migration
 
-    def _join_run(self, migration: Migration, fmt: SourceFormat, request: Request, history_key: str) -> None:
+    def _join_run(self, migration: Migration, fmt: SourceFormat, request: Request, history_key: str,
+                  reason: str | None = None) -> None:
         """The tool applies every pending migration in one transaction. Which ones are pending is
         known only when the user says (files named, --since); a whole history, which production
-        received over many deploys, is checked one migration per run."""
+        received over many deploys, is checked one migration per run. `reason`: the project's own
+        setting that makes it so (Atlas's tx-mode all), when it is not the tool's default."""
+        runs_all = reason or _runs_all(fmt)
         migration.in_transaction = True
         ranged = not request.whole or self.config.changed is not None
         if not ranged:
-            migration.transaction_reason = (f"{_runs_all(fmt)}; the history was applied over many deploys, so "
+            migration.transaction_reason = (f"{runs_all}; the history was applied over many deploys, so "
                                             "each migration is checked as its own run (name the pending files, "
                                             "or use --since, to check them as one)")
             return
@@ -388,10 +391,10 @@ class Plan:
         if request.run_started:
             migration.meta["session"] = f"run:{history_key}"
             migration.meta["shared_transaction"] = True
-            migration.transaction_reason = (f"{_runs_all(fmt)}: locks taken by earlier migrations of the run "
+            migration.transaction_reason = (f"{runs_all}: locks taken by earlier migrations of the run "
                                             "are held until it commits")
         else:
-            migration.transaction_reason = _runs_all(fmt)
+            migration.transaction_reason = runs_all
 
 
 def _up_to_version(history: History, version: str) -> list[Entry]:

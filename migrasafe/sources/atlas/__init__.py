@@ -62,6 +62,8 @@ def list_history(root: Path) -> History:
             entry.options["atlas_tx_mode"] = project.tx_mode
             if project.tx_mode == "all":
                 entry.options["transaction_scope"] = "run"
+                entry.options["run_reason"] = (f"tx-mode all in {project.source}: Atlas applies every pending "
+                                               "file in one transaction")
     return history
 
 
