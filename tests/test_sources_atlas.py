@@ -136,6 +136,16 @@ def test_atlas_sum_alone_infers_the_format_from_the_names_it_lists(tmp_path):
     assert "the names atlas.sum lists (golang-migrate format)" in migrations[0].transaction_reason
 
 
+def test_atlas_hcl_at_a_repository_root_leaves_other_histories_to_be_found(tmp_path):
+    shutil.copytree(LAYOUTS / "golang-migrate", tmp_path / "repo")
+    write(tmp_path / "repo", {"tools/db/migrations/20240101000000_x.sql":
+                              "-- migrate:up\nCREATE TABLE x (a int);\n-- migrate:down\nDROP TABLE x;\n"})
+    migrations, findings = read_migrations([str(tmp_path / "repo")], Config())
+    assert findings == []
+    assert sorted({m.format for m in migrations}) == ["atlas", "dbmate"]
+    assert sum(m.format == "atlas" for m in migrations) == 4  # the directory read once, not twice
+
+
 # Other tools' formats
 
 

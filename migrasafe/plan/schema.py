@@ -171,6 +171,10 @@ def load_project(folder: str, config: Config) -> Project:
         alembic = find_layout(path)
     fmt = "alembic" if alembic is not None else config.format or detect_format(path.resolve())
     if fmt is None:
+        from ..sources.atlas.project import find_project  # atlas.hcl above the directory it names
+
+        fmt = "atlas" if find_project(path.resolve()).dir is not None else None
+    if fmt is None:
         raise PlanError(f"{folder} holds no migrations, so their format is unknown: pass --source-format")
     if fmt not in FILE_FORMATS:
         raise PlanError(f"{folder}: plans are not written for {fmt} migrations "

@@ -193,8 +193,14 @@ def detect(folder: Path) -> bool:
     if not config.is_file():
         return False
     project = find_project(folder)
-    # A project file naming a directory Atlas would refuse is Atlas's: its problems are reported.
-    return project.dir is not None or bool(project.problems)
+    if project.problems:  # a project file naming a directory Atlas would refuse: its problems are reported
+        return True
+    if project.dir is None:
+        return False
+    # A directory below, with its atlas.sum, is found by discovery itself (and finds this project file
+    # again): the folder is not claimed, so that other histories beside the directory are found too.
+    below = project.dir != folder and project.dir.is_relative_to(folder) and (project.dir / "atlas.sum").is_file()
+    return not below
 
 
 FORMAT = SourceFormat(

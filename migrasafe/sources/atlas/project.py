@@ -14,7 +14,7 @@ from .hcl import MigrationSettings, migration_settings
 FORMATS = ("atlas", "golang-migrate", "goose", "flyway", "dbmate", "liquibase")
 # How far above a folder holding atlas.sum its project file may be (`atlas.hcl` at a repository's
 # root naming `file://tools/migrate/migrations`).
-_LEVELS_UP = 5
+_LEVELS_UP = 8
 
 
 @dataclass
