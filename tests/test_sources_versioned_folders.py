@@ -112,6 +112,15 @@ def test_manifest_problems_are_input_errors(tmp_path):
     assert [Path(m.path).name for m in migrations] == ["01_a.sql"]
 
 
+def test_one_version_folder_alone_is_not_taken_for_a_history(tmp_path):
+    write(tmp_path, {"api/v1/get_user.sql": "SELECT * FROM users WHERE id = $1;\n"})
+    migrations, findings = read_migrations([str(tmp_path)], Config())
+    assert migrations == [] and [f.rule for f in findings] == ["MS099"]
+    write(tmp_path, {"api/v1/manifest.json": '["get_user.sql"]'})
+    migrations, _ = read_migrations([str(tmp_path)], Config())
+    assert [m.format for m in migrations] == ["versioned-folders"]
+
+
 def test_flyway_files_in_version_folders_stay_flyways(tmp_path):
     write(tmp_path, {"db/v1/V1__a.sql": "SELECT 1;\n", "db/v2/V2__b.sql": "SELECT 1;\n"})
     migrations, _ = read_migrations([str(tmp_path / "db")], Config())

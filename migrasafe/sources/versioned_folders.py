@@ -173,7 +173,8 @@ def detect(folder: Path) -> bool:
     versions = [f for f in _version_folders(folder) if f.name not in SKIPPED_FOLDERS]
     with_sql = [f for f in versions if _sql_files(f) or any(
         _sql_files(s) for s in subfolders(f) if s.name.lower() in DIALECT_FOLDERS)]
-    if not with_sql:
+    # One release folder alone is more often an API version or an example than a history.
+    if len(with_sql) < 2 and not any((f / MANIFEST).is_file() for f in with_sql):
         return False
     # Another tool's migrations inside version folders are that tool's, not plain SQL.
     from .flyway import parse_name
