@@ -256,9 +256,9 @@ def test_one_child_per_run_unless_a_revision_ends_it(tmp_path, monkeypatch):
     started = []
     real = runner.Sandbox.run
 
-    def counted(self, target, payload):
+    def counted(self, target, payload, **options):
         started.append(target)
-        return real(self, target, payload)
+        return real(self, target, payload, **options)
 
     monkeypatch.setattr(runner.Sandbox, "run", counted)
     calm = project(tmp_path / "calm", [FIRST, ("0002_x.py", 'op.add_column("accounts", sa.Column("a", sa.Text))'),

@@ -16,6 +16,7 @@ goes through `Channel`, one JSON object a line on the pipe FD:
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import resource
@@ -23,6 +24,7 @@ import signal
 import sys
 import tempfile
 import traceback
+import types
 import warnings
 from contextlib import contextmanager
 from typing import Callable
@@ -31,6 +33,7 @@ from . import kernel
 from .guard import Guard
 
 STOPPED_EXIT = 70  # the parent asked the child to stop (a time limit passed)
+_FLUSH_BYTES = 1 << 16
 _exit = os._exit  # the real one: the sandboxed code sees a version that says where it was called
 
 
@@ -42,9 +45,11 @@ class Channel:
         self._seen: set = set()
         self._real: dict[str, str] = {}
         self.escaped: str | None = None
+        self._pending: list[bytes] = []
+        self._size = 0
 
     def send(self, data: dict) -> None:
-        self._emit({"event": "data", "data": data})
+        self._emit({"event": "data", "data": data}, now=False)
 
     @contextmanager
     def step(self, key: str, file: str | None = None):
@@ -61,7 +66,7 @@ class Channel:
             self.escaped = self.escaped or key  # the innermost step an uncaught exception left
             raise
         finally:
-            self._emit({"event": "end", "key": key})
+            self._emit({"event": "end", "key": key}, now=False)
             self._key, self._file = outer
 
     def line(self) -> int | None:
@@ -76,7 +81,8 @@ class Channel:
         return None
 
     def refused(self, kind: str, message: str) -> None:
-        self._emit({"event": "refused", "key": self._key, "line": self.line(), "kind": kind, "message": message})
+        self._emit({"event": "refused", "key": self._key, "line": self.line(), "kind": kind, "message": message},
+                   now=False)
 
     def ending(self, how: str) -> None:
         self._emit({"event": "ending", "key": self._key, "line": self.line(), "how": how})
@@ -90,7 +96,7 @@ class Channel:
             return
         self._seen.add((self._key, here, category, text))
         self._emit({"event": "warning", "key": self._key, "line": here, "category": category.__name__,
-                    "message": text, "origin": f"{filename}:{lineno}"})
+                    "message": text, "origin": f"{filename}:{lineno}"}, now=False)
 
     def _is_step_file(self, name: str) -> bool:
         if name == self._file:
@@ -99,10 +105,16 @@ class Channel:
             self._real[name] = os.path.realpath(name) if not name.startswith("<") else name
         return self._real[name] == self._real.setdefault(self._file, os.path.realpath(self._file))
 
-    def _emit(self, message: dict) -> None:
-        data = (json.dumps(message, default=str) + "\n").encode()
-        while data:
-            data = data[os.write(self._fd, data):]
+    def _emit(self, message: dict, now: bool = True) -> None:
+        """Results wait for the next message the parent needs at once (a step begins, the process
+        ends): one write per step rather than one per message."""
+        self._pending.append((json.dumps(message, default=str) + "\n").encode())
+        self._size += len(self._pending[-1])
+        if now or self._size > _FLUSH_BYTES:
+            data = b"".join(self._pending)
+            self._pending, self._size = [], 0
+            while data:
+                data = data[os.write(self._fd, data):]
 
 
 def main(argv: list[str]) -> int:
@@ -115,6 +127,8 @@ def main(argv: list[str]) -> int:
     os.chdir(scratch)
     os.environ["TMPDIR"] = tempfile.tempdir = scratch
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    for name in task.get("bare", ()):
+        _bare_package(name)
     module_name, _, function_name = task["target"].partition(":")
     module = __import__(module_name, fromlist=[function_name])
     function: Callable = getattr(module, function_name)
@@ -159,6 +173,17 @@ def _line_from(channel: Channel, frame) -> int | None:
             return frame.f_lineno
         frame = frame.f_back
     return None
+
+
+def _bare_package(name: str) -> None:
+    """The package, for its subpackages only: its own __init__ (and all it imports) is not run."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.submodule_search_locations is None:
+        return
+    module = types.ModuleType(name)
+    module.__path__ = list(spec.submodule_search_locations)
+    module.__spec__, module.__package__ = spec, name
+    sys.modules[name] = module
 
 
 def _reopen_stdin() -> None:

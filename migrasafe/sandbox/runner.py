@@ -75,8 +75,11 @@ class Sandbox:
     def out_of_time(self) -> bool:
         return time.monotonic() >= self.deadline
 
-    def run(self, target: str, payload: dict) -> Outcome:
-        """Run `target(payload, channel)` in a new child; what it sent, and how it ended."""
+    def run(self, target: str, payload: dict, bare: tuple[str, ...] = ()) -> Outcome:
+        """Run `target(payload, channel)` in a new child; what it sent, and how it ended.
+
+        `bare` names packages the target needs only for their subpackages: the child does not run
+        their __init__ (a package that imports the whole pipeline costs each child its start-up)."""
         if self.out_of_time():
             return Outcome(failure=Failure("run-timeout", self._run_limit_text()))
         self.children += 1
@@ -95,7 +98,7 @@ class Sandbox:
         finally:
             os.close(write_end)
         try:
-            _send_task(child, {"target": target, "payload": payload, "scratch": self.scratch,
+            _send_task(child, {"target": target, "payload": payload, "scratch": self.scratch, "bare": list(bare),
                                "sys_path": [os.path.abspath(p or ".") for p in sys.path]})
             outcome = _Reading(child, read_end, self).outcome()
         finally:

@@ -35,6 +35,7 @@ FORMAT = "alembic"
 NOT_RENDERED = ("MS096", "alembic-not-rendered", "info")
 REVISION_WARNING = ("MS087", "revision-warning", "info")
 WORKER = "migrasafe.sources.alembic.worker:work"
+BARE = ("migrasafe.sources",)  # the worker needs only this package; the source registry stays unloaded
 _WHILE = {"load": "while the revision loads", "render": "while upgrade() renders"}
 
 
@@ -116,7 +117,7 @@ def read_project(layout: Layout, config: Config, folder_spelling: str,
         while True:
             try:
                 outcome = sandbox.run(WORKER, {**payload, "unloadable": run.unloadable,
-                                               "rendered": [*run.renderings, *run.failed]})
+                                               "rendered": [*run.renderings, *run.failed]}, bare=BARE)
             except OSError as err:  # the child could not even start
                 outcome = Outcome(failure=Failure("error", f"the process that reads it did not start: {err}"))
             run.take(outcome)
