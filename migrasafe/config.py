@@ -56,7 +56,10 @@ CONFIG_KEYS = {
 
 def find_config(start: Path) -> Path | None:
     """Nearest migrasafe.toml, or pyproject.toml with a [tool.migrasafe] table, walking up."""
-    start = start.resolve()
+    try:
+        start = start.resolve()
+    except (OSError, RuntimeError):  # a link loop: the paths themselves are reported later
+        start = start.absolute()
     here = start if start.is_dir() else start.parent
     for folder in (here, *here.parents):
         own = folder / "migrasafe.toml"
@@ -128,7 +131,7 @@ def validate(cfg: Config, where: str) -> None:
         from .timeouts import TimeoutSettingError, validate as validate_timeouts
 
         try:
-            validate_timeouts(cfg.lock_timeout, cfg.max_lock_timeout, [*FORMATS, "alembic"], where)
+            validate_timeouts(cfg.lock_timeout, cfg.max_lock_timeout, [*FORMATS, "alembic", "django"], where)
         except TimeoutSettingError as err:
             raise ConfigError(str(err)) from None
     if cfg.alembic:

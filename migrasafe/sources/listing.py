@@ -9,12 +9,21 @@ SKIPPED_FOLDERS = {"node_modules", "__pycache__", "venv", "target", "vendor"}
 
 
 def files_in(root: Path, suffix: str = ".sql") -> list[Path]:
-    """The folder's own files (not its subfolders'), sorted by name."""
+    """The folder's own regular files (not its subfolders'), sorted by name. Links to nothing, link
+    loops, pipes and devices are left to the unread-file sweep, which reports them."""
     try:
-        names = sorted(e.name for e in os.scandir(root) if e.is_file() and e.name.endswith(suffix))
+        with os.scandir(root) as entries:
+            names = sorted(e.name for e in entries if e.name.endswith(suffix) and _is_file(e))
     except OSError:
         return []
     return [root / name for name in names]
+
+
+def _is_file(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:  # a link loop
+        return False
 
 
 def walk_files(root: Path, suffix: str = ".sql") -> list[Path]:
@@ -26,12 +35,20 @@ def walk_files(root: Path, suffix: str = ".sql") -> list[Path]:
     return found
 
 
+def _is_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
 def subfolders(root: Path) -> list[Path]:
     try:
-        names = sorted(
-            e.name for e in os.scandir(root)
-            if e.is_dir() and not e.name.startswith(".") and e.name not in SKIPPED_FOLDERS
-        )
+        with os.scandir(root) as entries:
+            names = sorted(
+                e.name for e in entries
+                if not e.name.startswith(".") and e.name not in SKIPPED_FOLDERS and _is_dir(e)
+            )
     except OSError:
         return []
     return [root / name for name in names]

@@ -10,7 +10,7 @@ from pathlib import Path
 from ..config import Config
 from ..model import Finding, Migration
 from . import diesel, findings, plain, versioned_folders
-from .unread import unread_files
+from .unread import BROKEN, unread_files, unreadable_folders
 from .build import build_migration, display_path
 from .detect import detect_format, layouts_looked_for
 from .entries import Entry, History
@@ -97,6 +97,9 @@ class Plan:
             # One diesel migration is one migration: check it after the ones before it.
             self._add_file(folder / "up.sql", os.path.join(given, "up.sql"))
             return
+        if (folder / "migration.sql").is_file() and self._format_of(folder.parent) == "prisma":
+            self._add_file(folder / "migration.sql", os.path.join(given, "migration.sql"))
+            return
         fmt = detect_format(folder) if forced is None else None if forced == ALEMBIC else forced
         # A named folder of unversioned .sql files is read as plain SQL only if no history is
         # found below it: at a project's root such files are seeds, dumps or queries.
@@ -149,8 +152,13 @@ class Plan:
         file = folder / path.name
         if path.name in ("up.sql", "down.sql") and self._format_of(folder.parent) == "diesel":
             root, fmt, levels = folder.parent, "diesel", 2
+        elif path.name in ("migration.sql", "down.sql") and self._format_of(folder.parent) == "prisma":
+            root, fmt, levels = folder.parent, "prisma", 2
         elif versioned is not None:  # a file of a version folder: checked after the releases before it
             root, fmt, levels = versioned, versioned_folders.NAME, len(file.relative_to(versioned).parts)
+        elif (owner := self._project_of(folder)) is not None:  # a script below its project's plan
+            root, fmt = owner
+            levels = len(file.relative_to(root).parts)
         else:
             root, fmt, levels = folder, self._format_of(folder) or "sql", 1
         history = self._history(root, fmt)
@@ -245,6 +253,14 @@ class Plan:
         key = f"{ALEMBIC}:{layout.key}"
         self.alembic.setdefault(key, (layout, display))
         return self._request(key, layout.script_location or layout.folder, ALEMBIC, display)
+
+    def _project_of(self, folder: Path) -> tuple[Path, str] | None:
+        for fmt in FORMATS.values():
+            if fmt.root_of is not None and self.config.format in (None, fmt.name):
+                root = fmt.root_of(folder)
+                if root is not None:
+                    return root, fmt.name
+        return None
 
     def _format_of(self, folder: Path) -> str | None:
         return self.config.format or detect_format(folder)
@@ -357,8 +373,14 @@ class Plan:
         for file, reason in sorted(unread_files(history, fmt.code_migrations).items()):
             shown = display_path(display_root, os.path.relpath(file, history.root))
             self.skipped.setdefault(shown, reason)
-            if file.suffix in fmt.code_migrations:
+            if file.suffix in fmt.code_migrations and not reason.startswith(BROKEN):
                 self.findings.append(findings.not_checked(shown, reason))
+            elif reason.startswith(BROKEN) and ".sql" in file.name.lower():
+                self.findings.append(findings.input_error(shown, f"cannot read this migration: {reason}"))
+        for folder, why in unreadable_folders(history.root):
+            shown = display_path(display_root, os.path.relpath(folder, history.root))
+            self.findings.append(findings.input_error(
+                shown, f"cannot list folder {shown}: {why}; the migrations in it are not checked"))
 
     def _build(
         self, entry: Entry, fmt: SourceFormat, request: Request, history_key: str, context: bool

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import codecs
+import stat
 from pathlib import Path
 
 
@@ -14,6 +15,9 @@ class UnreadableFile(Exception):
 
 def read_text(path: Path, encoding: str = "utf-8") -> str:
     try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            # A pipe would block the run until something writes to it; a device never ends.
+            raise UnreadableFile("not a regular file (a pipe, socket or device): never opened")
         raw = path.read_bytes()
     except OSError as err:
         raise UnreadableFile(f"cannot read file: {err.strerror or err}") from None

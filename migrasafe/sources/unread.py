@@ -3,6 +3,7 @@ silently. A README or a tool's configuration is not a migration and is not liste
 (SQL of any dialect, code in a migration language, a link to nothing, a pipe or a device) is."""
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -39,17 +40,41 @@ def unread_files(history: History, code_migrations: tuple[str, ...]) -> dict[Pat
     return found
 
 
+def unreadable_folders(root: Path, depth: int = 8) -> list[tuple[Path, str]]:
+    """Folders below a history's root that cannot be listed: whatever they hold is not read."""
+    out: list[tuple[Path, str]] = []
+
+    def walk(folder: Path, level: int) -> None:
+        try:
+            with os.scandir(folder) as entries:
+                subs = sorted(e.name for e in entries if e.is_dir(follow_symlinks=False)
+                              and not e.name.startswith(".") and e.name not in SKIPPED_FOLDERS)
+        except OSError as err:
+            out.append((folder, err.strerror or str(err)))
+            return
+        if level < depth:
+            for name in subs:
+                walk(folder / name, level + 1)
+
+    walk(root, 0)
+    return out
+
+
+# Reasons that mean the file cannot be opened at all: an input error when its name says migration.
+BROKEN = ("a symbolic link loop", "a symbolic link to a missing file", "not a regular file")
+
+
 def _why_unread(item: os.DirEntry, path: Path, code_migrations: tuple[str, ...]) -> str | None:
     try:
         mode = item.stat(follow_symlinks=True).st_mode
-    except OSError:
+    except OSError as err:
         if item.is_symlink():
-            return "a symbolic link to a missing file"
+            return BROKEN[0] if err.errno == errno.ELOOP else BROKEN[1]
         return "cannot be read"
     if stat.S_ISDIR(mode):
         return None
     if not stat.S_ISREG(mode):
-        return "not a regular file (a pipe, socket or device): never opened"
+        return BROKEN[2] + " (a pipe, socket or device): never opened"
     name = item.name.lower()
     suffix = os.path.splitext(name)[1]
     if suffix in code_migrations and name[:1].isdigit():
