@@ -9,7 +9,7 @@ import sys
 
 from . import FIX_HELP, PLAN_HELP
 
-SOURCE_FORMATS = ("sql", "flyway", "golang-migrate", "dbmate", "diesel", "goose", "sql-migrate")
+SOURCE_FORMATS = ("sql", "flyway", "golang-migrate", "dbmate", "diesel", "goose", "sql-migrate", "prisma", "supabase", "node-pg-migrate")
 
 
 def add_plan_placeholder(commands):

@@ -35,6 +35,15 @@ from .writers import WRITERS, NewMigration
 from .sql import ident, literal, qualified, slug
 
 BOM = "\ufeff"
+# Formats with one folder per migration: the history is the folder above the file.
+FOLDER_PER_MIGRATION = ("diesel", "prisma")
+_GRAPHILE_NOTE = {
+    False: "a committed graphile-migrate migration is never edited (its Hash covers the body); make the change "
+           "in current.sql and commit it",
+    True: "graphile-migrate commits current.sql as one migration; a statement that cannot run in a transaction "
+          "needs a migration of its own: commit the rest first, then put it alone in current.sql below a first "
+          "line '--! no-transaction'",
+}
 
 
 @dataclass
@@ -90,9 +99,12 @@ def plan_fixes(paths: list[str], config: Config, lock_timeout: str = "2s") -> Fi
         if result.migration.format == "alembic":
             fixes.notes.append(f"{result.migration.path}: Alembic revisions are Python; fix rewrites SQL files")
             continue
+        if result.migration.format == "graphile-migrate":
+            fixes.notes.append(f"{result.migration.path}: not fixed: {_GRAPHILE_NOTE[result.migration.kind == 'current']}")
+            continue
         FileFixer(result, lock_timeout, fixes).run()
         path = Path(file)
-        roots[file] = path.parent.parent if result.migration.format == "diesel" else path.parent
+        roots[file] = path.parent.parent if result.migration.format in FOLDER_PER_MIGRATION else path.parent
     if fixes.changes:
         fixes.remaining = recheck(fixes, roots, config)
     return fixes
@@ -475,7 +487,7 @@ class FileFixer:
         if fmt == "popx":
             self.fixes.notes.append(f"{self.migration.path}: not fixed: new popx migrations are not written")
             return None
-        layout = Layout.of(fmt, self.path.parent.parent if fmt == "diesel" else self.path.parent)
+        layout = Layout.of(fmt, self.path.parent.parent if fmt in FOLDER_PER_MIGRATION else self.path.parent)
         groups = _group(self.new_statements)
         versions = _versions_between(layout, self.migration.version, self.path, len(groups))
         if versions is None:

@@ -15,6 +15,8 @@ from .render import PlannedMigration, render_plan
 from .schema import Project, load_project
 from .steps import Plan, Settings
 from .verify import check_in_copy
+from .writers import WRITERS
+from ..sources.registry import FORMATS
 
 
 @dataclass
@@ -82,6 +84,14 @@ def _check_runner(project: Project, plan: Plan) -> None:
     """A runner configured to wrap every file in a transaction cannot run the steps that need to be
     outside one."""
     fmt = project.format
+    writer = WRITERS.get(fmt)
+    outside = [s for s in plan.steps if not s.transactional]
+    if writer is not None and writer.never_outside and outside:
+        raise PlanError(f"\"{outside[0].title}\" must run outside a transaction, and {writer.never_outside}")
+    if fmt in FORMATS and FORMATS[fmt].runner.scope == "run" and len(plan.steps) > 1:
+        plan.notes.append(f"{fmt} applies every pending migration in one transaction: run the migrator once per "
+                          "step (add the files one deploy at a time), or each step's locks are held through the "
+                          "next ones and a VALIDATE scans under the lock its ADD took")
     if fmt in ("sql", "golang-migrate") and project.config.transaction.get(fmt):
         outside = [s for s in plan.steps if not s.transactional]
         if outside:

@@ -100,6 +100,9 @@ class Plan:
         if (folder / "migration.sql").is_file() and self._format_of(folder.parent) == "prisma":
             self._add_file(folder / "migration.sql", os.path.join(given, "migration.sql"))
             return
+        if (folder / "migration.sql").is_file() and self._format_of(folder.parent) == "prisma":
+            self._add_file(folder / "migration.sql", os.path.join(given, "migration.sql"))
+            return
         fmt = detect_format(folder) if forced is None else None if forced == ALEMBIC else forced
         # A named folder of unversioned .sql files is read as plain SQL only if no history is
         # found below it: at a project's root such files are seeds, dumps or queries.
@@ -152,6 +155,8 @@ class Plan:
         file = folder / path.name
         if path.name in ("up.sql", "down.sql") and self._format_of(folder.parent) == "diesel":
             root, fmt, levels = folder.parent, "diesel", 2
+        elif path.name in ("migration.sql", "down.sql") and self._format_of(folder.parent) == "prisma":
+            root, fmt, levels = folder.parent, "prisma", 2
         elif path.name in ("migration.sql", "down.sql") and self._format_of(folder.parent) == "prisma":
             root, fmt, levels = folder.parent, "prisma", 2
         elif versioned is not None:  # a file of a version folder: checked after the releases before it

@@ -10,12 +10,14 @@ from __future__ import annotations
 from .base import NewMigration, Writer
 from . import dbmate, diesel, flyway, golang_migrate, goose, plain, sql_migrate
 from . import atlas
+from . import node_pg_migrate, prisma, supabase
 
 WRITERS: dict[str, Writer] = {
     w.format: w for w in (
         plain.WRITER, flyway.WRITER, golang_migrate.WRITER, dbmate.WRITER, diesel.WRITER, goose.WRITER,
         sql_migrate.WRITER,
         atlas.WRITER,
+        prisma.WRITER, supabase.WRITER, node_pg_migrate.WRITER,
     )
 }
 
