@@ -123,3 +123,11 @@ def test_no_transaction_must_open_the_body(tmp_path):
     write(tmp_path, {".gmrc": "{}\n", **files})
     second = run([str(tmp_path)], Config()).results[1].migration
     assert second.in_transaction is True and second.transaction_reason.startswith("graphile-migrate runs each")
+
+
+def test_fix_leaves_committed_migrations_alone():
+    from migrasafe.plan.fix import plan_fixes
+
+    fixes = plan_fixes([str(COMMITTED / "000002-email-index.sql")], Config(lock_timeout="2s"))
+    assert fixes.changes == []
+    assert len(fixes.notes) == 1 and "its Hash covers the body" in fixes.notes[0]

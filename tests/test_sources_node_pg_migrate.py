@@ -76,3 +76,25 @@ def test_without_an_up_marker_the_whole_file_runs(tmp_path):
     # node-pg-migrate sends the whole file up, down part included: the DROP runs forward.
     assert [s.statement.sql for s in second.statements] == ["ALTER TABLE t ADD COLUMN w text", "DROP TABLE t"]
     assert ("2_b.sql", "MS043") in serious(report)
+
+
+def test_fix_and_plan_say_an_sql_file_cannot_opt_out(tmp_path):
+    import shutil
+
+    import pytest
+
+    from migrasafe.plan.errors import PlanError
+    from migrasafe.plan.fix import plan_fixes
+    from migrasafe.plan.planner import prepare
+
+    shutil.copytree(LAYOUT, tmp_path / "project")
+    folder = tmp_path / "project" / "migrations"
+    fixes = plan_fixes([str(folder / "1704153600000_email-index.sql")], Config(lock_timeout="2s"))
+    assert fixes.changes == []
+    assert len(fixes.notes) == 1 and "pgm.noTransaction()" in fixes.notes[0]
+    with pytest.raises(PlanError, match="pgm.noTransaction"):
+        prepare(str(folder), "add-index", {"columns": "accounts.email,id"}, Config())
+    prepared = prepare(str(folder), "add-check", {"table": "accounts", "expression": "email <> ''"}, Config())
+    assert prepared.blocking == []
+    main_text = prepared.migrations[0].files[0].text
+    assert main_text.startswith("-- Up Migration\n") and "\n-- Down Migration\n" in main_text

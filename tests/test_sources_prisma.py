@@ -106,8 +106,18 @@ def test_down_sql_named_alone_is_checked_after_its_migration():
     report = run([str(down)], Config(lock_timeout="2s"))
     checked = [r for r in report.results if not r.migration.meta.get("context")]
     assert [Path(r.migration.path).name for r in checked] == ["down.sql"]
+    assert [(Path(r.migration.path).parent.name, r.migration.meta["context"]) for r in report.results] == [
+        ("20240101000000_init", True), ("20240101000000_init", False)]
+    assert {r.migration.format for r in report.results} == {"prisma"}
     # The table it drops is known from the migration before it, so dropping it is a live drop.
     assert [f.rule for f in checked[0].all_findings()] == ["MS043"]
+
+
+def test_one_migration_named_is_checked_after_the_ones_before_it():
+    report = run([str(MIGRATIONS / "20240102000000_email_index")], Config(lock_timeout="2s"))
+    assert [(Path(r.migration.path).parent.name, r.migration.meta["context"]) for r in report.results] == [
+        ("20240101000000_init", True), ("20240102000000_email_index", False)]
+    assert serious(report) == [(report.results[1].migration.path, "MS001")]
 
 
 def test_real_history_from_its_project_root():
@@ -140,3 +150,44 @@ def test_real_history_from_its_project_root():
     # NOT VALID keeps the CHECK from scanning; the ADD COLUMNs beside it still lock two tables.
     assert not of("20260810130446") & {"MS020", "MS021"}
     assert "MS032" not in of("20260626140000") and "MS032" not in of("20260710120000")
+
+
+def copy_layout(tmp_path: Path) -> Path:
+    import shutil
+
+    target = tmp_path / "project"
+    shutil.copytree(LAYOUT, target)
+    return target / "prisma" / "migrations"
+
+
+def test_fix_moves_concurrently_into_a_new_migration_folder(tmp_path):
+    from migrasafe.plan.fix import apply_fixes, plan_fixes
+
+    migrations = copy_layout(tmp_path)
+    target = migrations / "20240102000000_email_index" / "migration.sql"
+    target.write_text("-- AlterTable\nALTER TABLE accounts ADD COLUMN note text;\n\n-- CreateIndex\n"
+                      "CREATE INDEX accounts_email_idx ON accounts (email);\n")
+    fixes = plan_fixes([str(target)], Config())
+    new = [c for c in fixes.changes if c.new]
+    assert [c.path.relative_to(migrations).as_posix() for c in new] == [
+        "20240102000001_email_index_accounts_email_idx_concurrently/migration.sql"]
+    assert "CREATE INDEX CONCURRENTLY accounts_email_idx ON accounts (email);" in new[0].after
+    assert fixes.remaining == [] and fixes.refused == []
+    apply_fixes(fixes)
+    report = run([str(migrations)], Config(lock_timeout="2s"))
+    assert serious(report) == []
+    moved = [r.migration for r in report.results if Path(r.migration.path).parent.name.endswith("_concurrently")]
+    assert len(moved) == 1 and moved[0].in_transaction is False
+
+
+def test_plan_writes_a_migration_folder(tmp_path):
+    from migrasafe.plan.planner import prepare, write as write_plan
+
+    migrations = copy_layout(tmp_path)
+    prepared = prepare(str(migrations), "add-index", {"columns": "accounts.email,id"}, Config())
+    assert prepared.blocking == []
+    written = write_plan(prepared)
+    assert [p.name for p in written] == ["migration.sql"]
+    assert written[0].parent.parent == migrations.resolve() or written[0].parent.parent == migrations
+    report = run([str(migrations)], Config(lock_timeout="2s"))
+    assert len(report.results) == 5 and serious(report)[1:] == []

@@ -121,3 +121,22 @@ def test_real_history_from_its_project_root():
     # ADD COLUMN ... NOT NULL DEFAULT <constant>: no rewrite (a lock_timeout warning is deserved).
     for metadata_only in ("20240124234424", "20240213085646"):
         assert rules[metadata_only] <= {"MS032"}, metadata_only
+
+
+def test_fix_moves_concurrently_into_its_own_migration(tmp_path):
+    import shutil
+
+    from migrasafe.plan.fix import apply_fixes, plan_fixes
+
+    shutil.copytree(LAYOUT, tmp_path / "project")
+    migrations = tmp_path / "project" / "supabase" / "migrations"
+    target = migrations / "20240102000000_email_index.sql"
+    target.write_text("ALTER TABLE accounts ADD COLUMN note text;\nCREATE INDEX accounts_email_idx ON accounts (email);\n")
+    fixes = plan_fixes([str(target)], Config())
+    new = [c.path.name for c in fixes.changes if c.new]
+    assert new == ["20240102000001_email_index_accounts_email_idx_concurrently.sql"]
+    assert fixes.remaining == []
+    apply_fixes(fixes)
+    report = run([str(tmp_path / "project")], Config(lock_timeout="2s"))
+    assert serious(report) == []
+    assert [Path(p).name for p in report.skipped] == ["cleanup.sql", "seed.sql"]
