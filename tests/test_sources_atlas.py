@@ -96,6 +96,17 @@ def test_tx_mode_all_in_atlas_hcl_is_one_run_and_refuses_file_directives(tmp_pat
     assert any(f.rule == "MS099" and "tx-mode is all" in f.message for f in second.findings)
 
 
+def test_txmode_outside_the_header_is_not_read_and_the_reason_says_so(tmp_path):
+    write(tmp_path, {"m/1_a.sql": "CREATE TABLE t (a int);\n",
+                     "m/2_b.sql": "-- atlas:txmode none\nCREATE INDEX CONCURRENTLY t_a ON t (a);\n"})
+    with_sum(tmp_path / "m")
+    report = run([str(tmp_path)], Config(lock_timeout="2s"))
+    second = report.results[1].migration
+    assert second.in_transaction is True
+    assert "line 1 is not in the file header" in second.transaction_reason
+    assert findings_of(report, "error") == [("2_b.sql", "MS004")]
+
+
 def test_invalid_txmode_is_an_input_error_with_its_line(tmp_path):
     write(tmp_path, {"m/1_a.sql": "-- atlas:txmode sometimes\n\nSELECT 1;\n"})
     with_sum(tmp_path / "m")

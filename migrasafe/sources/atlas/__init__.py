@@ -31,7 +31,7 @@ from ..formats import Prepared, SourceFormat
 from ..listing import files_in, relative, sniff
 from ..reading import UnreadableFile, read_text
 from ..transactions import Choice, Marker, Runner, choose
-from .directives import delimiter_of, header_directives, with_semicolons
+from .directives import all_directives, delimiter_of, header_directives, with_semicolons
 from .project import Project, find_project
 
 NAME = "atlas"
@@ -161,6 +161,13 @@ def prepare(entry: Entry, text: str, config: Config, display: str) -> Prepared:
                 marker = Marker(mode == "file", f"-- atlas:txmode {mode} (line {directive.line}): " + (
                     RUNNER.wrapped.replace(" (atlas migrate apply --tx-mode file, the default)", "")
                     if mode == "file" else RUNNER.unwrapped))
+    if marker is None and not broken and entry.options.get("atlas_tx_mode") is None:
+        stray = next((d for d in all_directives(text, "txmode") if d.line not in {h.line for h in header}), None)
+        if stray is not None:
+            # A common slip: without the empty line after it, Atlas takes it for a statement's comment.
+            marker = Marker(True, f"{RUNNER.wrapped}: the `-- atlas:txmode {stray.args}` at line {stray.line} is "
+                                  "not in the file header (its comment lines must be followed by an empty line), "
+                                  "so Atlas does not read it")
     delimiter = next((d for d in header if d.name == "delimiter"), None)
     if delimiter is not None and delimiter.args:
         last_header_line = max(d.line for d in header)

@@ -26,9 +26,10 @@ def header_directives(text: str) -> list[Directive]:
     line (then they are the first statement's comments)."""
     found = []
     for number, line in enumerate(text.split("\n"), 1):
-        stripped = line.strip().lstrip("\ufeff")
+        stripped = line.rstrip("\r")
         if not stripped:
             return found
+        # Atlas reads header comments from the first column only (sql/migrate/dir.go `comments`).
         if not stripped.startswith(("--", "#")):
             return []
         match = DIRECTIVE.match(stripped)
