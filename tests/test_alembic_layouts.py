@@ -114,6 +114,12 @@ def test_alembic_ini_without_version_locations_finds_the_sub_folders(tmp_path):
     (tmp_path / "alembic.ini").write_text(
         "[alembic]\nscript_location = migrations\nversion_locations = %(here)s/migrations/versions/sqlite\n")
     assert find_layout(tmp_path).version_locations is None  # the configuration decides
+    (tmp_path / "alembic.ini").write_text("[alembic]\nscript_location = migrations\nrecursive_version_locations = true\n")
+    assert find_layout(tmp_path).version_locations is None
+    (tmp_path / "alembic.ini").unlink()
+    (tmp_path / "pyproject.toml").write_text('[tool.alembic]\nscript_location = "migrations"\n'
+                                            'recursive_version_locations = true\n')
+    assert find_layout(tmp_path).pyproject is not None and find_layout(tmp_path).version_locations is None
 
 
 def test_a_folder_of_revisions_named_on_its_own_is_read():

@@ -57,11 +57,13 @@ def revision_folder_layout(folder: Path) -> Layout | None:
 
 
 def _configures_versions(layout: Layout) -> bool:
-    """Does the project's configuration file set version_locations itself?"""
+    """Does the project's configuration file say where revisions are (version_locations, or
+    recursive_version_locations, which makes Alembic read the sub-folders of versions/ itself)?"""
+    keys = ("version_locations", "recursive_version_locations")
     if layout.ini is not None:
-        return _ini_option(layout.ini, "version_locations") is not None
+        return any(_ini_option(layout.ini, k) is not None for k in keys)
     if layout.pyproject is not None:
-        return _toml_option(layout.pyproject, "version_locations") is not None
+        return any(_toml_option(layout.pyproject, k) is not None for k in keys)
     return False
 
 
@@ -154,6 +156,8 @@ def _toml_option(pyproject: Path, name: str) -> str | None:
     value = data.get("tool", {}).get("alembic", {}).get(name)
     if isinstance(value, list):  # version_locations may be a TOML list
         value = " ".join(str(v) for v in value)
+    if isinstance(value, bool):  # recursive_version_locations = true
+        value = str(value).lower()
     if not isinstance(value, str) or not value.strip():
         return None
     return value.replace("%(here)s", str(pyproject.parent)).strip()
