@@ -51,6 +51,8 @@ def test_concurrently_cannot_leave_the_transaction_in_an_sql_file(tmp_path):
     })
     report = run([str(tmp_path)], Config(lock_timeout="2s"))
     assert [f.rule for f in report.results[1].all_findings() if f.severity == "error"] == ["MS004"]
+    (refused,) = [f for f in report.results[1].all_findings() if f.rule == "MS004"]
+    assert "pgm.noTransaction()" in refused.fix
 
 
 def test_markers_are_matched_as_node_pg_migrate_matches_them(tmp_path):

@@ -98,6 +98,8 @@ def detect(folder: Path) -> bool:
 FORMAT = SourceFormat(
     name="drizzle", list_history=list_history, prepare=prepare, detect=detect,
     looks_like="Drizzle Kit (NNNN_<name>.sql listed in meta/_journal.json)",
+    outside_transaction=("drizzle's migrator has no per-migration opt-out: run it outside the migrator, or end"
+                         " drizzle's transaction with 'COMMIT;--> statement-breakpoint' before it"),
     runner=Runner(
         wraps=True,
         wrapped="drizzle's migrator runs all pending migrations in one transaction",

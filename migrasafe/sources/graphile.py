@@ -174,6 +174,7 @@ def detect(folder: Path) -> bool:
 FORMAT = SourceFormat(
     name="graphile-migrate", list_history=list_history, prepare=prepare, detect=detect,
     looks_like="graphile-migrate (migrations/committed/NNNNNN.sql with '--! Previous' headers, .gmrc)",
+    outside_transaction="put it alone in its own migration whose body starts with '--! no-transaction'",
     runner=Runner(
         wraps=True,
         wrapped="graphile-migrate runs each committed migration in a transaction",

@@ -66,6 +66,8 @@ FORMAT = SourceFormat(
     name="node-pg-migrate", list_history=list_history, prepare=prepare, detect=detect,
     looks_like="node-pg-migrate (<timestamp>_<name>.sql with '-- Up Migration')",
     code_migrations=CODE,
+    outside_transaction=("move it to a JavaScript migration that calls pgm.noTransaction() (an SQL migration"
+                         " always runs in the transaction)"),
     runner=Runner(
         wraps=True,
         wrapped="node-pg-migrate runs all pending migrations in one transaction (--single-transaction)",

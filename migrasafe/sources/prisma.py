@@ -89,6 +89,8 @@ def detect(folder: Path) -> bool:
 FORMAT = SourceFormat(
     name="prisma", list_history=list_history, detect=detect,
     looks_like="Prisma Migrate (<timestamp>_<name>/migration.sql beside migration_lock.toml)",
+    outside_transaction=("put it alone in its own migration folder (Prisma then sends it as a one-statement"
+                         " script, outside any transaction block)"),
     runner=Runner(
         wraps=False,
         wrapped="Prisma runs this migration in a transaction (configuration)",

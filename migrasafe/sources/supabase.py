@@ -98,6 +98,8 @@ def detect(folder: Path) -> bool:
 FORMAT = SourceFormat(
     name="supabase", list_history=list_history, detect=detect,
     looks_like="Supabase CLI (supabase/migrations/<timestamp>_<name>.sql beside supabase/config.toml)",
+    outside_transaction=("put it alone in its own migration file (the CLI's batch then starts with it, outside"
+                         " any transaction block)"),
     runner=Runner(
         wraps=False,
         wrapped="the Supabase CLI runs each migration in a transaction (configuration)",
