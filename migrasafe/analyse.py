@@ -175,12 +175,21 @@ def _judge(stmt, imp, analysed, migration, catalog, config, selection, tx, earli
                 else:
                     span = (span[0] + shift, span[1] + shift)
             f = make_finding(rule_id, hit.message, path=stmt.origin_path or migration.path, line=stmt.line,
-                             column=stmt.column, fix=hit.fix, lock=lock_line(analysed, hit.relation),
+                             column=stmt.column, fix=_fix_for(migration, rule_id, hit.fix),
+                             lock=lock_line(analysed, hit.relation),
                              statement_index=stmt.index, span=span, selection=selection,
                              severity=hit.severity)
             if f:
                 found.append(f)
     return found
+
+
+def _fix_for(migration: Migration, rule_id: str, fix: str) -> str:
+    if migration.format != "django":
+        return fix
+    from .rules.django_fixes import django_fix  # the operations that do it the Django way
+
+    return django_fix(rule_id, fix)
 
 
 def _do_block(stmt):

@@ -38,6 +38,8 @@ def migration_to_json(result: MigrationResult) -> dict:
     }
     if migration.meta.get("revision"):
         out["revision"] = migration.meta["revision"]
+    if migration.format == "django":
+        out["app"], out["name"] = migration.meta.get("app", ""), migration.meta.get("name", "")
     out["in_transaction"] = migration.in_transaction
     out["transaction_reason"] = migration.transaction_reason
     out["findings"] = [located_finding(f) for f in result.findings]

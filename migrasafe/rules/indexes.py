@@ -26,11 +26,18 @@ def index_without_concurrently(ctx: Context):
     elif ctx.migration.format == "alembic":
         fix += ("\n-- with op.get_context().autocommit_block():\n"
                 "--     op.create_index(..., postgresql_concurrently=True)")
+    elif ctx.migration.format == "django":
+        fix += DJANGO_CONCURRENT_INDEX
     elif ctx.tx.open:
         fix += f"\n-- outside a transaction: {outside_advice(ctx.migration.format)}"
     yield Hit(f"CREATE INDEX on live table {table} blocks writes until the index is built",
               fix=fix, relation=table, span=_through(ctx, "INDEX"))
 
+
+DJANGO_CONCURRENT_INDEX = (
+    "\n-- Django: AddIndexConcurrently (django.contrib.postgres.operations) in a migration whose Migration\n"
+    "-- class sets atomic = False; for the index of a ForeignKey or db_index=True field, add the field\n"
+    "-- with db_index=False, then AddIndexConcurrently (SeparateDatabaseAndState keeps the model state)")
 
 _OUT_OF_THE_BLOCK = ("\n-- out of the DO block, which always runs in a transaction, into a migration that "
                      "runs outside one")
@@ -110,6 +117,8 @@ def outside_advice(fmt: str) -> str:
     """How this layout runs a statement outside a transaction (each source format says)."""
     if fmt == "alembic":
         return "wrap it in 'with op.get_context().autocommit_block():'"
+    if fmt == "django":
+        return "move it to its own migration whose Migration class sets atomic = False"
     from ..sources.registry import FORMATS
 
     source = FORMATS.get(fmt)

@@ -93,6 +93,9 @@ class Applier:
                 notes.append({"op": recorder.op, "error": False,
                               "message": f"the migration failed when Django ran its deferred statements "
                                          f"({_describe(error)}); what follows in it is not checked"})
+        if notes:
+            # Whatever failed, the next migration starts on a clean connection (Django reconnects).
+            self.connection.close()
         self._record_applied(migration)
         return {"atomic": bool(migration.atomic), "statements": recorder.statements, "notes": notes}
 
@@ -112,7 +115,14 @@ class Applier:
 
     def _operation(self, migration, operation, editor, recorder: _Recorder, notes: list[dict], index: int) -> None:
         old_state = self.state.clone()
-        operation.state_forwards(migration.app_label, self.state)
+        try:
+            operation.state_forwards(migration.app_label, self.state)
+        except Exception as error:  # the models it changes are not known (a migration before it failed)
+            self.state = old_state
+            notes.append({"op": index, "error": False,
+                          "message": f"{type(operation).__name__} could not be rendered: the models it changes are "
+                                     f"not known here ({_describe(error)}); it is not checked"})
+            return
         atomic_operation = operation.atomic or (migration.atomic and operation.atomic is not False)
         own_transaction = not editor.atomic_migration and atomic_operation
         before = {id(s) for s in editor.deferred_sql}
@@ -129,12 +139,16 @@ class Applier:
                     self._forwards(migration, operation, editor, old_state, recorder, capture)
             else:
                 self._forwards(migration, operation, editor, old_state, recorder, capture)
-        except NotSupportedError as error:
-            notes.append({"op": index, "error": True, "message": f"Django refuses this operation here: {_describe(error)}"})
         except Exception as error:
-            notes.append({"op": index, "error": False,
-                          "message": f"{type(operation).__name__} could not be rendered ({_describe(error)}); "
-                                     f"it is not checked"})
+            if isinstance(error, NotSupportedError) and error.__cause__ is None:
+                # Raised by Django itself (AddIndexConcurrently in an atomic migration), not by the server.
+                notes.append({"op": index, "error": True, "message": f"Django refuses this operation here: {_describe(error)}"})
+            else:
+                notes.append({"op": index, "error": False,
+                              "message": f"{type(operation).__name__} could not be rendered ({_describe(error)}); "
+                                         f"it is not checked"})
+            if own_transaction:
+                recorder.mark("ROLLBACK")
         for statement in editor.deferred_sql:
             if id(statement) not in before:
                 recorder.deferred[id(statement)] = index

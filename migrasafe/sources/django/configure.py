@@ -49,26 +49,53 @@ def minimal_settings(apps: list[dict], root: Path, referenced: list[str], user_m
                                                                           if user_model or "auth" in labels else set())))
     if "auth" in contrib or "admin" in contrib:
         contrib = sorted(set(contrib) | {"contenttypes"})
+    # Every app, Django's own included, is known by its migrations alone: no models module is
+    # imported and no ready() runs (contrib.auth's would look for a real AUTH_USER_MODEL class).
     for label in contrib:
-        installed.append(f"django.contrib.{label}")
+        if label not in labels:
+            installed.append(_register(holder, folder_app, label, f"django.contrib.{label}", None))
     # A third-party app the migrations depend on is used when it is installed here.
     installed += [label for label in sorted(set(referenced) - labels - CONTRIB) if _installed(label)]
     for app in apps:
         label, module = app["label"], modules[app["folder"]]
         migration_modules[label] = f"{module}.migrations"
-        if label in CONTRIB:
-            if f"django.contrib.{label}" not in installed:
-                installed.append(f"django.contrib.{label}")
-            continue  # the project keeps its own migrations for a contrib app (MIGRATION_MODULES)
-        name = f"App_{label}"
-        setattr(holder, name, type(name, (folder_app,), {"name": module, "label": label, "path": app["folder"]}))
-        installed.append(f"{_APPS_MODULE}.{name}")
+        installed.append(_register(holder, folder_app, label, module, app["folder"]))
+    from django.conf import global_settings
+
+    from .standins import MissingSettings
+
     settings.configure(
-        INSTALLED_APPS=installed, MIGRATION_MODULES=migration_modules, DATABASES={"default": db},
+        default_settings=MissingSettings(global_settings), INSTALLED_APPS=installed, MIGRATION_MODULES=migration_modules, DATABASES={"default": db},
         AUTH_USER_MODEL=user_model or "auth.User", USE_TZ=True, SECRET_KEY="migrasafe-rendering",
         DEFAULT_AUTO_FIELD="django.db.models.AutoField", SITE_ID=1,
     )
     return modules
+
+
+def _stand_in_packages(folders: list[Path], root: Path) -> None:
+    """App folders (and the folders above them) without an __init__.py hold only migrations here:
+    what a migration imports from them (`from saleor.payment import TransactionError`) is the
+    application's code, which is not there, so they are stand-in packages."""
+    from .standins import project_package
+
+    for folder in folders:
+        if not folder.is_relative_to(root):
+            continue
+        parts = folder.relative_to(root).parts
+        for depth in range(1, len(parts) + 1):
+            here = root.joinpath(*parts[:depth])
+            name = ".".join(parts[:depth])
+            if name not in sys.modules and not (here / "__init__.py").exists() and name.replace(".", "").isidentifier():
+                project_package(name, str(here))
+
+
+def _register(holder, folder_app, label: str, module: str, folder: str | None) -> str:
+    name = f"App_{label}"
+    attributes = {"name": module, "label": label}
+    if folder is not None:
+        attributes["path"] = folder
+    setattr(holder, name, type(name, (folder_app,), attributes))
+    return f"{_APPS_MODULE}.{name}"
 
 
 def _installed(module: str) -> bool:
@@ -104,4 +131,5 @@ def _module_paths(folders: list[Path], project_root: Path) -> dict[str, str]:
         root = project_root
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
+    _stand_in_packages(folders, root)
     return {str(f): ".".join(f.relative_to(root).parts) if f.is_relative_to(root) else f.name for f in folders}

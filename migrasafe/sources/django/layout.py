@@ -43,8 +43,8 @@ class Layout:
         return str(self.root)
 
     def migration_files(self) -> list[Path]:
-        return sorted(f for app in self.apps for f in app.migrations.glob("*.py")
-                      if MIGRATION_NAME.match(f.name))
+        # Django loads every module of the package whose name does not start with _ or ~.
+        return sorted(f for app in self.apps for f in app.migrations.glob("*.py") if f.name[0] not in "_~")
 
 
 def settings_from_manage_py(path: Path) -> tuple[str | None, int | None]:

@@ -20,6 +20,8 @@ from pathlib import Path
 from django.apps import apps
 from django.db.migrations.loader import MIGRATIONS_MODULE_NAME, MigrationLoader
 
+from .files import read_migration_file
+
 
 @dataclass
 class Plan:
@@ -68,6 +70,7 @@ class TolerantLoader(MigrationLoader):
                 raise
             self.load_errors[file] = {"line": _line_in(error, file), "message": _describe(error)}
             sys.modules.pop(path, None)
+            self._placeholder(label, name, file)
             return
         migration_class = getattr(module, "Migration", None)
         if migration_class is None:
@@ -80,26 +83,41 @@ class TolerantLoader(MigrationLoader):
             return
         self.files[label, name] = file
 
+    def _placeholder(self, label: str, name: str, file: str) -> None:
+        """A migration that did not load keeps its place in the graph (dependencies as its syntax
+        says), with no operations: the migrations around it are ordered as Django would order them."""
+        from django.conf import settings
+        from django.db import migrations
+
+        try:
+            facts = read_migration_file(Path(file))
+        except OSError:
+            return
+        if not facts.has_class:
+            return
+        dependencies = []
+        for app, parent in facts.dependencies:
+            if app == "__setting__":
+                app, parent = (getattr(settings, parent, None) or ".").partition(".")[0], "__first__"
+            dependencies.append((app, parent))
+        placeholder = type("Migration", (migrations.Migration,), {
+            "dependencies": dependencies, "replaces": list(facts.replaces), "run_before": list(facts.run_before),
+            "operations": [], "atomic": facts.atomic is not False})
+        self.disk_migrations[label, name] = placeholder(name, label)
+        self.files[label, name] = file
+
     def _drop_missing(self) -> None:
         """Dependencies on apps that are not installed, and on files that did not load."""
         known = self.migrated_apps | self.unmigrated_apps
-        failed = {key for key in self._keys_of_failed()}
         for key, migration in self.disk_migrations.items():
             kept = []
             for parent in migration.dependencies:
                 if parent[0] not in known:
                     self.external.setdefault(parent[0], []).append(self.files[key])
-                elif tuple(parent) in failed:
-                    pass  # reported on the file that failed; its dependents still render
                 else:
                     kept.append(parent)
             migration.dependencies = kept
-            migration.run_before = [c for c in migration.run_before if c[0] in known and tuple(c) not in failed]
-
-    def _keys_of_failed(self):
-        for file in self.load_errors:
-            path = Path(file)
-            yield path.parent.parent.name, path.stem
+            migration.run_before = [c for c in migration.run_before if c[0] in known]
 
     def plan(self) -> Plan:
         plan = Plan(skipped={}, external=self.external, load_errors=self.load_errors)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib.abc
 import importlib.util
 import json
+import os
 import sys
 import types
 from contextlib import contextmanager
@@ -57,7 +58,12 @@ RECORD = StandInRecord()
 
 
 def is_stand_in(value) -> str | None:
-    return getattr(value, MARK, None) if not isinstance(value, type) or MARK in vars(value) else None
+    if isinstance(value, type):
+        return vars(value).get(MARK)
+    try:
+        return object.__getattribute__(value, "__dict__").get(MARK)
+    except AttributeError:
+        return None
 
 
 def _field_class(qualified: str, name: str):
@@ -109,14 +115,60 @@ def _do_nothing_class(qualified: str, name: str):
                            "deconstruct": lambda self: (qualified, [], {})})
 
 
-def _function(qualified: str, name: str):
-    def stand_in(*args, **kwargs):
-        return None
+class StandInCallable:
+    """A lower-case name: a function, or an object used through its attributes (`app.task`).
 
-    stand_in.__name__ = stand_in.__qualname__ = name
-    stand_in.__module__ = qualified.rpartition(".")[0]
-    setattr(stand_in, MARK, qualified)
-    return stand_in
+    Called by Django with nothing (a `default=` callable) it returns None: the value is not known;
+    used as a decorator (one callable argument) it returns what it decorates; otherwise another
+    stand-in (`app.task()` then decorates)."""
+
+    def __init__(self, qualified: str):
+        setattr(self, MARK, qualified)
+        self.__name__ = self.__qualname__ = qualified.rpartition(".")[2]
+        self.__module__ = qualified.rpartition(".")[0]
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return StandInCallable(f"{getattr(self, MARK)}.{name}")
+
+    def __call__(self, *args, **kwargs):
+        if not args and not kwargs and _called_by_django():
+            return None
+        if len(args) == 1 and not kwargs and callable(args[0]):
+            return args[0]
+        return StandInCallable(f"{getattr(self, MARK)}()")
+
+    def deconstruct(self):
+        return getattr(self, MARK), [], {}
+
+
+def _called_by_django() -> bool:
+    caller = sys._getframe(2).f_code.co_filename
+    return f"{os.sep}django{os.sep}" in caller
+
+
+def _function(qualified: str, name: str):
+    return StandInCallable(qualified)
+
+
+class MissingSettings:
+    """Django's global settings, and a stand-in (None) for a project setting that is not there:
+    migrations read the project's own settings (`settings.DEFAULT_CURRENCY_CODE_LENGTH`) at import."""
+
+    def __init__(self, defaults):
+        self._defaults = defaults
+        self.missing: list[str] = []
+
+    def __getattr__(self, name: str):
+        try:
+            return getattr(self._defaults, name)
+        except AttributeError:
+            if not name.isupper():
+                raise
+            if name not in self.missing:
+                self.missing.append(name)
+            return None
 
 
 def make(module: str, name: str):
@@ -145,6 +197,17 @@ class StandInModule(types.ModuleType):
         base = getattr(value, "_migrasafe_base", None)
         RECORD.note(getattr(self, "_migrasafe_importer", None), f"{self.__name__}.{name}", base)
         return value
+
+
+def project_package(name: str, folder: str) -> StandInModule:
+    """A folder of the project that is only there to hold apps (no __init__.py, or code that is
+    not here): submodules are found in the folder, any other name is a stand-in."""
+    module = StandInModule(name)
+    module.__path__ = [folder]
+    module.__file__ = None
+    module._migrasafe_importer = None
+    sys.modules[name] = module
+    return module
 
 
 class _Loader(importlib.abc.Loader):
