@@ -107,6 +107,15 @@ def test_txmode_outside_the_header_is_not_read_and_the_reason_says_so(tmp_path):
     assert findings_of(report, "error") == [("2_b.sql", "MS004")]
 
 
+def test_configuration_stands_for_the_tx_mode_flag():
+    named = str(LAYOUTS / "native" / "migrations" / "20240102000000_users_email.sql")
+    (none,) = [m for m in read_migrations([named], Config(transaction={"atlas": False}))[0]
+               if m.path.endswith("users_email.sql")]
+    assert none.in_transaction is False and "transaction.atlas = false" in none.transaction_reason
+    migrations, _ = read_migrations([named], Config(transaction_scope={"atlas": "run"}))
+    assert migrations[-1].in_transaction and migrations[-1].meta.get("shared_transaction")
+
+
 def test_invalid_txmode_is_an_input_error_with_its_line(tmp_path):
     write(tmp_path, {"m/1_a.sql": "-- atlas:txmode sometimes\n\nSELECT 1;\n"})
     with_sum(tmp_path / "m")

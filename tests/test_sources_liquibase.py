@@ -167,3 +167,80 @@ def test_copy_of_the_sample_keeps_working_when_moved(tmp_path):
     shutil.copytree(LAYOUT, copy)
     report = run([str(copy)], Config(lock_timeout="2s"))
     assert _rules(report) == [("002-indexes.sql", 6, "MS001")]
+
+
+# fix and plan ----------------------------------------------------------------------------------------
+
+def test_fix_marks_a_one_statement_changeset_run_in_transaction_false(tmp_path):
+    from migrasafe.plan.fix import apply_fixes, plan_fixes
+
+    copy = tmp_path / "app"
+    shutil.copytree(LAYOUT, copy)
+    target = copy / "db" / "changelog" / "changes" / "002-indexes.sql"
+    apply_fixes(plan_fixes([str(target)], Config(lock_timeout="2s")))
+    text = target.read_text()
+    assert "--changeset bob:status-index runInTransaction:false\n" in text
+    assert "CREATE INDEX CONCURRENTLY orders_status_idx ON orders (status);" in text
+    report = run([str(copy)], Config(lock_timeout="2s"))
+    assert _rules(report) == []
+
+
+def test_fix_moves_the_index_into_a_new_changeset_after_its_own(tmp_path):
+    from migrasafe.plan.fix import apply_fixes, plan_fixes
+
+    _project(tmp_path, {"c.sql": (
+        "--liquibase formatted sql\n"
+        "--changeset a:1\nCREATE TABLE t (id int, v text);\n"
+        "--changeset a:2\nSET lock_timeout = '2s';\nCREATE INDEX t_v ON t (v);\nALTER TABLE t ADD COLUMN w text;\n"
+        "--rollback DROP INDEX t_v;\n--rollback ALTER TABLE t DROP COLUMN w;\n"
+        "--changeset a:3\nCREATE INDEX t_w ON t (w);\n")})
+    target = tmp_path / "c.sql"
+    fixes = plan_fixes([str(target)], Config(lock_timeout="2s"))
+    # Two changesets of the file need a fix: one is written per run, the other is named.
+    assert any("changeset a:3 not fixed in this run" in n for n in fixes.notes)
+    apply_fixes(fixes)
+    assert target.read_text() == (
+        "--liquibase formatted sql\n"
+        "--changeset a:1\nCREATE TABLE t (id int, v text);\n"
+        "--changeset a:2\nSET lock_timeout = '2s';\nALTER TABLE t ADD COLUMN w text;\n"
+        "--rollback ALTER TABLE t DROP COLUMN w;\n"
+        "--changeset a:2-t-v-concurrently runInTransaction:false\n"
+        "--comment: moved out of changeset a:2 by migrasafe fix: it cannot run in a transaction block\n"
+        "CREATE INDEX CONCURRENTLY t_v ON t (v);\n--rollback DROP INDEX CONCURRENTLY IF EXISTS public.t_v;\n\n"
+        "--changeset a:3\nCREATE INDEX t_w ON t (w);\n")
+    apply_fixes(plan_fixes([str(target)], Config(lock_timeout="2s")))  # the second run fixes a:3
+    report = run([str(target)], Config(lock_timeout="2s"))
+    assert _rules(report) == []
+    assert [r.migration.version for r in report.results] == ["a:1", "a:2", "a:2-t-v-concurrently", "a:3"]
+
+
+def test_plan_writes_changesets_and_includes_them_from_the_master(tmp_path):
+    from migrasafe.plan.planner import prepare, write
+
+    copy = tmp_path / "app"
+    shutil.copytree(LAYOUT, copy)
+    changelog = copy / "db" / "changelog"
+    prepared = prepare(str(changelog), "add-unique", {"columns": "orders.email"}, Config())
+    assert prepared.blocking == []
+    write(prepared)
+    master = (changelog / "db.changelog-master.yaml").read_text()
+    names = [Path(m.main).name for m in prepared.migrations]
+    assert master.endswith("".join(f"  - include:\n      file: {n}\n      relativeToChangelogFile: true\n"
+                                   for n in names))
+    first = (changelog / names[0]).read_text()
+    assert first.startswith("--liquibase formatted sql\n\n--changeset migrasafe:")
+    assert "runInTransaction:false" in first.splitlines()[2]
+    history = liquibase.list_history(changelog.resolve())
+    assert [e.file.name for e in history.forward][-2:] == names
+    assert _rules(run([str(copy)], Config(lock_timeout="2s"))) == [("002-indexes.sql", 6, "MS001")]
+
+
+def test_plan_without_a_master_changelog_says_so(tmp_path):
+    import pytest
+
+    from migrasafe.plan.errors import PlanError
+    from migrasafe.plan.planner import prepare
+
+    _project(tmp_path, {"c.sql": "--liquibase formatted sql\n--changeset a:1\nCREATE TABLE t (id int, v text);\n"})
+    with pytest.raises(PlanError, match="no master changelog"):
+        prepare(str(tmp_path), "add-index", {"columns": "t.v"}, Config())

@@ -194,8 +194,10 @@ def test_chef_server_dangerous_files_flagged_and_safe_files_silent():
         assert "MS001" in by_file[erchef + name], name
     for name in ("cookbook_version_checksums_by_org_id_checksum_index.sql", "cookbook_versions_cookbook_id_index.sql"):
         assert "MS001" in by_file["oc_erchef/schema/baseline/deploy/" + name], name
-    for name in ("create_composite_key_org_migration_state.sql", "policy_groups.sql", "policy_revisions.sql"):
+    for name in ("create_composite_key_org_migration_state.sql", "policy_groups.sql"):
         assert "MS022" in by_file[erchef + name], name
+    # Its UNIQUE is added after `DELETE FROM policies` and DROP COLUMN in the same transaction (the
+    # lock is already held, the table emptied): the delete and the drop are what is flagged.
     assert {"MS033", "MS042"} <= by_file[erchef + "policy_revisions.sql"]
     assert "MS042" in by_file[erchef + "policy_groups.sql"]
     assert "MS021" in by_file[erchef + "users_password_hash_split.sql"]
@@ -204,3 +206,63 @@ def test_chef_server_dangerous_files_flagged_and_safe_files_silent():
                  erchef + "org_migration_state.sql", erchef + "multiple_keys_migration.sql",
                  erchef + "add_migration_type.sql"):
         assert by_file[safe] == set(), (safe, by_file[safe])
+
+
+# fix and plan ----------------------------------------------------------------------------------------
+
+def test_fix_moves_the_index_out_of_the_scripts_transaction_into_a_new_change(tmp_path):
+    from migrasafe.plan.fix import apply_fixes, plan_fixes
+
+    project = _copy(tmp_path)
+    script = project / "deploy" / "orders_status_index.sql"
+    fixes = plan_fixes([str(script)], Config(lock_timeout="2s"))
+    assert fixes.remaining == [] and fixes.refused == []
+    apply_fixes(fixes)
+    name = "orders_status_index_orders_status_idx_concurrently"
+    deploy = (project / "deploy" / f"{name}.sql").read_text()
+    assert "CREATE INDEX CONCURRENTLY orders_status_idx ON orders (status);" in deploy
+    assert "BEGIN" not in deploy  # psql autocommits a script without BEGIN
+    assert "DROP INDEX CONCURRENTLY IF EXISTS public.orders_status_idx" in (project / "revert" / f"{name}.sql").read_text()
+    assert (project / "verify" / f"{name}.sql").is_file()
+    assert "CREATE INDEX" not in script.read_text()
+    assert "DROP INDEX" not in (project / "revert" / "orders_status_index.sql").read_text()
+    plan = (project / "sqitch.plan").read_text().splitlines()
+    at = next(i for i, line in enumerate(plan) if line.startswith("orders_status_index "))
+    assert plan[at + 1].startswith(f"{name} [orders_status_index] ")
+    assert any("will not deploy it" in note for note in fixes.notes)  # later changes exist
+    report = run([str(project)], Config(lock_timeout="2s"))
+    assert _rules(report) == [] and not report.broken
+    assert [Path(r.migration.path).name for r in report.results][3] == f"{name}.sql"
+
+
+def test_fix_adds_concurrently_in_place_to_a_script_without_begin(tmp_path):
+    from migrasafe.plan.fix import apply_fixes, plan_fixes
+
+    project = _copy(tmp_path)
+    script = project / "deploy" / "orders_email_index.sql"
+    script.write_text("SET lock_timeout = '2s';\nCREATE INDEX orders_email_idx ON orders (email);\n")
+    apply_fixes(plan_fixes([str(script)], Config()))
+    assert script.read_text() == "SET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY orders_email_idx ON orders (email);\n"
+    assert (project / "sqitch.plan").read_text() == (LAYOUT / "sqitch.plan").read_text()
+
+
+def test_plan_writes_scripts_and_appends_plan_lines(tmp_path):
+    from migrasafe.plan.planner import prepare, write
+
+    project = _copy(tmp_path)
+    prepared = prepare(str(project), "add-unique", {"columns": "orders.email"}, Config())
+    assert prepared.blocking == []
+    write(prepared)
+    lines = (project / "sqitch.plan").read_text().splitlines()
+    assert lines[-2].startswith("index_orders_email_key [widen_note] ")
+    assert lines[-1].startswith("add_orders_email_key [index_orders_email_key] ")
+    assert lines[-1].endswith("Bob Builder <bob@example.com> # make orders_email_key a UNIQUE constraint using the index")
+    index = (project / "deploy" / "index_orders_email_key.sql").read_text()
+    assert "CREATE UNIQUE INDEX CONCURRENTLY" in index and "BEGIN" not in index
+    constraint = (project / "deploy" / "add_orders_email_key.sql").read_text()
+    assert "BEGIN;" in constraint and "COMMIT;" in constraint
+    for folder in ("revert", "verify"):
+        assert (project / folder / "add_orders_email_key.sql").is_file()
+    history = sqitch.list_history(project.resolve())
+    assert [e.version for e in history.forward][-2:] == ["index_orders_email_key", "add_orders_email_key"]
+    assert _rules(run([str(project)], Config(lock_timeout="2s"))) == [("orders_status_index.sql", 7, "MS001")]

@@ -9,7 +9,7 @@ import sys
 
 from . import FIX_HELP, PLAN_HELP
 
-SOURCE_FORMATS = ("sql", "flyway", "golang-migrate", "dbmate", "diesel", "goose", "sql-migrate", "prisma", "supabase", "node-pg-migrate")
+SOURCE_FORMATS = ("sql", "flyway", "golang-migrate", "dbmate", "diesel", "goose", "sql-migrate", "sqitch", "liquibase", "prisma", "supabase", "node-pg-migrate")
 
 
 def add_plan_placeholder(commands):
@@ -187,6 +187,12 @@ def dry_run_text(prepared) -> str:
     for migration in prepared.migrations:
         for planned in migration.files:
             out.append(f"==> {os.path.join(prepared.project.display, planned.path)} <==\n{planned.text}")
+    for rel, before, after in prepared.updates:  # sqitch.plan, a Liquibase master changelog
+        import difflib
+
+        name = os.path.join(prepared.project.display, rel)
+        diff = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True), name, name)
+        out.append(f"==> {name} (updated) <==\n{''.join(diff)}")
     return "\n".join(out)
 
 

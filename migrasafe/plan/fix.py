@@ -102,12 +102,32 @@ def plan_fixes(paths: list[str], config: Config, lock_timeout: str = "2s") -> Fi
         if result.migration.format == "graphile-migrate":
             fixes.notes.append(f"{result.migration.path}: not fixed: {_GRAPHILE_NOTE[result.migration.kind == 'current']}")
             continue
-        FileFixer(result, lock_timeout, fixes).run()
+        if result.migration.format == "liquibase":
+            _fix_changeset(result, lock_timeout, fixes)
+        else:
+            FileFixer(result, lock_timeout, fixes).run()
         path = Path(file)
         roots[file] = path.parent.parent if result.migration.format in FOLDER_PER_MIGRATION else path.parent
+        if result.migration.format in ("sqitch", "liquibase"):  # the project: its plan or master changelog
+            roots[file] = Path(result.migration.meta["history"])
     if fixes.changes:
         fixes.remaining = recheck(fixes, roots, config)
     return fixes
+
+
+def _fix_changeset(result: MigrationResult, lock_timeout: str, fixes: Fixes) -> None:
+    """A Liquibase file holds several changesets, each fixed on its own: one run rewrites a file
+    for one of them, so that no two rewrites of the same text overwrite each other."""
+    own = Fixes()
+    FileFixer(result, lock_timeout, own).run()
+    edited = {c.path for c in fixes.changes if not c.new}
+    if any(c.path in edited for c in own.changes if not c.new):
+        fixes.notes.append(f"{result.migration.path}: changeset {result.migration.version} not fixed in this run: "
+                           "another changeset of the file was; run fix again once these changes are written")
+        return
+    fixes.changes += own.changes
+    fixes.notes += own.notes
+    fixes.refused += own.refused
 
 
 def recheck(fixes: Fixes, roots: dict[str, Path], config: Config) -> list[str]:
@@ -487,6 +507,10 @@ class FileFixer:
         if fmt == "popx":
             self.fixes.notes.append(f"{self.migration.path}: not fixed: new popx migrations are not written")
             return None
+        if fmt in WRITERS and WRITERS[fmt].add_to_history is not None:
+            added = WRITERS[fmt].add_to_history(self, _group(self.new_statements))
+            self.fixes.changes.extend(added or [])
+            return added
         layout = Layout.of(fmt, self.path.parent.parent if fmt in FOLDER_PER_MIGRATION else self.path.parent)
         groups = _group(self.new_statements)
         versions = _versions_between(layout, self.migration.version, self.path, len(groups))

@@ -1,7 +1,7 @@
 """From an operation and a migration folder to checked migration files, and onto disk."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -25,6 +25,9 @@ class Prepared:
     plan: Plan
     migrations: list[PlannedMigration]
     findings: list[Finding]  # what `migrasafe check` says about the planned files
+    # Existing files that must list the new migrations (sqitch.plan, a Liquibase master changelog):
+    # (path relative to the folder, text before, text after).
+    updates: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def files(self) -> list[tuple[str, str]]:
@@ -53,16 +56,28 @@ def prepare(folder: str, operation: str, arguments: dict, config: Config | None 
     else:
         layout = Layout.of(project.format, project.folder)
         migrations = render_plan(plan, layout, settings.lock_timeout, now)
-    files = [(f.path, f.text) for m in migrations for f in m.files]
+    updates = []
+    if project.format != "alembic" and layout.writer.list_new is not None:
+        updates = layout.writer.list_new(layout, migrations, now)
+    files = [(f.path, f.text) for m in migrations for f in m.files] + [(rel, after) for rel, _, after in updates]
     findings = check_in_copy(project.folder, project.format, config, files, [m.main for m in migrations],
                              project.display)
-    return Prepared(project, plan, migrations, findings)
+    return Prepared(project, plan, migrations, findings, updates)
 
 
 def write(prepared: Prepared) -> list[Path]:
     if prepared.blocking:
         raise PlanError("the planned files do not pass migrasafe check; nothing was written")
+    folder = prepared.project.folder
+    for rel, before, _ in prepared.updates:
+        if (folder / rel).read_bytes().decode("utf-8") != before:
+            raise PlanError(f"{folder / rel} changed since it was read; nothing was written")
     written = write_new_files(prepared.project.folder, prepared.files)
+    if prepared.updates:
+        from .files import replace_file
+
+        for rel, _, after in prepared.updates:
+            replace_file(folder / rel, after.encode("utf-8"))
     if prepared.project.format == "atlas":
         from ..sources.atlas.sumfile import rewrite_sums
 

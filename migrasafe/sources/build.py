@@ -31,6 +31,8 @@ def build_migration(
         path=display, format=fmt.name, version=entry.version, description=entry.description,
         kind=entry.kind, meta={"file": str(entry.file)},
     )
+    if "key" in entry.options:  # one of several migrations in the file (a Liquibase changeset)
+        migration.meta["key"] = entry.options["key"]
     for problem in entry.problems:
         where = display_path(display_root, problem.rel)
         migration.findings.append(findings.input_error(where, problem.message, problem.line, fix=problem.fix))

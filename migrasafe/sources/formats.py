@@ -61,3 +61,6 @@ class SourceFormat:
     # Other histories may live below this one's root (a sqitch project inside another's folder):
     # discovery goes on below a folder this format claimed.
     nested: bool = False
+    # The project root above a folder of the tool's scripts, when a file inside it is named on its own
+    # (sqitch's deploy/ below sqitch.plan, Liquibase changes below the master changelog); else None.
+    root_of: Callable[[Path], Path | None] | None = None

@@ -253,8 +253,20 @@ def detect(folder: Path) -> bool:
     return (folder / CONF).is_file() and settings(folder).plan_file.is_file()
 
 
+def root_of(folder: Path) -> Path | None:
+    """The sqitch project whose deploy/revert/verify folders hold `folder` (a script named alone)."""
+    for ancestor in [folder, *folder.parents][:_PROJECT_LEVELS]:
+        if detect(ancestor):
+            found = settings(ancestor)
+            dirs = (found.deploy_dir, found.revert_dir, found.verify_dir)
+            return ancestor if any(folder.is_relative_to(d.resolve()) for d in dirs) else None
+    return None
+
+
+_PROJECT_LEVELS = 6
+
 FORMAT = SourceFormat(
-    name="sqitch", list_history=list_history, detect=detect, preprocess=True, nested=True,
+    name="sqitch", list_history=list_history, detect=detect, preprocess=True, nested=True, root_of=root_of,
     looks_like="sqitch (sqitch.plan beside deploy/<change>.sql)",
     runner=Runner(
         wraps=False,

@@ -11,6 +11,7 @@ from .base import NewMigration, Writer
 from . import dbmate, diesel, flyway, golang_migrate, goose, plain, sql_migrate
 from . import atlas
 from . import node_pg_migrate, prisma, supabase
+from . import liquibase, sqitch
 
 WRITERS: dict[str, Writer] = {
     w.format: w for w in (
@@ -18,6 +19,7 @@ WRITERS: dict[str, Writer] = {
         sql_migrate.WRITER,
         atlas.WRITER,
         prisma.WRITER, supabase.WRITER, node_pg_migrate.WRITER,
+        sqitch.WRITER, liquibase.WRITER,
     )
 }
 

@@ -48,3 +48,10 @@ class Writer:
     # Why the tool can run no migration outside a transaction (drizzle's migrator wraps every run):
     # `fix` then says so instead of writing a file that would fail. "" when it can.
     never_outside: str = ""
+    # A format whose migrations are listed in a file of the tool's (sqitch.plan, a Liquibase master
+    # changelog) or live several to a file. `fix`: (fixer, groups of moved statements) → the file
+    # changes that add them to the history (edits to the fixer's own file go in its edits), or None
+    # after a note. `plan`: (layout, planned migrations, now) → [(path relative to the folder, text
+    # before, text after)] of the existing files that must list the new ones.
+    add_to_history: Callable[[Any, list], list | None] | None = None
+    list_new: Callable[[Any, list, Any], list[tuple[str, str, str]]] | None = None

@@ -101,7 +101,7 @@ def _add_file(history: History, root: Path, file: Path) -> None:
             continue
         history.forward.append(Entry(file=file, rel=rel, version=changeset.key,
                                      description=changeset.attributes.get("comment", ""),
-                                     options={"changeset": changeset}))
+                                     options={"changeset": changeset, "key": f"{file}#{changeset.key}"}))
     if skipped and len(skipped) == len(parsed.changesets):
         history.skipped[file] = "; ".join(f"changeset {c.key}: {why}" for c, why in skipped)
     else:
@@ -117,8 +117,13 @@ def prepare(entry: Entry, text: str, config: Config, display: str) -> Prepared:
     lines = lines_of(text)
     start, end = changeset.start, min(changeset.end, len(lines))
     split = changeset.flag("splitStatements", True)
-    body, pieces = forward_text(lines, start, end, changeset.attributes.get("enddelimiter") if split else None)
-    entry.options["pieces"] = pieces if split else [(start, end - 1)]
+    delimiter = changeset.attributes.get("enddelimiter") if split else None
+    body, pieces = forward_text(lines, start, end, delimiter)
+    if not split:
+        pieces = [(start, end - 1)]  # the whole changeset is one statement to the driver
+    elif delimiter in (None, ";"):
+        pieces = []  # each statement is sent on its own
+    entry.options["pieces"] = pieces
     marker = None
     if not changeset.flag("runInTransaction", True):
         marker = Marker(False, "runInTransaction:false: Liquibase runs this changeset in autocommit")
@@ -141,8 +146,21 @@ def detect(folder: Path) -> bool:
     return any(is_formatted(sniff(p, 4096)) for p in files_in(folder))
 
 
+def root_of(folder: Path) -> Path | None:
+    """The folder of the master changelog that runs the files of `folder` (a changeset file named alone)."""
+    for ancestor in [folder, *folder.parents][:_MASTER_LEVELS]:
+        if find_master(ancestor) is not None:
+            history = list_history(ancestor)
+            if any(e.file.parent == folder for e in history.forward):
+                return ancestor
+            return None
+    return None
+
+
+_MASTER_LEVELS = 6
+
 FORMAT = SourceFormat(
-    name=NAME, list_history=list_history, prepare=prepare, transaction=transaction, detect=detect,
+    name=NAME, list_history=list_history, prepare=prepare, transaction=transaction, detect=detect, root_of=root_of,
     looks_like="Liquibase (db.changelog-master.yaml/xml, or .sql files starting '--liquibase formatted sql')",
     runner=Runner(
         wraps=True,

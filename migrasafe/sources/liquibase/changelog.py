@@ -169,6 +169,13 @@ def _resolve(target: str, changelog: Path, relative: bool) -> Path | None:
     for candidate in candidates:
         if candidate.exists():
             return Path(os.path.normpath(candidate))
+    # The search path root is out of reach (a copy of the changelog's folder alone): a path naming
+    # the changelog's own folder continues from it.
+    parts = Path(target.lstrip("/")).parts
+    folder = changelog.parent
+    for index, part in enumerate(parts[:-1]):
+        if part == folder.name and (folder.joinpath(*parts[index + 1:])).exists():
+            return Path(os.path.normpath(folder.joinpath(*parts[index + 1:])))
     return None
 
 
