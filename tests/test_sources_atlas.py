@@ -208,6 +208,29 @@ def test_goose_format_directory_uses_the_goose_reader(tmp_path):
     assert "goose" in migrations[1].transaction_reason
 
 
+def test_flyway_and_dbmate_format_directories_use_their_readers(tmp_path):
+    write(tmp_path, {
+        "f/atlas.hcl": 'env "x" {\n  migration {\n    dir = "file://sql"\n    format = flyway\n  }\n}\n',
+        "f/sql/V1__create.sql": "CREATE TABLE t (a int);\n",
+        "f/sql/V2__index.sql": "CREATE INDEX CONCURRENTLY t_a ON t (a);\n",
+        "f/sql/U2__index.sql": "DROP INDEX t_a;\n",
+        "d/atlas.hcl": 'env "x" {\n  migration {\n    dir = "file://db"\n    format = dbmate\n  }\n}\n',
+        "d/db/20240101000000_create.sql": "-- migrate:up\nCREATE TABLE t (a int);\n-- migrate:down\nDROP TABLE t;\n",
+        "d/db/20240102000000_index.sql": ("-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY t_a ON t (a);\n"
+                                          "-- migrate:down\nDROP INDEX t_a;\n"),
+    })
+    with_sum(tmp_path / "f" / "sql")
+    with_sum(tmp_path / "d" / "db")
+    flyway, findings = read_migrations([str(tmp_path / "f")], Config())
+    assert findings == [] and [Path(m.path).name for m in flyway] == ["V1__create.sql", "V2__index.sql"]
+    assert [m.in_transaction for m in flyway] == [True, False]  # Flyway runs CONCURRENTLY outside
+    dbmate, findings = read_migrations([str(tmp_path / "d")], Config())
+    assert findings == [] and [[s.sql for s in m.statements] for m in dbmate] == [
+        ["CREATE TABLE t (a int)"], ["CREATE INDEX CONCURRENTLY t_a ON t (a)"]]
+    assert [m.in_transaction for m in dbmate] == [True, False]
+    assert {m.format for m in flyway + dbmate} == {"atlas"}
+
+
 def test_unknown_format_and_missing_dir_are_input_errors(tmp_path):
     write(tmp_path, {"a/atlas.hcl": 'env "x" {\n  migration {\n    dir = "file://m"\n    format = "rails"\n  }\n}\n',
                      "a/m/1_a.sql": "SELECT 1;\n",
