@@ -65,7 +65,7 @@ def test_statements_after_the_first_share_the_batch_transaction(tmp_path):
 
 def test_legacy_init_file_and_configured_seed_paths_are_skipped(tmp_path):
     write(tmp_path, {
-        "supabase/config.toml": '[db.seed]\nsql_paths = ["./seeds/*.sql"]\n',
+        "supabase/config.toml": 'project_id = "x"\n\n[db.seed]\nsql_paths = ["./seeds/*.sql"]\n',
         "supabase/seeds/users.sql": "INSERT INTO t VALUES (1);",
         "supabase/migrations/20211101000000_init.sql": "DROP SCHEMA public CASCADE;",
         "supabase/migrations/20240101000000_t.sql": "CREATE TABLE t (id int);",
@@ -75,6 +75,16 @@ def test_legacy_init_file_and_configured_seed_paths_are_skipped(tmp_path):
     reasons = {Path(p).name: why for p, why in report.skipped.items()}
     assert reasons["20211101000000_init.sql"].startswith("the Supabase CLI skips a first <timestamp>_init.sql")
     assert "seed data" in reasons["users.sql"]
+
+
+def test_a_config_toml_of_another_tool_does_not_make_a_supabase_project(tmp_path):
+    write(tmp_path, {
+        "config.toml": '[server]\nport = 8080\n',
+        "migrations/1_t.up.sql": "CREATE TABLE t (id int);",
+        "migrations/1_t.down.sql": "DROP TABLE t;",
+    })
+    report = run([str(tmp_path)], Config())
+    assert [r.migration.format for r in report.results] == ["golang-migrate"]
 
 
 def test_a_batch_accepts_concurrently_only_as_its_first_statement(pg_server):

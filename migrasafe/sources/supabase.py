@@ -24,7 +24,7 @@ from pathlib import Path
 
 from .entries import Entry, History, Problem
 from .formats import SourceFormat
-from .listing import files_in, relative
+from .listing import files_in, relative, sniff
 from .reading import UnreadableFile, read_text
 from .transactions import Runner
 from .versions import string_key
@@ -87,10 +87,15 @@ def _seed_files(project: Path, history: History) -> list[Path]:
     return found
 
 
+def _is_project(folder: Path) -> bool:
+    """A Supabase CLI project folder: its config.toml names the project (`supabase init` writes it)."""
+    return (folder / CONFIG).is_file() and "project_id" in sniff(folder / CONFIG, 8192)
+
+
 def detect(folder: Path) -> bool:
-    if folder.name == "migrations" and (folder.parent / CONFIG).is_file():
+    if folder.name == "migrations" and _is_project(folder.parent):
         return any(FILE_NAME.match(p.name) for p in files_in(folder))
-    if folder.name == "supabase" and (folder / CONFIG).is_file():
+    if _is_project(folder):
         return any(FILE_NAME.match(p.name) for p in files_in(folder / "migrations"))
     return False
 
