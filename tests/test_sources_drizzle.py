@@ -57,6 +57,8 @@ def test_concurrently_anywhere_is_refused_inside_the_run(tmp_path):
     })
     report = run([str(folder)], Config(lock_timeout="2s"))
     assert [f.rule for f in report.results[1].all_findings() if f.severity == "error"] == ["MS004"]
+    (refused,) = [f for f in report.results[1].all_findings() if f.rule == "MS004"]
+    assert "no per-migration opt-out" in refused.fix
 
 
 def test_an_embedded_commit_ends_drizzles_transaction(tmp_path):
@@ -144,3 +146,59 @@ def test_real_history_from_its_project_root():
     # transaction as the ADD is reported as MS025 (SOURCE.md's own caveat).
     for not_valid in ("0243", "0272", "0218", "0260", "0291"):
         assert not rules[not_valid] & {"MS020", "MS021"}, not_valid
+
+
+def copy_layout(tmp_path: Path) -> Path:
+    import shutil
+
+    shutil.copytree(LAYOUT, tmp_path / "project")
+    return tmp_path / "project" / "drizzle"
+
+
+def test_fix_says_concurrently_has_no_opt_out_and_writes_nothing_for_it(tmp_path):
+    from migrasafe.plan.fix import plan_fixes
+
+    folder = copy_layout(tmp_path)
+    fixes = plan_fixes([str(folder / "0001_email_index.sql")], Config(lock_timeout="2s"))
+    assert fixes.changes == []
+    (note,) = fixes.notes
+    assert "not fixed" in note and "a migration cannot opt out" in note
+    assert any("MS001" in line for line in fixes.remaining) or fixes.remaining == []
+
+
+def test_fix_puts_validate_in_a_new_migration_with_its_journal_entry(tmp_path):
+    from migrasafe.plan.fix import apply_fixes, plan_fixes
+
+    folder = copy_layout(tmp_path)
+    (folder / "0002_widen_email.sql").write_text(
+        "CREATE TABLE owners (id bigint PRIMARY KEY);\n--> statement-breakpoint\n"
+        "ALTER TABLE accounts ADD COLUMN owner_id bigint;\n--> statement-breakpoint\n"
+        "ALTER TABLE accounts ADD CONSTRAINT accounts_owner_fk FOREIGN KEY (owner_id) REFERENCES owners (id);\n")
+    fixes = plan_fixes([str(folder / "0002_widen_email.sql")], Config(lock_timeout="2s"))
+    changed = sorted(c.path.name for c in fixes.changes)
+    assert changed == ["0002_widen_email.sql", "0003_widen_email_validate_accounts_owner_fk.sql", "_journal.json"]
+    apply_fixes(fixes)
+    journal = json.loads((folder / "meta" / "_journal.json").read_text())
+    assert [e["tag"] for e in journal["entries"]][-1] == "0003_widen_email_validate_accounts_owner_fk"
+    assert journal["entries"][-1]["when"] > journal["entries"][-2]["when"]
+    report = run([str(folder)], Config(lock_timeout="2s"))
+    assert [Path(r.migration.path).name for r in report.results][-1] == "0003_widen_email_validate_accounts_owner_fk.sql"
+    assert ("0002_widen_email.sql", "MS020") not in serious(report)
+
+
+def test_plan_adds_journal_entries_and_refuses_what_cannot_leave_the_transaction(tmp_path):
+    from migrasafe.plan.errors import PlanError
+    from migrasafe.plan.planner import prepare, write as write_plan
+
+    folder = copy_layout(tmp_path)
+    with pytest.raises(PlanError, match="a migration cannot opt out"):
+        prepare(str(folder), "add-index", {"columns": "accounts.email,id"}, Config())
+    prepared = prepare(str(folder), "add-check", {"table": "accounts", "expression": "email <> ''"}, Config())
+    assert prepared.blocking == []
+    assert any("one transaction: run the migrator once per step" in n for n in prepared.plan.notes)
+    write_plan(prepared)
+    journal = json.loads((folder / "meta" / "_journal.json").read_text())
+    tags = [e["tag"] for e in journal["entries"]]
+    assert len(tags) == 5 and all((folder / f"{t}.sql").is_file() for t in tags)
+    report = run([str(folder)], Config())
+    assert len(report.results) == 5

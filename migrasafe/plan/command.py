@@ -9,7 +9,7 @@ import sys
 
 from . import FIX_HELP, PLAN_HELP
 
-SOURCE_FORMATS = ("sql", "flyway", "golang-migrate", "dbmate", "diesel", "goose", "sql-migrate", "sqitch", "liquibase", "prisma", "supabase", "node-pg-migrate")
+SOURCE_FORMATS = ("sql", "flyway", "golang-migrate", "dbmate", "diesel", "goose", "sql-migrate", "sqitch", "liquibase", "prisma", "supabase", "drizzle", "node-pg-migrate")
 
 
 def add_plan_placeholder(commands):

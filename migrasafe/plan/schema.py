@@ -205,7 +205,7 @@ def load_project(folder: str, config: Config) -> Project:
                    extras=extras, config=config, alembic=alembic)
 
 
-FILE_FORMATS = ("sql", "flyway", "golang-migrate", "dbmate", "diesel", "goose", "sql-migrate", "alembic", "atlas", "sqitch", "liquibase", "prisma", "supabase", "node-pg-migrate")
+FILE_FORMATS = ("sql", "flyway", "golang-migrate", "dbmate", "diesel", "goose", "sql-migrate", "alembic", "atlas", "sqitch", "liquibase", "prisma", "supabase", "drizzle", "node-pg-migrate")
 
 
 def _parse_errors(migration: Migration):

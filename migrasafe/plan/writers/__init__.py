@@ -10,7 +10,7 @@ from __future__ import annotations
 from .base import NewMigration, Writer
 from . import dbmate, diesel, flyway, golang_migrate, goose, plain, sql_migrate
 from . import atlas
-from . import node_pg_migrate, prisma, supabase
+from . import drizzle, node_pg_migrate, prisma, supabase
 from . import liquibase, sqitch
 
 WRITERS: dict[str, Writer] = {
@@ -18,7 +18,7 @@ WRITERS: dict[str, Writer] = {
         plain.WRITER, flyway.WRITER, golang_migrate.WRITER, dbmate.WRITER, diesel.WRITER, goose.WRITER,
         sql_migrate.WRITER,
         atlas.WRITER,
-        prisma.WRITER, supabase.WRITER, node_pg_migrate.WRITER,
+        prisma.WRITER, supabase.WRITER, drizzle.WRITER, node_pg_migrate.WRITER,
         sqitch.WRITER, liquibase.WRITER,
     )
 }
