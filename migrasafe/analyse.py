@@ -10,6 +10,8 @@ from pglast import ast
 from pglast.enums.parsenodes import AlterTableType as AT
 
 from .catalog import Catalog, apply
+from .catalog.system import is_system
+from .catalog.unparsed import note_unparsed_create
 from .config import Config
 from .locks import impact as lock_impact
 from .locks.modes import describe_blocking, level, strongest
@@ -114,6 +116,7 @@ def analyse_migration(migration: Migration, catalog: Catalog, config: Config,
             analysed.findings.extend([f] if f else [])
             result.statements.append(analysed)
             migration.broken = True
+            note_unparsed_create(catalog, stmt.sql)  # a table it creates is new, not live
             continue
         try:
             analysed = _analyse_statement(stmt, migration, catalog, config, selection, tx, result.statements)
@@ -132,6 +135,7 @@ def _analyse_statement(stmt, migration, catalog, config, selection, tx, earlier)
         return _analyse_block(stmt, block, migration, catalog, config, selection, tx, earlier)
     imp = lock_impact(stmt.node, catalog, pg_version=config.pg_version,
                       timezone_utc=tx.timezone_utc(config.timezone_utc))
+    _drop_absent_locks(imp, catalog)
     analysed = AnalysedStatement(stmt, imp, in_transaction=tx.open)
     analysed.live = {l.relation for l in imp.locks if catalog.is_live(l.relation)}
     analysed.strong_lock_held = tx.open and bool(tx.blocking_held())
@@ -166,6 +170,8 @@ def _judge(stmt, imp, analysed, migration, catalog, config, selection, tx, earli
     ctx = Context(migration, stmt, imp, catalog, tx, config, earlier)
     for rule_id, detect in selection.detectors(stmt.node):
         for hit in detect(ctx) or ():
+            if rule_id in ROW_COST_RULES and tx.open and hit.relation in tx.emptied:
+                continue  # emptied earlier in this transaction: nothing to read or rewrite
             span = hit.span
             if shift is not None:
                 if shift < 0:
@@ -190,6 +196,43 @@ def _fix_for(migration: Migration, rule_id: str, fix: str) -> str:
     from .rules.django_fixes import django_fix  # the operations that do it the Django way
 
     return django_fix(rule_id, fix)
+
+
+# Rules whose cost is the table's rows: moot for a table this transaction emptied.
+ROW_COST_RULES = frozenset({"MS001", "MS003", "MS010", "MS011", "MS012", "MS020", "MS021", "MS022", "MS023",
+                            "MS024", "MS026", "MS030", "MS033"})
+
+
+def _note_emptied(tx: TxState, node, catalog: Catalog) -> None:
+    """TRUNCATE and DELETE without WHERE leave the table empty for the rest of the transaction
+    (TRUNCATE's lock keeps writers out; a DELETE's concurrent inserts are the exception); an
+    INSERT ... SELECT fills it again."""
+    if not tx.open:
+        return
+    if isinstance(node, ast.TruncateStmt):
+        for rv in node.relations or ():
+            for name in catalog.family(catalog.qualify(rv.schemaname, rv.relname)):
+                tx.emptied.add(name)
+    elif isinstance(node, ast.DeleteStmt) and node.whereClause is None and not node.usingClause:
+        table = catalog.qualify(node.relation.schemaname, node.relation.relname)
+        tx.emptied.update(catalog.family(table) if node.relation.inh else [table])
+    elif isinstance(node, ast.InsertStmt) and node.relation is not None:
+        sel = node.selectStmt
+        if isinstance(sel, ast.SelectStmt) and sel.valuesLists is None:
+            tx.emptied.discard(catalog.qualify(node.relation.schemaname, node.relation.relname))
+
+
+def _drop_absent_locks(imp: Impact, catalog: Catalog) -> None:
+    """The locks worth listing are on user relations that are there: not on the system
+    catalogs (an UPDATE of pg_index), nor on a relation the history dropped (ALTER TABLE IF
+    EXISTS of it locks nothing)."""
+    def absent(name: str) -> bool:
+        return is_system(name) or (name in catalog.dropped and name not in catalog.relations)
+
+    if any(absent(lock.relation) for lock in imp.locks):
+        imp.locks = [lock for lock in imp.locks if not absent(lock.relation)]
+        imp.rewrites = [r for r in imp.rewrites if not absent(r)]
+        imp.scans = [r for r in imp.scans if not absent(r)]
 
 
 def _do_block(stmt):
@@ -277,6 +320,7 @@ def _advance(tx: TxState, stmt, imp, catalog: Catalog) -> None:
             if lock.mode == "AccessExclusiveLock" and not isinstance(stmt.node, ast.LockStmt) and tx.open:
                 tx.exclusive_ddl.setdefault(lock.relation, stmt.line)
     node = stmt.node
+    _note_emptied(tx, node, catalog)
     if tx.open and isinstance(node, ast.AlterTableStmt):
         table = catalog.qualify(node.relation.schemaname, node.relation.relname)
         for cmd in node.cmds or ():

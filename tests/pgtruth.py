@@ -27,7 +27,7 @@ from typing import Iterator
 
 import psycopg
 from pglast import ast
-from pglast.parser import parse_sql
+from pglast.parser import ParseError, parse_sql
 from psycopg import sql as q
 from psycopg.conninfo import make_conninfo
 
@@ -183,7 +183,10 @@ def connect(conninfo: str, session=()) -> psycopg.Connection:
 
 def sets_session(statement: str) -> bool:
     """A SET (not SET LOCAL) of anything but the harness's own guards, which stay in force."""
-    node = parse_sql(statement)[0].stmt
+    try:
+        node = parse_sql(statement)[0].stmt
+    except ParseError:
+        return False  # the server rejects it too (the case's server_rejects says so)
     return (isinstance(node, ast.VariableSetStmt) and not node.is_local
             and (node.name or "").lower() not in ("statement_timeout", "lock_timeout"))
 

@@ -156,7 +156,7 @@ def test_lock_timeout_settings_are_validated(tmp_path):
     for table, message in (
         ({"lock_timeout": "soon"}, 'lock_timeout must be a duration such as "2s"'),
         ({"lock_timeout": True}, "lock_timeout must be a duration"),
-        ({"lock_timeout": {"liquibase": "2s"}}, "lock_timeout.liquibase: unknown layout"),
+        ({"lock_timeout": {"mybatis": "2s"}}, "lock_timeout.mybatis: unknown layout"),
         ({"lock_timeout": {"flyway": "2 parsecs"}}, "lock_timeout.flyway must be a duration"),
         ({"max_lock_timeout": 0}, "max_lock_timeout must be more than 0"),
     ):

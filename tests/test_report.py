@@ -258,6 +258,7 @@ def test_output_work_is_per_statement_not_per_finding(monkeypatch):
             super().__init__(sql)
 
     monkeypatch.setattr(text_report, "StatementLines", CountingLines)
+    monkeypatch.setattr(text_report, "GROUP_OVER", 10**9)  # every finding shown, none grouped
     rows = [f"INSERT INTO t VALUES ({i})" for i in range(5000)]
     sql = "\n".join(rows)
     starts = [0]

@@ -27,6 +27,7 @@ def apply(catalog: Catalog, node) -> None:
 def _new_relation(catalog: Catalog, name: str, kind: str) -> Relation:
     rel = Relation(name=name, kind=kind, created_in=catalog.migration)
     catalog.relations[name] = rel
+    catalog.dropped.discard(name)
     return rel
 
 
@@ -61,6 +62,8 @@ def _create_table(catalog: Catalog, node: ast.CreateStmt) -> None:
         rel.partition_key = tuple(p.name or "(expr)" for p in node.partspec.partParams or ())
     for parent_rv in node.inhRelations or ():
         parent = catalog.get(_rel(catalog, parent_rv))
+        if parent is None or not parent.columns_known:
+            rel.columns_known = False
         if parent:
             for col in parent.columns.values():
                 rel.columns.setdefault(col.name, Column(col.name, col.type, col.not_null, col.has_default))
@@ -80,6 +83,8 @@ def _create_table(catalog: Catalog, node: ast.CreateStmt) -> None:
             _add_constraint(catalog, rel, elt)
         elif isinstance(elt, ast.TableLikeClause):
             source = catalog.get(_rel(catalog, elt.relation))
+            if source is None or not source.columns_known:
+                rel.columns_known = False
             for col in (source.columns.values() if source else ()):
                 copied = Column(col.name, col.type, col.not_null)
                 if elt.options & (1 << 3):  # INCLUDING DEFAULTS: the copy shares the sequence
@@ -424,6 +429,7 @@ def _drop_relation(catalog: Catalog, name: str, cascade: bool = False) -> None:
     rel = catalog.relations.pop(name, None)
     if rel is None:
         return
+    catalog.dropped.add(name)
     if cascade:
         # CASCADE also drops the views built on it and the foreign keys that point at it.
         for other in list(catalog.relations.values()):
@@ -495,6 +501,8 @@ def _move(catalog: Catalog, old: str, new: str) -> None:
     rel = catalog.relations.pop(old)
     rel.name = new
     catalog.relations[new] = rel
+    catalog.dropped.add(old)
+    catalog.dropped.discard(new)
     for idx in rel.indexes:
         if idx in catalog.indexes:
             catalog.indexes[idx].table = new
@@ -529,7 +537,15 @@ def _create_table_as(catalog: Catalog, node: ast.CreateTableAsStmt) -> None:
         return
     kind = "matview" if node.objtype == OT.OBJECT_MATVIEW else "table"
     rel = _new_relation(catalog, name, kind)
+    rel.columns_known = False  # the query's output columns are not worked out
     rel.depends_on = {catalog.qualify(s, n) for s, n in referenced_relations(node.query)}
+
+
+def _select_into(catalog: Catalog, node: ast.SelectStmt) -> None:
+    if node.intoClause is not None:
+        rel = _new_relation(catalog, _rel(catalog, node.intoClause.rel), "table")
+        rel.columns_known = False
+        rel.depends_on = {catalog.qualify(s, n) for s, n in referenced_relations(node)} - {rel.name}
 
 
 def _create_sequence(catalog: Catalog, node: ast.CreateSeqStmt) -> None:
@@ -605,6 +621,7 @@ _HANDLERS = {
     ast.RenameStmt: _rename,
     ast.ViewStmt: _create_view,
     ast.CreateTableAsStmt: _create_table_as,
+    ast.SelectStmt: _select_into,
     ast.CreateSeqStmt: _create_sequence,
     ast.AlterSeqStmt: _alter_sequence,
     ast.CreateEnumStmt: _create_enum,

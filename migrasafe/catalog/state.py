@@ -4,6 +4,8 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
+from .system import PG_CATALOG_RELATIONS, is_system
+
 
 @dataclass
 class TypeSpec:
@@ -77,6 +79,9 @@ class Relation:
     # Key of the migration that created it; None for relations from earlier history or a dump.
     created_in: str | None = None
     has_triggers: bool = False
+    # False when the history does not show its columns (CREATE TABLE AS, LIKE or INHERITS of an
+    # unknown table, a CREATE that did not parse): a column missing here may still exist.
+    columns_known: bool = True
     # (table, constraint) of the foreign keys pointing here; checked on use, so a dropped key
     # simply falls out.
     referenced_by: set[tuple[str, str]] = field(default_factory=set)
@@ -118,6 +123,9 @@ class Catalog:
     schemas: set[str] = field(default_factory=lambda: {"public"})
     search_path: list[str] = field(default_factory=lambda: ["public"])
     migration: str | None = None  # key of the migration being replayed now
+    # Relations the history dropped (or renamed away) and did not create again: absent, not
+    # unknown, so `ALTER TABLE IF EXISTS` on one is a no-op.
+    dropped: set[str] = field(default_factory=set)
 
     def copy(self) -> "Catalog":
         return copy.deepcopy(self)
@@ -126,10 +134,12 @@ class Catalog:
         """Resolve a possibly unqualified name the way search_path would."""
         if schema:
             return f"{schema}.{name}"
-        for s in self.search_path:
-            if f"{s}.{name}" in self.relations:
+        # pg_catalog is searched first unless the path names it (then in the path's order).
+        path = self.search_path if "pg_catalog" in self.search_path else ["pg_catalog", *self.search_path]
+        for s in path:
+            if s == "pg_catalog" and name in PG_CATALOG_RELATIONS or f"{s}.{name}" in self.relations:
                 return f"{s}.{name}"
-        first = next((s for s in self.search_path if s not in ("$user", "pg_temp")), "public")
+        first = next((s for s in self.search_path if s not in ("$user", "pg_temp", "pg_catalog")), "public")
         return f"{first}.{name}"
 
     def qualify_index(self, schema: str | None, name: str) -> str:
@@ -146,10 +156,13 @@ class Catalog:
     def is_live(self, name: str) -> bool:
         """Live: existed before this migration, so it holds rows and serves traffic.
 
-        A relation the history never created is assumed live: it came from somewhere.
+        A relation the history never created is assumed live: it came from somewhere. The system
+        catalogs are not user tables, and a relation the history dropped is not there.
         """
         rel = self.relations.get(name)
-        return rel is None or rel.created_in is None or rel.created_in != self.migration
+        if rel is None:
+            return not is_system(name) and name not in self.dropped
+        return rel.created_in is None or rel.created_in != self.migration
 
     def is_new(self, name: str) -> bool:
         return not self.is_live(name)

@@ -290,8 +290,9 @@ def _alter_table(b: _Builder, node: ast.AlterTableStmt, pg_version, timezone_utc
     name = _rv(b, node.relation)
     if node.objtype == OT.OBJECT_INDEX:
         return  # index-only changes; index locks are not listed
-    if node.missing_ok and name not in b.catalog.relations:
-        return  # ALTER TABLE IF EXISTS of a table the history never created
+    if node.missing_ok and name in b.catalog.dropped and name not in b.catalog.relations:
+        return  # ALTER TABLE IF EXISTS of a table the history dropped: nothing to lock
+    # (Of one the history never created: the migration exists because the table does.)
     effect = alter_table.analyse(node, name, b.catalog, pg_version=pg_version, timezone_utc=timezone_utc)
     reached = b.catalog.inheritors(name) if node.relation.inh and effect.recurse else [name]
     for rel in reached:

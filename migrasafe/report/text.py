@@ -20,6 +20,11 @@ SNIPPET_LINES = 3
 SNIPPET_WIDTH = 160
 INDENT = "  "
 FIX_PREFIX = "fix: "
+# A migration with more findings of one rule than GROUP_OVER (a hundred renamed columns, twenty
+# dropped tables) shows the first GROUP_SHOWN of them and a count of the rest; every one is
+# still counted in the summary and listed by the JSON and SARIF reports.
+GROUP_OVER = 5
+GROUP_SHOWN = 3
 
 RESET = "\x1b[0m"
 BOLD = "\x1b[1m"
@@ -79,13 +84,23 @@ def render_text(report: Report, color: bool = False) -> str:
         located.sort(key=lambda pair: position(pair[0]))
         lines_of: dict[int, StatementLines] = {}
         revision = result.migration.meta.get("revision", "")  # Alembic: the file name may not say it
+        per_rule: dict[str, int] = {}
+        for finding, _ in located:
+            per_rule[finding.rule] = per_rule.get(finding.rule, 0) + 1
+        shown: dict[str, int] = {}
         for finding, statement in located:
+            count = per_rule[finding.rule]
+            seen = shown[finding.rule] = shown.get(finding.rule, 0) + 1
+            if count > GROUP_OVER and seen > GROUP_SHOWN:
+                continue  # grouped: the line after the last one shown counts it
             lines = None
             if statement is not None:
                 lines = lines_of.get(statement.index)
                 if lines is None:
                     lines = lines_of[statement.index] = StatementLines(statement.sql)
             out.extend(finding_block(finding, statement, lines, style, revision))
+            if count > GROUP_OVER and seen == GROUP_SHOWN:
+                out.extend(more_like_it(finding, count - GROUP_SHOWN, style))
     if report.replay is not None:
         from ..replay.summary import replay_lines
 
@@ -95,6 +110,12 @@ def render_text(report: Report, color: bool = False) -> str:
     out.extend(reading_lines(report))
     out.append(summary(report, migrations, statements, style))
     return "\n".join(out) + "\n"
+
+
+def more_like_it(finding: Finding, more: int, style: Style) -> list[str]:
+    where = finding.path or "this migration"
+    return [f"{style(DIM, '…')} and {more} more {finding.rule} {finding.name} finding{'s' if more > 1 else ''} "
+            f"like {'it' if GROUP_SHOWN == 1 else 'these'} in {where} (--format json lists every one)", ""]
 
 
 def position(finding: Finding) -> tuple[int, int]:

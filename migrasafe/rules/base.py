@@ -62,8 +62,8 @@ class Context:
         if not isinstance(node, ast.AlterTableStmt) or node.objtype != ObjectType.OBJECT_TABLE:
             return None
         table = self.catalog.qualify(node.relation.schemaname, node.relation.relname)
-        if node.missing_ok and table not in self.catalog.relations:
-            return None  # ALTER TABLE IF EXISTS of a table the history never created
+        # ALTER TABLE IF EXISTS of a table the history never created: the migration exists
+        # because the table does, so it is live; of one the history dropped, a no-op.
         return table if self.live(table) else None
 
     def live_locks(self):

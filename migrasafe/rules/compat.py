@@ -61,7 +61,11 @@ def drop_column(ctx: Context):
     node, table = ctx.node, ctx.altered_live_table()
     if table is None:
         return
+    rel = ctx.catalog.get(table)
     for cmd in node.cmds or ():
+        if cmd.subtype == AT.AT_DropColumn and cmd.missing_ok and rel is not None and rel.columns_known \
+                and cmd.name not in rel.columns:
+            continue  # DROP COLUMN IF EXISTS of a column the history already dropped: a no-op
         if cmd.subtype == AT.AT_DropColumn and not ctx.catalog.column_is_new(table, cmd.name):
             yield Hit(f"dropping {table}.{cmd.name} breaks running code that still selects or writes it",
                       fix=(f"-- first deploy code that no longer reads or writes {cmd.name} "
@@ -134,6 +138,26 @@ def _not_null_target(cmd) -> str | None:
     return None
 
 
+def _default_set_again(ctx: Context, table: str, column: str) -> bool:
+    """Does a later statement of the same transaction give the column a default again? Until
+    commit nobody else sees the column without one (the ALTER's lock keeps them waiting), so
+    the usual drop / retype / set-again of an enum column breaks nobody."""
+    if not ctx.tx.open:
+        return False  # each statement commits on its own: the gap is visible
+    statements = ctx.migration.statements
+    at = next((i for i, s in enumerate(statements) if s is ctx.statement), len(statements))
+    for later in statements[at + 1:]:
+        node = later.node
+        if isinstance(node, ast.TransactionStmt):
+            return False  # COMMIT or ROLLBACK before it: the gap was visible
+        if isinstance(node, ast.AlterTableStmt) and node.relation is not None \
+                and ctx.catalog.qualify(node.relation.schemaname, node.relation.relname) == table:
+            for cmd in node.cmds or ():
+                if cmd.subtype == AT.AT_ColumnDefault and cmd.name == column and cmd.def_ is not None:
+                    return True
+    return False
+
+
 @detects("MS046", ast.AlterTableStmt)
 def drop_default_on_not_null(ctx: Context):
     node, table = ctx.node, ctx.altered_live_table()
@@ -143,7 +167,7 @@ def drop_default_on_not_null(ctx: Context):
     for cmd in node.cmds or ():
         if cmd.subtype == AT.AT_ColumnDefault and cmd.def_ is None:
             col = rel.columns.get(cmd.name)
-            if col is not None and col.not_null and col.has_default:
+            if col is not None and col.not_null and col.has_default and not _default_set_again(ctx, table, cmd.name):
                 yield Hit(f"dropping the default of NOT NULL column {table}.{cmd.name}: the running "
                           f"application's INSERTs that omit it start failing",
                           fix=f"-- deploy code that always sets {cmd.name} first, then drop the default",

@@ -58,7 +58,7 @@ def backfill_under_exclusive_lock(ctx: Context, node) -> str | None:
     if isinstance(node, ast.InsertStmt) and not _insert_select(node):
         return None
     target = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
-    if not ctx.live(target) or _one_row(ctx, node, target):
+    if not ctx.holds_rows(target) or _one_row(ctx, node, target):
         return None
     return target
 

@@ -1,0 +1,2 @@
+SET lock_timeout = '2s';
+ALTER TABLE IF EXISTS customers RENAME TO clients;

@@ -1,0 +1,6 @@
+BEGIN;
+SET LOCAL lock_timeout = '2s';
+ALTER TABLE orders ALTER COLUMN status DROP DEFAULT;
+ALTER TABLE orders ALTER COLUMN status TYPE varchar;
+ALTER TABLE orders ALTER COLUMN status SET DEFAULT 'created';
+COMMIT;
