@@ -104,7 +104,7 @@ def test_a_revision_that_hangs_while_loading_is_stopped(tmp_path):
     code, report = check_in_a_new_process(root)
     assert code == 2
     ((rule, at, message),) = findings_of(report, "0002_hang.py")
-    assert rule == "MS099" and at in (3, 4) and "loading it did not finish" in message
+    assert rule == "MS099" and at in (3, 4) and "cannot load the revision: it did not finish within 3 s" in message
     assert "MS001" in rules_of(report, "0003_index.py")
 
 
@@ -248,6 +248,14 @@ def test_a_deprecation_warning_at_import_is_information_and_the_sql_is_rendered(
         ("MS087", "revision-warning", "info", 3)]
     assert "DeprecationWarning while the revision loads: oldapp is deprecated" in result.findings[0].message
     assert report.findings == [] and not result.migration.broken
+
+
+def test_a_warning_is_reported_once_when_a_later_revision_ends_the_child(tmp_path):
+    warned = revision("0001", None, FIRST[1], header="import warnings\nwarnings.warn('old', DeprecationWarning)")
+    root = project(tmp_path, [("0001_accounts.py", warned), ("0002_x.py", "import os\nos._exit(3)"), LAST])
+    report = run([str(root)], Config())
+    assert [f.rule for f in by_file(report, "0001_accounts.py").all_findings()] == ["MS087"]
+    assert "MS001" in {f.rule for f in by_file(report, "0003_index.py").all_findings()}
 
 
 def test_one_child_per_run_unless_a_revision_ends_it(tmp_path, monkeypatch):

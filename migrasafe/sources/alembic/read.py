@@ -77,8 +77,9 @@ class _Run:
                 self.renderings[data["file"]] = data
             else:
                 setattr(self, kind, data)
-        self.warnings += outcome.warnings
-        self.refusals += outcome.refusals
+        # Each child loads the revisions again: what their loading said is kept once.
+        self.warnings += [w for w in outcome.warnings if w not in self.warnings]
+        self.refusals += [r for r in outcome.refusals if r not in self.refusals]
 
     def recover(self, failure: Failure, settings: AlembicSettings) -> bool:
         """Record a child's failure on the revision it was running; whether to start another."""
@@ -185,16 +186,17 @@ def _spelling_of(location: Path, folder: Path, folder_spelling: str) -> str:
 
 
 def _failure_text(failure: Failure, settings: AlembicSettings) -> tuple[str, str]:
-    stage = "loading it" if failure.step.startswith("load:") else "rendering its upgrade()"
+    """A load failure is told after "cannot load the revision: "; a rendering failure on its own."""
+    stage = "" if failure.step.startswith("load:") else "rendering its upgrade(): "
     if failure.kind == "step-timeout":
-        return (f"{stage} {failure.message} (revision_time_limit = {settings.revision_time_limit:g} in "
+        return (f"{stage}it {failure.message} (revision_time_limit = {settings.revision_time_limit:g} in "
                 f"[tool.migrasafe.alembic]), so it was stopped; the revisions after it are still checked",
                 "make the revision's code finish without a database (an endless loop, a wait on the network), "
                 "or raise [tool.migrasafe.alembic] revision_time_limit")
     if failure.kind == "error":
-        return (f"{stage} raised {failure.message}; nothing of this revision is checked, the revisions after it are",
-                "")
-    return (f"{stage}: {failure.message}; nothing of this revision is checked, the revisions after it are",
+        return (f"{stage}it raised {failure.message}; nothing of this revision is checked, the revisions after it "
+                f"are", "")
+    return (f"{stage}{failure.message}; nothing of this revision is checked, the revisions after it are",
             "revision code must not end or kill the process that runs it: raise an exception instead, which "
             "migrasafe reports with the line")
 
