@@ -92,7 +92,8 @@ class Guard:
         if event in _SIGNALS:
             target, signal = args
             if event == "signal.pthread_kill" or target in (0, self.pid):
-                self.dying(signal)  # the process is ending itself: say where, before it does
+                if signal != 0:  # 0 only asks whether the process exists
+                    self.dying(signal)  # the process may be ending itself: say where, before it does
                 return None
             return "signal", f"sending signal {signal} to process {target}"
         return None
