@@ -244,3 +244,12 @@ def test_plan_without_a_master_changelog_says_so(tmp_path):
     _project(tmp_path, {"c.sql": "--liquibase formatted sql\n--changeset a:1\nCREATE TABLE t (id int, v text);\n"})
     with pytest.raises(PlanError, match="no master changelog"):
         prepare(str(tmp_path), "add-index", {"columns": "t.v"}, Config())
+
+
+def test_a_named_changeset_file_is_read_in_its_master_changelogs_order():
+    named = CHANGELOG / "changes" / "002-indexes.sql"
+    report = run([str(named)], Config(lock_timeout="2s"))
+    assert [(r.migration.version, r.migration.meta["context"]) for r in report.results] == [
+        ("ann:orders-1", True), ("bob:status-index", False), ("bob:email-index", False)]
+    folder = run([str(CHANGELOG / "changes")], Config(lock_timeout="2s"))
+    assert [r.migration.version for r in folder.results][-1] == "carol:touch-fn"

@@ -266,3 +266,13 @@ def test_plan_writes_scripts_and_appends_plan_lines(tmp_path):
     history = sqitch.list_history(project.resolve())
     assert [e.version for e in history.forward][-2:] == ["index_orders_email_key", "add_orders_email_key"]
     assert _rules(run([str(project)], Config(lock_timeout="2s"))) == [("orders_status_index.sql", 7, "MS001")]
+
+
+def test_a_named_script_or_the_deploy_folder_is_read_in_its_project():
+    script = LAYOUT / "deploy" / "orders_status_index.sql"
+    report = run([str(script)], Config(lock_timeout="2s"))
+    assert [r.migration.format for r in report.results] == ["sqitch"] * 3  # after the two changes before it
+    assert [r.migration.meta["context"] for r in report.results] == [True, True, False]
+    assert _rules(report) == [("orders_status_index.sql", 7, "MS001")]
+    folder = run([str(LAYOUT / "deploy")], Config(lock_timeout="2s"))
+    assert len(folder.results) == 6 and {r.migration.format for r in folder.results} == {"sqitch"}

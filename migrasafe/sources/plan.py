@@ -103,6 +103,12 @@ class Plan:
         if (folder / "migration.sql").is_file() and self._format_of(folder.parent) == "prisma":
             self._add_file(folder / "migration.sql", os.path.join(given, "migration.sql"))
             return
+        owner = self._project_of(folder)
+        if owner is not None and owner[0] != folder:  # the scripts folder of a project (sqitch's deploy/)
+            root, fmt = owner
+            display = os.path.normpath(os.path.join(given, os.path.relpath(root, folder)))
+            self._request(str(root), root, fmt, display).whole = True
+            return
         fmt = detect_format(folder) if forced is None else None if forced == ALEMBIC else forced
         # A named folder of unversioned .sql files is read as plain SQL only if no history is
         # found below it: at a project's root such files are seeds, dumps or queries.
