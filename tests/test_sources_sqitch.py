@@ -132,9 +132,10 @@ def test_conf_top_dir_and_deploy_dir_are_followed(tmp_path):
                                           "\tdeploy_dir = db/scripts\n")
     (project / "db" / "sqitch.plan").write_text("%project=p\nt 2024-01-01T00:00:00Z X <x@x> # t\n")
     (project / "db" / "scripts" / "t.sql").write_text("CREATE TABLE t (id int);\n")
-    assert sqitch.detect(project)
+    assert sqitch.detect(project) and not sqitch.detect(project / "db")  # the plan belongs to the project
     report = run([str(tmp_path)], Config())
     assert [Path(r.migration.path).name for r in report.results] == ["t.sql"]
+    assert report.findings == [] and not report.broken
     assert report.results[0].migration.format == "sqitch"
 
 

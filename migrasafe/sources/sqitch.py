@@ -248,9 +248,15 @@ def list_history(root: Path) -> History:
 
 
 def detect(folder: Path) -> bool:
-    if (folder / PLAN).is_file():
-        return True
-    return (folder / CONF).is_file() and settings(folder).plan_file.is_file()
+    if (folder / CONF).is_file():
+        return settings(folder).plan_file.is_file()
+    if not (folder / PLAN).is_file():
+        return False
+    # A plan in the top_dir of a project whose sqitch.conf is above belongs to that project.
+    for ancestor in list(folder.parents)[:_PROJECT_LEVELS]:
+        if (ancestor / CONF).is_file() and settings(ancestor).plan_file.resolve() == (folder / PLAN).resolve():
+            return False
+    return True
 
 
 def root_of(folder: Path) -> Path | None:
