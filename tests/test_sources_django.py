@@ -237,3 +237,17 @@ def test_without_django_installed_a_project_is_an_input_error_not_a_pass(monkeyp
     out = capsys.readouterr().out
     assert code == 2
     assert "MS099" in out and "pip install 'migrasafe[django]'" in out
+
+
+def test_plan_writes_django_migrations_chained_to_the_apps_leaf(cache_dir):
+    from migrasafe.plan.planner import prepare
+
+    prepared = prepare(str(PROJECT / "shop"), "add-index", {"columns": "shop_order.status"})
+    assert prepared.blocking == []
+    ((path, text),) = prepared.files
+    assert path == os.path.join("shop", "migrations", "0007_index_shop_order_status_idx.py")
+    assert "    atomic = False\n" in text
+    assert "dependencies = [('shop', '0006_order_status')]" in text
+    assert "'CREATE INDEX CONCURRENTLY shop_order_status_idx ON public.shop_order (status)'" in text
+    assert "'DROP INDEX CONCURRENTLY IF EXISTS public.shop_order_status_idx'" in text
+    assert prepared.project.folder == PROJECT.resolve()

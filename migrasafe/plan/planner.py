@@ -53,11 +53,15 @@ def prepare(folder: str, operation: str, arguments: dict, config: Config | None 
 
         migrations = render_revisions(plan, project.alembic, project.folder, settings.lock_timeout,
                                       _per_migration(project), now)
+    elif project.format == "django":
+        from .django_migrations import render_migrations
+
+        migrations = render_migrations(plan, project.django, settings.lock_timeout, now)
     else:
         layout = Layout.of(project.format, project.folder)
         migrations = render_plan(plan, layout, settings.lock_timeout, now)
     updates = []
-    if project.format != "alembic" and layout.writer.list_new is not None:
+    if project.format not in ("alembic", "django") and layout.writer.list_new is not None:
         updates = layout.writer.list_new(layout, migrations, now)
     files = [(f.path, f.text) for m in migrations for f in m.files] + [(rel, after) for rel, _, after in updates]
     findings = check_in_copy(project.folder, project.format, config, files, [m.main for m in migrations],

@@ -120,6 +120,7 @@ class Project:
     extras: Extras
     config: Config
     alembic: object = None  # the Alembic project's layout (sources/alembic/layout.py), when it is one
+    django: object = None  # the Django app the plan writes in (plan/django_migrations.py), when it is one
 
     def table(self, name: str) -> Relation:
         """The live table `name` names (schema optional), or a PlanError saying it does not exist."""
@@ -169,7 +170,13 @@ def load_project(folder: str, config: Config) -> Project:
         from ..sources.alembic.layout import find_layout
 
         alembic = find_layout(path)
-    fmt = "alembic" if alembic is not None else config.format or detect_format(path.resolve())
+    django = None
+    if alembic is None and config.format in (None, "django"):
+        from .django_migrations import target_of
+
+        django = target_of(path)
+    fmt = "alembic" if alembic is not None else "django" if django is not None else (
+        config.format or detect_format(path.resolve()))
     if fmt is None:
         from ..sources.atlas.project import find_project  # atlas.hcl above the directory it names
 
@@ -181,7 +188,8 @@ def load_project(folder: str, config: Config) -> Project:
                         f"(supported: {', '.join(FILE_FORMATS)})")
     if alembic is None:
         config.format = fmt
-    migrations, findings = read_migrations([folder], config)
+    # A Django app's migrations depend on the other apps': the whole project is read.
+    migrations, findings = read_migrations([str(django.root) if django else folder], config)
     problems = [f for f in findings if f.severity == "error"]
     problems += [f for m in migrations for f in m.findings if f.severity == "error"]
     problems += [f for m in migrations for f in _parse_errors(m)]
@@ -201,11 +209,13 @@ def load_project(folder: str, config: Config) -> Project:
                 apply(catalog, stmt.node)
     catalog.migration = PLANNED
     catalog.search_path = ["public"]
+    if django is not None:
+        path, folder = django.root, str(django.root)
     return Project(folder=path, display=folder, format=fmt, migrations=migrations, catalog=catalog,
-                   extras=extras, config=config, alembic=alembic)
+                   extras=extras, config=config, alembic=alembic, django=django)
 
 
-FILE_FORMATS = ("sql", "flyway", "golang-migrate", "dbmate", "diesel", "goose", "sql-migrate", "alembic", "atlas", "sqitch", "liquibase", "prisma", "supabase", "drizzle", "node-pg-migrate")
+FILE_FORMATS = ("sql", "flyway", "golang-migrate", "dbmate", "diesel", "goose", "sql-migrate", "alembic", "atlas", "sqitch", "liquibase", "prisma", "supabase", "drizzle", "node-pg-migrate", "django")
 
 
 def _parse_errors(migration: Migration):

@@ -27,9 +27,10 @@ def check_in_copy(folder: Path, fmt: str, config, files: list[tuple[str, str]], 
             target = copy / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
-        if fmt != "alembic":  # Alembic orders revisions by down_revision, not by name
+        if fmt not in ("alembic", "django"):  # these order migrations by their dependencies, not by name
             _check_order(copy, fmt, mains)
-        settings = dataclasses.replace(config, format=fmt if fmt != "alembic" else None, baseline=None)
+        settings = dataclasses.replace(config, format=fmt if fmt not in ("alembic", "django") else None,
+                                       baseline=None)
         report = run([str(copy)], settings)
         planned = {str(copy / rel) for rel in mains}
         found = [f for f in report.findings if f.severity != "info"]

@@ -64,6 +64,17 @@ def _sends_data(operation) -> bool:
     return not (module.startswith("django.db.migrations.operations") or module.startswith("django.contrib.postgres"))
 
 
+def _reads_only_new_state() -> frozenset:
+    from django.contrib.postgres.operations import AddIndexConcurrently
+    from django.db.migrations import operations
+
+    return frozenset({operations.CreateModel, operations.AddIndex, operations.AddConstraint, operations.RunSQL,
+                      operations.AlterModelOptions, operations.AlterModelManagers, AddIndexConcurrently})
+
+
+_READS_ONLY_NEW_STATE = _reads_only_new_state()
+
+
 class Applier:
     def __init__(self, connection, loader):
         self.connection = connection
@@ -114,11 +125,15 @@ class Applier:
         editor.execute = execute
 
     def _operation(self, migration, operation, editor, recorder: _Recorder, notes: list[dict], index: int) -> None:
-        old_state = self.state.clone()
+        # Copying the project state costs as much as the models it holds; Django copies it before
+        # every operation, but these operations' database_forwards never read the state before.
+        needs_old = type(operation) not in _READS_ONLY_NEW_STATE
+        old_state = self.state.clone() if needs_old else self.state
         try:
             operation.state_forwards(migration.app_label, self.state)
         except Exception as error:  # the models it changes are not known (a migration before it failed)
-            self.state = old_state
+            if needs_old:
+                self.state = old_state
             notes.append({"op": index, "error": False,
                           "message": f"{type(operation).__name__} could not be rendered: the models it changes are "
                                      f"not known here ({_describe(error)}); it is not checked"})
