@@ -116,7 +116,7 @@ def test_xml_and_sql_masters_and_a_plain_sql_include(tmp_path):
     })
     history = liquibase.list_history((tmp_path / "db").resolve())
     assert [(e.rel, e.version) for e in history.forward] == [("parts/one.sql", "a:1"), ("parts/raw.sql", "includeAll:raw")]
-    assert "1 changeSet(s) written in XML" in history.skipped[(tmp_path / "db" / "changelog.xml").resolve()]
+    assert "1 change(s) of changeSets written in XML" in history.skipped[(tmp_path / "db" / "changelog.xml").resolve()]
     report = run([str(tmp_path)], Config(lock_timeout="2s"))
     raw = report.results[1]
     assert len(raw.statements) == 2 and raw.migration.in_transaction
@@ -253,3 +253,37 @@ def test_a_named_changeset_file_is_read_in_its_master_changelogs_order():
         ("ann:orders-1", True), ("bob:status-index", False), ("bob:email-index", False)]
     folder = run([str(CHANGELOG / "changes")], Config(lock_timeout="2s"))
     assert [r.migration.version for r in folder.results][-1] == "carol:touch-fn"
+
+
+def test_sql_file_changes_of_yaml_and_xml_changesets_are_read(tmp_path):
+    _project(tmp_path, {
+        "db.changelog-master.yaml": (
+            "databaseChangeLog:\n"
+            "  - changeSet:\n      id: 1\n      author: a\n      changes:\n"
+            "        - sqlFile:\n            path: sql/001_tables.sql\n            relativeToChangelogFile: true\n"
+            "        - createTable:\n            tableName: audit\n"
+            "  - changeSet:\n      id: 2\n      author: a\n      runInTransaction: false\n      changes:\n"
+            "        - sqlFile:\n            path: sql/002_index.sql\n            relativeToChangelogFile: true\n"
+            "            splitStatements: false\n"
+            "  - changeSet:\n      id: 3\n      author: a\n      dbms: oracle\n      changes:\n"
+            "        - sqlFile:\n            path: sql/003_oracle.sql\n            relativeToChangelogFile: true\n"
+            "  - include:\n      file: more.xml\n      relativeToChangelogFile: true\n"),
+        "more.xml": ('<databaseChangeLog xmlns="http://www.liquibase.org/xml/ns/dbchangelog">\n'
+                     '  <changeSet id="4" author="b" runInTransaction="false">\n'
+                     '    <sqlFile path="sql/004_concurrently.sql" relativeToChangelogFile="true"/>\n'
+                     '  </changeSet>\n</databaseChangeLog>\n'),
+        "sql/001_tables.sql": "CREATE TABLE t (id int, v text);\n",
+        "sql/002_index.sql": "SET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY t_v ON t (v);\n",
+        "sql/003_oracle.sql": "CREATE TABLE x (id NUMBER);\n",
+        "sql/004_concurrently.sql": "CREATE INDEX CONCURRENTLY t_id ON t (id);\n",
+    })
+    history = liquibase.list_history(tmp_path.resolve())
+    assert [(e.rel, e.version) for e in history.forward] == [
+        ("sql/001_tables.sql", "a:1"), ("sql/002_index.sql", "a:2"), ("sql/004_concurrently.sql", "b:4")]
+    skipped = {Path(k).name: v for k, v in history.skipped.items()}
+    assert "dbms:oracle" in skipped["003_oracle.sql"]
+    assert "1 change(s) of changeSets written in YAML" in skipped["db.changelog-master.yaml"]
+    report = run([str(tmp_path)], Config(lock_timeout="2s"))
+    # splitStatements:false sends both statements as one query: one implicit transaction.
+    assert _rules(report, "error") == [("002_index.sql", 2, "MS004")]
+    assert report.results[2].migration.in_transaction is False

@@ -18,9 +18,12 @@ Semantics from Liquibase's documentation (https://docs.liquibase.com/concepts/ch
 The model: a changeset is a unit (its own transaction choice, its own skip), so each changeset is one
 `Migration` whose path is the file, whose version is `author:id`, and whose statements keep the
 file's own line numbers. A changeset that does not run on PostgreSQL is listed under skipped as
-`<file> (changeset author:id, line N)`. Limits: changeSets written in YAML/XML/JSON (and their
-`sqlFile` changes) are listed as not read; a piece between end delimiters that holds several
-statements makes the whole changeset an implicit transaction when it is not wrapped.
+`<file> (changeset author:id, line N)`. A changeSet written in YAML/XML/JSON runs the files of its
+`sqlFile` changes (each file one migration, with the changeSet's `runInTransaction` and `dbms` and the
+change's `splitStatements` and `endDelimiter`); its other changes (createTable, sql, ...) are listed
+as not read. Limits: several sqlFile changes of one changeSet are checked as separate transactions;
+a piece between end delimiters that holds several statements makes the whole changeset an implicit
+transaction when it is not wrapped.
 """
 from __future__ import annotations
 
@@ -60,18 +63,20 @@ def list_history(root: Path) -> History:
         for file, line, message in walked.problems:
             history.problems.append(Problem(relative(root, file), line, message))
         for file, count in walked.structured_changesets.items():
-            history.skipped[file] = (f"{count} changeSet(s) written in {file.suffix[1:].upper()}: migrasafe reads "
-                                     "formatted SQL changelogs only, so they are not checked")
-        files, seen = [], set()
+            history.skipped[file] = (f"{count} change(s) of changeSets written in {file.suffix[1:].upper()} "
+                                     "(createTable, sql, ...): migrasafe reads SQL files only, so they are not checked")
+        seen = set()
         for included in walked.order:
-            if included.file not in seen:
+            if included.attributes is not None:
                 seen.add(included.file)
-                files.append(included.file)
+                _add_sql_file(history, root, included.file, included.attributes)
+            elif included.file not in seen:
+                seen.add(included.file)
+                _add_file(history, root, included.file)
     else:
-        files = sorted((p for p in walk_files(root) if is_formatted(sniff(p, 4096))),
-                       key=lambda p: relative(root, p))
-    for file in files:
-        _add_file(history, root, file)
+        for file in sorted((p for p in walk_files(root) if is_formatted(sniff(p, 4096))),
+                           key=lambda p: relative(root, p)):
+            _add_file(history, root, file)
     if master is not None:
         for file in walk_files(root):
             if file not in seen and is_formatted(sniff(file, 4096)):
@@ -107,6 +112,21 @@ def _add_file(history: History, root: Path, file: Path) -> None:
     else:
         for changeset, why in skipped:
             history.skipped[Path(f"{file} (changeset {changeset.key}, line {changeset.start + 1})")] = why
+
+
+def _add_sql_file(history: History, root: Path, file: Path, attributes: dict) -> None:
+    """An `sqlFile` change: the whole file runs in its changeSet, with the change's split rules."""
+    try:
+        length = len(lines_of(read_text(file)))
+    except UnreadableFile:
+        length = 0  # reading it again reports why, on the migration
+    changeset = Changeset(attributes.get("author", ""), attributes.get("id", ""), 0, length, attributes)
+    why = changeset.skipped_because()
+    if why:
+        history.skipped[file] = f"changeSet {changeset.key}: {why}"
+        return
+    history.forward.append(Entry(file=file, rel=relative(root, file), version=changeset.key,
+                                 options={"changeset": changeset, "key": f"{file}#{changeset.key}"}))
 
 
 def prepare(entry: Entry, text: str, config: Config, display: str) -> Prepared:

@@ -32,13 +32,17 @@ class Included:
     file: Path
     via: Path  # the changelog that included it
     line: int
+    # For an `sqlFile` change of a changeSet written in YAML/XML/JSON: the changeSet's and the
+    # change's attributes (author, id, runInTransaction, splitStatements, endDelimiter, dbms).
+    attributes: dict | None = None
 
 
 @dataclass
 class Walk:
     order: list[Included] = field(default_factory=list)  # changelog files holding SQL, in run order
     problems: list[tuple[Path, int, str]] = field(default_factory=list)
-    # Changelogs that hold changeSets written in YAML/XML/JSON (not read): file → how many.
+    # Changelogs whose changeSets hold changes other than sqlFile (createTable, sql, ...), which
+    # are not read: file → how many.
     structured_changesets: dict[Path, int] = field(default_factory=dict)
     changelogs: set[Path] = field(default_factory=set)  # every changelog file read
 
@@ -93,6 +97,9 @@ def _visit(file: Path, via: Path, line: int, out: Walk, stack: set[Path]) -> Non
         if kind == "include":
             _visit(found, file, number, out, stack)
             continue
+        if kind == "sqlFile":
+            out.order.append(Included(found, file, number, attrs))
+            continue
         if not found.is_dir():
             out.problems.append((file, number, f"Liquibase stops: includeAll path {target} is not a folder"))
             continue
@@ -128,9 +135,32 @@ def _structured_items(file: Path, text: str):
                 if target:
                     attrs = {str(k).lower(): v for k, v in body.items()}
                     items.append((kind, str(target), attrs, _line_of(text, str(target))))
-        if "changeSet" in entry:
-            changesets += 1
+        body = entry.get("changeSet")
+        if isinstance(body, dict):
+            sql_files, others = _changeset_changes(body, text)
+            items += sql_files
+            changesets += others
     return items, changesets, None
+
+
+def _changeset_changes(body: dict, text: str):
+    """The sqlFile changes of one YAML/JSON changeSet as include items, and how many other changes."""
+    outer = {str(k).lower(): _text(v) for k, v in body.items() if not isinstance(v, (list, dict))}
+    items, others = [], 0
+    for change in body.get("changes") or []:
+        sql_file = change.get("sqlFile") if isinstance(change, dict) else None
+        if isinstance(sql_file, dict) and sql_file.get("path"):
+            attrs = {**outer, **{str(k).lower(): _text(v) for k, v in sql_file.items()}}
+            if "dbms" in outer and "dbms" in sql_file:
+                attrs["dbms"] = outer["dbms"]  # the changeSet's own limit applies first
+            items.append(("sqlFile", str(sql_file["path"]), attrs, _line_of(text, str(sql_file["path"]))))
+        else:
+            others += 1
+    return items, others
+
+
+def _text(value) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _xml_items(text: str):
@@ -149,7 +179,16 @@ def _xml_items(text: str):
         elif tag == "includeAll" and attrs.get("path"):
             items.append(("includeAll", attrs["path"], attrs, _line_of(text, attrs["path"])))
         elif tag == "changeSet":
-            changesets += 1
+            for change in element:
+                name = change.tag.rsplit("}", 1)[-1]
+                inner = {k.lower(): v for k, v in change.attrib.items()}
+                if name == "sqlFile" and inner.get("path"):
+                    merged = {**attrs, **inner}
+                    if "dbms" in attrs:
+                        merged["dbms"] = attrs["dbms"]
+                    items.append(("sqlFile", inner["path"], merged, _line_of(text, inner["path"])))
+                elif name not in ("comment", "preConditions", "rollback", "validCheckSum"):
+                    changesets += 1
     return items, changesets, None
 
 
