@@ -94,8 +94,9 @@ def _list_atlas_dir(history: History, project: Project) -> None:
     seen: dict[str, str] = {}
     for e in entries:
         if e.version in seen:
-            history.problems.append(Problem(e.rel, 1, f"Atlas refuses the directory: version {e.version} is also "
-                                                      f"used by {seen[e.version]}", "give each migration its own version"))
+            history.problems.append(Problem(e.rel, 1, f"version {e.version} is also used by {seen[e.version]}: Atlas "
+                                                      "records applied files by version (atlas_schema_revisions), so "
+                                                      "it cannot apply both", "give each migration its own version"))
         seen.setdefault(e.version, e.rel)
     history.forward = entries
 
