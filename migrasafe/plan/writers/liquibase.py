@@ -54,7 +54,7 @@ def opt_out(fixer, analysed) -> bool:
 
     first, _ = _changeset_lines(fixer.text, analysed.statement.line)
     if first < 0:
-        fixer.note(analysed, "no '--changeset' line above it")
+        fixer.note(analysed, "its changeSet is written in the changelog that runs this file (sqlFile): set runInTransaction: false there, or give the statement a changeSet of its own")
         return False
     start = fixer.starts[first]
     end = fixer.text.find("\n", start)
@@ -82,7 +82,7 @@ def add_to_history(fixer, groups) -> list | None:
     line = fixer.result.statements[0].statement.line if fixer.result.statements else 1
     first, last = _changeset_lines(fixer.text, line)
     if first < 0:
-        fixer.fixes.notes.append(f"{fixer.migration.path}: not fixed: no '--changeset' line found")
+        fixer.fixes.notes.append(f"{fixer.migration.path}: not fixed: " + "its changeSet is written in the changelog that runs this file (sqlFile): set runInTransaction: false there, or give the statement a changeSet of its own")
         return None
     match = CHANGESET.match(fixer.text.split("\n")[first])
     author, key = match.group("author"), match.group("id")

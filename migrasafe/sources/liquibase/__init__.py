@@ -163,7 +163,7 @@ def transaction(fmt: SourceFormat, entry: Entry, prepared: Prepared, statements:
 def detect(folder: Path) -> bool:
     if any(is_structured_changelog(p) for suffix in STRUCTURED for p in files_in(folder, suffix)):
         return True
-    return any(is_formatted(sniff(p, 4096)) for p in files_in(folder))
+    return any(is_formatted(sniff(p, 512)) for p in files_in(folder))  # the header is the first line
 
 
 def root_of(folder: Path) -> Path | None:

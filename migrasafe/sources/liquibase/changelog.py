@@ -53,7 +53,7 @@ def is_structured_changelog(path: Path, text: str | None = None) -> bool:
     if text is None:
         from ..listing import sniff
 
-        text = sniff(path)
+        text = sniff(path, 8192)  # the root element or key comes first, after a header and comments
     return "databaseChangeLog" in text
 
 
