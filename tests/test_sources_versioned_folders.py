@@ -85,6 +85,15 @@ def test_a_named_file_is_checked_after_the_releases_before_it():
     assert findings_of(report) == []  # a varchar widening on a table known from v1.2
 
 
+def test_a_named_version_folder_is_checked_after_the_releases_before_it():
+    report = run([str(UPGRADE / "v1.10")], Config(lock_timeout="2s"))
+    checked = [Path(r.migration.path).name for r in report.results if not r.migration.meta.get("context")]
+    assert checked == ["02_customer_index.postgres.sql", "01_widen_note.sql.postgres"]
+    assert len(report.results) == 4  # v1.2 and v1.9 come first, as context
+    assert findings_of(report) == [("02_customer_index.postgres.sql", "MS001")]
+    assert [Path(k).name for k in report.skipped] == ["03_scratch.sql"]
+
+
 def test_delta_folders_and_a_down_file_are_never_forward(tmp_path):
     write(tmp_path, {
         "sql/delta/1/01_create.sql": "CREATE TABLE t (a int, b varchar(10));\n",

@@ -97,6 +97,13 @@ class Plan:
             # One diesel migration is one migration: check it after the ones before it.
             self._add_file(folder / "up.sql", os.path.join(given, "up.sql"))
             return
+        versioned = versioned_folders.history_root(folder, forced)
+        if versioned is not None:  # one release of a version-folder history: after the releases before it
+            history = self._history(versioned, versioned_folders.NAME)
+            for file in [e.file for e in history.forward] + sorted(history.skipped):
+                if file.is_relative_to(folder):
+                    self._add_file(file, os.path.join(given, os.path.relpath(file, folder)))
+            return
         if (folder / "migration.sql").is_file() and self._format_of(folder.parent) == "prisma":
             self._add_file(folder / "migration.sql", os.path.join(given, "migration.sql"))
             return
