@@ -9,7 +9,6 @@ from . import dbmate, diesel, flyway, golang_migrate, goose, plain, popx, sql_mi
 from . import liquibase, sqitch
 from . import atlas
 from . import versioned_folders
-from . import versioned_folders
 from . import drizzle, graphile, node_pg_migrate, prisma, supabase
 from .formats import SourceFormat
 
@@ -30,7 +29,6 @@ DETECTION_ORDER: tuple[SourceFormat, ...] = (
     popx.FORMAT,
     golang_migrate.FORMAT,
     dbmate.FORMAT,
-    versioned_folders.FORMAT,
     versioned_folders.FORMAT,
     plain.FORMAT,
 )
