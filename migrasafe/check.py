@@ -12,6 +12,7 @@ from .config import Config
 from .model import MigrationResult, Report
 from .parse import split_statements, trusted_node_attributes
 from .sources import read_migrations
+from .sources.lazy import realize
 from .transaction import TxState
 
 
@@ -61,30 +62,55 @@ def _run(paths: list[str], config: Config) -> Report:
     catalogs: dict[str, Catalog] = {}
     # Runners that apply several migrations on one connection (Alembic) name it in meta["session"].
     sessions: dict[str, TxState] = {}
-    from .rules.locking import fold_repeated_findings
+    cache = None
+    if config.cache:
+        from .cache import open_cache
+
+        cache = open_cache(config)
+
+    def judge(migration, catalog):
+        session = migration.meta.get("session")
+        tx = sessions.setdefault(session, TxState()) if session else None
+        return analyse(realize(migration), catalog, config, selection, tx)
 
     for migration in migrations:
         history = migration.meta.get("history", "")
         catalog = catalogs.get(history)
         if catalog is None:
             catalog = catalogs[history] = base.copy()
-        session = migration.meta.get("session")
-        tx = sessions.setdefault(session, TxState()) if session else None
-        try:
-            result = analyse_migration(migration, catalog, config, selection, session=tx)
-            if "migrasafe:" in migration.text or "atlas:nolint" in migration.text:  # only then load the reader
-                from .suppress import apply_suppressions
-
-                apply_suppressions(result, migration.text)
-            fold_repeated_findings(result)
-            if migration.meta.get("templates"):
-                _show_templates(result, migration.meta["templates"])
-        except Exception as err:  # noqa: BLE001 - one migration's failure must not end the run
-            migration.broken = True
-            result = MigrationResult(migration=migration, findings=[
-                internal_error(err, path=migration.path, line=1)])
+        key = cache.key(migration) if cache is not None else None
+        if key is not None:
+            cached = cache.result(key)
+            if cached is not None:
+                report.results.append(cached)
+                continue
+            catalog = catalogs[history] = cache.catalog_before(migration, catalog, judge)
+        result = judge(migration, catalog)
+        if key is not None:
+            cache.analysed(migration, key, result, catalog)
         report.results.append(result)
+    if cache is not None:
+        cache.finish(catalogs)
     return report
+
+
+def analyse(migration, catalog: Catalog, config: Config, selection: RuleSelection, tx: TxState | None):
+    """One migration's result, its suppressions and grouped findings applied."""
+    from .rules.locking import fold_repeated_findings
+
+    try:
+        result = analyse_migration(migration, catalog, config, selection, session=tx)
+        if "migrasafe:" in migration.text or "atlas:nolint" in migration.text:  # only then load the reader
+            from .suppress import apply_suppressions
+
+            apply_suppressions(result, migration.text)
+        fold_repeated_findings(result)
+        if migration.meta.get("templates"):
+            _show_templates(result, migration.meta["templates"])
+    except Exception as err:  # noqa: BLE001 - one migration's failure must not end the run
+        migration.broken = True
+        result = MigrationResult(migration=migration, findings=[internal_error(err, path=migration.path, line=1)])
+    return result
 
 
 def _show_templates(result, templates: dict[str, str]) -> None:

@@ -92,6 +92,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     check.add_argument("--stats-from", metavar="DSN", help="read table sizes from this database (read-only)")
     check.add_argument("--observed", metavar="FILE", help="JSON report of a replay whose figures to show")
     check.add_argument("--no-color", action="store_true", help="never color the output")
+    check.add_argument("--no-cache", action="store_true",
+                       help="analyse every migration again instead of loading unchanged ones' results "
+                       "from the cache (MIGRASAFE_CACHE_DIR, else the user cache folder)")
     check.add_argument("--replay", action="store_true",
                        help="also run the migrations on a throwaway PostgreSQL with production-shaped rows "
                        "(see `migrasafe replay --help`)")
@@ -258,6 +261,10 @@ def run_check(args: argparse.Namespace) -> int:
 
     try:
         config = with_changed(settings(args), args.paths, args.since)
+        if args.no_cache:
+            config.cache = False
+        elif config.cache is None:
+            config.cache = True  # the command line's default, as ruff's; the Python API asks for it
         from .check import run
 
         report = run(args.paths, config)
@@ -268,11 +275,11 @@ def run_check(args: argparse.Namespace) -> int:
     except (ConfigError, CheckError) as err:
         raise UsageError(str(err)) from None
 
-    from .report import render
+    from .report import render_chunks
     from .verdict import exit_code
 
     color = args.format == "text" and wants_color(args.no_color)
-    write(render(report, args.format, color=color))
+    write_chunks(render_chunks(report, args.format, color=color))
     for result in report.results:
         if result.migration.meta.get("context") and result.migration.broken:
             # Not reported, but the schema the other migrations were checked against is incomplete.
@@ -432,11 +439,17 @@ def wants_color(no_color: bool) -> bool:
 
 
 def write(text: str) -> None:
+    write_chunks((text,))
+
+
+def write_chunks(chunks) -> None:
+    """Write the pieces of one output as they come: a large report is never one string."""
     stdout = sys.stdout
     # A non-UTF-8 terminal must not turn "—" in a message into a crash.
     if getattr(stdout, "errors", None) == "strict" and hasattr(stdout, "reconfigure"):
         stdout.reconfigure(errors="backslashreplace")
-    stdout.write(text)
+    for text in chunks:
+        stdout.write(text)
     stdout.flush()
 
 

@@ -43,13 +43,16 @@ class Config:
     replay: dict = field(default_factory=dict)  # [tool.migrasafe.replay], see migrasafe/replay/settings.py
     # Files added or changed since --since (resolved paths); None when --since is not given.
     changed: frozenset[Path] | None = None
+    # Load unchanged migrations' results from the cache (migrasafe/cache); `check` on the command
+    # line turns it on unless --no-cache or `cache = false`.
+    cache: bool | None = None
     root: Path | None = None  # folder of the config file, when one was found
     source: str | None = None  # the config file, for messages
 
 
 CONFIG_KEYS = {
     "pg_version", "select", "ignore", "severity", "fail_on", "transaction", "exclude",
-    "transaction_scope", "format", "placeholders", "flyway_mixed", "schema", "timezone_utc", "alembic",
+    "transaction_scope", "cache", "format", "placeholders", "flyway_mixed", "schema", "timezone_utc", "alembic",
     "django", "baseline", "stats", "sizes", "replay", "lock_timeout", "max_lock_timeout",
 }
 
@@ -114,6 +117,8 @@ def validate(cfg: Config, where: str) -> None:
     for name, value in cfg.transaction.items():
         if not isinstance(value, bool):
             raise ConfigError(f"{where}: transaction.{name} must be true or false")
+    if cfg.cache is not None and not isinstance(cfg.cache, bool):
+        raise ConfigError(f"{where}: cache must be true or false")
     scopes = cfg.transaction_scope
     values = scopes.values() if isinstance(scopes, dict) else [] if scopes is None else [scopes]
     if not isinstance(scopes, (str, dict, type(None))) or any(v not in ("file", "run") for v in values):

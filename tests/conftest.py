@@ -90,3 +90,13 @@ def pg_servers(server_pool: ServerPool) -> list[RunningServer]:
     """A server of every supported major, started (installed first where missing)."""
     majors = tested_majors()
     return [server_pool.get(spec_for(major)) for major in majors]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_check_cache(tmp_path_factory):
+    """`migrasafe check` caches results; the suite's runs use a cache of their own, not the user's."""
+    import os
+
+    if "MIGRASAFE_CACHE_DIR" not in os.environ:
+        os.environ["MIGRASAFE_CACHE_DIR"] = str(tmp_path_factory.mktemp("check-cache"))
+    yield

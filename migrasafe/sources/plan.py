@@ -10,6 +10,7 @@ from pathlib import Path
 from ..config import Config
 from ..model import Finding, Migration
 from . import diesel, findings, plain, versioned_folders
+from .lazy import history_digest, placeholder
 from .unread import BROKEN, unread_files, unreadable_folders
 from .build import build_migration, display_path
 from .detect import detect_format, layouts_looked_for
@@ -58,6 +59,7 @@ class Plan:
         # path in which no migration was found is reported instead of passing.
         self.origins: dict[str, list[str] | None] = {}
         self._given: str | None = None
+        self._companions: dict[str, str] = {}  # history key → digest of its tool's companion files
 
     # Paths → requests
 
@@ -97,18 +99,15 @@ class Plan:
             # One diesel migration is one migration: check it after the ones before it.
             self._add_file(folder / "up.sql", os.path.join(given, "up.sql"))
             return
+        if (folder / "migration.sql").is_file() and self._format_of(folder.parent) == "prisma":
+            self._add_file(folder / "migration.sql", os.path.join(given, "migration.sql"))
+            return
         versioned = versioned_folders.history_root(folder, forced)
         if versioned is not None:  # one release of a version-folder history: after the releases before it
             history = self._history(versioned, versioned_folders.NAME)
             for file in [e.file for e in history.forward] + sorted(history.skipped):
                 if file.is_relative_to(folder):
                     self._add_file(file, os.path.join(given, os.path.relpath(file, folder)))
-            return
-        if (folder / "migration.sql").is_file() and self._format_of(folder.parent) == "prisma":
-            self._add_file(folder / "migration.sql", os.path.join(given, "migration.sql"))
-            return
-        if (folder / "migration.sql").is_file() and self._format_of(folder.parent) == "prisma":
-            self._add_file(folder / "migration.sql", os.path.join(given, "migration.sql"))
             return
         owner = self._project_of(folder)
         if owner is not None and owner[0] != folder:  # the scripts folder of a project (sqitch's deploy/)
@@ -168,8 +167,6 @@ class Plan:
         file = folder / path.name
         if path.name in ("up.sql", "down.sql") and self._format_of(folder.parent) == "diesel":
             root, fmt, levels = folder.parent, "diesel", 2
-        elif path.name in ("migration.sql", "down.sql") and self._format_of(folder.parent) == "prisma":
-            root, fmt, levels = folder.parent, "prisma", 2
         elif path.name in ("migration.sql", "down.sql") and self._format_of(folder.parent) == "prisma":
             root, fmt, levels = folder.parent, "prisma", 2
         elif versioned is not None:  # a file of a version folder: checked after the releases before it
@@ -401,6 +398,21 @@ class Plan:
                 shown, f"cannot list folder {shown}: {why}; the migrations in it are not checked"))
 
     def _build(
+        self, entry: Entry, fmt: SourceFormat, request: Request, history_key: str, context: bool
+    ) -> Migration:
+        if self.config.cache and run_scope(fmt, self.config, entry) != "run":
+            history = self.histories.get((request.root, request.format))
+            companions = self._companions.get(history_key)
+            if companions is None:
+                companions = self._companions[history_key] = history_digest(history) if history else ""
+            display = request.named.get(entry.file, "") or display_path(request.display_root, entry.rel)
+            lazy = placeholder(entry, fmt.name, display, history_key, context, companions,
+                               lambda: self._read(entry, fmt, request, history_key, context))
+            if lazy is not None:
+                return lazy
+        return self._read(entry, fmt, request, history_key, context)
+
+    def _read(
         self, entry: Entry, fmt: SourceFormat, request: Request, history_key: str, context: bool
     ) -> Migration:
         display = request.named.get(entry.file, "")

@@ -1,0 +1,15 @@
+"""A content-addressed cache of `check` results, so a run over a history that did not change loads
+its results instead of parsing and analysing it again (like ruff's cache).
+
+Each migration's result is stored under a key that chains everything deciding it: the key of the
+migration before it in its history, its file's bytes and how it was read, the configuration, the
+PostgreSQL version, and migrasafe's own code. The catalog (the schema model) is stored after the
+last migration of each run and every `SNAPSHOT_EVERY` migrations, so a run that adds one migration
+analyses that one only, starting from the catalog of the one before it. Entries are plain JSON,
+written atomically; a corrupt or foreign entry is ignored, never trusted.
+"""
+from __future__ import annotations
+
+from .run import CachedRun, open_cache
+
+__all__ = ["CachedRun", "open_cache"]
