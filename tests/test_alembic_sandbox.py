@@ -98,6 +98,16 @@ def test_a_revision_that_hangs_is_stopped_at_its_line_and_the_rest_is_checked(tm
     assert "MS001" in rules_of(report, "0003_index.py")
 
 
+def test_a_revision_that_ignores_the_request_to_stop_is_killed(tmp_path):
+    hang = "import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nwhile True:\n    pass"
+    root = project(tmp_path, [FIRST, ("0002_hang.py", hang), LAST], settings="revision_time_limit = 3")
+    code, report = check_in_a_new_process(root)
+    assert code == 2
+    ((rule, _, message),) = findings_of(report, "0002_hang.py")
+    assert rule == "MS099" and "did not finish within 3 s" in message
+    assert "MS001" in rules_of(report, "0003_index.py")
+
+
 def test_a_revision_that_hangs_while_loading_is_stopped(tmp_path):
     text = revision("0002", "0001", "pass", header="while True:\n    pass")
     root = project(tmp_path, [FIRST, ("0002_hang.py", text), LAST], settings="revision_time_limit = 3")
