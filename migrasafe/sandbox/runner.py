@@ -225,7 +225,10 @@ class _Reading:
         said = self.ending or {}
         step, line = said.get("key", self.step), said.get("line")
         if code is not None and code < 0:
-            name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
             return Failure("killed", f"its process was killed by {name}", step, line)
         how = said.get("how")
         if how and how.startswith("os._exit"):
