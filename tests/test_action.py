@@ -426,3 +426,12 @@ def test_every_input_is_documented():
     for name, spec in action["inputs"].items():
         assert spec.get("description"), name
         assert f"`{name}`" in readme, f"README does not document the action input {name}"
+
+
+def test_the_check_cache_is_restored_and_saved_where_the_checks_write_it():
+    steps = yaml.safe_load((Path(__file__).resolve().parents[1] / "action.yml").read_text())["runs"]["steps"]
+    (cache,) = [s for s in steps if s.get("uses", "").startswith("actions/cache@")]
+    checks = [s for s in steps if "migrasafe check" in s.get("run", "")]
+    assert checks and all(s["env"]["MIGRASAFE_CACHE_DIR"] == cache["with"]["path"] for s in checks)
+    assert steps.index(cache) < min(steps.index(s) for s in checks)
+    assert cache["with"]["restore-keys"] and "github.sha" in cache["with"]["key"]
