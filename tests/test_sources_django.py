@@ -251,3 +251,32 @@ def test_plan_writes_django_migrations_chained_to_the_apps_leaf(cache_dir):
     assert "'CREATE INDEX CONCURRENTLY shop_order_status_idx ON public.shop_order (status)'" in text
     assert "'DROP INDEX CONCURRENTLY IF EXISTS public.shop_order_status_idx'" in text
     assert prepared.project.folder == PROJECT.resolve()
+
+
+def test_an_added_migration_is_rendered_on_the_saved_database(tmp_path, monkeypatch):
+    copy = tmp_path / "project"
+    shutil.copytree(PROJECT, copy)
+    monkeypatch.setenv("MIGRASAFE_CACHE_DIR", str(tmp_path / "cache"))
+    run([str(copy)], Config(lock_timeout="2s"))
+    (copy / "shop/migrations/0007_order_status_idx.py").write_text(
+        "from django.db import migrations, models\n\n\n"
+        "class Migration(migrations.Migration):\n"
+        "    dependencies = [(\"shop\", \"0006_order_status\")]\n\n"
+        "    operations = [\n"
+        "        migrations.AddIndex(model_name=\"order\", index=models.Index(fields=[\"status\"], name=\"st_idx\")),\n"
+        "    ]\n")
+    rendered = []
+    real = django_read.render_project
+
+    def counting(payload, limits, restore=None, snapshot=None):
+        result = real(payload, limits, restore=restore, snapshot=snapshot)
+        rendered.append((restore is not None, sorted(Path(f).name for f in result.renderings)))
+        return result
+
+    monkeypatch.setattr(django_read, "render_project", counting)
+    again = run([str(copy)], Config(lock_timeout="2s"))
+    assert rendered == [(True, ["0007_order_status_idx.py"])]
+    reported = _reported(again)
+    assert _findings(reported["shop.0007_order_status_idx"]) == [("MS001", 8)]
+    assert _findings(reported["shop.0003_order_total_idx"]) == [("MS001", 9)]
+    assert len(reported) == 9

@@ -81,14 +81,17 @@ class Applier:
         self.loader = loader
         from django.db.migrations.state import ProjectState
 
+        # The model classes (state.apps) are built at the first migration applied, not before:
+        # skipping the migrations a restored database holds then only moves model states.
         self.state = ProjectState(real_apps=loader.unmigrated_apps)
-        self.state.apps  # rendered once up front, then reloaded per model as Django's executor does
 
     def skip(self, migration) -> None:
         """Move the state past a migration applied (or given up on) by an earlier process."""
         self.state = migration.mutate_state(self.state, preserve=False)
 
     def apply(self, migration) -> dict:
+        if "apps" not in self.state.__dict__:
+            self.state.apps  # built once, then reloaded per model as Django's executor does
         recorder = _Recorder(self.connection)
         notes: list[dict] = []
         with self.connection.execute_wrapper(recorder):

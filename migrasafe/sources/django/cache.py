@@ -23,6 +23,7 @@ from pathlib import Path
 from .files import MigrationFile
 
 FORMAT_VERSION = "1"  # bump when what is stored (or how it is rendered) changes
+_OUTSIDE = "outside the project"  # a migration of an installed app: keyed by Django's version alone
 
 
 def cache_root() -> Path:
@@ -106,7 +107,9 @@ class RenderCache:
     @classmethod
     def for_project(cls, keys: dict[str, str], context: str) -> "RenderCache":
         plan_key = _digest(FORMAT_VERSION, _django_version(), context, *sorted(keys.values()))
-        return cls(plan_key, keys)
+        cache = cls(plan_key, keys)
+        cache.context = context
+        return cache
 
     def load(self) -> dict | None:
         """{"graph": ..., "renderings": {file: ...}} when everything is cached, else None."""
@@ -135,6 +138,43 @@ class RenderCache:
             self._write("plan", self.plan_key, dict(graph, outside=outside))
         except OSError:
             pass  # a cache that cannot be written only costs the next run its speed
+
+    # The database after the last complete rendering, so that a run adding migrations applies
+    # only those: a pg_dump of it, and the migrations it holds with their keys, in plan order.
+
+    def snapshot_path(self, project: str) -> Path:
+        return self.root / f"snapshot-{_digest(project)}.dump"
+
+    def save_state(self, project: str, plan: list[dict]) -> None:
+        done = [[e["file"], self.keys.get(e["file"], _OUTSIDE)] for e in plan]
+        try:
+            self._write("state", _digest(project), {"done": done, "plan_key": self.plan_key})
+        except OSError:
+            pass
+
+    def saved_state(self, project: str) -> tuple[Path, list[str], dict[str, dict]] | None:
+        """The saved database and the renderings of the migrations in it, when every one of them
+        is unchanged (added migrations are what the next rendering applies on top)."""
+        state = self._read("state", _digest(project))
+        dump = self.snapshot_path(project)
+        if state is None or not dump.is_file():
+            return None
+        renderings: dict[str, dict] = {}
+        old_plan = self._read("plan", state.get("plan_key", ""))
+        outside = (old_plan or {}).get("outside", {})
+        for file, key in state.get("done", []):
+            if key == _OUTSIDE:
+                if file in self.keys or file not in outside:
+                    return None
+                renderings[file] = outside[file]
+                continue
+            if self.keys.get(file) != key:
+                return None  # changed or removed: the saved database is not a state Django would reach
+            rendering = self._read("migration", key)
+            if rendering is None:
+                return None
+            renderings[file] = rendering
+        return dump, [file for file, _ in state["done"]], renderings
 
     def _path(self, kind: str, key: str) -> Path:
         return self.root / f"{kind}-{key}.json"

@@ -61,11 +61,9 @@ def read_project(layout: Layout, config: Config, display_root: str, named: dict[
     rendered = cached is None
     if cached is None:
         try:
-            run = render_project(payload, limits)
+            run = _render(payload, limits, cache if use_cache else None, str(layout.root) + context)
         except DjangoMissing as err:
             return Reading([], [input_error(where, f"rendering Django migrations needs {err}", fix=INSTALL)], {}, False)
-        if run.graph is not None and run.failure is None and run.error is None and use_cache:
-            cache.store(run.graph, run.renderings)
     else:
         run = Run(graph=cached["graph"], renderings=cached["renderings"])
     if run.error is not None or run.graph is None:
@@ -77,6 +75,28 @@ def read_project(layout: Layout, config: Config, display_root: str, named: dict[
     findings += builder.run_findings()
     skipped = {builder.display(Path(f)): why for f, why in run.graph["skipped"].items() if Path(f).is_relative_to(layout.root)}
     return Reading(migrations, findings, skipped, rendered)
+
+
+def _render(payload: dict, limits: Limits, cache: RenderCache | None, project: str) -> Run:
+    """Render what the cache does not hold: on the saved database when the only change is added
+    migrations that Django applies after the saved ones, else the whole project."""
+    snapshot = cache.snapshot_path(project) if cache is not None else None
+    saved = cache.saved_state(project) if cache is not None else None
+    run = None
+    if saved is not None:
+        dump, done, renderings = saved
+        run = render_project(dict(payload, done=done), limits, restore=dump, snapshot=snapshot)
+        if run.not_a_prefix or run.graph is None or run.error is not None:
+            run = None  # the saved state cannot be continued: render everything
+        else:
+            run.renderings = {**renderings, **run.renderings}
+    if run is None:
+        run = render_project(payload, limits, snapshot=snapshot)
+    if cache is not None and run.graph is not None and run.failure is None and run.error is None:
+        cache.store(run.graph, run.renderings)
+        if run.snapshot:
+            cache.save_state(project, run.graph["plan"])
+    return run
 
 
 def _read_files(layout: Layout, display_root: str) -> tuple[dict[str, MigrationFile], dict[str, str], list[Finding]]:

@@ -49,6 +49,8 @@ class Run:
     failure: str | None = None  # the child stopped early: why
     failed_file: str | None = None  # the migration it was rendering then
     seconds: float = 0.0
+    snapshot: bool = False  # the database was dumped after the run
+    not_a_prefix: bool = False  # the migrations given as done are not the first ones of the plan
 
 
 def required_packages_missing() -> list[str]:
@@ -58,7 +60,10 @@ def required_packages_missing() -> list[str]:
     return [name for module, name in wanted.items() if importlib.util.find_spec(module) is None]
 
 
-def render_project(payload: dict, limits: Limits = Limits()) -> Run:
+def render_project(payload: dict, limits: Limits = Limits(), restore: Path | None = None,
+                   snapshot: Path | None = None) -> Run:
+    """Render on a fresh server; `restore`: a dump of the database after the migrations the
+    payload names as done, loaded first; `snapshot`: where to dump the database afterwards."""
     missing = required_packages_missing()
     if missing:
         raise DjangoMissing(", ".join(missing))
@@ -71,12 +76,40 @@ def render_project(payload: dict, limits: Limits = Limits()) -> Run:
     scratch = tempfile.mkdtemp(prefix="migrasafe-django-")
     try:
         with start_embedded(ServerSpec(18, "embedded", bindir, "embedded wheel")) as server:
-            database = _database(server.uri)
-            run = _child(dict(payload, database=database, socket_dir=database["host"], scratch=scratch), limits)
+            if restore is not None and not _pg_tool(bindir, "pg_restore", server.uri, restore):
+                run = Run(failure="the saved database state could not be restored")
+            else:
+                database = _database(server.uri)
+                run = _child(dict(payload, database=database, socket_dir=database["host"], scratch=scratch),
+                             limits)
+            if snapshot is not None and run.graph is not None and run.failure is None and run.error is None:
+                run.snapshot = _pg_tool(bindir, "pg_dump", server.uri, snapshot)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     run.seconds = time.monotonic() - started
     return run
+
+
+def _pg_tool(bindir: Path, tool: str, uri: str, dump: Path) -> bool:
+    """pg_dump the database to `dump` (custom format), or pg_restore it from there."""
+    from ...replay.servers import library_env
+
+    if tool == "pg_dump":
+        dump.parent.mkdir(parents=True, exist_ok=True)
+        temporary = dump.with_name(f".{dump.name}.{os.getpid()}.tmp")
+        argv = [str(bindir / "pg_dump"), "--format=custom", "--no-owner", "--file", str(temporary), "--dbname", uri]
+    else:
+        argv = [str(bindir / "pg_restore"), "--no-owner", "--exit-on-error", "--dbname", uri, str(dump)]
+    try:
+        done = subprocess.run(argv, capture_output=True, env=library_env(bindir), timeout=600)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    if tool == "pg_dump":
+        if done.returncode != 0:
+            temporary.unlink(missing_ok=True)
+            return False
+        os.replace(temporary, dump)
+    return done.returncode == 0
 
 
 def _database(uri: str) -> dict:
@@ -155,6 +188,8 @@ def _read(child: subprocess.Popen, fd: int, run: Run, limits: Limits) -> None:
                 run.renderings[message["file"]] = message
             elif kind == "error":
                 run.error = message
+            elif kind == "not-a-prefix":
+                run.not_a_prefix = True
 
 
 def _tail(path: Path) -> str:

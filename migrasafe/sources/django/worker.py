@@ -103,10 +103,16 @@ def _render_all(loader, plan, payload: dict, out: Out) -> None:
     recorder.ensure_schema()
     done = set(payload.get("done", []))
     applier = Applier(connection, loader)
+    rendering = False
     for migration, entry in zip(plan.migrations, plan.entries):
         if entry["file"] in done:
-            applier.skip(migration)  # rendered (or failed) in an earlier child: its state only
+            if rendering:
+                # The saved database holds migrations Django now applies after a new one: start afresh.
+                out.send({"type": "not-a-prefix", "file": entry["file"]})
+                return
+            applier.skip(migration)  # applied in the restored database: its state only
             continue
+        rendering = True
         out.send({"type": "step", "file": entry["file"]})
         result = applier.apply(migration)
         result.update({"type": "rendering", "file": entry["file"]})
