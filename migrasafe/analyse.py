@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import sys
 import traceback
@@ -126,7 +127,27 @@ def analyse_migration(migration: Migration, catalog: Catalog, config: Config,
                                                     column=stmt.column, statement_index=stmt.index))
             migration.broken = True
         result.statements.append(analysed)
+        _keep_little(analysed)
     return result
+
+
+_NOT_LIVE: frozenset[str] = frozenset()
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _shared_lock(lock: Lock) -> Lock:
+    return lock
+
+
+def _keep_little(analysed: AnalysedStatement) -> None:
+    """What an analysed statement keeps for the report is its text and a few small records: the
+    tree is dropped (parsed again if a later stage reads it), equal locks are one object, and a
+    statement on no live relation shares one empty set. A large file then costs a few times its
+    text, not the twenty times its trees would."""
+    analysed.statement.release()
+    analysed.impact.locks = [_shared_lock(lock) for lock in analysed.impact.locks]
+    if not analysed.live:
+        analysed.live = _NOT_LIVE
 
 
 def _analyse_statement(stmt, migration, catalog, config, selection, tx, earlier) -> AnalysedStatement:

@@ -39,6 +39,39 @@ class Finding:
         }
 
 
+class _Tree:
+    """`Statement.node`, the pglast tree of the statement. Statements split from a file get
+    `UNPARSED` and their tree is built from `sql` when first read; `release()` lets it go once
+    the analysis is done with it, so that a large file never holds all its trees at once (they
+    take twenty times the text). A tree built again has the same nodes; their `location`s count
+    from the statement's start rather than the file's."""
+
+    def __get__(self, statement, owner=None):
+        if statement is None:
+            return None  # the field's default
+        node = statement._node
+        if node is UNPARSED:
+            from .parse import parse_alone
+
+            node = statement._node = parse_alone(statement.sql)
+        return node
+
+    def __set__(self, statement, value) -> None:
+        # A plain attribute, not __dict__: reading __dict__ would give every statement a dict.
+        statement._node = value
+
+
+class _Unparsed:
+    def __reduce__(self):
+        return "UNPARSED"  # one object, also once pickled and loaded again
+
+    def __repr__(self) -> str:
+        return "UNPARSED"
+
+
+UNPARSED = _Unparsed()  # a Statement.node to be parsed from the statement's text when read
+
+
 @dataclass
 class Statement:
     index: int
@@ -46,11 +79,17 @@ class Statement:
     line: int  # 1-based, in the migration file
     column: int  # 1-based
     end_line: int
-    node: Any = None  # pglast.ast node of the statement; None when it did not parse
+    node: Any = _Tree()  # pglast.ast node of the statement; None when it did not parse
     parse_error: str | None = None
     # When the statement came from a generated rendering (Alembic), where the user wrote it.
     origin_path: str | None = None
     in_do_block: bool = False  # one of the statements a DO block runs
+
+    def release(self) -> None:
+        """Drop the tree (it is parsed again from `sql` if read later); a statement that did
+        not parse keeps its None."""
+        if self._node is not None:
+            self._node = UNPARSED
 
 
 @dataclass

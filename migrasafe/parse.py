@@ -6,6 +6,7 @@ checked; only the broken statement is lost to analysis.
 from __future__ import annotations
 
 import re
+from array import array
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
@@ -13,7 +14,7 @@ from contextlib import contextmanager
 
 from pglast import ast, parser
 
-from .model import Statement
+from .model import UNPARSED, Statement
 
 # Go templates ({{ .Schema }}) appear in popx/kratos-style migrations. Each is replaced by an
 # identifier named after the template, padded to the template's length so positions stay true.
@@ -145,9 +146,10 @@ class _Positions:
     """Offset → (line, column) for one text, in O(log n) per lookup."""
 
     def __init__(self, text: str):
-        self.starts = [0]
-        for m in re.finditer("\n", text):
-            self.starts.append(m.end())
+        # An array of machine integers: a list of a large file's line starts would be a few
+        # times the text.
+        self.starts = array("q", [0])
+        self.starts.extend(m.end() for m in re.finditer("\n", text))
 
     def at(self, offset: int) -> tuple[int, int]:
         i = bisect_right(self.starts, offset) - 1
@@ -180,18 +182,65 @@ def parse_sql(text: str):
 
 
 def split_statements(text: str, *, line_offset: int = 0) -> list[Statement]:
-    """Statements of `text`; line numbers are shifted by `line_offset` (for file sections)."""
+    """Statements of `text`; line numbers are shifted by `line_offset` (for file sections).
+
+    PostgreSQL's parser finds where each statement starts and ends without building any tree;
+    a statement's tree is built when it is first read (Statement.node), one at a time.
+    """
     positions = _Positions(text)
-    try:
-        raw = parse_sql(text)
-    except parser.ParseError:
+    slices = _statement_slices(text)
+    if slices is None:
         return _split_tolerant(text, positions, line_offset)
-    out: list[Statement] = []
-    for stmt in raw:
-        start = stmt.stmt_location
-        length = stmt.stmt_len or (len(text) - start)
-        out.append(_statement(len(out), text, start, start + length, positions, line_offset, stmt.stmt))
+    return [_statement(index, text, start, stop, positions, line_offset, UNPARSED)
+            for index, (start, stop) in enumerate(slices)]
+
+
+# The parser holds a whole text's tree in memory while it splits it (ten times the text), so a
+# large file is split a piece at a time, each piece ending after a semicolon at a line's end.
+_CHUNK = 1 << 20
+
+
+def _statement_slices(text: str) -> list[tuple[int, int]] | None:
+    """(start, stop) of each statement, as the parser splits the whole text; None when the
+    text does not parse.
+
+    A piece cut after `;` and a line break that is not the end of a statement (the semicolon
+    is inside a string, a comment, a dollar-quoted body, BEGIN ATOMIC ... END or a rule's
+    action list) leaves that construct open, so the piece does not parse: it is then grown up
+    to the next cut, twice as far each time, and only a text that does not parse to its end
+    fails.
+    """
+    out: list[tuple[int, int]] = []
+    start, length = 0, len(text)
+    reach = _CHUNK
+    while start < length:
+        stop = length if length - start <= reach else _cut_after(text, start + reach)
+        try:
+            pieces = parser.split(text[start:stop], with_parser=True, only_slices=True)
+        except parser.ParseError:
+            if stop >= length:
+                return None
+            reach *= 2
+            continue
+        out.extend((start + piece.start, start + piece.stop) for piece in pieces)
+        start, reach = stop, _CHUNK
     return out
+
+
+def _cut_after(text: str, offset: int) -> int:
+    """Just past the first `;` + line break at or after `offset`; the text's end if none."""
+    at = text.find(";\n", offset)
+    return len(text) if at < 0 else at + 2
+
+
+def parse_alone(sql: str):
+    """The tree of one statement's text, as split_statements found it; None if it does not
+    parse on its own (it did within its file, so only a grammar quirk could do that)."""
+    try:
+        parsed = parse_sql(sql)
+    except parser.ParseError:
+        return None
+    return parsed[0].stmt if len(parsed) == 1 else None
 
 
 def _statement(index, text, start, end, positions, line_offset, node=None, error=None) -> Statement:
@@ -217,7 +266,7 @@ def _split_tolerant(text: str, positions: _Positions, line_offset: int) -> list[
     for start, end in _scan_slices(text):
         piece = text[start:end]
         try:
-            parsed = parse_sql(piece)
+            parsed = parser.split(piece, with_parser=True, only_slices=True)
         except parser.ParseError as err:
             message = str(err)
             m = re.search(r"at index (\d+)", message)
@@ -230,9 +279,8 @@ def _split_tolerant(text: str, positions: _Positions, line_offset: int) -> list[
             out.append(stmt)
             continue
         for sub in parsed:
-            s = start + sub.stmt_location
-            e = s + (sub.stmt_len or (len(piece) - sub.stmt_location))
-            out.append(_statement(len(out), text, s, e, positions, line_offset, sub.stmt))
+            out.append(_statement(len(out), text, start + sub.start, start + sub.stop, positions, line_offset,
+                                  UNPARSED))
     return out
 
 

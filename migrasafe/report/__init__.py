@@ -7,6 +7,8 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from ..model import Report
 
 # Format name → (module, function); each module is imported only when its format is asked for.
@@ -30,6 +32,15 @@ def render(report: Report, fmt: str = "text", color: bool = False) -> str:
     from .text import render_text
 
     return render_text(report, color=color)
+
+
+def render_chunks(report: Report, fmt: str = "text", color: bool = False) -> Iterator[str]:
+    """`render`'s text in pieces, for a large report written as it is encoded (JSON only)."""
+    if fmt == "json":
+        from .json import render_json_chunks
+
+        return render_json_chunks(report)
+    return iter((render(report, fmt, color=color),))
 
 
 def tool_version() -> str:

@@ -2,17 +2,45 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 from ..model import AnalysedStatement, Finding, MigrationResult, Report
 from ..verdict import reported, verdict
 
 
 def render_json(report: Report) -> str:
+    return "".join(render_json_chunks(report))
+
+
+def _dumps(value) -> str:
     # Compact: the indenting encoder is pure Python and dominates the time on large reports.
-    return json.dumps(report_to_json(report), ensure_ascii=False, separators=(",", ":")) + "\n"
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def report_to_json(report: Report) -> dict:
+# Stand-ins for the long lists while the rest of an object is encoded; the lists are then
+# encoded a piece at a time in their place, so a large report never exists whole as one
+# object tree or one string. The text is the same as encoding it all at once.
+_MIGRATIONS = "\x00migrasafe migrations\x00"
+_STATEMENTS = "\x00migrasafe statements\x00"
+_BATCH = 512
+
+
+def render_json_chunks(report: Report) -> Iterator[str]:
+    """The JSON report in pieces that make, joined, exactly `render_json`'s text."""
+    before, after = _dumps(report_to_json(report, migrations=_MIGRATIONS)).split(_dumps(_MIGRATIONS), 1)
+    yield before + "["
+    for number, result in enumerate(reported(report)):
+        head, tail = _dumps(migration_to_json(result, statements=_STATEMENTS)).split(_dumps(_STATEMENTS), 1)
+        yield ("," if number else "") + head + "["
+        statements = result.statements
+        for start in range(0, len(statements), _BATCH):
+            piece = ",".join(_dumps(statement_to_json(s)) for s in statements[start:start + _BATCH])
+            yield ("," if start else "") + piece
+        yield "]" + tail
+    yield "]" + after + "\n"
+
+
+def report_to_json(report: Report, *, migrations=None) -> dict:
     from . import tool_version
 
     out = {
@@ -21,7 +49,7 @@ def report_to_json(report: Report) -> dict:
         "pg_version": report.pg_version,
         "verdict": verdict(report),
         "findings": [run_finding(f) for f in report.findings],
-        "migrations": [migration_to_json(r) for r in reported(report)],
+        "migrations": [migration_to_json(r) for r in reported(report)] if migrations is None else migrations,
         "skipped": [{"path": path, "reason": reason} for path, reason in report.skipped.items()],
     }
     if report.replay is not None:
@@ -29,7 +57,7 @@ def report_to_json(report: Report) -> dict:
     return out
 
 
-def migration_to_json(result: MigrationResult) -> dict:
+def migration_to_json(result: MigrationResult, *, statements=None) -> dict:
     migration = result.migration
     out: dict = {
         "path": migration.path,
@@ -43,7 +71,7 @@ def migration_to_json(result: MigrationResult) -> dict:
     out["in_transaction"] = migration.in_transaction
     out["transaction_reason"] = migration.transaction_reason
     out["findings"] = [located_finding(f) for f in result.findings]
-    out["statements"] = [statement_to_json(s) for s in result.statements]
+    out["statements"] = [statement_to_json(s) for s in result.statements] if statements is None else statements
     return out
 
 

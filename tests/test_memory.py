@@ -1,0 +1,116 @@
+"""A large migration file costs a few times its text, not the twenty times its syntax trees
+would: it is split a piece at a time, each statement's tree is built when it is analysed and
+dropped after, and the JSON report is written as it is encoded. None of it changes what is
+reported. (bench/memory.py measures the peak on a 50 MB file.)"""
+from __future__ import annotations
+
+import json
+import pickle
+import sys
+import tracemalloc
+from pathlib import Path
+
+import pytest
+from pglast import parser
+
+from migrasafe import parse
+from migrasafe.check import run
+from migrasafe.config import Config
+from migrasafe.model import UNPARSED
+from migrasafe.report.json import render_json, render_json_chunks, report_to_json
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from run import Generator  # noqa: E402  bench/run.py's generator of valid migrations
+
+TRICKY = """CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM 1;
+  RETURN 2;
+END $$;
+CREATE TABLE t (a text DEFAULT 'one;
+two');
+/* a comment;
+with a semicolon */ CREATE INDEX i ON t (a);
+-- a line comment;
+CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO t VALUES ('x');
+  INSERT INTO t VALUES ('y'));
+CREATE FUNCTION g() RETURNS int LANGUAGE sql BEGIN ATOMIC
+  SELECT 1;
+  SELECT 2;
+END;
+SELECT E'it\\'s;
+still a string';
+DO $body$ BEGIN RAISE NOTICE 'a;
+b'; END $body$;
+SELECT 'é;
+ü' AS "naïve;
+name";
+ALTER TABLE t ADD COLUMN b int
+"""
+
+
+def whole(text: str) -> list[tuple[int, int]]:
+    return [(s.start, s.stop) for s in parser.split(text, with_parser=True, only_slices=True)]
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 40, 1 << 20])
+def test_splitting_a_piece_at_a_time_finds_the_statements_splitting_it_whole_does(monkeypatch, chunk):
+    monkeypatch.setattr(parse, "_CHUNK", chunk)
+    assert parse._statement_slices(TRICKY) == whole(TRICKY)
+    text = "\n\n".join(Generator(7).statement()[1] for _ in range(300))
+    assert parse._statement_slices(text) == whole(text)
+
+
+def test_a_text_that_does_not_parse_is_split_one_bad_statement_at_a_time(monkeypatch):
+    monkeypatch.setattr(parse, "_CHUNK", 16)
+    statements = parse.split_statements("SELECT 1;\nSELEC 2;\nCREATE TABLE t (a int);\n")
+    assert [s.node is None for s in statements] == [False, True, False]
+    assert parse._statement_slices("SELECT 1;\nSELEC 2;\n") is None
+
+
+def _big_file(tmp_path: Path, statements: int) -> Path:
+    gen = Generator(20240601)
+    path = tmp_path / "migrations" / "0001_big.sql"
+    path.parent.mkdir()
+    path.write_text("\n\n".join(gen.statement()[1] for _ in range(statements)) + "\n", encoding="utf-8")
+    return path
+
+
+def test_trees_are_dropped_after_the_analysis_and_built_again_when_read(tmp_path):
+    path = _big_file(tmp_path, 400)
+    report = run([str(path)], Config())
+    statements = [a.statement for r in report.results for a in r.statements]
+    assert len(statements) == 400
+    assert all(s._node is UNPARSED for s in statements)
+    again = statements[5].node
+    assert type(again).__name__ in ("CreateStmt", "AlterTableStmt", "IndexStmt", "InsertStmt", "UpdateStmt",
+                                    "CommentStmt", "ViewStmt", "DropStmt", "VariableSetStmt")
+    assert pickle.loads(pickle.dumps(statements[5])).node == again  # UNPARSED survives a pickle
+
+
+def test_json_written_in_pieces_is_the_json_encoded_at_once(tmp_path):
+    path = _big_file(tmp_path, 1500)
+    report = run([str(path)], Config())
+    at_once = json.dumps(report_to_json(report), ensure_ascii=False, separators=(",", ":")) + "\n"
+    pieces = list(render_json_chunks(report))
+    assert len(pieces) > 3  # the statements came in several pieces
+    assert "".join(pieces) == at_once == render_json(report)
+
+
+def test_memory_of_a_large_file_stays_a_few_times_its_text(tmp_path):
+    path = _big_file(tmp_path, 6000)
+    size = path.stat().st_size
+    tracemalloc.start()
+    try:
+        report = run([str(path)], Config())
+        retained, _ = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        for _ in render_json_chunks(report):
+            pass
+        _, writing = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # The trees alone would be about twenty times the text; what stays is the text and small
+    # per-statement records, and writing the report adds a piece at a time.
+    assert retained < 20 * size, retained / size
+    assert writing - retained < 2 * size, (writing - retained) / size
