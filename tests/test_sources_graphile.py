@@ -131,3 +131,11 @@ def test_fix_leaves_committed_migrations_alone():
     fixes = plan_fixes([str(COMMITTED / "000002-email-index.sql")], Config(lock_timeout="2s"))
     assert fixes.changes == []
     assert len(fixes.notes) == 1 and "its Hash covers the body" in fixes.notes[0]
+
+
+def test_gmrc_migrations_folder_is_followed(tmp_path):
+    files = {k.replace("migrations/", "db/graphile/", 1): v for k, v in committed("CREATE TABLE t (id int);\n").items()}
+    write(tmp_path, {".gmrc": '{\n  // where the migrations live\n  "migrationsFolder": "./db/graphile",\n}\n', **files})
+    report = run([str(tmp_path)], Config())
+    assert [(r.migration.format, Path(r.migration.path).name) for r in report.results] == [
+        ("graphile-migrate", "000001.sql")]

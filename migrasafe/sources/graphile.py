@@ -15,8 +15,9 @@ implicit transaction when it holds more than one statement: CONCURRENTLY then fa
 runs it, `migrate` never does. It is checked only when named on the command line, after the
 committed ones.
 
-The history root is the folder with `.gmrc` / `.gmrc.js` (its `migrations/` folder is read), the
-`migrations` folder itself, or a `committed/` folder named directly.
+The history root is the folder with `.gmrc` / `.gmrc.js` (its `migrations/` folder is read, or the
+`migrationsFolder` a `.gmrc` names), the `migrations` folder itself, or a `committed/` folder
+named directly.
 """
 from __future__ import annotations
 
@@ -39,8 +40,27 @@ SETTINGS = (".gmrc", ".gmrc.js", ".gmrc.cjs")
 WORK_IN_PROGRESS = "graphile-migrate's work in progress: `migrate` never runs it (checked only when named)"
 
 
+def migrations_folder(root: Path) -> Path:
+    """`migrationsFolder` from `.gmrc` (JSON with comments; `.gmrc.js` is code, not read), else
+    graphile-migrate's default `migrations`."""
+    import json
+
+    settings = root / ".gmrc"
+    if settings.is_file():
+        text = re.sub(r"/\*.*?\*/", "", sniff(settings), flags=re.S)
+        text = re.sub(r"(?m)^\s*//.*$", "", text)
+        text = re.sub(r",(\s*[}\]])", r"\1", text)
+        try:
+            folder = json.loads(text).get("migrationsFolder")
+        except (ValueError, AttributeError):
+            folder = None
+        if isinstance(folder, str) and folder:
+            return (root / folder).resolve()
+    return root / "migrations"
+
+
 def committed_folder(root: Path) -> Path:
-    for candidate in (root / "migrations" / "committed", root / "committed"):
+    for candidate in (migrations_folder(root) / "committed", root / "committed"):
         if candidate.is_dir():
             return candidate
     return root
@@ -165,7 +185,8 @@ def _is_committed(folder: Path) -> bool:
 
 def detect(folder: Path) -> bool:
     if any((folder / name).is_file() for name in SETTINGS):
-        return (folder / "migrations" / "committed").is_dir() or (folder / "migrations" / "current.sql").is_file()
+        migrations = migrations_folder(folder)
+        return (migrations / "committed").is_dir() or (migrations / "current.sql").is_file()
     if (folder / "committed").is_dir():
         return _is_committed(folder / "committed")
     return folder.name == "committed" and _is_committed(folder)
