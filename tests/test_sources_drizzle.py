@@ -202,3 +202,16 @@ def test_plan_adds_journal_entries_and_refuses_what_cannot_leave_the_transaction
     assert len(tags) == 5 and all((folder / f"{t}.sql").is_file() for t in tags)
     report = run([str(folder)], Config())
     assert len(report.results) == 5
+
+
+def test_since_makes_the_changed_files_one_run(tmp_path):
+    folder = project(tmp_path, {
+        "0000_init": "CREATE TABLE t (id int PRIMARY KEY, v text);\n--> statement-breakpoint\nCREATE TABLE u (id int PRIMARY KEY);",
+        "0001_t": "ALTER TABLE t ADD COLUMN w text;",
+        "0002_u": "ALTER TABLE u ADD COLUMN w text;",
+    })
+    changed = frozenset({(folder / "0001_t.sql").resolve(), (folder / "0002_u.sql").resolve()})
+    report = run([str(folder)], Config(lock_timeout="2s", changed=changed))
+    sessions = [r.migration.meta.get("session") for r in report.results]
+    assert sessions[0] is None and sessions[1] == sessions[2] is not None
+    assert any(f.rule == "MS031" for f in report.results[2].all_findings())

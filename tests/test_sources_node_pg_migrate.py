@@ -100,3 +100,18 @@ def test_fix_and_plan_say_an_sql_file_cannot_opt_out(tmp_path):
     assert prepared.blocking == []
     main_text = prepared.migrations[0].files[0].text
     assert main_text.startswith("-- Up Migration\n") and "\n-- Down Migration\n" in main_text
+
+
+def test_no_single_transaction_is_a_configuration_of_the_scope(tmp_path):
+    write(tmp_path, {
+        "migrations/1_t.sql": CREATE,
+        "migrations/2_u.sql": "-- Up Migration\nCREATE TABLE u (id int PRIMARY KEY);\n",
+        "migrations/3_a.sql": "-- Up Migration\nALTER TABLE t ADD COLUMN w text;\nALTER TABLE u ADD COLUMN w text;\n",
+    })
+    named = [str(tmp_path / "migrations" / n) for n in ("2_u.sql", "3_a.sql")]
+    shared = run(named, Config(lock_timeout="2s"))
+    assert shared.results[-1].migration.meta.get("shared_transaction") is True
+    # `node-pg-migrate up --no-single-transaction`: each migration commits on its own.
+    own = run(named, Config(lock_timeout="2s", transaction_scope={"node-pg-migrate": "file"}))
+    assert own.results[-1].migration.in_transaction is True
+    assert not own.results[-1].migration.meta.get("shared_transaction")
