@@ -139,3 +139,15 @@ def test_gmrc_migrations_folder_is_followed(tmp_path):
     report = run([str(tmp_path)], Config())
     assert [(r.migration.format, Path(r.migration.path).name) for r in report.results] == [
         ("graphile-migrate", "000001.sql")]
+
+
+def test_a_file_of_the_current_folder_is_checked_when_named(tmp_path):
+    write(tmp_path, {".gmrc": "{}\n", **committed("CREATE TABLE t (id int PRIMARY KEY, v text);\n"),
+                     "migrations/current/1-index.sql": "CREATE INDEX t_v ON t (v);\n"})
+    whole = run([str(tmp_path)], Config())
+    assert [Path(r.migration.path).name for r in whole.results] == ["000001.sql"]
+    assert [Path(p).name for p in whole.skipped] == ["1-index.sql"]
+    named = run([str(tmp_path / "migrations" / "current" / "1-index.sql")], Config(lock_timeout="2s"))
+    assert [(Path(r.migration.path).name, r.migration.format) for r in named.results] == [
+        ("000001.sql", "graphile-migrate"), ("1-index.sql", "graphile-migrate")]
+    assert [f.rule for f in named.results[1].all_findings()] == ["MS001"]

@@ -123,7 +123,10 @@ def _work_in_progress(migrations: Path, history: History) -> None:
         history.skipped[current] = WORK_IN_PROGRESS
     folder = migrations / "current"
     if folder.is_dir():
+        # Folder mode: graphile-migrate runs the files in name order as one migration.
         for path in files_in(folder):
+            history.reverse.append(Entry(file=path, rel=relative(history.root, path), version=last,
+                                         description="current", kind="current"))
             history.skipped[path] = WORK_IN_PROGRESS
 
 
@@ -183,6 +186,13 @@ def _is_committed(folder: Path) -> bool:
     return any(FILE_NAME.match(p.name) and "--! Previous" in sniff(p, 1024) for p in files_in(folder))
 
 
+def root_of(folder: Path) -> Path | None:
+    """The migrations folder above `current/`, so a file of it named alone follows the committed ones."""
+    if folder.name == "current" and (folder.parent / "committed").is_dir():
+        return folder.parent
+    return None
+
+
 def detect(folder: Path) -> bool:
     if any((folder / name).is_file() for name in SETTINGS):
         migrations = migrations_folder(folder)
@@ -193,7 +203,7 @@ def detect(folder: Path) -> bool:
 
 
 FORMAT = SourceFormat(
-    name="graphile-migrate", list_history=list_history, prepare=prepare, detect=detect,
+    name="graphile-migrate", list_history=list_history, prepare=prepare, detect=detect, root_of=root_of,
     looks_like="graphile-migrate (migrations/committed/NNNNNN.sql with '--! Previous' headers, .gmrc)",
     outside_transaction="put it alone in its own migration whose body starts with '--! no-transaction'",
     runner=Runner(
