@@ -10,7 +10,8 @@ import traceback
 from pglast import ast
 from pglast.enums.parsenodes import AlterTableType as AT
 
-from .catalog import Catalog, apply
+from .catalog import Catalog
+from .catalog.apply import apply
 from .catalog.system import is_system
 from .catalog.unparsed import note_unparsed_create
 from .config import Config
@@ -18,72 +19,9 @@ from .locks import impact as lock_impact
 from .locks.modes import describe_blocking, level, strongest
 from .model import AnalysedStatement, Finding, Impact, Lock, Migration, MigrationResult, severity_rank
 from .rules import Context
-from .rules.base import detectors_for
 from .rules.registry import find_rule
+from .selection import RuleSelection, make_finding  # noqa: F401 - imported from here too
 from .transaction import TxState
-
-
-class RuleSelection:
-    def __init__(self, config: Config):
-        self.select = {_rule_id(r) for r in config.select}
-        self.ignore = {_rule_id(r) for r in config.ignore}
-        self.severity = {_rule_id(k): v for k, v in config.severity.items()}
-        self._by_node = detectors_for(self.enabled)
-        self._for_type: dict[type, list] = {}
-
-    def detectors(self, node) -> list:
-        """The enabled detectors that can fire on this statement."""
-        found = self._for_type.get(type(node))
-        if found is None:
-            table = self._by_node
-            found = self._for_type[type(node)] = table.get(type(node), []) + table.get(None, [])
-        return found
-
-    def enabled(self, rule_id: str) -> bool:
-        if rule_id in _ALWAYS:
-            return True
-        if rule_id in self.ignore:
-            return False
-        return not self.select or rule_id in self.select
-
-    def severity_of(self, rule_id: str, default: str) -> str:
-        return self.severity.get(rule_id, default)
-
-    def admit(self, findings: list[Finding]) -> list[Finding]:
-        """Findings made outside the rules (by the sources: MS006, MS096, ...), with the same
-        --select / --ignore and severity overrides the rules' findings get."""
-        out = []
-        for finding in findings:
-            if not self.enabled(finding.rule):
-                continue
-            severity = self.severity_of(finding.rule, finding.severity)
-            if severity != finding.severity:
-                finding = dataclasses.replace(finding, severity=severity)
-            out.append(finding)
-        return out
-
-
-# Input problems are reported whatever is selected: they mean the check itself was incomplete.
-_ALWAYS = {"MS000", "MS088", "MS099"}
-
-
-def _rule_id(value: str) -> str:
-    doc = find_rule(value)
-    return doc.id if doc else value.upper()
-
-
-def make_finding(rule_id: str, message: str, *, path: str, line: int, column: int = 1, fix: str = "",
-                 lock: str = "", statement_index: int | None = None, span=None,
-                 selection: RuleSelection | None = None, severity: str | None = None) -> Finding | None:
-    doc = find_rule(rule_id)
-    if selection is not None and not selection.enabled(rule_id):
-        return None
-    severity = severity or (doc.severity if doc else "error")
-    if selection is not None:
-        severity = selection.severity_of(rule_id, severity)
-    return Finding(rule=rule_id, name=doc.name if doc else rule_id.lower(), severity=severity, message=message,
-                   path=path, line=line, column=column, fix=fix, lock=lock,
-                   statement_index=statement_index, span=span)
 
 
 def lock_line(analysed: AnalysedStatement, relation: str | None) -> str:
@@ -211,14 +149,6 @@ def _judge(stmt, imp, analysed, migration, catalog, config, selection, tx, earli
     return found
 
 
-def _fix_for(migration: Migration, rule_id: str, fix: str) -> str:
-    if migration.format != "django":
-        return fix
-    from .rules.django_fixes import django_fix  # the operations that do it the Django way
-
-    return django_fix(rule_id, fix)
-
-
 # Rules whose cost is the table's rows: moot for a table this transaction emptied.
 ROW_COST_RULES = frozenset({"MS001", "MS003", "MS010", "MS011", "MS012", "MS020", "MS021", "MS022", "MS023",
                             "MS024", "MS026", "MS030", "MS033"})
@@ -254,6 +184,14 @@ def _drop_absent_locks(imp: Impact, catalog: Catalog) -> None:
         imp.locks = [lock for lock in imp.locks if not absent(lock.relation)]
         imp.rewrites = [r for r in imp.rewrites if not absent(r)]
         imp.scans = [r for r in imp.scans if not absent(r)]
+
+
+def _fix_for(migration: Migration, rule_id: str, fix: str) -> str:
+    if migration.format != "django":
+        return fix
+    from .rules.django_fixes import django_fix  # the operations that do it the Django way
+
+    return django_fix(rule_id, fix)
 
 
 def _do_block(stmt):

@@ -1,24 +1,29 @@
 """`migrasafe check`: the whole pipeline, sources → parse → catalog → locks → rules → report."""
 from __future__ import annotations
 
+import contextlib
 import gc
 import sys
 import types
 from pathlib import Path
 
-from .analyse import RuleSelection, analyse_migration, internal_error, make_finding
-from .catalog import Catalog, apply
+from .catalog import Catalog
 from .config import Config
 from .model import MigrationResult, Report
-from .parse import split_statements, trusted_node_attributes
+from .selection import RuleSelection, make_finding
 from .sources import read_migrations
 from .sources.lazy import realize
-from .transaction import TxState
+
+# The parser, the lock model and the rules load with the first migration that is analysed: a run
+# that loads every result from the cache does without them.
 
 
 def seed_catalog(config: Config, report: Report, selection: RuleSelection) -> Catalog:
     """A catalog holding what `--schema dump.sql` files describe: all of it live."""
     catalog = Catalog()
+    if config.schema:
+        from .catalog.apply import apply
+        from .parse import split_statements
     for dump in config.schema:
         try:
             text = Path(dump).read_text(encoding="utf-8")
@@ -39,13 +44,13 @@ def run(paths: list[str], config: Config) -> Report:
     thresholds = gc.get_threshold()
     gc.set_threshold(100_000, 50, 1000)
     try:
-        with trusted_node_attributes():
-            return _run(paths, config)
+        with contextlib.ExitStack() as parsing:
+            return _run(paths, config, parsing)
     finally:
         gc.set_threshold(*thresholds)
 
 
-def _run(paths: list[str], config: Config) -> Report:
+def _run(paths: list[str], config: Config, parsing: contextlib.ExitStack) -> Report:
     report = Report(pg_version=config.pg_version, fail_on=config.fail_on)
     selection = RuleSelection(config)
     migrations, findings = read_migrations(paths, config, report.skipped)
@@ -61,7 +66,7 @@ def _run(paths: list[str], config: Config) -> Report:
     base = seed_catalog(config, report, selection)
     catalogs: dict[str, Catalog] = {}
     # Runners that apply several migrations on one connection (Alembic) name it in meta["session"].
-    sessions: dict[str, TxState] = {}
+    sessions: dict = {}
     cache = None
     if config.cache:
         from .cache import open_cache
@@ -69,9 +74,18 @@ def _run(paths: list[str], config: Config) -> Report:
         cache = open_cache(config)
 
     def judge(migration, catalog):
+        if not sessions.get("parsing"):
+            from .parse import trusted_node_attributes
+
+            parsing.enter_context(trusted_node_attributes())
+            sessions["parsing"] = True
+        migration = realize(migration)
         session = migration.meta.get("session")
-        tx = sessions.setdefault(session, TxState()) if session else None
-        return analyse(realize(migration), catalog, config, selection, tx)
+        if session:
+            from .transaction import TxState
+
+            sessions.setdefault(("tx", session), TxState())
+        return analyse(migration, catalog, config, selection, sessions.get(("tx", session)))
 
     for migration in migrations:
         history = migration.meta.get("history", "")
@@ -94,8 +108,9 @@ def _run(paths: list[str], config: Config) -> Report:
     return report
 
 
-def analyse(migration, catalog: Catalog, config: Config, selection: RuleSelection, tx: TxState | None):
+def analyse(migration, catalog: Catalog, config: Config, selection: RuleSelection, tx):
     """One migration's result, its suppressions and grouped findings applied."""
+    from .analyse import analyse_migration, internal_error
     from .rules.locking import fold_repeated_findings
 
     try:

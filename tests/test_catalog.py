@@ -1,4 +1,5 @@
-from migrasafe.catalog import Catalog, apply
+from migrasafe.catalog import Catalog
+from migrasafe.catalog.apply import apply
 from migrasafe.parse import split_statements
 
 

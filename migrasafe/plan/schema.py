@@ -12,7 +12,8 @@ from pathlib import Path
 from pglast import ast
 from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT, ObjectType as OT
 
-from ..catalog import Catalog, apply
+from ..catalog import Catalog
+from ..catalog.apply import apply
 from ..catalog.state import Column, Relation
 from ..config import Config
 from ..model import Migration

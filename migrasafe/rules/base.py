@@ -100,6 +100,8 @@ def detects(rule_id: str, *node_types):
 
 def detectors_for(enabled) -> dict:
     """{node class or None: [(rule id, detector)]} for the enabled rules."""
+    from . import DETECTORS as registered  # noqa: F401 - loads every rule module, which register here
+
     table: dict = {}
     for rule_id, func in DETECTORS.items():
         if enabled(rule_id):

@@ -6,7 +6,6 @@ import os
 
 from ..config import Config
 from ..model import Migration
-from ..parse import preprocess, split_statements
 from . import findings
 from .entries import Entry
 from .formats import SourceFormat
@@ -45,6 +44,8 @@ def build_migration(
         choice = choose(fmt.name, fmt.runner, None, [], config.transaction)
         migration.in_transaction, migration.transaction_reason = choice.in_transaction, choice.reason
         return migration
+
+    from ..parse import preprocess, split_statements  # pglast: only for migrations that are read
 
     prepared = fmt.prepare(entry, text, config, display)
     migration.findings.extend(prepared.findings)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from migrasafe.catalog import Catalog, apply
+from migrasafe.catalog import Catalog
+from migrasafe.catalog.apply import apply
 from migrasafe.locks import impact
 from migrasafe.parse import split_statements
 
