@@ -199,6 +199,22 @@ def bare(tmp_path_factory, cache_dir):
         "    operations = [\n"
         "        migrations.AddField(\"order\", \"amount\", shop.fields.MoneyField(max_digits=12, decimal_places=2, null=True)),\n"
         "    ]\n")
+    (root / "shop/migrations/0009_broken_sql.py").write_text(
+        "from django.db import migrations\n\n\n"
+        "class Migration(migrations.Migration):\n"
+        "    dependencies = [(\"shop\", \"0008_order_amount\")]\n\n"
+        "    operations = [\n"
+        "        migrations.RunSQL(\"UPDATE no_such_table SET x = 1\"),\n"
+        "    ]\n")
+    (root / "shop/migrations/0010_status_idx.py").write_text(
+        "from django.contrib.postgres.operations import AddIndexConcurrently\n"
+        "from django.db import migrations, models\n\n\n"
+        "class Migration(migrations.Migration):\n"
+        "    atomic = False\n\n"
+        "    dependencies = [(\"shop\", \"0009_broken_sql\")]\n\n"
+        "    operations = [\n"
+        "        AddIndexConcurrently(model_name=\"order\", index=models.Index(fields=[\"status\"], name=\"st2_idx\")),\n"
+        "    ]\n")
     return root, run([str(root)], Config(lock_timeout="2s"))
 
 
@@ -280,3 +296,14 @@ def test_an_added_migration_is_rendered_on_the_saved_database(tmp_path, monkeypa
     assert _findings(reported["shop.0007_order_status_idx"]) == [("MS001", 8)]
     assert _findings(reported["shop.0003_order_total_idx"]) == [("MS001", 9)]
     assert len(reported) == 9
+
+
+def test_a_failed_operation_costs_only_itself(bare):
+    _, found = bare
+    reported = _reported(found)
+    (note,) = [f for f in reported["shop.0009_broken_sql"].all_findings() if f.rule == "MS085"]
+    assert note.line == 8 and 'relation "no_such_table" does not exist' in note.message
+    after = reported["shop.0010_status_idx"]
+    assert [s.statement.sql for s in after.statements] == [
+        'CREATE INDEX CONCURRENTLY "st2_idx" ON "shop_order" ("status")']
+    assert after.all_findings() == []

@@ -107,9 +107,8 @@ class Applier:
                 notes.append({"op": recorder.op, "error": False,
                               "message": f"the migration failed when Django ran its deferred statements "
                                          f"({_describe(error)}); what follows in it is not checked"})
-        if notes:
-            # Whatever failed, the next migration starts on a clean connection (Django reconnects).
-            self.connection.close()
+        if notes or self.connection.in_atomic_block:
+            self._fresh_connection()
         self._record_applied(migration)
         return {"atomic": bool(migration.atomic), "statements": recorder.statements, "notes": notes}
 
@@ -178,6 +177,17 @@ class Applier:
             operation.database_forwards(migration.app_label, editor, old_state, self.state)
         finally:
             recorder.capture_all = False
+
+    def _fresh_connection(self) -> None:
+        """Whatever failed, the next migration starts on a new connection: Django's connect()
+        resets its transaction bookkeeping (atomic blocks, savepoints, needs_rollback)."""
+        raw = self.connection.connection
+        self.connection.connection = None
+        if raw is not None:
+            try:
+                raw.close()
+            except Exception:
+                pass
 
     def _record_applied(self, migration) -> None:
         from django.db.migrations.recorder import MigrationRecorder

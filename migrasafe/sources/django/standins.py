@@ -100,6 +100,18 @@ def _parameters(base) -> set[str]:
     return names - {"self", "args", "kwargs"}
 
 
+class _StandInType(type):
+    """Class attributes of a stand-in class (`CountryCodes.CHOICES`) are stand-ins too."""
+
+    def __getattr__(cls, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return make(vars(cls)[MARK], name)
+
+    def __iter__(cls):
+        return iter(())
+
+
 def _do_nothing_class(qualified: str, name: str):
     def __init__(self, *args, **kwargs):
         pass
@@ -110,9 +122,10 @@ def _do_nothing_class(qualified: str, name: str):
     def __eq__(self, other):
         return type(self) is type(other)
 
-    return type(name, (), {"__init__": __init__, "__call__": __call__, "__eq__": __eq__, "__hash__": object.__hash__,
-                           MARK: qualified, "__module__": qualified.rpartition(".")[0],
-                           "deconstruct": lambda self: (qualified, [], {})})
+    return _StandInType(name, (), {"__init__": __init__, "__call__": __call__, "__eq__": __eq__,
+                                   "__hash__": object.__hash__, "__iter__": lambda self: iter(()),
+                                   MARK: qualified, "__module__": qualified.rpartition(".")[0],
+                                   "deconstruct": lambda self: (qualified, [], {})})
 
 
 class StandInCallable:
@@ -130,7 +143,14 @@ class StandInCallable:
     def __getattr__(self, name: str):
         if name.startswith("__"):
             raise AttributeError(name)
-        return StandInCallable(f"{getattr(self, MARK)}.{name}")
+        # `module.fields.SanitizedJSONField` read before `module.fields` was imported: the same
+        # stand-ins as the module's own names.
+        value = make(getattr(self, MARK), name)
+        object.__setattr__(self, name, value)
+        return value
+
+    def __iter__(self):
+        return iter(())  # choices=, a list of names: none known
 
     def __call__(self, *args, **kwargs):
         if not args and not kwargs and _called_by_django():
