@@ -18,7 +18,7 @@ from importlib import import_module
 from pathlib import Path
 
 from django.apps import apps
-from django.db.migrations.loader import MIGRATIONS_MODULE_NAME, MigrationLoader
+from django.db.migrations.loader import MigrationLoader
 
 from .files import read_migration_file
 
@@ -47,7 +47,7 @@ class TolerantLoader(MigrationLoader):
                 continue
             try:
                 module = import_module(module_name)
-            except ModuleNotFoundError:
+            except ModuleNotFoundError:  # an app without migrations (Django's own rule)
                 self.unmigrated_apps.add(app_config.label)
                 continue
             if not hasattr(module, "__path__"):
@@ -160,5 +160,3 @@ def _describe(error: BaseException) -> str:
     text = " ".join(str(error).split())[:300]
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
-
-__all__ = ["MIGRATIONS_MODULE_NAME", "Plan", "TolerantLoader"]

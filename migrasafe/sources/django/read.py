@@ -148,9 +148,6 @@ class _Builder:
         self.layout, self.config, self.display_root = layout, config, display_root
         self.files, self.named, self.run = files, named, run
         self.external_reported: set[str] = set()
-        self.stopped_at: str | None = None  # the migration the rendering stopped on
-        plan_files = [e["file"] for e in run.graph["plan"]]
-        self.last_named = max((i for i, f in enumerate(plan_files) if Path(f) in named), default=None)
 
     def display(self, file: Path) -> str:
         return self.named.get(file) or _shown(self.layout, self.display_root, file)
