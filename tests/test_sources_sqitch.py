@@ -277,3 +277,17 @@ def test_a_named_script_or_the_deploy_folder_is_read_in_its_project():
     assert _rules(report) == [("orders_status_index.sql", 7, "MS001")]
     folder = run([str(LAYOUT / "deploy")], Config(lock_timeout="2s"))
     assert len(folder.results) == 6 and {r.migration.format for r in folder.results} == {"sqitch"}
+
+
+def test_versioned_script_names_are_not_a_second_history(tmp_path):
+    project = tmp_path / "app" / "db"
+    (project / "deploy").mkdir(parents=True)
+    (project / "revert").mkdir()
+    (project / "sqitch.plan").write_text("%project=p\n001_users 2024-01-01T00:00:00Z X <x@x> # users\n")
+    (project / "deploy" / "001_users.sql").write_text("BEGIN;\nCREATE TABLE users (id int);\nCOMMIT;\n")
+    (project / "revert" / "001_users.sql").write_text("BEGIN;\nDROP TABLE users;\nCOMMIT;\n")
+    for named in (tmp_path, project):
+        report = run([str(named)], Config())
+        assert [(Path(r.migration.path).parent.name, r.migration.format) for r in report.results] == [
+            ("deploy", "sqitch")], named
+        assert _rules(report) == []

@@ -124,7 +124,8 @@ class Plan:
             if fmt not in FORMATS or not FORMATS[fmt].nested:
                 return
         discovered = False
-        for found, fmt in self._discover(folder, 1):
+        claimed = fmt if fmt is not None and not fallback else None
+        for found, fmt in self._discover(folder, 1, claimed):
             discovered = True
             display = os.path.join(given, os.path.relpath(found, folder))
             if fmt == ALEMBIC:
@@ -138,11 +139,16 @@ class Plan:
                 given, f"no Alembic project in {given}: expected alembic.ini, or env.py beside a versions/ folder",
                 fix="name the folder with alembic.ini or the script location, or pass --alembic-dir"))
 
-    def _discover(self, folder: Path, depth: int):
+    def _discover(self, folder: Path, depth: int, nested_in: str | None = None):
+        """`nested_in`: the format that claimed `folder` while histories may lie below it (sqitch),
+        whose own script folders are then part of it, not histories of their own."""
         if depth > _DISCOVERY_DEPTH:
             return
+        owner = FORMATS[nested_in].root_of if nested_in in FORMATS else None
         for sub in subfolders(folder):
             if is_excluded(sub, self.config.exclude, self.config.root):
+                continue
+            if owner is not None and owner(sub) is not None:
                 continue
             if self.config.format in (None, ALEMBIC) and find_layout(sub) is not None:
                 yield sub, ALEMBIC
@@ -152,8 +158,10 @@ class Plan:
                 fmt = None  # unversioned .sql files below a project's root: seeds or queries
             if fmt is not None:
                 yield sub, fmt
-            if fmt is None or FORMATS[fmt].nested:
-                yield from self._discover(sub, depth + 1)
+            if fmt is None:
+                yield from self._discover(sub, depth + 1, nested_in)
+            elif FORMATS[fmt].nested:
+                yield from self._discover(sub, depth + 1, fmt)
 
     def _add_file(self, path: Path, given: str) -> None:
         versioned = versioned_folders.history_root(path.parent.resolve(), self.config.format)
