@@ -13,8 +13,8 @@ file, gets a module whose names stand in for what was asked:
 - any other capitalised name is a class whose instances do nothing when called (validators);
 - a lower-case name is a function that returns None (a `default=` callable, a `RunPython` body).
 
-Each stand-in is recorded against the migration file that imported it, so that the rendering can
-say which parts stand on guesses.
+Each stand-in carries the name it stands for, so that the rendering can say which operations stand
+on guesses (worker.py).
 """
 from __future__ import annotations
 
@@ -36,25 +36,6 @@ _FIELD_BASES = (("JSON", "JSONField"), ("Money", "DecimalField"), ("Decimal", "D
 MARK = "_migrasafe_stand_in"
 
 
-class StandInRecord:
-    def __init__(self) -> None:
-        self.by_file: dict[str, list[str]] = {}  # migration file → qualified names stood in for
-        self.fields: dict[str, list[str]] = {}  # migration file → "name (rendered as Base)"
-
-    def note(self, file: str | None, what: str, field_base: str | None = None) -> None:
-        if file is None:
-            return
-        names = self.by_file.setdefault(file, [])
-        if what not in names:
-            names.append(what)
-        if field_base:
-            entry = f"{what} (rendered as {field_base})"
-            fields = self.fields.setdefault(file, [])
-            if entry not in fields:
-                fields.append(entry)
-
-
-RECORD = StandInRecord()
 
 
 def is_stand_in(value) -> str | None:
@@ -214,8 +195,6 @@ class StandInModule(types.ModuleType):
             raise AttributeError(name)
         value = make(self.__name__, name)
         setattr(self, name, value)  # the same object each time it is asked for
-        base = getattr(value, "_migrasafe_base", None)
-        RECORD.note(getattr(self, "_migrasafe_importer", None), f"{self.__name__}.{name}", base)
         return value
 
 
@@ -225,19 +204,14 @@ def project_package(name: str, folder: str) -> StandInModule:
     module = StandInModule(name)
     module.__path__ = [folder]
     module.__file__ = None
-    module._migrasafe_importer = None
     sys.modules[name] = module
     return module
 
 
 class _Loader(importlib.abc.Loader):
-    def __init__(self, importer: str):
-        self.importer = importer
-
     def create_module(self, spec):
         module = StandInModule(spec.name)
         module.__path__ = []  # a package, so `import missing.sub` works too
-        module._migrasafe_importer = self.importer
         return module
 
     def exec_module(self, module):
@@ -257,8 +231,7 @@ class StandInFinder(importlib.abc.MetaPathFinder):
         if importer is None or not self.is_migration(importer):
             return None
         self.created.append(fullname)
-        RECORD.note(importer, fullname)
-        return importlib.util.spec_from_loader(fullname, _Loader(importer), is_package=True)
+        return importlib.util.spec_from_loader(fullname, _Loader(), is_package=True)
 
 
 def _importer_file() -> str | None:
