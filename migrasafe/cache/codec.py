@@ -68,3 +68,70 @@ def decode(data):
 
 def _hashable(value):
     return tuple(value) if isinstance(value, list) else value
+
+
+# Results, the bulk of a warm run's reading, in a positional form decoded without the generic walk.
+# Every value here is a str, int, bool or None, or a list of them; anything else (a migration's
+# `meta`, a statement's `notes` and `observed`) goes through encode/decode above.
+_FINDING = [f.name for f in dataclasses.fields(model.Finding)]
+_STATEMENT = [f.name for f in dataclasses.fields(model.Statement) if f.name != "node"]
+_MIGRATION = [f.name for f in dataclasses.fields(model.Migration) if f.name not in ("text", "statements", "findings", "meta")]
+
+
+def encode_result(result: model.MigrationResult) -> dict:
+    migration = result.migration
+    own = [a.statement for a in result.statements]
+    shared = len(own) == len(migration.statements) and all(a is b for a, b in zip(own, migration.statements))
+    return {
+        "fields": [_FINDING, _STATEMENT, _MIGRATION],
+        "migration": [getattr(migration, f) for f in _MIGRATION],
+        "meta": encode(migration.meta),
+        "migration_findings": [_finding(f) for f in migration.findings],
+        "statements": None if shared else [_statement(s) for s in migration.statements],
+        "analysed": [[_statement(a.statement), [[l.relation, l.mode] for l in a.impact.locks], a.impact.rewrites,
+                      a.impact.scans, a.impact.transactional, encode(a.impact.notes), a.in_transaction,
+                      sorted(a.live), a.strong_lock_held, [_finding(f) for f in a.findings],
+                      [_finding(f) for f in a.folded], encode(a.observed)] for a in result.statements],
+        "findings": [_finding(f) for f in result.findings],
+    }
+
+
+def decode_result(data: dict) -> model.MigrationResult:
+    if data["fields"] != [_FINDING, _STATEMENT, _MIGRATION]:
+        raise ValueError("written by a migrasafe whose results had other fields")
+    finding, statement = _finding_from, _statement_from
+    analysed = []
+    for (stmt, locks, rewrites, scans, transactional, notes, in_tx, live, strong, found, folded,
+         observed) in data["analysed"]:
+        impact = model.Impact(locks=[model.Lock(r, m) for r, m in locks], rewrites=rewrites, scans=scans,
+                              transactional=transactional, notes=decode(notes))
+        analysed.append(model.AnalysedStatement(
+            statement(stmt), impact, in_tx, live=set(live), strong_lock_held=strong,
+            findings=[finding(f) for f in found], folded=[finding(f) for f in folded], observed=decode(observed)))
+    migration = model.Migration(**dict(zip(_MIGRATION, data["migration"])))
+    migration.meta = decode(data["meta"])
+    migration.findings = [finding(f) for f in data["migration_findings"]]
+    statements = data["statements"]
+    migration.statements = [a.statement for a in analysed] if statements is None else [statement(s) for s in statements]
+    return model.MigrationResult(migration, analysed, [finding(f) for f in data["findings"]])
+
+
+def _finding(f: model.Finding) -> list:
+    values = [getattr(f, name) for name in _FINDING]
+    values[-1] = list(f.span) if f.span is not None else None
+    return values
+
+
+def _finding_from(values: list) -> model.Finding:
+    f = model.Finding(*values)
+    if f.span is not None:
+        f.span = tuple(f.span)
+    return f
+
+
+def _statement(s: model.Statement) -> list:
+    return [getattr(s, name) for name in _STATEMENT]
+
+
+def _statement_from(values: list) -> model.Statement:
+    return model.Statement(**dict(zip(_STATEMENT, values)))

@@ -11,7 +11,7 @@ from pathlib import Path
 from ..catalog import Catalog
 from ..config import Config
 from ..model import Migration, MigrationResult
-from .codec import NotStorable, decode, encode
+from .codec import NotStorable, decode, decode_result, encode, encode_result
 from .store import Store, cache_dir
 
 # A catalog snapshot every this many migrations bounds the work after an edit in mid-history.
@@ -87,7 +87,7 @@ class CachedRun:
         if data is None:
             return None
         try:
-            result = decode(data["result"])
+            result = decode_result(data["result"])
         except Exception:  # noqa: BLE001 - a damaged entry is a miss, never a crash or a lie
             return None
         if not isinstance(result, MigrationResult):
@@ -122,7 +122,7 @@ class CachedRun:
         if result.migration.broken:
             return  # an input error is reported afresh every run
         try:
-            self.store.put("result", key, {"result": encode(result)})
+            self.store.put("result", key, {"result": encode_result(result)})
         except NotStorable:
             return
         if len(history.keys) % SNAPSHOT_EVERY == 0:
