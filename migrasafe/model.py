@@ -48,7 +48,9 @@ class _Tree:
 
     def __get__(self, statement, owner=None):
         if statement is None:
-            return None  # the field's default
+            # The field's default: a statement made without a tree (one loaded from the cache,
+            # say) gets it from its text when it is read.
+            return UNPARSED
         node = statement._node
         if node is UNPARSED:
             from .parse import parse_alone
@@ -79,7 +81,7 @@ class Statement:
     line: int  # 1-based, in the migration file
     column: int  # 1-based
     end_line: int
-    node: Any = _Tree()  # pglast.ast node of the statement; None when it did not parse
+    node: Any = _Tree()  # pglast.ast node of the statement (from `sql` when not given); None: did not parse
     parse_error: str | None = None
     # When the statement came from a generated rendering (Alembic), where the user wrote it.
     origin_path: str | None = None
