@@ -60,6 +60,9 @@ class Channel:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("always")
+                # Raised when the garbage collector reaches an object, wherever the code then is:
+                # it would be told on whichever step happens to run, so it is left out (as by default).
+                warnings.simplefilter("ignore", ResourceWarning)
                 warnings.showwarning = self._warned
                 yield
         except BaseException:
