@@ -46,7 +46,12 @@ def analyse_migration(migration: Migration, catalog: Catalog, config: Config,
     catalog.search_path = ["public"]  # SET search_path lasts one session: one file
     result = MigrationResult(migration=migration, findings=selection.admit(migration.findings))
     tx = enter_migration(migration, session if session is not None else TxState())
+    one_query = bool(migration.meta.get("implicit_transaction"))
     for stmt in migration.statements:
+        if one_query and not tx.open and stmt.index > 0:
+            # After a COMMIT inside one multi-statement query, PostgreSQL runs the statements left
+            # in a new implicit transaction block (CONCURRENTLY still fails there).
+            tx.begin(line=stmt.line, explicit=False)
         if stmt.node is None:
             f = make_finding("MS000", stmt.parse_error or "syntax error", path=migration.path, line=stmt.line,
                              column=stmt.column, statement_index=stmt.index, selection=selection)

@@ -191,3 +191,20 @@ def test_plan_writes_a_migration_folder(tmp_path):
     assert written[0].parent.parent == migrations.resolve() or written[0].parent.parent == migrations
     report = run([str(migrations)], Config(lock_timeout="2s"))
     assert len(report.results) == 5 and serious(report)[1:] == []
+
+
+def test_statements_after_a_commit_in_the_script_are_in_a_new_implicit_block(tmp_path, pg_server):
+    """Prisma's generated enum swaps hold BEGIN ... COMMIT and more statements after it: PostgreSQL
+    runs what follows the COMMIT of one multi-statement query in a new implicit transaction."""
+    import psycopg
+
+    script = "BEGIN;\nALTER TABLE t ADD COLUMN w text;\nCOMMIT;\nCREATE INDEX CONCURRENTLY t_v ON t (v);\n"
+    with psycopg.connect(pg_server.uri, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS t; CREATE TABLE t (id int PRIMARY KEY, v text)")
+        result = conn.pgconn.exec_(script.encode())  # one simple query, as the schema engine sends it
+        assert b"cannot run inside a transaction block" in result.error_message
+    root = project(tmp_path, {"20240101000000_init": "CREATE TABLE t (id int PRIMARY KEY, v text);",
+                              "20240102000000_enum_swap": script})
+    report = run([str(root)], Config(lock_timeout="2s"))
+    refused = [f for f in report.results[1].all_findings() if f.rule == "MS004"]
+    assert [f.line for f in refused] == [4]
