@@ -215,3 +215,14 @@ def test_since_makes_the_changed_files_one_run(tmp_path):
     sessions = [r.migration.meta.get("session") for r in report.results]
     assert sessions[0] is None and sessions[1] == sessions[2] is not None
     assert any(f.rule == "MS031" for f in report.results[2].all_findings())
+
+
+def test_an_entry_older_than_the_one_before_it_never_runs_on_a_migrated_database(tmp_path):
+    folder = project(tmp_path, {"0000_init": "CREATE TABLE t (id int);", "0001_late": "ALTER TABLE t ADD COLUMN v text;"})
+    journal = json.loads((folder / "meta" / "_journal.json").read_text())
+    journal["entries"][1]["when"] = journal["entries"][0]["when"] - 1000  # a branch merged with an older stamp
+    (folder / "meta" / "_journal.json").write_text(json.dumps(journal))
+    report = run([str(folder)], Config(lock_timeout="2s"))
+    (error,) = [f for f in report.findings if f.rule == "MS099"]
+    assert "never runs 0001_late on a database that has applied 0000_init" in error.message
+    assert len(report.results) == 2  # both still checked, as a fresh database runs them

@@ -10,7 +10,8 @@ node-postgres and postgres-js migrators):
   no per-file opt-out: locks taken by one file are held while the next ones run, and
   `CREATE INDEX CONCURRENTLY` fails unless the file ends that transaction with its own COMMIT.
 A migration is pending when its journal `when` is later than the newest `created_at` recorded in
-`drizzle.__drizzle_migrations`.
+`drizzle.__drizzle_migrations`: an entry whose `when` is not later than an earlier entry's never
+runs on a database that applied that one (an input error here).
 """
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ def list_history(root: Path) -> History:
             history.problems.append(Problem(rel, 1, "drizzle cannot read this journal: it has no \"entries\" list"))
             entries = []
         other_dialect = isinstance(dialect, str) and dialect.lower() not in POSTGRES_DIALECTS
+        latest, latest_tag = None, ""
         for position, item in enumerate(entries):
             tag = item.get("tag") if isinstance(item, dict) else None
             if not isinstance(tag, str) or not tag:
@@ -59,6 +61,14 @@ def list_history(root: Path) -> History:
             if other_dialect:
                 history.skipped[path] = f"the journal's dialect is {dialect!r}: this history is not run on PostgreSQL"
                 continue
+            when = item.get("when")
+            if isinstance(when, (int, float)) and isinstance(latest, (int, float)) and when <= latest:
+                history.problems.append(Problem(
+                    rel, 1, f"drizzle's migrator never runs {tag} on a database that has applied {latest_tag}: its"
+                    f" \"when\" ({when}) is not later than that one's ({latest}), and only later ones count as pending",
+                    "give it a \"when\" later than every entry before it"))
+            if isinstance(when, (int, float)) and (latest is None or when > latest):
+                latest, latest_tag = when, tag
             version, _, description = tag.partition("_")
             history.forward.append(Entry(
                 file=path, rel=relative(root, path), version=version, description=description,
