@@ -99,17 +99,19 @@ def file_keys(files: dict[str, MigrationFile], texts: dict[str, str], setting_ap
     return {path: _digest(base, own[path], *sorted(own[p] for p in closure(path))) for path in files}
 
 
+_HERE = "@project/"  # stands for the project root in stored paths: a moved checkout keeps its cache
+
+
 class RenderCache:
-    def __init__(self, plan_key: str, keys: dict[str, str], root: Path | None = None):
+    def __init__(self, plan_key: str, keys: dict[str, str], project_root: Path, root: Path | None = None):
         self.plan_key, self.keys = plan_key, keys
+        self.project_root = str(project_root).rstrip(os.sep) + os.sep
         self.root = root or cache_root()
 
     @classmethod
-    def for_project(cls, keys: dict[str, str], context: str) -> "RenderCache":
+    def for_project(cls, keys: dict[str, str], context: str, project_root: Path) -> "RenderCache":
         plan_key = _digest(FORMAT_VERSION, _django_version(), context, *sorted(keys.values()))
-        cache = cls(plan_key, keys)
-        cache.context = context
-        return cache
+        return cls(plan_key, keys, project_root)
 
     def load(self) -> dict | None:
         """{"graph": ..., "renderings": {file: ...}} when everything is cached, else None."""
@@ -176,6 +178,25 @@ class RenderCache:
             renderings[file] = rendering
         return dump, [file for file, _ in state["done"]], renderings
 
+    def _stored(self, data):
+        """Paths inside the project are stored relative to it."""
+        if isinstance(data, str):
+            return _HERE + data[len(self.project_root):] if data.startswith(self.project_root) else data
+        if isinstance(data, dict):
+            return {self._stored(k): self._stored(v) for k, v in data.items()}
+        if isinstance(data, list):
+            return [self._stored(v) for v in data]
+        return data
+
+    def _loaded(self, data):
+        if isinstance(data, str):
+            return self.project_root + data[len(_HERE):] if data.startswith(_HERE) else data
+        if isinstance(data, dict):
+            return {self._loaded(k): self._loaded(v) for k, v in data.items()}
+        if isinstance(data, list):
+            return [self._loaded(v) for v in data]
+        return data
+
     def _path(self, kind: str, key: str) -> Path:
         return self.root / f"{kind}-{key}.json"
 
@@ -185,13 +206,13 @@ class RenderCache:
                 data = json.load(handle)
         except (OSError, ValueError):
             return None
-        return data if isinstance(data, dict) else None
+        return self._loaded(data) if isinstance(data, dict) else None
 
     def _write(self, kind: str, key: str, data: dict) -> None:
         fd, temporary = tempfile.mkstemp(dir=self.root, prefix=f".{kind}-", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle)
+                json.dump(self._stored(data), handle)
             os.replace(temporary, self._path(kind, key))
         except BaseException:
             try:

@@ -56,12 +56,12 @@ def read_project(layout: Layout, config: Config, display_root: str, named: dict[
                "referenced": sorted({app for f in files.values() for app, _ in f.dependencies if app != "__setting__"})}
     context = repr((layout.settings_module, _settings_text(layout), user_model, payload["referenced"]))
     setting_apps = {"AUTH_USER_MODEL": (user_model or "auth.User").partition(".")[0]}
-    cache = RenderCache.for_project(file_keys(files, texts, setting_apps, context), context)
+    cache = RenderCache.for_project(file_keys(files, texts, setting_apps, context), context, layout.root)
     cached = cache.load() if use_cache else None
     rendered = cached is None
     if cached is None:
         try:
-            run = _render(payload, limits, cache if use_cache else None, str(layout.root) + context)
+            run = _render(payload, limits, cache if use_cache else None, context)
         except DjangoMissing as err:
             return Reading([], [input_error(where, f"rendering Django migrations needs {err}", fix=INSTALL)], {}, False)
     else:
