@@ -151,3 +151,14 @@ def test_a_file_of_the_current_folder_is_checked_when_named(tmp_path):
     assert [(Path(r.migration.path).name, r.migration.format) for r in named.results] == [
         ("000001.sql", "graphile-migrate"), ("1-index.sql", "graphile-migrate")]
     assert [f.rule for f in named.results[1].all_findings()] == ["MS001"]
+
+
+def test_placeholders_are_replaced_as_graphile_does(tmp_path):
+    files = committed("CREATE TABLE t (id int);\nGRANT SELECT ON t TO :DATABASE_OWNER, :APP_ROLE;\n")
+    write(tmp_path, {".gmrc": '{"placeholders": {":APP_ROLE": "!ENV"}}\n', **files})
+    report = run([str(tmp_path)], Config())
+    (result,) = report.results
+    assert not result.migration.broken
+    assert [s.statement.sql for s in result.statements][1] == "GRANT SELECT ON t TO _DATABASE_OWNER, _APP_ROLE"
+    notes = [f for f in result.all_findings() if f.rule == "MS090"]
+    assert [(f.line, f.severity) for f in notes] == [(5, "info"), (5, "info")]

@@ -25,6 +25,7 @@ import re
 from pathlib import Path
 
 from ..config import Config
+from . import findings
 from .entries import Entry, History, Problem
 from .formats import Prepared, SourceFormat
 from .listing import files_in, relative, sniff
@@ -40,23 +41,41 @@ SETTINGS = (".gmrc", ".gmrc.js", ".gmrc.cjs")
 WORK_IN_PROGRESS = "graphile-migrate's work in progress: `migrate` never runs it (checked only when named)"
 
 
-def migrations_folder(root: Path) -> Path:
-    """`migrationsFolder` from `.gmrc` (JSON with comments; `.gmrc.js` is code, not read), else
-    graphile-migrate's default `migrations`."""
+def settings_of(root: Path) -> dict:
+    """`.gmrc` in the history root or up to two folders above it (JSON with comments; `.gmrc.js`
+    is code, not read); {} when there is none or it does not parse."""
     import json
 
-    settings = root / ".gmrc"
-    if settings.is_file():
-        text = re.sub(r"/\*.*?\*/", "", sniff(settings), flags=re.S)
-        text = re.sub(r"(?m)^\s*//.*$", "", text)
-        text = re.sub(r",(\s*[}\]])", r"\1", text)
-        try:
-            folder = json.loads(text).get("migrationsFolder")
-        except (ValueError, AttributeError):
-            folder = None
-        if isinstance(folder, str) and folder:
-            return (root / folder).resolve()
+    for folder in (root, root.parent, root.parent.parent):
+        settings = folder / ".gmrc"
+        if settings.is_file():
+            text = re.sub(r"/\*.*?\*/", "", sniff(settings), flags=re.S)
+            text = re.sub(r"(?m)^\s*//.*$", "", text)
+            text = re.sub(r",(\s*[}\]])", r"\1", text)
+            try:
+                data = json.loads(text)
+            except ValueError:
+                return {}
+            return {"folder": folder, **data} if isinstance(data, dict) else {}
+    return {}
+
+
+def migrations_folder(root: Path) -> Path:
+    """`migrationsFolder` from `.gmrc`, else graphile-migrate's default `migrations`."""
+    settings = settings_of(root)
+    folder = settings.get("migrationsFolder")
+    if isinstance(folder, str) and folder and settings["folder"] == root:
+        return (root / folder).resolve()
     return root / "migrations"
+
+
+def placeholders_of(root: Path) -> list[str]:
+    """The placeholders graphile-migrate replaces in a body: its two own and `.gmrc`'s."""
+    names = [":DATABASE_NAME", ":DATABASE_OWNER"]
+    extra = settings_of(root).get("placeholders")
+    if isinstance(extra, dict):
+        names += [k for k in extra if isinstance(k, str) and re.fullmatch(r":[A-Z][A-Z0-9_]*", k)]
+    return sorted(set(names), key=len, reverse=True)
 
 
 def committed_folder(root: Path) -> Path:
@@ -70,6 +89,7 @@ def list_history(root: Path) -> History:
     history = History(root=root, format="graphile-migrate")
     committed = committed_folder(root)
     previous_hash, previous_rel = "-", ""
+    placeholders = placeholders_of(root)
     for path in sorted(files_in(committed), key=lambda p: (_number(p.name), p.name)):
         match = FILE_NAME.match(path.name)
         if not match:
@@ -79,6 +99,7 @@ def list_history(root: Path) -> History:
                       description=(match.group(2) or "").lstrip("-"))
         headers = _headers(path, entry)
         entry.options["headers"] = headers
+        entry.options["placeholders"] = placeholders
         history.forward.append(entry)
         previous = headers.get("previous")
         if previous is not None and previous != previous_hash:
@@ -158,10 +179,29 @@ def prepare(entry: Entry, text: str, config: Config, display: str) -> Prepared:
     start = headers.get("body_line", 0)
     lines = text.split("\n")
     body = "\n".join(lines[start:])
+    names = entry.options.get("placeholders") or placeholders_of(entry.file.parent.parent)
+    body, notes = _stand_ins(body, names, start, display)
     marker = None
     if start < len(lines) and NO_TRANSACTION.match(lines[start]):
         marker = Marker(False, "'--! no-transaction' makes graphile-migrate leave out its BEGIN/COMMIT")
-    return Prepared(body, line_offset=start, marker=marker)
+    return Prepared(body, line_offset=start, marker=marker, findings=notes)
+
+
+def _stand_ins(body: str, names: list[str], offset: int, display: str):
+    """graphile-migrate replaces its placeholders by plain text before sending the body
+    (`generatePlaceholderReplacement`); here each becomes an identifier of the same length."""
+    if ":" not in body:
+        return body, []
+    pattern = re.compile("(?:" + "|".join(re.escape(n) for n in names) + r")\b")
+    notes, seen = [], set()
+    for match in pattern.finditer(body):
+        line = offset + body.count("\n", 0, match.start()) + 1
+        if (match.group(0), line) not in seen:
+            seen.add((match.group(0), line))
+            notes.append(findings.placeholder_substituted(
+                display, line, f"graphile-migrate placeholder {match.group(0)} is replaced at run time; checked with"
+                f" the identifier _{match.group(0)[1:]} in its place"))
+    return pattern.sub(lambda m: "_" + m.group(0)[1:], body), notes
 
 
 def _headers_of_text(text: str) -> dict:
