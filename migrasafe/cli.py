@@ -249,6 +249,8 @@ def placeholder(text: str) -> tuple[str, str]:
 def run_check(args: argparse.Namespace) -> int:
     if args.replay:
         return run_replay(args)
+    if getattr(args, "html", None):
+        raise UsageError("--html draws the replay's lock timeline: add --replay")
     import gc
 
     # Everything a check allocates lives until the process ends, so the cyclic collector would

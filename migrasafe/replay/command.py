@@ -145,4 +145,20 @@ def run(args: argparse.Namespace, config, usage_error) -> int:
 
     color = args.format == "text" and wants_color(getattr(args, "no_color", False))
     write(render(report, args.format, color=color))
+    if getattr(args, "html", None):
+        problem = write_timeline(report, args.html)
+        if problem:
+            print(f"migrasafe: replay: {problem}", file=sys.stderr)
+            return 2
     return exit_code(report, config.fail_on)
+
+
+def write_timeline(report, path: str) -> str | None:
+    """Write the HTML lock timeline; what went wrong, or None."""
+    from ..report.timeline import report_document, write_html
+
+    try:
+        write_html(report_document(report), path)
+    except OSError as err:
+        return f"cannot write --html {path}: {err.strerror or err}"
+    return None

@@ -31,3 +31,5 @@ def add_replay_options(parser: argparse.ArgumentParser, *, stats: bool) -> None:
     group.add_argument("--statement-timeout", metavar="DURATION", help="guard per statement (default 10min)")
     group.add_argument("--timeout", metavar="DURATION", help="stop the whole replay after this long")
     group.add_argument("--no-progress", action="store_true", help="no progress line on the terminal")
+    group.add_argument("--html", metavar="FILE",
+                       help="also write the lock timeline as one self-contained HTML page to FILE")

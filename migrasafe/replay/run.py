@@ -33,6 +33,7 @@ from .probe import Monitor, ProbeQuery, probing
 from .progress import Progress
 from .seed import SeedResult, Seeder
 from .stats import ProductionRows
+from .timeline import migration_timeline
 
 DEFAULT_SIZES = (10_000, 100_000)
 DEFAULT_STATEMENT_TIMEOUT_MS = 600_000.0
@@ -72,6 +73,8 @@ class SizeRun:
     planned_rows: dict[str, int] = field(default_factory=dict)  # seeded table -> rows asked for
     seeding: list[SeedResult] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    timelines: list[dict] = field(default_factory=list)  # replay.timeline, per migration
+    origin: float = field(default_factory=time.perf_counter)
 
 
 def migration_key(result: MigrationResult) -> str:
@@ -143,6 +146,7 @@ def replay_report(report: Report, paths: list[str], config: Config, settings: Re
         "seeding": [{"size": s.size, "table": r.table, "rows": r.inserted, "ms": round(r.ms, 1)}
                     for s in size_runs for r in s.seeding],
         "migrations": migration_summaries(report, size_runs),
+        "timeline": [{"size": s.size, "migrations": s.timelines} for s in size_runs],
         "elapsed_ms": round((time.perf_counter() - started) * 1000, 1),
     }
 
@@ -208,6 +212,9 @@ def replay_history(server: Server, results: list[MigrationResult], size_run: Siz
             for run in migration_run.runs:
                 size_run.runs[(key, run.index)] = run
             queries = [q for probe in probes for q in probe.queries]
+            if reported:
+                size_run.timelines.append(migration_timeline(result.migration.path, migration_run, queries,
+                                                             size_run.origin))
             for run, blocked in attribute_blocking(migration_run.runs, queries, [f"{s}.{t}" for s, t in tables]).items():
                 size_run.blocked[(key, run.index)] = blocked
 
