@@ -1,7 +1,7 @@
 """Time `migrasafe check` on a Django project: cold (empty cache), warm, and a pull request's
 `--since` run that adds one migration.
 
-    .venv/bin/python bench/django.py [PROJECT] [--skip-since]
+    .venv/bin/python bench/django.py [PROJECT] [--skip-since] [--cache DIR]
 
 PROJECT defaults to the shared corpus's saleor/saleor folders (1,417 migrations in 26 apps, no
 project code). Each figure is one run in a fresh process, with its own cache folder so the cold
@@ -62,8 +62,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("project", nargs="?", type=Path, default=DEFAULT)
     parser.add_argument("--skip-since", action="store_true", help="leave out the run with one added migration")
+    parser.add_argument("--cache", type=Path, help="cache folder to use and keep (default: a temporary one)")
     args = parser.parse_args()
-    cache = Path(tempfile.mkdtemp(prefix="migrasafe-bench-django-"))
+    cache = args.cache or Path(tempfile.mkdtemp(prefix="migrasafe-bench-django-"))
     rows = []
     try:
         rows.append(("cold (empty cache)", *measure(args.project, cache)))
@@ -71,7 +72,8 @@ def main() -> None:
         if not args.skip_since:
             rows.append(("--since, one migration added", *_since(args.project, cache)))
     finally:
-        shutil.rmtree(cache, ignore_errors=True)
+        if args.cache is None:
+            shutil.rmtree(cache, ignore_errors=True)
     lines = [f"## {args.project.name}, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC", "",
              "| run | wall s | CPU s (with children) | migrations reported |", "|---|---|---|---|"]
     lines += [f"| {name} | {wall:.1f} | {cpu:.1f} | {count} |" for name, wall, cpu, count in rows]

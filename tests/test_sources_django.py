@@ -307,3 +307,21 @@ def test_a_failed_operation_costs_only_itself(bare):
     assert [s.statement.sql for s in after.statements] == [
         'CREATE INDEX CONCURRENTLY "st2_idx" ON "shop_order" ("status")']
     assert after.all_findings() == []
+
+
+def test_a_checkout_in_another_folder_uses_the_same_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("MIGRASAFE_CACHE_DIR", str(tmp_path / "cache"))
+    first, second = tmp_path / "one" / "project", tmp_path / "two" / "project"
+    for copy in (first, second):
+        shutil.copytree(PROJECT, copy)
+    before = run([str(first)], Config(lock_timeout="2s"))
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("rendered again although only the folder differs")
+
+    monkeypatch.setattr(django_read, "render_project", refuse)
+    after = run([str(second)], Config(lock_timeout="2s"))
+    assert [(r.migration.version, _findings(r)) for r in after.results] == [
+        (r.migration.version, _findings(r)) for r in before.results]
+    moved = _reported(after)["shop.0003_order_total_idx"].migration
+    assert moved.meta["file"] == str((second / "shop/migrations/0003_order_total_idx.py").resolve())
