@@ -326,7 +326,8 @@ def test_revision_code_runs_in_another_process(tmp_path):
         "from migrasafe.config import Config\n"
         f"report = run([{str(root)!r}], Config())\n"
         "sql = report.results[1].statements[0].statement.sql\n"
-        f"print(sql != f'SELECT {{os.getpid()}}', [m for m in ('alembic', 'sqlalchemy', {marker!r}) if m in sys.modules])\n"
+        f"loaded = [m for m in ('alembic', 'sqlalchemy', {marker!r}) if m in sys.modules]\n"
+        "print(sql != f'SELECT {os.getpid()}', loaded)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                           timeout=_HANG_GUARD_SECONDS)

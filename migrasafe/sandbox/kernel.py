@@ -101,7 +101,8 @@ def _landlock(libc, numbers: tuple[int, int, int], scratch: str) -> bool:
                 continue
             try:
                 rule = ctypes.create_string_buffer(struct.pack("=Qi", rights, fd), 12)
-                libc.syscall(add_rule, ctypes.c_int(ruleset), ctypes.c_int(_RULE_PATH_BENEATH), rule, ctypes.c_uint32(0))
+                libc.syscall(add_rule, ctypes.c_int(ruleset), ctypes.c_int(_RULE_PATH_BENEATH), rule,
+                             ctypes.c_uint32(0))
             finally:
                 os.close(fd)
         return libc.syscall(restrict, ctypes.c_int(ruleset), ctypes.c_uint32(0)) == 0

@@ -75,7 +75,8 @@ def load_graph(script_location: Path, version_locations: list[str] | None = None
     directory = ScriptDirectory(str(script_location), version_locations=version_locations,
                                 recursive_version_locations=recursive)
     graph = Graph(directory)
-    with _tolerant_loading(graph, after_each, step, unloadable or {}), warnings.catch_warnings(record=True) as caught, _revision_errors():
+    loading = _tolerant_loading(graph, after_each, step, unloadable or {})
+    with loading, warnings.catch_warnings(record=True) as caught, _revision_errors():
         warnings.simplefilter("always")
         try:
             directory.revision_map.heads  # builds the map: every revision file is loaded here

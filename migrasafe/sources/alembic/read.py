@@ -311,8 +311,9 @@ class _Reader:
             try:
                 pieces = split_statements(chunk["sql"])
             except Exception as err:  # the input must never stop the run; report and move on
-                migration.findings.append(input_error(migration.path, f"the SQL parser gave up on {chunk['sql'][:60]!r}: {err}",
-                                                      chunk["line"], chunk["column"]))
+                migration.findings.append(input_error(
+                    migration.path, f"the SQL parser gave up on {chunk['sql'][:60]!r}: {err}", chunk["line"],
+                    chunk["column"]))
                 migration.broken = True
                 continue
             for statement in pieces:
