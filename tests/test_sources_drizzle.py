@@ -226,3 +226,19 @@ def test_an_entry_older_than_the_one_before_it_never_runs_on_a_migrated_database
     (error,) = [f for f in report.findings if f.rule == "MS099"]
     assert "never runs 0001_late on a database that has applied 0000_init" in error.message
     assert len(report.results) == 2  # both still checked, as a fresh database runs them
+
+
+def test_pieces_after_an_embedded_commit_run_outside_the_transaction(pg_server):
+    """What the reader models: drizzle opens a transaction and sends each piece as its own query; a
+    piece ending in COMMIT closes that transaction, so a later CONCURRENTLY runs in autocommit."""
+    import psycopg
+
+    with psycopg.connect(pg_server.uri, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS pieces; CREATE TABLE pieces (v text)")
+        conn.execute("BEGIN")
+        conn.execute("ALTER TABLE pieces ADD COLUMN w text;\nCOMMIT;")
+        conn.execute("CREATE INDEX CONCURRENTLY pieces_v ON pieces (v)")
+        conn.execute("BEGIN")
+        with pytest.raises(psycopg.errors.ActiveSqlTransaction):
+            conn.execute("CREATE INDEX CONCURRENTLY pieces_w ON pieces (w)")
+        conn.execute("ROLLBACK")
