@@ -13,9 +13,9 @@ from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT, Obje
 from .bounds import partition_bound
 from .names import (
     SERIALS, choose_name, column_names, dotted, index_column_names, is_volatile, not_null_check_column,
-    referenced_relations, strval, type_spec,
+    referenced_relations, strval, type_spec, walk,
 )
-from .state import Catalog, Column, Constraint, EnumType, Index, Relation
+from .state import Catalog, Column, Constraint, Domain, EnumType, Index, Relation
 
 
 def apply(catalog: Catalog, node) -> None:
@@ -34,7 +34,7 @@ def _new_relation(catalog: Catalog, name: str, kind: str) -> Relation:
 def _user_type(catalog: Catalog):
     def resolve(name: str) -> str:
         for schema in catalog.search_path:
-            if f"{schema}.{name}" in catalog.types:
+            if f"{schema}.{name}" in catalog.types or f"{schema}.{name}" in catalog.domains:
                 return f"{schema}.{name}"
         return name
 
@@ -214,6 +214,12 @@ def _add_constraint(catalog: Catalog, rel: Relation, con: ast.Constraint, defaul
 
 def _alter_table(catalog: Catalog, node: ast.AlterTableStmt) -> None:
     if node.objtype == OT.OBJECT_INDEX:
+        parent = catalog.indexes.get(catalog.qualify_index(node.relation.schemaname, node.relation.relname))
+        for cmd in node.cmds or ():
+            if cmd.subtype == AT.AT_AttachPartition and parent is not None and parent.attached is not None:
+                child = catalog.indexes.get(catalog.qualify_index(cmd.def_.name.schemaname, cmd.def_.name.relname))
+                if child is not None and child.table not in parent.attached:
+                    parent.attached.append(child.table)
         return
     rel = catalog.get(_rel(catalog, node.relation))
     if rel is None:
@@ -242,6 +248,9 @@ def _at_add_column(catalog, rel, cmd):
 
 
 def _at_drop_column(catalog, rel, cmd):
+    if cmd.behavior.name == "DROP_CASCADE":
+        for view in catalog.views_on_column(rel.name, cmd.name):
+            catalog.relations.pop(view, None)
     rel.columns.pop(cmd.name, None)
     _drop_owned_sequences(catalog, rel, cmd.name)
     for name in [n for n, c in rel.constraints.items() if cmd.name in c.columns]:
@@ -402,6 +411,8 @@ def _create_index(catalog: Catalog, node: ast.IndexStmt) -> None:
         return
     catalog.indexes[qualified] = Index(qualified, table, columns, unique=bool(node.unique),
                                        partial=node.whereClause is not None)
+    if not node.relation.inh and (parent := catalog.get(table)) is not None and parent.kind == "partitioned":
+        catalog.indexes[qualified].attached = []
     rel = catalog.get(table)
     if rel:
         rel.indexes.append(qualified)
@@ -418,6 +429,17 @@ def _drop(catalog: Catalog, node: ast.DropStmt) -> None:
             names = obj.names if isinstance(obj, ast.TypeName) else obj
             schema, name = dotted(names)
             catalog.types.pop(f"{schema or 'public'}.{name}", None)
+        elif node.removeType == OT.OBJECT_RULE:
+            names = [strval(n) for n in obj]
+            rel = catalog.get(catalog.qualify(names[-3] if len(names) > 2 else None, names[-2]))
+            if rel is not None:
+                rel.rules.pop(names[-1], None)
+        elif node.removeType == OT.OBJECT_DOMAIN:
+            domain = catalog.domains.pop(domain_name(catalog, obj.names if isinstance(obj, ast.TypeName) else obj), None)
+            if domain is not None and node.behavior.name == "DROP_CASCADE":
+                for rel in catalog.relations.values():  # the columns of the domain go with it
+                    for column in [c.name for c in rel.columns.values() if c.type.name == domain.name]:
+                        del rel.columns[column]
         elif node.removeType == OT.OBJECT_SCHEMA:
             schema = strval(obj)
             catalog.schemas.discard(schema)
@@ -433,7 +455,7 @@ def _drop_relation(catalog: Catalog, name: str, cascade: bool = False) -> None:
     if cascade:
         # CASCADE also drops the views built on it and the foreign keys that point at it.
         for other in list(catalog.relations.values()):
-            if other.kind in ("view", "matview") and name in other.depends_on:
+            if other.kind in ("view", "matview") and name in other.depends_on or name in other.inherits:
                 _drop_relation(catalog, other.name, cascade=True)
             else:
                 for key in [k for k, c in other.constraints.items() if c.kind == "f" and c.references == name]:
@@ -529,6 +551,7 @@ def _create_view(catalog: Catalog, node: ast.ViewStmt) -> None:
     existing = catalog.get(name)
     rel = existing if existing and node.replace else _new_relation(catalog, name, "view")
     rel.depends_on = {catalog.qualify(s, n) for s, n in referenced_relations(node.query)}
+    rel.depends_on_columns = _columns_used(catalog, node.query)
 
 
 def _create_table_as(catalog: Catalog, node: ast.CreateTableAsStmt) -> None:
@@ -539,6 +562,36 @@ def _create_table_as(catalog: Catalog, node: ast.CreateTableAsStmt) -> None:
     rel = _new_relation(catalog, name, kind)
     rel.columns_known = False  # the query's output columns are not worked out
     rel.depends_on = {catalog.qualify(s, n) for s, n in referenced_relations(node.query)}
+    rel.depends_on_columns = _columns_used(catalog, node.query)
+
+
+def _columns_used(catalog: Catalog, query) -> dict[str, set[str]] | None:
+    """relation -> the columns a view's query names (a * names them all); None when a name
+    cannot be placed."""
+    ranges = {}
+    for n in walk(query):
+        if type(n) is ast.RangeVar:
+            ranges[n.alias.aliasname if n.alias else n.relname] = catalog.qualify(n.schemaname, n.relname)
+    used: dict[str, set[str]] = {name: set() for name in ranges.values()}
+    for n in walk(query):
+        if type(n) is not ast.ColumnRef:
+            continue
+        fields = n.fields
+        if len(fields) == 1:
+            targets = list(used)
+        elif len(fields) == 2 and strval(fields[0]) in ranges:
+            targets = [ranges[strval(fields[0])]]
+        else:
+            return None
+        for target in targets:
+            rel = catalog.get(target)
+            if rel is None:
+                return None
+            if isinstance(fields[-1], ast.A_Star):
+                used[target] |= set(rel.columns)
+            elif strval(fields[-1]) in rel.columns:
+                used[target].add(strval(fields[-1]))
+    return used
 
 
 def _select_into(catalog: Catalog, node: ast.SelectStmt) -> None:
@@ -572,6 +625,30 @@ def _alter_enum(catalog: Catalog, node: ast.AlterEnumStmt) -> None:
     enum = catalog.types.get(_user_type(catalog)(name) if not schema else f"{schema}.{name}")
     if enum and node.newVal and node.newVal not in enum.values:
         enum.values.append(node.newVal)
+
+
+def _create_domain(catalog: Catalog, node: ast.CreateDomainStmt) -> None:
+    schema, name = dotted(node.domainname)
+    qualified = f"{schema or catalog.search_path[0]}.{name}"
+    constrained = any(c.contype in (CT.CONSTR_CHECK, CT.CONSTR_NOTNULL) for c in node.constraints or ())
+    catalog.domains[qualified] = Domain(qualified, type_spec(node.typeName, _user_type(catalog)), constrained)
+
+
+def _alter_domain(catalog: Catalog, node: ast.AlterDomainStmt) -> None:
+    domain = catalog.domains.get(domain_name(catalog, node.typeName))
+    if domain is not None and node.subtype in ("C", "O"):
+        domain.constrained = True
+
+
+def domain_name(catalog: Catalog, names) -> str:
+    schema, name = dotted(names)
+    return f"{schema}.{name}" if schema else _user_type(catalog)(name)
+
+
+def _create_rule(catalog: Catalog, node: ast.RuleStmt) -> None:
+    rel = catalog.get(_rel(catalog, node.relation))
+    if rel is not None:
+        rel.rules[node.rulename] = (node.event, tuple(node.actions or ()))
 
 
 def _create_schema(catalog: Catalog, node: ast.CreateSchemaStmt) -> None:
@@ -625,6 +702,9 @@ _HANDLERS = {
     ast.CreateSeqStmt: _create_sequence,
     ast.AlterSeqStmt: _alter_sequence,
     ast.CreateEnumStmt: _create_enum,
+    ast.CreateDomainStmt: _create_domain,
+    ast.RuleStmt: _create_rule,
+    ast.AlterDomainStmt: _alter_domain,
     ast.AlterEnumStmt: _alter_enum,
     ast.CreateSchemaStmt: _create_schema,
     ast.CreateFunctionStmt: _create_function,

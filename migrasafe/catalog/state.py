@@ -55,6 +55,9 @@ class Index:
     unique: bool = False
     partial: bool = False
     valid: bool = True
+    # A partitioned index made ON ONLY the partitioned table: the tables of the partition indexes
+    # attached to it so far (None: made on the whole tree, it has one on every partition).
+    attached: list[str] | None = None
 
 
 @dataclass
@@ -68,6 +71,8 @@ class Relation:
     partitions: list[str] = field(default_factory=list)
     inherits: list[str] = field(default_factory=list)
     depends_on: set[str] = field(default_factory=set)  # what a view or matview reads
+    # For a view or matview: relation -> the columns of it the query uses (None: not known).
+    depends_on_columns: dict[str, set[str]] | None = None
     owned_sequences: list[str] = field(default_factory=list)
     owned_by: str | None = None  # for a sequence: its table
     owned_by_column: str | None = None  # for a sequence: the column of owned_by it belongs to
@@ -79,6 +84,8 @@ class Relation:
     # Key of the migration that created it; None for relations from earlier history or a dump.
     created_in: str | None = None
     has_triggers: bool = False
+    # Rewrite rules: name -> (event: the CmdType number of the statement it fires on, its actions)
+    rules: dict[str, tuple[int, tuple]] = field(default_factory=dict)
     # False when the history does not show its columns (CREATE TABLE AS, LIKE or INHERITS of an
     # unknown table, a CREATE that did not parse): a column missing here may still exist.
     columns_known: bool = True
@@ -115,10 +122,22 @@ class EnumType:
 
 
 @dataclass
+class Domain:
+    name: str  # qualified
+    base: TypeSpec
+    constrained: bool = False  # CHECK or NOT NULL: every value is checked against it
+
+    def tables_using(self, catalog: "Catalog") -> list[str]:
+        return [r.name for r in catalog.relations.values() if r.is_table
+                and any(c.type.name == self.name for c in r.columns.values())]
+
+
+@dataclass
 class Catalog:
     relations: dict[str, Relation] = field(default_factory=dict)
     indexes: dict[str, Index] = field(default_factory=dict)
     types: dict[str, EnumType] = field(default_factory=dict)
+    domains: dict[str, "Domain"] = field(default_factory=dict)
     functions: dict[str, str] = field(default_factory=dict)  # name → volatility (i, s, v)
     schemas: set[str] = field(default_factory=lambda: {"public"})
     search_path: list[str] = field(default_factory=lambda: ["public"])
@@ -185,6 +204,20 @@ class Catalog:
             rel = self.relations.get(current)
             pending.extend(rel.partitions if rel else ())
             pending.extend(r.name for r in self.relations.values() if current in r.inherits)
+        return out
+
+    def views_on_column(self, table: str, column: str) -> list[str]:
+        """The views and matviews DROP COLUMN ... CASCADE drops with the column: those using it,
+        then those built on them."""
+        out = [r.name for r in self.relations.values() if r.kind in ("view", "matview") and table in r.depends_on
+               and (r.depends_on_columns is None or column in r.depends_on_columns.get(table, ()))]
+        pending = list(out)
+        while pending:
+            current = pending.pop(0)
+            for r in self.relations.values():
+                if r.kind in ("view", "matview") and current in r.depends_on and r.name not in out:
+                    out.append(r.name)
+                    pending.append(r.name)
         return out
 
     def family(self, name: str) -> list[str]:

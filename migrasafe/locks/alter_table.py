@@ -10,6 +10,7 @@ from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT
 
 from ..catalog.names import SERIALS, is_volatile, strval, type_spec
 from ..catalog.state import Catalog, Relation
+from . import foreign_keys
 from .modes import level
 from .types import rewrites as type_change_rewrites
 from .versions import has
@@ -44,7 +45,7 @@ SUBCOMMAND_LOCK = {
 RECURSING = {
     AT.AT_AddColumn, AT.AT_ColumnDefault, AT.AT_SetNotNull, AT.AT_DropNotNull, AT.AT_SetExpression,
     AT.AT_DropExpression, AT.AT_SetStatistics, AT.AT_SetStorage, AT.AT_DropColumn, AT.AT_AddConstraint,
-    AT.AT_ValidateConstraint, AT.AT_DropConstraint, AT.AT_AlterColumnType, AT.AT_AddIdentity, AT.AT_SetIdentity,
+    AT.AT_ValidateConstraint, AT.AT_DropConstraint, AT.AT_AlterConstraint, AT.AT_AlterColumnType, AT.AT_AddIdentity, AT.AT_SetIdentity,
     AT.AT_DropIdentity,
 }
 IDENTITY_SUBCOMMANDS = {AT.AT_AddIdentity, AT.AT_SetIdentity, AT.AT_DropIdentity}
@@ -88,7 +89,8 @@ def analyse(node: ast.AlterTableStmt, rel_name: str, catalog: Catalog, *, pg_ver
     rel = catalog.get(rel_name)
     for cmd in node.cmds or ():
         effect.need(subcommand_mode(cmd))
-        effect.recurse = effect.recurse or recurses(cmd, rel, pg_version)
+        effect.recurse = (effect.recurse or recurses(cmd, rel, pg_version)
+                          or trigger_subcommand_recurses(cmd, rel, catalog, pg_version))
         _EFFECTS.get(cmd.subtype, _none)(effect, cmd, rel, catalog, pg_version, timezone_utc)
     return effect
 
@@ -103,7 +105,25 @@ def recurses(cmd: ast.AlterTableCmd, rel: Relation | None, pg_version: int) -> b
         return not has("drop_not_null_of_nullable_is_noop", pg_version)
     if cmd.subtype in IDENTITY_SUBCOMMANDS:
         return rel is not None and rel.kind == "partitioned" and has("identity_on_partitioned_tables", pg_version)
+    if cmd.subtype == AT.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
+        if cmd.def_.contype == CT.CONSTR_PRIMARY and rel is not None and any(
+                k in rel.columns and not rel.columns[k].not_null for k in map(strval, cmd.def_.keys or ())):
+            return True  # the key's columns are made NOT NULL everywhere
+        if cmd.def_.contype in (CT.CONSTR_PRIMARY, CT.CONSTR_UNIQUE, CT.CONSTR_EXCLUSION):
+            return has("index_constraints_lock_children", pg_version)
+        if cmd.def_.contype == CT.CONSTR_FOREIGN:
+            partitioned = rel is not None and rel.kind == "partitioned"
+            return partitioned or has("index_constraints_lock_children", pg_version)
     return True
+
+
+def trigger_subcommand_recurses(cmd: ast.AlterTableCmd, rel: Relation | None, catalog: Catalog,
+                                pg_version: int) -> bool:
+    """ENABLE/DISABLE TRIGGER ALL reaches the partitions holding a foreign key's cloned triggers."""
+    if cmd.subtype not in (AT.AT_EnableTrigAll, AT.AT_DisableTrigAll) or rel is None or rel.kind != "partitioned":
+        return False
+    has_keys = any(c.kind == "f" for c in rel.constraints.values()) or bool(rel.referencing(catalog))
+    return has_keys and has("enable_trigger_all_recurses_for_foreign_keys", pg_version)
 
 
 def _none(*_):
@@ -113,6 +133,10 @@ def _none(*_):
 def _add_column(effect: Effect, cmd, rel: Relation | None, catalog, pg_version, _tz):
     coldef: ast.ColumnDef = cmd.def_
     spec = type_spec(coldef.typeName)
+    domain = catalog.domains.get(type_spec(coldef.typeName, _resolver(catalog)).name)
+    if domain is not None and domain.constrained:
+        effect.rewrite = True  # every row's value (NULL or the default) is checked against the domain
+        effect.notes["constrained_domain"] = True
     if spec.name in SERIALS:
         effect.rewrite = True
         effect.notes["adds_serial"] = True
@@ -142,7 +166,7 @@ def _add_column(effect: Effect, cmd, rel: Relation | None, catalog, pg_version, 
             effect.scan = True
         elif ct == CT.CONSTR_FOREIGN and con.pktable is not None:
             target = catalog.qualify(con.pktable.schemaname, con.pktable.relname)
-            effect.other_locks.append((target, SHARE_ROW_EXCLUSIVE))
+            effect.other_locks.extend((r, SHARE_ROW_EXCLUSIVE) for r in catalog.family(target))
     if not_null and not has_default and not effect.rewrite:
         effect.scan = True  # proves the table is empty; fails otherwise
         effect.notes["not_null_without_default"] = True
@@ -152,22 +176,31 @@ def _alter_type(effect: Effect, cmd, rel: Relation | None, catalog, pg_version, 
     coldef: ast.ColumnDef = cmd.def_
     new = type_spec(coldef.typeName, _resolver(catalog))
     col = rel.columns.get(cmd.name) if rel else None
+    old_type = col.type if col is not None else None
+    # A domain is stored as its base type; a constrained one checks every value it is given.
+    if old_type is not None and old_type.name in catalog.domains:
+        old_type = catalog.domains[old_type.name].base
+    target = catalog.domains.get(new.name)
+    if target is not None:
+        if target.constrained:
+            effect.rewrite = True
+        new = target.base
     if rel is not None:
-        _foreign_keys_on_column(effect, rel, cmd.name, catalog)
+        _foreign_keys_on_column(effect, rel, cmd.name, catalog, pg_version, readd=True)
     using = coldef.raw_default
     if col is None:
         effect.rewrite = True  # unknown old type: assume the worst
         effect.notes["unknown_old_type"] = True
     elif using is not None and not _trivial_using(using, cmd.name):
         effect.rewrite = True
-    elif type_change_rewrites(col.type, new, pg_version=pg_version, timezone_utc=timezone_utc):
+    elif type_change_rewrites(old_type, new, pg_version=pg_version, timezone_utc=timezone_utc):
         effect.rewrite = True
 
 
 def _resolver(catalog: Catalog):
     def resolve(name):
         for s in catalog.search_path:
-            if f"{s}.{name}" in catalog.types:
+            if f"{s}.{name}" in catalog.types or f"{s}.{name}" in catalog.domains:
                 return f"{s}.{name}"
         return name
     return resolve
@@ -195,13 +228,17 @@ def _add_constraint(effect: Effect, cmd, rel: Relation | None, catalog: Catalog,
     ct = con.contype
     if ct == CT.CONSTR_FOREIGN and con.pktable is not None:
         target = catalog.qualify(con.pktable.schemaname, con.pktable.relname)
-        effect.other_locks.append((target, SHARE_ROW_EXCLUSIVE))
+        # The new key's triggers go on the referenced table, on each partition of a partitioned one.
+        effect.other_locks.extend((r, SHARE_ROW_EXCLUSIVE) for r in catalog.family(target))
         if not con.skip_validation:
             effect.scan = True
     elif ct in (CT.CONSTR_PRIMARY, CT.CONSTR_UNIQUE, CT.CONSTR_EXCLUSION):
         if con.indexname is None:
             effect.scan = True
             effect.notes["builds_index"] = True
+        if rel is not None and rel.kind == "partitioned" and not has("index_constraints_lock_children", pg_version):
+            # Each partition's index is built the way CREATE INDEX builds it.
+            effect.other_locks.extend((p, "ShareLock") for p in catalog.family(rel.name)[1:])
         if ct == CT.CONSTR_PRIMARY and rel is not None:
             keys = [strval(k) for k in con.keys or ()]
             if any(k in rel.columns and not rel.columns[k].not_null for k in keys):
@@ -221,8 +258,8 @@ def _validate(effect: Effect, cmd, rel: Relation | None, catalog, pg_version, _t
 def _drop_constraint(effect: Effect, cmd, rel: Relation | None, catalog, pg_version, _tz):
     con = rel.constraints.get(cmd.name) if rel else None
     if con is not None and con.kind == "f" and con.references:
-        # Dropping a foreign key drops its triggers on the referenced table too.
-        effect.other_locks.append((con.references, ACCESS_EXCLUSIVE))
+        # Dropping a foreign key drops its triggers on the referenced table and its partitions too.
+        effect.other_locks.extend((r, ACCESS_EXCLUSIVE) for r in catalog.family(con.references))
 
 
 def _attach(effect: Effect, cmd, rel, catalog: Catalog, pg_version, _tz):
@@ -237,9 +274,22 @@ def _attach(effect: Effect, cmd, rel, catalog: Catalog, pg_version, _tz):
 def _detach(effect: Effect, cmd, rel, catalog: Catalog, pg_version, _tz):
     child = catalog.qualify(cmd.def_.name.schemaname, cmd.def_.name.relname)
     concurrent = bool(cmd.def_.concurrent)
-    exclusive = has("detach_locks_partition_exclusively", pg_version)
+    exclusive = has("detach_locks_partition_exclusively", pg_version) or child in default_partitions(rel, catalog)
     effect.other_locks.append((child, ACCESS_EXCLUSIVE if exclusive else SHARE_UPDATE_EXCLUSIVE))
     effect.other_locks.extend((d, ACCESS_EXCLUSIVE) for d in default_partitions(rel, catalog, besides=child))
+    if rel is not None:
+        # The partition keeps the partitioned table's foreign keys as keys of its own, and
+        # loses the keys pointing at the partitioned table.
+        for con in rel.constraints.values():
+            if con.kind == "f" and con.references:
+                if has("partition_fk_clone_share_row_exclusive", pg_version):
+                    refs = catalog.family(con.references)
+                else:
+                    refs = [] if has("detach_leaves_referenced_table", pg_version) else [con.references]
+                effect.other_locks.extend((r, SHARE_ROW_EXCLUSIVE) for r in refs)
+        for referencing, _ in rel.referencing(catalog):
+            if referencing.name != rel.name:
+                effect.other_locks.append((referencing.name, ACCESS_EXCLUSIVE))
     if concurrent:
         effect.transactional = False
         effect.notes["concurrently"] = True
@@ -280,10 +330,12 @@ def _drop_column(effect: Effect, cmd, rel: Relation | None, catalog, pg_version,
     if rel is None:
         return
     col = rel.columns.get(cmd.name)
+    if col is not None and cmd.behavior.name == "DROP_CASCADE":
+        effect.other_locks.extend((view, ACCESS_EXCLUSIVE) for view in catalog.views_on_column(rel.name, cmd.name))
     if col is not None:
         for seq in _column_sequences(rel, cmd.name, catalog):
             effect.other_locks.append((seq, ACCESS_EXCLUSIVE))
-    _foreign_keys_on_column(effect, rel, cmd.name, catalog)
+    _foreign_keys_on_column(effect, rel, cmd.name, catalog, pg_version)
 
 
 def _column_sequences(rel: Relation, column: str, catalog: Catalog) -> list[str]:
@@ -323,12 +375,16 @@ def _inherit(effect: Effect, cmd, rel: Relation | None, catalog: Catalog, pg_ver
         effect.other_locks.append((parent, "AccessShareLock"))
 
 
-def _foreign_keys_on_column(effect: Effect, rel: Relation, column: str, catalog: Catalog) -> None:
-    """Dropping or retyping a key column drops (and re-creates) the foreign keys using it,
-    with their triggers on the other table."""
+def _foreign_keys_on_column(effect: Effect, rel: Relation, column: str, catalog: Catalog, pg_version: int,
+                            readd: bool = False) -> None:
+    """Dropping or retyping a key column drops (and, retyping, re-creates) the foreign keys using
+    it, with their triggers on the other table."""
     for con in rel.constraints.values():
         if con.kind == "f" and con.references and column in con.columns and con.references != rel.name:
-            effect.other_locks.append((con.references, ACCESS_EXCLUSIVE))
+            effect.other_locks.extend((r, ACCESS_EXCLUSIVE)
+                                      for r in foreign_keys.action_trigger_tables(catalog, con.references, pg_version))
+            if readd:
+                effect.other_locks.extend((r, SHARE_ROW_EXCLUSIVE) for r in catalog.family(con.references))
     for child, con in rel.referencing(catalog):
         if column in (con.ref_columns or _primary_key(rel)) and child.name != rel.name:
             effect.other_locks.append((child.name, ACCESS_EXCLUSIVE))

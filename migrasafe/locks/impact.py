@@ -10,10 +10,11 @@ from pglast import ast
 from pglast.enums.nodes import CmdType
 from pglast.enums.parsenodes import ObjectType as OT, ReindexObjectType as RO
 
+from ..catalog.bounds import constant
 from ..catalog.names import dotted, referenced_relations, strval, walk
 from ..catalog.state import Catalog
 from ..model import Impact, Lock
-from . import alter_table, partitions
+from . import alter_table, foreign_keys, partitions
 from .modes import BY_LEVEL, level
 from .versions import has
 
@@ -28,8 +29,8 @@ ACCESS_EXCLUSIVE = "AccessExclusiveLock"
 
 
 class _Builder:
-    def __init__(self, catalog: Catalog):
-        self.catalog = catalog
+    def __init__(self, catalog: Catalog, pg_version: int):
+        self.catalog, self.pg_version = catalog, pg_version
         self.modes: dict[str, str] = {}
         self.impact = Impact()
 
@@ -61,7 +62,7 @@ class _Builder:
 
 
 def impact(node, catalog: Catalog, *, pg_version: int, timezone_utc: bool = False) -> Impact:
-    b = _Builder(catalog)
+    b = _Builder(catalog, pg_version)
     handler = _HANDLERS.get(type(node))
     if handler is not None:
         handler(b, node, pg_version, timezone_utc)
@@ -165,8 +166,8 @@ def _writes_target(b: _Builder, target: str, where=None, rows: list[str] | None 
         for child in reached if reached is not None else b.catalog.family(target)[1:]:
             b.lock(child, ROW_EXCLUSIVE)
     if inh and not insert:
-        for child in b.catalog.inheritors(target)[1:]:
-            b.lock(child, ROW_EXCLUSIVE)
+        for child in _inheritance_children(b.catalog, target):
+            _writes_target(b, child, seen=seen)
     if rel.kind == "view":
         for dep in rel.depends_on:
             _writes_target(b, dep, insert=insert, seen=seen)
@@ -185,13 +186,44 @@ def _insert(b: _Builder, node: ast.InsertStmt, *_):
     rel = b.catalog.get(target)
     rows = partitions.routed(b.catalog, rel, node) if rel is not None and rel.partitions else None
     _writes_target(b, target, rows=rows, inh=node.relation.inh, insert=True)
-    _inserted_rows(b, target, {t.name for t in node.cols or ()} if node.selectStmt is not None else set())
+    _inserted_rows(b, target, {t.name for t in node.cols or ()} if node.selectStmt is not None else set(),
+                   _inserted_values(node, rel))
 
 
-def _inserted_rows(b: _Builder, target: str, provided: set[str]) -> None:
+def _inserted_values(node: ast.InsertStmt, rel) -> dict:
+    """column -> the one expression every inserted row gives it, when there is one."""
+    select = node.selectStmt
+    if rel is None or not isinstance(select, ast.SelectStmt):
+        return {}
+    columns = [t.name for t in node.cols] if node.cols else list(rel.columns)
+    if select.valuesLists is not None:
+        rows = select.valuesLists
+    elif select.targetList and not select.op:
+        rows = [[t.val for t in select.targetList]]
+    else:
+        return {}
+    out = {}
+    for position, column in enumerate(columns):
+        exprs = {repr(row[position]) if position < len(row) else None for row in rows}
+        if len(exprs) == 1 and position < len(rows[0]):
+            out[column] = rows[0][position]
+    return out
+
+
+def _fk_check(b: _Builder, con, values: dict) -> None:
+    """The key check: SELECT ... FOR KEY SHARE on the referenced table (pruned to the partition
+    holding the key, when it is partitioned)."""
+    b.lock(con.references, ROW_SHARE)
+    value = values.get(con.columns[0]) if len(con.columns) == 1 else None
+    for part in foreign_keys.checked_partitions(b.catalog, con.references, value):
+        b.lock(part, ROW_SHARE)
+
+
+def _inserted_rows(b: _Builder, target: str, provided: set[str], values=None) -> None:
     """What inserting rows costs beyond the target, assuming rows are inserted: nextval() for
-    the sequence defaults of the columns not given, the foreign key checks. A view's rows land
-    in its base table."""
+    the sequence defaults of the columns not given, the foreign key checks, the rules' actions.
+    A view's rows land in its base table."""
+    _rule_actions(b, target, CmdType.CMD_INSERT)
     rel = b.catalog.get(target)
     if rel is None:
         return
@@ -211,7 +243,7 @@ def _inserted_rows(b: _Builder, target: str, provided: set[str]) -> None:
                     b.lock(seq, ROW_EXCLUSIVE)
     for con in rel.constraints.values():
         if con.kind == "f" and con.references:
-            b.lock(con.references, ROW_SHARE)  # the FK check: SELECT ... FOR KEY SHARE
+            _fk_check(b, con, values or {})
 
 
 def _update(b: _Builder, node: ast.UpdateStmt, *_):
@@ -221,16 +253,25 @@ def _update(b: _Builder, node: ast.UpdateStmt, *_):
             _read(b, part, ctes=ctes)
     target = _rv(b, node.relation)
     _writes_target(b, target, where=node.whereClause, inh=node.relation.inh)
-    _updated_rows(b, target, {t.name for t in node.targetList or ()})
+    values = {t.name: t.val for t in node.targetList or ()}
+    rel = b.catalog.get(target)
+    if rel is not None and rel.partitions and node.relation.inh and set(rel.partition_key) & set(values):
+        # A changed partition key moves rows to the partition the new key belongs in.
+        value = constant(values[rel.partition_key[0]]) if len(rel.partition_key) == 1 else None
+        moved = partitions.partition_for(b.catalog, rel, value) if value is not None else None
+        for part in moved if moved is not None else b.catalog.family(target)[1:]:
+            b.lock(part, ROW_EXCLUSIVE)
+    _updated_rows(b, target, set(values), values)
 
 
-def _updated_rows(b: _Builder, target: str, changed: set[str]) -> None:
+def _updated_rows(b: _Builder, target: str, changed: set[str], values=None) -> None:
+    _rule_actions(b, target, CmdType.CMD_UPDATE)
     rel = b.catalog.get(target)
     if rel is None:
         return
     for con in rel.constraints.values():
         if con.kind == "f" and con.references and changed & set(con.columns):
-            b.lock(con.references, ROW_SHARE)  # the new key is checked in the parent
+            _fk_check(b, con, values or {})  # the new key is checked in the parent
     for child, con in rel.referencing(b.catalog):
         if changed & set(con.ref_columns or _primary_key(rel)):
             _referencing_action(b, child.name, con.on_update)
@@ -246,7 +287,19 @@ def _delete(b: _Builder, node: ast.DeleteStmt, *_):
     _deleted_rows(b, target)
 
 
+def _rule_actions(b: _Builder, target: str, event: CmdType) -> None:
+    """The table's rewrite rules for the event run their actions along with the statement."""
+    rel = b.catalog.get(target)
+    for rule_event, actions in (rel.rules.values() if rel is not None else ()):
+        if CmdType(rule_event) == event:
+            for action in actions:
+                handler = _HANDLERS.get(type(action))
+                if handler is not None and action is not None:
+                    handler(b, action, b.pg_version, False)
+
+
 def _deleted_rows(b: _Builder, target: str) -> None:
+    _rule_actions(b, target, CmdType.CMD_DELETE)
     rel = b.catalog.get(target)
     for child, con in (rel.referencing(b.catalog) if rel is not None else ()):
         _referencing_action(b, child.name, con.on_delete)
@@ -265,9 +318,10 @@ def _merge(b: _Builder, node, *_):
         columns = {t.name for t in clause.targetList or ()}
         action = CmdType(clause.commandType)
         if action == CmdType.CMD_INSERT:
-            _inserted_rows(b, target, columns)
+            given = dict(zip([t.name for t in clause.targetList or ()], clause.values or ()))
+            _inserted_rows(b, target, columns, given)
         elif action == CmdType.CMD_UPDATE:
-            _updated_rows(b, target, columns)
+            _updated_rows(b, target, columns, {t.name: t.val for t in clause.targetList or ()})
         elif action == CmdType.CMD_DELETE:
             _deleted_rows(b, target)
 
@@ -289,7 +343,16 @@ def _referencing_action(b: _Builder, child: str, action: str) -> None:
 def _alter_table(b: _Builder, node: ast.AlterTableStmt, pg_version, timezone_utc):
     name = _rv(b, node.relation)
     if node.objtype == OT.OBJECT_INDEX:
-        return  # index-only changes; index locks are not listed
+        # Index-only changes (index locks are not listed), but ATTACH PARTITION opens the tables
+        # of both indexes to check that they match.
+        for cmd in node.cmds or ():
+            if cmd.subtype.name == "AT_AttachPartition":
+                for schema, index in ((node.relation.schemaname, node.relation.relname),
+                                      (cmd.def_.name.schemaname, cmd.def_.name.relname)):
+                    idx = b.catalog.indexes.get(b.catalog.qualify_index(schema, index))
+                    if idx is not None:
+                        b.lock(idx.table, ACCESS_SHARE)
+        return
     if node.missing_ok and name in b.catalog.dropped and name not in b.catalog.relations:
         return  # ALTER TABLE IF EXISTS of a table the history dropped: nothing to lock
     # (Of one the history never created: the migration exists because the table does.)
@@ -320,6 +383,8 @@ def _create_table(b: _Builder, node, pg_version, _tz):
         b.lock(parent_name, ACCESS_EXCLUSIVE if node.partbound is not None else SHARE_UPDATE_EXCLUSIVE)
         if node.partbound is not None and not node.partbound.is_default:
             _default_partition(b, parent_name)  # scanned: none of its rows may belong to the new one
+        if node.partbound is not None:
+            _cloned_foreign_keys(b, parent_name)
         elif node.partbound is None and has("like_locks_default_sequences", pg_version):
             _default_sequences(b, parent_name)
     for elt in node.tableElts or ():
@@ -331,6 +396,21 @@ def _create_table(b: _Builder, node, pg_version, _tz):
             b.lock(source, ACCESS_SHARE)
             if elt.options & _LIKE_DEFAULTS and has("like_locks_default_sequences", pg_version):
                 _default_sequences(b, source)
+
+
+def _cloned_foreign_keys(b: _Builder, parent: str) -> None:
+    """A new partition gets the partitioned table's foreign keys, both ways: triggers on the
+    referenced tables, and checks from the tables that reference the partitioned one."""
+    rel = b.catalog.get(parent)
+    if rel is None:
+        return
+    for con in rel.constraints.values():
+        if con.kind == "f" and con.references:
+            _referenced_table(b, con.references)
+    clone = SHARE_ROW_EXCLUSIVE if has("partition_fk_clone_share_row_exclusive", b.pg_version) else ACCESS_SHARE
+    for child, _ in rel.referencing(b.catalog):
+        if child.name != parent:
+            b.lock(child.name, clone)
 
 
 def _default_sequences(b: _Builder, source: str) -> None:
@@ -410,6 +490,11 @@ def _drop(b: _Builder, node: ast.DropStmt, pg_version, _tz):
             names = [strval(n) for n in obj]
             table = b.catalog.qualify(names[-3] if len(names) > 2 else None, names[-2])
             b.lock(table, ACCESS_EXCLUSIVE)
+    elif kind == OT.OBJECT_DOMAIN and node.behavior.name == "DROP_CASCADE":
+        for obj in node.objects or ():
+            domain = b.catalog.domains.get(domain_name(b.catalog, obj.names if isinstance(obj, ast.TypeName) else obj))
+            for table in (domain.tables_using(b.catalog) if domain else ()):
+                b.lock(table, ACCESS_EXCLUSIVE)  # its columns of the domain are dropped
     elif kind == OT.OBJECT_SCHEMA and node.behavior.name == "DROP_CASCADE":
         for obj in node.objects or ():
             schema = strval(obj)
@@ -430,9 +515,15 @@ def _drop_relation(b: _Builder, name: str, *, cascade: bool, seen=None) -> None:
         _drop_relation(b, child, cascade=cascade, seen=seen)
     for seq in rel.owned_sequences:
         b.lock(seq, ACCESS_EXCLUSIVE)
+    if rel.kind == "sequence" and cascade:
+        for other in b.catalog.relations.values():  # the defaults using it are dropped with it
+            if any(col.sequence == name for col in other.columns.values()):
+                b.lock(other.name, ACCESS_EXCLUSIVE)
     for con in rel.constraints.values():
         if con.kind == "f" and con.references and con.references != name:
-            b.lock(con.references, ACCESS_EXCLUSIVE)  # its RI triggers live on the referenced table
+            # its triggers on the referenced side go with it
+            for table in foreign_keys.action_trigger_tables(b.catalog, con.references, b.pg_version):
+                b.lock(table, ACCESS_EXCLUSIVE)
     if rel.partition_of:
         b.lock(rel.partition_of, ACCESS_EXCLUSIVE)
         if rel.bound != ("default",):
@@ -443,7 +534,7 @@ def _drop_relation(b: _Builder, name: str, *, cascade: bool, seen=None) -> None:
     for other in b.catalog.relations.values():
         refs = [c for c in other.constraints.values() if c.kind == "f" and c.references == name]
         if refs and cascade:
-            b.lock(other.name, ACCESS_EXCLUSIVE)
+            b.lock_family(other.name, ACCESS_EXCLUSIVE)  # the key is dropped from every partition
         if other.kind in ("view", "matview") and name in other.depends_on and cascade:
             _drop_relation(b, other.name, cascade=True, seen=seen)
 
@@ -455,7 +546,10 @@ def _rename(b: _Builder, node: ast.RenameStmt, *_):
     if kind == OT.OBJECT_INDEX:
         return  # SHARE UPDATE EXCLUSIVE on the index only
     name = _rv(b, node.relation)
-    b.lock(name, ACCESS_EXCLUSIVE)
+    if kind in (OT.OBJECT_COLUMN, OT.OBJECT_TABCONSTRAINT) and node.relation.inh:
+        b.lock_inheritors(name, ACCESS_EXCLUSIVE)  # renamed in every partition and child too
+    else:
+        b.lock(name, ACCESS_EXCLUSIVE)
 
 
 def _create_view(b: _Builder, node: ast.ViewStmt, *_):
@@ -493,10 +587,12 @@ def _truncate(b: _Builder, node: ast.TruncateStmt, *_):
         if name in done:
             continue
         done.add(name)
-        for rel in b.catalog.family(name) if inh else [name]:
+        for rel in b.catalog.inheritors(name) if inh else [name]:
             b.lock(rel, ACCESS_EXCLUSIVE)
             b.impact.rewrites.append(rel)
         table = b.catalog.get(name)
+        if table is not None and table.partition_of and not has("truncate_partition_skips_parent", b.pg_version):
+            b.lock(table.partition_of, ACCESS_SHARE)
         if node.restart_seqs and table is not None:
             for seq in table.owned_sequences:
                 b.lock(seq, ACCESS_EXCLUSIVE)
@@ -504,27 +600,47 @@ def _truncate(b: _Builder, node: ast.TruncateStmt, *_):
             pending.extend((child.name, True) for child, _ in table.referencing(b.catalog))
 
 
-def _vacuum(b: _Builder, node: ast.VacuumStmt, *_):
+def _vacuum(b: _Builder, node: ast.VacuumStmt, pg_version, _tz):
+    """VACUUM and ANALYZE: each partition (and, from PostgreSQL 16... see versions.py, each
+    inheritance child) is processed as a relation of its own, in a transaction of its own."""
     options = {o.defname for o in node.options or ()}
     full = "full" in options
+    analyze = not node.is_vacuumcmd or "analyze" in options
+    mode = ACCESS_EXCLUSIVE if full else SHARE_UPDATE_EXCLUSIVE
     for vrel in node.rels or ():
         name = _rv(b, vrel.relation)
-        b.lock_family(name, ACCESS_EXCLUSIVE if full else SHARE_UPDATE_EXCLUSIVE)
+        b.lock_family(name, mode)
         b.impact.scans.append(name)
+        children = [c for c in b.catalog.inheritors(name)[1:] if c not in b.catalog.family(name)]
+        if vrel.relation.inh and children and has("vacuum_processes_inheritance_children", pg_version):
+            for child in children:
+                b.lock(child, mode)
+        elif vrel.relation.inh and analyze:
+            for child in children:
+                b.lock(child, ACCESS_SHARE)  # sampled for the inheritance tree's statistics
         if full:
-            b.impact.rewrites.extend(b.catalog.family(name))
+            b.impact.rewrites.extend(b.catalog.inheritors(name) if has(
+                "vacuum_processes_inheritance_children", pg_version) else b.catalog.family(name))
     if node.is_vacuumcmd:
         b.impact.transactional = False
     b.impact.notes["vacuum_full" if full else "vacuum"] = True
 
 
-def _cluster(b: _Builder, node: ast.ClusterStmt, *_):
+def _cluster(b: _Builder, node: ast.ClusterStmt, pg_version, _tz):
     if node.relation is None:
         b.impact.transactional = False
         return
     name = _rv(b, node.relation)
-    b.lock(name, ACCESS_EXCLUSIVE)
-    b.impact.rewrites.append(name)
+    rel = b.catalog.get(name)
+    if rel is not None and rel.kind == "partitioned":
+        if not has("cluster_partitioned_tables", pg_version):
+            b.impact.notes["unsupported"] = "CLUSTER of a partitioned table needs PostgreSQL 15 or later"
+        b.impact.transactional = False  # one transaction per partition
+        b.lock_family(name, ACCESS_EXCLUSIVE)
+        b.impact.rewrites.extend(b.catalog.family(name))
+    else:
+        b.lock(name, ACCESS_EXCLUSIVE)
+        b.impact.rewrites.append(name)
     b.impact.scans.append(name)
 
 
@@ -535,7 +651,7 @@ def _reindex(b: _Builder, node: ast.ReindexStmt, pg_version, _tz):
         b.impact.notes["concurrently"] = True
         if not has("reindex_concurrently", pg_version):
             b.impact.notes["unsupported"] = "REINDEX CONCURRENTLY needs PostgreSQL 12 or later"
-    table = None
+    table = idx = None
     if node.kind == RO.REINDEX_OBJECT_TABLE and node.relation is not None:
         table = _rv(b, node.relation)
     elif node.kind == RO.REINDEX_OBJECT_INDEX and node.relation is not None:
@@ -543,9 +659,22 @@ def _reindex(b: _Builder, node: ast.ReindexStmt, pg_version, _tz):
         table = idx.table if idx else None
     elif node.kind in (RO.REINDEX_OBJECT_SCHEMA, RO.REINDEX_OBJECT_DATABASE, RO.REINDEX_OBJECT_SYSTEM):
         b.impact.transactional = False
-    if table:
-        b.lock(table, SHARE_UPDATE_EXCLUSIVE if concurrently else SHARE)
-        b.impact.scans.append(table)
+    if not table:
+        return
+    b.lock(table, SHARE_UPDATE_EXCLUSIVE if concurrently else SHARE)
+    b.impact.scans.append(table)
+    rel = b.catalog.get(table)
+    if rel is not None and rel.kind == "partitioned" and has("reindex_partitioned_tables", pg_version):
+        # Each partition's indexes are rebuilt in a transaction of their own; the concurrent
+        # form of REINDEX TABLE first gathers the partitions under SHARE.
+        b.impact.transactional = False
+        table_form = node.kind == RO.REINDEX_OBJECT_TABLE
+        mode = SHARE if table_form or not concurrently else SHARE_UPDATE_EXCLUSIVE
+        parts = b.catalog.family(table)[1:]
+        if node.kind == RO.REINDEX_OBJECT_INDEX and idx is not None and idx.attached is not None:
+            parts = idx.attached  # an index made ON ONLY reaches the partitions attached to it
+        for part in parts:
+            b.lock(part, mode)
 
 
 def _lock(b: _Builder, node: ast.LockStmt, *_):
@@ -553,7 +682,7 @@ def _lock(b: _Builder, node: ast.LockStmt, *_):
     for rv in node.relations or ():
         name = _rv(b, rv)
         if rv.inh:
-            b.lock_family(name, mode)
+            b.lock_inheritors(name, mode)
         else:
             b.lock(name, mode)
 
@@ -590,6 +719,24 @@ def _comment(b: _Builder, node: ast.CommentStmt, *_):
 def _alter_enum(b: _Builder, node: ast.AlterEnumStmt, pg_version, _tz):
     if node.newVal and not node.oldVal and not has("enum_add_value_in_transaction", pg_version):
         b.impact.transactional = False
+
+
+def domain_name(catalog: Catalog, names) -> str:
+    schema, name = dotted(names)
+    if schema:
+        return f"{schema}.{name}"
+    return next((f"{s}.{name}" for s in catalog.search_path if f"{s}.{name}" in catalog.domains), name)
+
+
+def _alter_domain(b: _Builder, node: ast.AlterDomainStmt, *_):
+    """A new (validated) constraint or NOT NULL is checked against every stored value: each
+    table with a column of the domain is read under SHARE."""
+    checks = node.subtype in ("V", "O") or (node.subtype == "C" and not node.def_.skip_validation)
+    domain = b.catalog.domains.get(domain_name(b.catalog, node.typeName))
+    if checks and domain is not None:
+        for table in domain.tables_using(b.catalog):
+            b.lock(table, SHARE)
+            b.impact.scans.append(table)
 
 
 def _alter_sequence(b: _Builder, node: ast.AlterSeqStmt, *_):
@@ -689,6 +836,7 @@ _HANDLERS = {
     ast.CommentStmt: _comment,
     ast.AlterEnumStmt: _alter_enum,
     ast.AlterSeqStmt: _alter_sequence,
+    ast.AlterDomainStmt: _alter_domain,
     ast.CreatedbStmt: _non_transactional,
     ast.DropdbStmt: _non_transactional,
     ast.CreateTableSpaceStmt: _non_transactional,

@@ -29,7 +29,7 @@ def routed(catalog: Catalog, rel: Relation, node: ast.InsertStmt) -> list[str] |
     for row in select.valuesLists:
         if position >= len(row):
             return None
-        target = _partition_for(catalog, rel, constant(row[position]))
+        target = partition_for(catalog, rel, constant(row[position]))
         if target is None:
             return None
         for name in target:
@@ -38,7 +38,7 @@ def routed(catalog: Catalog, rel: Relation, node: ast.InsertStmt) -> list[str] |
     return out
 
 
-def _partition_for(catalog: Catalog, rel: Relation, value) -> list[str] | None:
+def partition_for(catalog: Catalog, rel: Relation, value) -> list[str] | None:
     children = [catalog.get(c) for c in rel.partitions]
     if value is None or any(c is None for c in children):
         return None
@@ -90,7 +90,8 @@ def pruned(catalog: Catalog, rel: Relation, where) -> list[str] | None:
         if equal is not None:
             verdicts = [holds(child.bound, v) for v in equal]
             if child.bound == ("default",):
-                keep = True
+                # Pruned when another partition holds every value asked for.
+                keep = not all(_held_elsewhere(catalog, rel, v) for v in equal)
             elif any(v is None for v in verdicts):
                 return None
             else:
@@ -103,6 +104,14 @@ def pruned(catalog: Catalog, rel: Relation, where) -> list[str] | None:
         if keep:
             out.extend(catalog.family(name))
     return out
+
+
+def _held_elsewhere(catalog: Catalog, rel: Relation, value) -> bool:
+    for name in rel.partitions:
+        child = catalog.get(name)
+        if child is not None and child.bound != ("default",) and holds(child.bound, value):
+            return True
+    return False
 
 
 def _conjuncts(expr):

@@ -1,6 +1,8 @@
 """Lock and rewrite behaviour that changed between PostgreSQL major versions.
 
 Each entry is the first major version with the behaviour; the model asks `has(feature, version)`.
+Checked by tests/test_truth_matrix.py against 12.22, 13.23, 14.23, 15.18, 16.14, 17.10 and 18.6:
+some behaviours (the foreign keys of partitioned tables) changed in minor releases too.
 """
 from __future__ import annotations
 
@@ -36,7 +38,35 @@ FIRST_VERSION = {
     # Identity columns on partitioned tables: ADD/SET/DROP IDENTITY recurse to the partitions.
     "identity_on_partitioned_tables": 17,
     # SET ACCESS METHOD to the table's current access method does not rewrite it.
-    "set_access_method_same_is_noop": 18,
+    "set_access_method_same_is_noop": 15,
+    # A foreign key referencing a partitioned table has triggers on the partitioned table itself
+    # (before: on its partitions only), so dropping the key locks it too.
+    "fk_triggers_on_partitioned_referenced_table": 15,
+    # Creating or detaching a partition re-creates the foreign keys pointing at the partitioned
+    # table with SHARE ROW EXCLUSIVE on the referencing tables (ACCESS SHARE before), and
+    # detaching locks every partition of a partitioned referenced table.
+    "partition_fk_clone_share_row_exclusive": 15,
+    # DETACH PARTITION leaves a referenced table alone (12 locks it SHARE ROW EXCLUSIVE; from 15
+    # every partition of it is, as above).
+    "detach_leaves_referenced_table": 13,
+    # ADD CONSTRAINT PRIMARY KEY / UNIQUE / EXCLUDE / FOREIGN KEY reaches the inheritance children
+    # in the statement's lock mode, and the partitions of a partitioned table too (an index-backed
+    # constraint took SHARE on the partitions before, building their indexes).
+    "index_constraints_lock_children": 18,
+    # TRUNCATE of a partition no longer opens the partitioned table.
+    "truncate_partition_skips_parent": 14,
+    # ENABLE/DISABLE TRIGGER ALL of a partitioned table with foreign keys reaches the partitions,
+    # where the keys' triggers are cloned.
+    "enable_trigger_all_recurses_for_foreign_keys": 15,
+    # REINDEX of a partitioned table or index rebuilds every partition's indexes, one
+    # transaction each (so never inside a transaction block); before, REINDEX TABLE of a
+    # partitioned table did nothing and REINDEX INDEX of a partitioned index was refused.
+    "reindex_partitioned_tables": 14,
+    # CLUSTER of a partitioned table clusters each partition, one transaction each.
+    "cluster_partitioned_tables": 15,
+    # VACUUM and ANALYZE of an inheritance parent process its children as relations of their
+    # own (before, ANALYZE only sampled them under ACCESS SHARE for the tree's statistics).
+    "vacuum_processes_inheritance_children": 18,
 }
 
 

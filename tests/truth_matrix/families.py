@@ -327,16 +327,19 @@ def data_changes(ctx: Context):
     yield "select_pruned", "SELECT * FROM t WHERE id = 5"
     yield "select_for_update", "SELECT * FROM t WHERE id = 5 FOR UPDATE"
     yield "insert_values", "INSERT INTO t (id, a, b, c) VALUES (1000, 1, 'x', 1)"
-    yield "insert_values_low", "INSERT INTO t (id, a, b, c) VALUES (50, 1, 'x', 2) ON CONFLICT DO NOTHING"
-    yield "insert_select", "INSERT INTO t (id, a, b, c) SELECT id + 2000, a, b, c FROM t_spare"
+    yield "insert_values_low", "INSERT INTO t (id, a, b, c) VALUES (160, 1, 'x', 4) ON CONFLICT DO NOTHING"
+    # Rows for every partition of both partitioned shapes (range on id, list on c): which
+    # partitions an INSERT ... SELECT locks depends on where its rows go.
+    yield "insert_select", ("INSERT INTO t (id, a, b, c) SELECT v.id, 1, 'x', v.c "
+                            "FROM (VALUES (0, 1), (160, 4), (5000, 999)) v (id, c) WHERE EXISTS (SELECT FROM t_spare)")
     yield "update_by_key", "UPDATE t SET b = 'changed' WHERE id = 5"
     yield "update_all", "UPDATE t SET b = 'changed'"
-    yield "update_key_moves_row", "UPDATE t SET id = id + 1000 WHERE id = 5"
+    yield "update_key_moves_row", "UPDATE t SET id = 1005 WHERE id = 5"
     yield "update_reference_column", "UPDATE t SET a = 2 WHERE id = 5"
     yield "delete_by_key", "DELETE FROM t WHERE id = 5"
     yield "delete_all", "DELETE FROM t"
     yield "merge_insert", ("MERGE INTO t USING t_spare s ON t.id = s.id "
-                           "WHEN NOT MATCHED THEN INSERT (id, a, b, c) VALUES (s.id, s.a, s.b, s.c)")
+                           "WHEN NOT MATCHED THEN INSERT (id, a, b, c) VALUES (s.id, 1, s.b, s.c)")
     yield "merge_update", ("MERGE INTO t USING t_spare s ON t.id = s.id - 200 "
                            "WHEN MATCHED THEN UPDATE SET b = s.b")
     yield "merge_delete", "MERGE INTO t USING t_spare s ON t.id = s.id - 200 WHEN MATCHED THEN DELETE"

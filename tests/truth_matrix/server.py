@@ -5,20 +5,24 @@ ROLLBACK`` on one connection, so the next case sees the context unchanged. Recor
 the backend's relation locks (pg_locks), the relations whose relfilenode changed (rewrites),
 the relations that appeared or disappeared (pg_class) and the tables whose columns changed
 (pg_attribute). A statement PostgreSQL refuses inside a transaction block is observed afterwards,
-as tests/pgtruth.py observes such statements: in autocommit on a copy of the database while
-blockers make it pause at each lock it waits for.
+in autocommit on a copy of the database taken before any case ran, while blockers make it
+pause at each lock it asks for (see concurrent.py).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import psycopg
+from pglast import ast
+from pglast.parser import parse_sql
 from psycopg import sql as q
 
 from pgtruth import (
-    LOCKS_SQL, Observation, ScratchDatabase, connect, describe, drop_database, observe_statement, record_locks,
-    record_rewrites, scratch_database, snapshot,
+    LOCKS_SQL, OBSERVED_KINDS, SNAPSHOT_SQL, Observation, Relation, ScratchDatabase, connect, describe,
+    drop_database, record_locks, record_rewrites, scratch_database, snapshot,
 )
+
+from .concurrent import Connections, observe_outside_transaction
 
 COLUMNS_SQL = r"""
 SELECT n.nspname || '.' || c.relname, a.attname
@@ -26,6 +30,11 @@ FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON
 WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p')
   AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
 """
+
+
+# What a case left behind, read in one round trip: its locks, pg_class, pg_attribute.
+AFTER_SQL = ";\n".join([LOCKS_SQL.replace("%s", "{pid}"), SNAPSHOT_SQL.replace("{", "{{").replace("}", "}}"),
+                        COLUMNS_SQL])
 
 
 @dataclass
@@ -36,10 +45,6 @@ class Seen:
     relations_before: set[str] = field(default_factory=set)
     relations_after: set[str] | None = None
     columns_changed: dict[str, frozenset[str]] | None = None
-
-
-def relation_names(conn: psycopg.Connection) -> set[str]:
-    return {r.name for r in snapshot(conn).values()}
 
 
 def table_columns(conn: psycopg.Connection) -> dict[str, frozenset[str]]:
@@ -67,34 +72,66 @@ def observe_context(uri: str, setup: str, statements: list[str]) -> tuple[set[st
         try:
             seen: list[Seen | None] = []
             with connect(scratch.conninfo) as conn:
-                relations = relation_names(conn)
-                columns = table_columns(conn)
+                # Every case rolls back: each one starts from this same state.
+                before, columns = snapshot(conn), table_columns(conn)
+                relations = {r.name for r in before.values()}
                 for statement in statements:
-                    seen.append(_in_transaction(conn, statement, columns))
-            for index, statement in enumerate(statements):
-                if seen[index] is None:
-                    seen[index] = Seen(observe_statement(pristine, statement, []))
+                    if writes_rows(statement):
+                        # A session's cached plans (the foreign key checks') turn generic after
+                        # five runs, and a generic plan locks partitions a custom one prunes:
+                        # each data change starts in a session of its own, as a migration does.
+                        with connect(scratch.conninfo) as fresh:
+                            seen.append(_in_transaction(fresh, statement, before, columns))
+                    else:
+                        seen.append(_in_transaction(conn, statement, before, columns))
+            # All on the pristine copy, one after the other: first those that leave the same
+            # relations behind (VACUUM, REINDEX, CLUSTER), then those that change the schema
+            # (CREATE INDEX, DROP INDEX, DETACH ... CONCURRENTLY), which no later one depends on.
+            outside = sorted((i for i, s in enumerate(seen) if s is None), key=lambda i: schema_order(statements[i]))
+            shared = Connections(pristine.conninfo)
+            try:
+                for index in outside:
+                    seen[index] = Seen(observe_outside_transaction(pristine.conninfo, statements[index], shared))
+            finally:
+                shared.close()
         finally:
             drop_database(scratch.admin, pristine.name)
     return relations, seen
 
 
-def _in_transaction(conn: psycopg.Connection, statement: str, columns_before) -> Seen | None:
+def writes_rows(statement: str) -> bool:
+    return isinstance(parse_sql(statement)[0].stmt, (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt))
+
+
+def schema_order(statement: str) -> int:
+    node = parse_sql(statement)[0].stmt
+    kinds = (ast.VacuumStmt, ast.ReindexStmt, ast.ClusterStmt), (ast.IndexStmt,), (ast.DropStmt,)
+    return next((order for order, kind in enumerate(kinds) if isinstance(node, kind)), len(kinds))
+
+
+def _in_transaction(conn: psycopg.Connection, statement: str, before, columns_before) -> Seen | None:
+    """One case in BEGIN ... ROLLBACK: three round trips (the statement, what it left, rollback)."""
     observation = Observation(sql=statement)
-    conn.execute("BEGIN")
     try:
-        before = snapshot(conn)
         try:
-            conn.execute(statement)
+            conn.execute("BEGIN;\n" + statement)
         except psycopg.errors.ActiveSqlTransaction:
             return None
         except psycopg.Error as exc:
             observation.fail(describe(exc))
             return Seen(observation)
-        record_locks(observation, before, conn.execute(LOCKS_SQL, [conn.info.backend_pid]).fetchall())
-        after = snapshot(conn)
+        cursor = conn.cursor()
+        cursor.execute(AFTER_SQL.format(pid=int(conn.info.backend_pid)))
+        record_locks(observation, before, cursor.fetchall())
+        cursor.nextset()
+        after = {oid: Relation(schema, relname, kind, filenode)
+                 for oid, schema, relname, kind, filenode in cursor.fetchall() if kind in OBSERVED_KINDS}
+        cursor.nextset()
+        columns_after: dict[str, set[str]] = {}
+        for table, column in cursor.fetchall():
+            columns_after.setdefault(table, set()).add(column)
         record_rewrites(observation, before, after)
         return Seen(observation, {r.name for r in before.values()}, {r.name for r in after.values()},
-                    changed_columns(columns_before, table_columns(conn)))
+                    changed_columns(columns_before, {t: frozenset(c) for t, c in columns_after.items()}))
     finally:
         conn.execute("ROLLBACK")

@@ -1,0 +1,33 @@
+"""Where a foreign key's triggers live, hence what creating, dropping or checking one locks.
+
+A foreign key puts check triggers on the referencing table and action triggers on the referenced
+one. When the referenced table is partitioned, PostgreSQL puts them on each of its partitions,
+and (from PostgreSQL 17) on the partitioned table itself too.
+"""
+from __future__ import annotations
+
+from ..catalog.bounds import constant
+from ..catalog.state import Catalog
+from . import partitions
+from .versions import has
+
+
+def action_trigger_tables(catalog: Catalog, referenced: str, pg_version: int) -> list[str]:
+    """The relations holding the referenced side's triggers: locked when the key is dropped."""
+    with_triggers = has("fk_triggers_on_partitioned_referenced_table", pg_version)
+    return [name for name in catalog.family(referenced)
+            if with_triggers or (rel := catalog.get(name)) is None or rel.kind != "partitioned"]
+
+
+def checked_partitions(catalog: Catalog, referenced: str, value_expr=None) -> list[str]:
+    """The partitions of a partitioned referenced table a key check reads (it runs pruned by
+    the key): the one holding a known constant key, every one when the key is not known."""
+    rel = catalog.get(referenced)
+    if rel is None or not rel.partitions:
+        return []
+    value = constant(value_expr) if value_expr is not None else None
+    if value is not None and len(rel.partition_key) == 1:
+        chosen = partitions.partition_for(catalog, rel, value)
+        if chosen is not None:
+            return chosen
+    return catalog.family(referenced)[1:]
