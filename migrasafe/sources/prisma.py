@@ -10,9 +10,8 @@ Transactions: Prisma has no per-migration flag. Its schema engine sends `migrati
 `schema-engine/connectors/sql-schema-connector/src/flavour/postgres/connector/native/mod.rs`,
 `apply_migration_script`), and PostgreSQL runs a multi-statement simple query as one implicit
 transaction: a lone `CREATE INDEX CONCURRENTLY` works, one beside other statements fails
-(prisma/prisma issue 22922 reproduces it). This is the engine of Prisma 2 to 7.3 (5.22 and 6.19
-checked). prisma-engines pull request 5767 (merged 2026-02-09, first shipped with Prisma 7.4.0 of
-2026-02-11) splits the script into statements and sends each on its own, in autocommit (pull
+(prisma/prisma issue 22922 reproduces it). This is the engine of Prisma 2 to 7.3.
+prisma-engines pull request 5767 (merged 2026-02-09, two days before Prisma 7.4.0) splits the script into statements and sends each on its own, in autocommit (pull
 requests 5799 and 5847 follow it up; a script its splitter cannot parse is still sent at once).
 With such an engine, set `transaction = { prisma = false }` in the configuration.
 """
