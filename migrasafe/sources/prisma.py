@@ -11,8 +11,9 @@ Transactions: Prisma has no per-migration flag. Its schema engine sends `migrati
 `apply_migration_script`), and PostgreSQL runs a multi-statement simple query as one implicit
 transaction: a lone `CREATE INDEX CONCURRENTLY` works, one beside other statements fails
 (prisma/prisma issue 22922 reproduces it). This is the engine of Prisma 2 to 7.3.
-prisma-engines pull request 5767 (merged 2026-02-09, two days before Prisma 7.4.0) splits the script into statements and sends each on its own, in autocommit (pull
-requests 5799 and 5847 follow it up; a script its splitter cannot parse is still sent at once).
+prisma-engines pull request 5767 (merged 2026-02-09, two days before Prisma 7.4.0) splits the
+script into statements and sends each on its own, in autocommit (pull requests 5799 and 5847
+follow it up; a script its splitter cannot parse is still sent at once).
 With such an engine, set `transaction = { prisma = false }` in the configuration.
 """
 from __future__ import annotations
