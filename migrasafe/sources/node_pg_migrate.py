@@ -5,9 +5,9 @@ Sections (salsita/node-pg-migrate `src/sqlMigration.ts`, `getActions`): the mark
 marker to the down marker (or the end), the whole file when there is no up marker; the down part
 is only run by `node-pg-migrate down`.
 
-Transactions (node-pg-migrate `src/runner.ts` and its CLI documentation): by default
-(`--single-transaction`, true) every pending migration runs in ONE transaction; with
-`--no-single-transaction` each migration gets its own. A migration opts out with
+Transactions (node-pg-migrate `src/migration.ts`, `Migration._apply`, and its CLI documentation):
+by default (`--single-transaction`, true) every pending migration runs in ONE transaction the
+runner opens; with `--no-single-transaction` each migration is wrapped in its own BEGIN/COMMIT. A migration opts out with
 `pgm.noTransaction()`, which only a JavaScript or TypeScript migration can call: an SQL file
 always runs in a transaction. Migrations written in JavaScript or TypeScript in the same folder
 are not read (reported as not checked).
