@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..locks.modes import MODES, describe_blocking
 from ..model import AnalysedStatement, Finding, MigrationResult, Report
 from ..verdict import reported, verdict
+from .gantt import gantt_chart
 from .located import located_findings, located_in
 
 MARKER = "<!-- migrasafe -->"
@@ -142,6 +143,7 @@ def replay_section(results: list[MigrationResult]) -> list[str]:
     return [
         "### Observed on a real server",
         "",
+        *gantt_chart(results),
         "| migration | line | statement | duration | at production size | locks taken | lock held "
         "| blocked others | rewrites |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
