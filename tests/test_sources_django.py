@@ -325,3 +325,22 @@ def test_a_checkout_in_another_folder_uses_the_same_cache(tmp_path, monkeypatch)
         (r.migration.version, _findings(r)) for r in before.results]
     moved = _reported(after)["shop.0003_order_total_idx"].migration
     assert moved.meta["file"] == str((second / "shop/migrations/0003_order_total_idx.py").resolve())
+
+
+def test_other_histories_beside_the_apps_are_still_found(tmp_path, cache_dir):
+    for app in ("shop", "billing"):
+        shutil.copytree(PROJECT / app / "migrations", tmp_path / "backend" / app / "migrations")
+    flyway = tmp_path / "db" / "migrations"
+    flyway.mkdir(parents=True)
+    (flyway / "V1__audit.sql").write_text("CREATE TABLE audit (id bigint PRIMARY KEY);\n")
+    found = run([str(tmp_path)], Config(lock_timeout="2s"))
+    formats = {r.migration.format for r in found.results if not r.migration.meta.get("context")}
+    assert formats == {"django", "flyway"}
+    shop = _reported(found)["shop.0003_order_total_idx"].migration
+    assert shop.path == os.path.join(str(tmp_path), "backend", "shop", "migrations", "0003_order_total_idx.py")
+
+
+def test_an_app_folder_named_reports_that_apps_migrations(cache_dir, report):
+    named = run([str(PROJECT / "billing")], Config(lock_timeout="2s"))
+    assert list(_reported(named)) == ["billing.0001_squashed_0002_invoice_paid", "billing.0003_invoice_number"]
+    assert "shop.0006_order_status" in [r.migration.version for r in named.results]  # read for its schema

@@ -254,9 +254,20 @@ class Plan:
                                f"NNNN_name.py files"))
                     return True
                 return False
-            display = given if layout.root == path.resolve() else os.path.relpath(layout.root)
+            folder = path.resolve()
+            if layout.root == folder:
+                self._django_request(layout, given).whole = True
+                return True
+            if folder.is_relative_to(layout.root):  # an app, or its migrations: after what they depend on
+                request = self._django_request(layout, os.path.relpath(layout.root))
+                for file in layout.migration_files():
+                    if file.resolve().is_relative_to(folder):
+                        request.named.setdefault(file.resolve(), os.path.join(given, os.path.relpath(file, folder)))
+                return True
+            # The apps are further down: other histories in the folder are still looked for.
+            display = os.path.join(given, os.path.relpath(layout.root, folder))
             self._django_request(layout, display).whole = True
-            return True
+            return self.config.format == DJANGO
         if path.suffix != ".py":
             return False
         layout = layout_of_file(path, settings)

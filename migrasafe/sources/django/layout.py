@@ -105,28 +105,39 @@ def find_apps(root: Path, depth: int = _SEARCH_DEPTH) -> list[App]:
 
 
 def find_layout(folder: Path, settings_module: str | None = None) -> Layout | None:
-    """The Django project rooted at `folder`, or None when it holds no Django migration."""
+    """The Django project `folder` holds or belongs to, or None when it holds no Django migration.
+
+    An app (or its migrations/ folder) belongs to the project of the manage.py above it, else to
+    the folder holding it and its sibling apps. A folder with manage.py is the project; a folder
+    holding apps further down without one: the project is the folder holding all of them."""
     folder = folder.resolve()
     if folder.name == "migrations" and is_migrations_package(folder):
-        folder = folder.parent  # one app's migrations folder named: the app is the project
-    manage = folder / "manage.py"
+        folder = folder.parent
+    if is_migrations_package(folder / "migrations"):
+        above = next((p for p in [folder, *folder.parents][:_SEARCH_DEPTH + 1] if (p / "manage.py").is_file()), None)
+        return _project(above or folder.parent, settings_module)
+    return _project(folder, settings_module)
+
+
+def _project(root: Path, settings_module: str | None) -> Layout | None:
+    manage = root / "manage.py"
     module, line = settings_from_manage_py(manage) if manage.is_file() else (None, None)
-    apps = find_apps(folder)
+    apps = find_apps(root)
     if not apps:
         return None
-    return Layout(root=folder, settings_module=settings_module or module, settings_line=line,
+    if not manage.is_file():
+        # Without manage.py the project is where the apps are, so that other migration
+        # histories elsewhere in the tree are still found on their own.
+        common = Path(os.path.commonpath([str(a.folder.parent) for a in apps]))
+        if common.is_relative_to(root):
+            root = common
+    return Layout(root=root, settings_module=settings_module or module, settings_line=line,
                   manage_py=manage if manage.is_file() else None, apps=apps)
 
 
 def layout_of_file(file: Path, settings_module: str | None = None) -> Layout | None:
-    """The project a migration file belongs to: manage.py above it, else the apps beside its app."""
+    """The project a migration file belongs to."""
     file = file.resolve()
-    migrations = file.parent
-    if not MIGRATION_NAME.match(file.name) or not is_migrations_package(migrations):
+    if file.name[0] in "_~" or file.suffix != ".py" or not is_migrations_package(file.parent):
         return None
-    app = migrations.parent
-    above = app.parent
-    for candidate in [app, *app.parents][:_SEARCH_DEPTH + 1]:
-        if (candidate / "manage.py").is_file():
-            return find_layout(candidate, settings_module)
-    return find_layout(above, settings_module)
+    return find_layout(file.parent, settings_module)
