@@ -45,6 +45,7 @@ def test_flags_whole_table_changes(tmp_path, sql):
     "UPDATE orders SET note = 'x' WHERE id >= 1 AND id < 1001;",
     "UPDATE orders SET note = 'x' WHERE 1000 < id AND id <= $1;",
     "UPDATE orders SET note = 'x' WHERE id = ANY ('{1,2,3}');",
+    "UPDATE orders SET note = 'x' WHERE (id, status) >= (1, 'a') AND (id, status) < (1001, 'a');",
     "DELETE FROM orders WHERE id IN (SELECT id FROM orders WHERE note IS NULL LIMIT 500);",
     "INSERT INTO orders (id) SELECT 5000 WHERE NOT EXISTS (SELECT 1 FROM orders WHERE id = 5000);",
     "SELECT setval('s', (SELECT max(id) FROM orders));",

@@ -50,6 +50,13 @@ def _column(node) -> str | None:
     return None
 
 
+def _row_lead(node) -> str | None:
+    """The first column of a row of columns, `(org, member)`: a bound on the row bounds it."""
+    if isinstance(node, ast.RowExpr) and node.args and all(_column(a) for a in node.args):
+        return _column(node.args[0])
+    return None
+
+
 def _operator(term) -> str | None:
     if isinstance(term, ast.A_Expr) and term.kind == A_Expr_Kind.AEXPR_OP and len(term.name) == 1:
         return term.name[0].sval
@@ -118,4 +125,7 @@ def bounded_key(catalog: Catalog, table: str, where) -> bool:
             name = _column(column)
             if name in leading and _is_value(value, columns):
                 bounds.setdefault(name, set()).add(which)
+            elif _row_lead(column) in leading and isinstance(value, ast.RowExpr) \
+                    and all(_is_value(v, columns) for v in value.args):
+                bounds.setdefault(_row_lead(column), set()).add(which)
     return any(sides == {"lower", "upper"} for sides in bounds.values())
