@@ -417,7 +417,23 @@ def test_replay_figures_and_findings_reach_the_comment(runner, github):
     section = body[body.index("### Observed on a real server"):]
     row = next(line for line in section.splitlines() if "CREATE INDEX orders_customer_idx" in line)
     assert "ShareLock on public.orders" in row
+    assert "```mermaid\ngantt" in section and "ShareLock V3__index.sql line 1 :active," in section
+    # The timeline page is written by the replay, handed to upload-artifact and linked from the comment.
+    page = Path(replay.outputs["html"])
+    assert page.is_file() and "data-ready" in page.read_text()
+    upload = step(runs, "Upload the replay timeline")
+    assert upload.skipped == "uses"  # its `if:` held; the upload itself belongs to actions/upload-artifact
+    (spec,) = [s for s in runner.action["runs"]["steps"] if s.get("name") == "Upload the replay timeline"]
+    assert spec["uses"].startswith("actions/upload-artifact@") and runner.substitute(spec["with"]["path"]) == str(page)
+    assert "[Lock timeline of the replay](https://github.com/acme/shop/actions/runs/" in body
     assert runs[-1].name == "Verdict" and runs[-1].code == 1
+
+
+def test_without_replay_there_is_no_timeline_to_upload(runner, github):
+    runs = runner.run({"paths": "migrations"})
+    require_install(runs)
+    assert step(runs, "Upload the replay timeline").skipped == "if"
+    assert "Lock timeline" not in github.comments[0]["body"]
 
 
 def test_every_input_is_documented():
