@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import sys
 import types
 from pathlib import Path
@@ -122,14 +123,28 @@ def _module_paths(folders: list[Path], project_root: Path) -> dict[str, str]:
     """Each app folder's dotted module path, from an import root added to sys.path.
 
     Migrations import their project by its package name (`import saleor.core...`, or relatively
-    `from ...core import x`): apps side by side in one package below the project root are that
-    package's modules (`saleor.account`); apps directly in the project root are top-level ones."""
+    `from ...core import x`): apps side by side in a folder that is a package (an __init__.py, or
+    a name the migrations import, like `saleor`) are that package's modules (`saleor.account`);
+    otherwise they are top-level modules."""
     parents = {f.parent for f in folders}
-    if len(parents) == 1 and (common := next(iter(parents))) != project_root and common.name.isidentifier():
-        root = common.parent
-    else:
-        root = project_root
+    common = Path(os.path.commonpath([str(p) for p in parents])) if parents else project_root
+    package = common.name.isidentifier() and (
+        (common / "__init__.py").is_file() or _imported_by_name(folders, common.name))
+    root = common.parent if package and len(parents) == 1 else common
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
     _stand_in_packages(folders, root)
     return {str(f): ".".join(f.relative_to(root).parts) if f.is_relative_to(root) else f.name for f in folders}
+
+
+def _imported_by_name(folders: list[Path], name: str) -> bool:
+    """Do the migrations import `name.something` (their project's package)?"""
+    pattern = re.compile(rf"^\s*(?:from|import)\s+{re.escape(name)}\.", re.M)
+    for folder in folders:
+        for file in sorted((folder / "migrations").glob("*.py"))[:50]:
+            try:
+                if pattern.search(file.read_text(encoding="utf-8", errors="replace")):
+                    return True
+            except OSError:
+                continue
+    return False
