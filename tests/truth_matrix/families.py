@@ -163,7 +163,6 @@ def alter_index(ctx: Context):
     yield "index_set_fillfactor", "ALTER INDEX t_a_idx SET (fillfactor = 80)"
     yield "index_reset_fillfactor", "ALTER INDEX t_a_idx RESET (fillfactor)"
     yield "index_set_tablespace", "ALTER INDEX t_a_idx SET TABLESPACE pg_default"
-    yield "index_set_schema", "ALTER INDEX t_a_idx SET SCHEMA other"
     if ctx.has("partitioned_indexes"):
         yield "index_attach_partition", "ALTER INDEX t_a_idx ATTACH PARTITION t_p2_a_idx"
         yield "index_attach_partition_already", "ALTER INDEX t_a_idx ATTACH PARTITION t_p1_a_idx"

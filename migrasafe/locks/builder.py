@@ -1,0 +1,53 @@
+"""The builder one statement's lock impact is collected in, and the lock modes by name."""
+from __future__ import annotations
+
+from pglast import ast
+
+from ..catalog.state import Catalog
+from ..model import Impact, Lock
+from .modes import level
+
+ACCESS_SHARE = "AccessShareLock"
+ROW_SHARE = "RowShareLock"
+ROW_EXCLUSIVE = "RowExclusiveLock"
+SHARE_UPDATE_EXCLUSIVE = "ShareUpdateExclusiveLock"
+SHARE = "ShareLock"
+SHARE_ROW_EXCLUSIVE = "ShareRowExclusiveLock"
+EXCLUSIVE = "ExclusiveLock"
+ACCESS_EXCLUSIVE = "AccessExclusiveLock"
+
+
+class _Builder:
+    def __init__(self, catalog: Catalog, pg_version: int):
+        self.catalog, self.pg_version = catalog, pg_version
+        self.modes: dict[str, str] = {}
+        self.impact = Impact()
+
+    def lock(self, relation: str, mode: str) -> None:
+        current = self.modes.get(relation)
+        if current is None or level(mode) > level(current):
+            self.modes[relation] = mode
+
+    def lock_family(self, relation: str, mode: str) -> None:
+        for rel in self.catalog.family(relation):
+            self.lock(rel, mode)
+
+    def lock_inheritors(self, relation: str, mode: str) -> None:
+        for rel in self.catalog.inheritors(relation):
+            self.lock(rel, mode)
+
+    def finish(self) -> Impact:
+        self.impact.locks = [Lock(rel, mode) for rel, mode in self.modes.items()]
+        # A partitioned table has no storage of its own (its partitions are what is rewritten),
+        # and a sequence's new file is no table rewrite.
+        self.impact.rewrites = sorted(r for r in set(self.impact.rewrites) if self._has_table_storage(r))
+        self.impact.scans = sorted(set(self.impact.scans))
+        return self.impact
+
+    def _has_table_storage(self, name: str) -> bool:
+        rel = self.catalog.get(name)
+        return rel is None or rel.kind not in ("partitioned", "sequence", "view")
+
+
+def _rv(b: _Builder, rv: ast.RangeVar) -> str:
+    return b.catalog.qualify(rv.schemaname, rv.relname)

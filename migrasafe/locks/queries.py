@@ -1,0 +1,274 @@
+"""Queries and data changes: what SELECT, INSERT, UPDATE, DELETE and MERGE lock, through views,
+partitions, inheritance children, foreign keys, sequences and rules."""
+from __future__ import annotations
+
+from pglast import ast
+from pglast.enums.nodes import CmdType
+
+from ..catalog.bounds import constant
+from ..catalog.names import referenced_relations, strval, walk
+from ..catalog.state import Catalog
+from . import foreign_keys, partitions
+from .builder import ACCESS_SHARE, ROW_EXCLUSIVE, ROW_SHARE, _Builder, _rv
+
+def _read(b: _Builder, node, mode: str = ACCESS_SHARE, where=None, ctes=(), expand: bool = True) -> None:
+    """Every relation a query reads, and the base tables behind the views it reads.
+
+    `where` prunes the partitions of a partitioned table when it is the query's only relation;
+    `ctes` are the names the statement's own WITH defines, for a part read on its own. Without
+    `expand`, only the relations named are locked: a query that is parsed but not run (a view's
+    definition) never reaches the tables behind a view or the partitions of a table.
+    """
+    ranges = _ranges(node, ctes)
+    for schema, relname, inh in ranges:
+        name = b.catalog.qualify(schema, relname)
+        if expand:
+            _read_relation(b, name, mode, set(), where if len(ranges) == 1 else None, inh=inh)
+        elif (rel := b.catalog.get(name)) is None or rel.kind != "sequence":
+            b.lock(name, mode)
+    if expand:
+        _sequence_functions(b, node)
+
+
+def _ranges(node, ctes=()) -> list[tuple[str | None, str, bool]]:
+    """The relations a query names, with whether it reaches their inheritors (no ONLY)."""
+    names = set(referenced_relations(node, ctes))
+    return [(n.schemaname, n.relname, bool(n.inh)) for n in walk(node)
+            if type(n) is ast.RangeVar and (n.schemaname, n.relname) in names]
+
+
+# nextval() and setval() lock the sequence they advance in ROW EXCLUSIVE mode.
+SEQUENCE_FUNCTIONS = {"nextval": ROW_EXCLUSIVE, "setval": ROW_EXCLUSIVE}
+
+
+def _sequence_functions(b: _Builder, node) -> None:
+    for n in walk(node):
+        if type(n) is not ast.FuncCall or not n.args:
+            continue
+        mode = SEQUENCE_FUNCTIONS.get(strval(n.funcname[-1]).lower())
+        first = n.args[0]
+        if isinstance(first, ast.TypeCast):
+            first = first.arg
+        if mode is None or not isinstance(first, ast.A_Const) or not isinstance(first.val, ast.String):
+            continue
+        parts = first.val.sval.split(".")
+        b.lock(b.catalog.qualify(parts[0] if len(parts) > 1 else None, parts[-1]), mode)
+
+
+def _read_relation(b: _Builder, name: str, mode: str, seen: set, where=None, inh: bool = True) -> None:
+    if name in seen:
+        return
+    seen.add(name)
+    rel = b.catalog.get(name)
+    b.lock(name, mode)
+    if rel is None:
+        return
+    if rel.kind == "view":
+        for dep in rel.depends_on:
+            _read_relation(b, dep, mode, seen)
+    if not inh:
+        return
+    if rel.partitions:
+        survivors = partitions.pruned(b.catalog, rel, where)
+        for child in survivors if survivors is not None else rel.partitions:
+            _read_relation(b, child, mode, seen)
+    for child in _inheritance_children(b.catalog, name):
+        _read_relation(b, child, mode, seen)
+
+
+def _inheritance_children(catalog: Catalog, name: str) -> list[str]:
+    return [r.name for r in catalog.relations.values() if name in r.inherits]
+
+
+def _select(b: _Builder, node: ast.SelectStmt, *_):
+    mode = ROW_SHARE if any(isinstance(n, ast.LockingClause) for n in walk(node)) else ACCESS_SHARE
+    _read(b, node, mode, where=node.whereClause)
+
+
+def _writes_target(b: _Builder, target: str, where=None, rows: list[str] | None = None, inh: bool = True,
+                   insert: bool = False, seen=None) -> None:
+    """RowExclusiveLock on the written table, the partitions reached, the base tables behind a
+    view (through views of views), and for UPDATE/DELETE the inheritance children."""
+    seen = seen if seen is not None else set()
+    if target in seen:
+        return
+    seen.add(target)
+    b.lock(target, ROW_EXCLUSIVE)
+    rel = b.catalog.get(target)
+    if rel is None:
+        return
+    if rel.partitions and inh:
+        reached = rows if rows is not None else partitions.pruned(b.catalog, rel, where)
+        for child in reached if reached is not None else b.catalog.family(target)[1:]:
+            b.lock(child, ROW_EXCLUSIVE)
+    if inh and not insert:
+        for child in _inheritance_children(b.catalog, target):
+            _writes_target(b, child, seen=seen)
+    if rel.kind == "view":
+        for dep in rel.depends_on:
+            _writes_target(b, dep, insert=insert, seen=seen)
+
+
+def _cte_names(with_clause) -> set[str]:
+    return {cte.ctename for cte in with_clause.ctes or ()} if with_clause is not None else set()
+
+
+def _insert(b: _Builder, node: ast.InsertStmt, *_):
+    target = _rv(b, node.relation)
+    ctes = _cte_names(node.withClause)
+    for part in (node.withClause, node.selectStmt):
+        if part is not None:
+            _read(b, part, ctes=ctes)
+    rel = b.catalog.get(target)
+    rows = partitions.routed(b.catalog, rel, node) if rel is not None and rel.partitions else None
+    _writes_target(b, target, rows=rows, inh=node.relation.inh, insert=True)
+    _inserted_rows(b, target, {t.name for t in node.cols or ()} if node.selectStmt is not None else set(),
+                   _inserted_values(node, rel))
+
+
+def _inserted_values(node: ast.InsertStmt, rel) -> dict:
+    """column -> the one expression every inserted row gives it, when there is one."""
+    select = node.selectStmt
+    if rel is None or not isinstance(select, ast.SelectStmt):
+        return {}
+    columns = [t.name for t in node.cols] if node.cols else list(rel.columns)
+    if select.valuesLists is not None:
+        rows = select.valuesLists
+    elif select.targetList and not select.op:
+        rows = [[t.val for t in select.targetList]]
+    else:
+        return {}
+    out = {}
+    for position, column in enumerate(columns):
+        exprs = {repr(row[position]) if position < len(row) else None for row in rows}
+        if len(exprs) == 1 and position < len(rows[0]):
+            out[column] = rows[0][position]
+    return out
+
+
+def _fk_check(b: _Builder, con, values: dict) -> None:
+    """The key check: SELECT ... FOR KEY SHARE on the referenced table (pruned to the partition
+    holding the key, when it is partitioned)."""
+    b.lock(con.references, ROW_SHARE)
+    value = values.get(con.columns[0]) if len(con.columns) == 1 else None
+    for part in foreign_keys.checked_partitions(b.catalog, con.references, value):
+        b.lock(part, ROW_SHARE)
+
+
+def _inserted_rows(b: _Builder, target: str, provided: set[str], values=None) -> None:
+    """What inserting rows costs beyond the target, assuming rows are inserted: nextval() for
+    the sequence defaults of the columns not given, the foreign key checks, the rules' actions.
+    A view's rows land in its base table."""
+    _rule_actions(b, target, CmdType.CMD_INSERT)
+    rel = b.catalog.get(target)
+    if rel is None:
+        return
+    if rel.kind == "view":
+        for dep in rel.depends_on:
+            _inserted_rows(b, dep, provided)
+        return
+    for col in rel.columns.values():
+        if provided and col.name in provided:
+            continue
+        if col.sequence:
+            b.lock(col.sequence, ROW_EXCLUSIVE)
+        elif col.identity:
+            for seq in rel.owned_sequences:
+                owned = b.catalog.get(seq)
+                if owned is not None and owned.owned_by_column == col.name:
+                    b.lock(seq, ROW_EXCLUSIVE)
+    for con in rel.constraints.values():
+        if con.kind == "f" and con.references:
+            _fk_check(b, con, values or {})
+
+
+def _update(b: _Builder, node: ast.UpdateStmt, *_):
+    ctes = _cte_names(node.withClause)
+    for part in (node.fromClause, node.targetList, node.withClause, node.whereClause):
+        if part is not None:
+            _read(b, part, ctes=ctes)
+    target = _rv(b, node.relation)
+    _writes_target(b, target, where=node.whereClause, inh=node.relation.inh)
+    values = {t.name: t.val for t in node.targetList or ()}
+    rel = b.catalog.get(target)
+    if rel is not None and rel.partitions and node.relation.inh and set(rel.partition_key) & set(values):
+        # A changed partition key moves rows to the partition the new key belongs in.
+        value = constant(values[rel.partition_key[0]]) if len(rel.partition_key) == 1 else None
+        moved = partitions.partition_for(b.catalog, rel, value) if value is not None else None
+        for part in moved if moved is not None else b.catalog.family(target)[1:]:
+            b.lock(part, ROW_EXCLUSIVE)
+    _updated_rows(b, target, set(values), values)
+
+
+def _updated_rows(b: _Builder, target: str, changed: set[str], values=None) -> None:
+    _rule_actions(b, target, CmdType.CMD_UPDATE)
+    rel = b.catalog.get(target)
+    if rel is None:
+        return
+    for con in rel.constraints.values():
+        if con.kind == "f" and con.references and changed & set(con.columns):
+            _fk_check(b, con, values or {})  # the new key is checked in the parent
+    for child, con in rel.referencing(b.catalog):
+        if changed & set(con.ref_columns or _primary_key(rel)):
+            _referencing_action(b, child.name, con.on_update)
+
+
+def _delete(b: _Builder, node: ast.DeleteStmt, *_):
+    ctes = _cte_names(node.withClause)
+    for part in (node.usingClause, node.whereClause, node.withClause):
+        if part is not None:
+            _read(b, part, ctes=ctes)
+    target = _rv(b, node.relation)
+    _writes_target(b, target, where=node.whereClause, inh=node.relation.inh)
+    _deleted_rows(b, target)
+
+
+def _rule_actions(b: _Builder, target: str, event: CmdType) -> None:
+    """The table's rewrite rules for the event run their actions along with the statement."""
+    rel = b.catalog.get(target)
+    for rule_event, actions in (rel.rules.values() if rel is not None else ()):
+        if CmdType(rule_event) == event:
+            for action in actions:
+                if action is not None:
+                    b.dispatch(b, action)
+
+
+def _deleted_rows(b: _Builder, target: str) -> None:
+    _rule_actions(b, target, CmdType.CMD_DELETE)
+    rel = b.catalog.get(target)
+    for child, con in (rel.referencing(b.catalog) if rel is not None else ()):
+        _referencing_action(b, child.name, con.on_delete)
+
+
+def _merge(b: _Builder, node, *_):
+    """MERGE (PostgreSQL 15+): ROW EXCLUSIVE on the target, the source and conditions read, and
+    what each of its actions costs when rows reach it (a foreign key check, nextval, ...)."""
+    ctes = _cte_names(node.withClause)
+    for part in (node.withClause, node.sourceRelation, node.joinCondition, node.mergeWhenClauses):
+        if part is not None:
+            _read(b, part, ctes=ctes)
+    target = _rv(b, node.relation)
+    _writes_target(b, target)
+    for clause in node.mergeWhenClauses or ():
+        columns = {t.name for t in clause.targetList or ()}
+        action = CmdType(clause.commandType)
+        if action == CmdType.CMD_INSERT:
+            given = dict(zip([t.name for t in clause.targetList or ()], clause.values or ()))
+            _inserted_rows(b, target, columns, given)
+        elif action == CmdType.CMD_UPDATE:
+            _updated_rows(b, target, columns, {t.name: t.val for t in clause.targetList or ()})
+        elif action == CmdType.CMD_DELETE:
+            _deleted_rows(b, target)
+
+
+def _primary_key(rel) -> tuple[str, ...]:
+    return next((c.columns for c in rel.constraints.values() if c.kind == "p"), ())
+
+
+def _referencing_action(b: _Builder, child: str, action: str) -> None:
+    """A changed or deleted parent row fires the child's foreign key action."""
+    if action in ("c", "n", "d"):
+        b.lock(child, ROW_EXCLUSIVE)  # CASCADE / SET NULL / SET DEFAULT write the child rows
+    else:
+        b.lock(child, ROW_SHARE)  # NO ACTION / RESTRICT look for child rows FOR KEY SHARE
+
