@@ -111,6 +111,7 @@ def main() -> int:
     parser.add_argument("--results", default=str(HERE / "replay-results.md"))
     parser.add_argument("--no-results", action="store_true")
     parser.add_argument("--keep", metavar="DIR", help="generate the migrations into DIR and keep them")
+    parser.add_argument("--html", metavar="FILE", help="also write the last run's lock timeline page to FILE")
     args = parser.parse_args()
 
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="migrasafe-bench-")) / "migrations"
@@ -118,6 +119,8 @@ def main() -> int:
     command = [executable(), "replay", str(folder), "--format", "json", "--fail-on", "never", "--rows", args.rows]
     if args.sizes:
         command += ["--sizes", args.sizes]
+    if args.html:
+        command += ["--html", args.html]
     load_before = os.getloadavg()[0]
     timings, figures = [], {}
     for _ in range(args.runs):

@@ -96,3 +96,22 @@ def test_seeding_1m_rows_is_bulk(tmp_path):
             assert count(conn, "SELECT count(*) FROM events") == 1_000_000
             assert result.inserted == 1_000_000 and result.problem is None
     assert elapsed < 120  # a row-by-row insert would take many minutes
+
+
+def test_only_the_tables_asked_for_and_their_parents_are_seeded():
+    with open_backend("embedded", pg_version=18) as server, server.database() as conninfo:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute("CREATE TABLE customers (id bigint PRIMARY KEY);"
+                         "CREATE TABLE orders (id bigint PRIMARY KEY, customer_id bigint NOT NULL REFERENCES customers);"
+                         "CREATE TABLE archive (id bigint PRIMARY KEY)")
+            seeder = Seeder(conn, superuser=True)
+            first = seeder.seed(lambda schema, table: 500, only={"public.orders"})
+            assert sorted(r.table for r in first) == ["public.customers", "public.orders"]
+            assert conn.execute("SELECT count(*) FROM archive").fetchone()[0] == 0
+            assert seeder.seed(lambda schema, table: 500, only={"public.orders"}) == []  # seeded already
+            later = seeder.seed(lambda schema, table: 500, only={"public.archive", "public.not_yet_created"})
+            assert [r.table for r in later] == ["public.archive"]
+            # A view's rows come from tables its name does not show: everything left is seeded.
+            conn.execute("CREATE TABLE items (id bigint PRIMARY KEY); CREATE VIEW item_view AS SELECT * FROM items")
+            through_view = seeder.seed(lambda schema, table: 500, only={"public.item_view"})
+            assert [r.table for r in through_view] == ["public.items"]

@@ -157,7 +157,7 @@ def open_backend(backend: str, *, pg_version: int, dsn: str | None = None, image
 
 @contextlib.contextmanager
 def embedded_server(say: Callable[[str], None]) -> Iterator[Server]:
-    from . import servers
+    from . import cluster_cache, servers
 
     bindir = servers.embedded_bindir()
     if bindir is None:
@@ -181,10 +181,8 @@ def embedded_server(say: Callable[[str], None]) -> Iterator[Server]:
                 for path in (workdir, sockdir):
                     os.chown(path, owner.pw_uid, owner.pw_gid)
             try:
-                servers.run_as(owner, spec, workdir, [
-                    "initdb", "-D", str(datadir), "-U", servers.SUPERUSER, "--auth=trust",
-                    "--encoding=UTF8", "--locale=C", "--no-sync",
-                ])
+                cluster_cache.initialise(datadir, bindir, servers.SUPERUSER, owner.pw_uid if owner else None,
+                                         lambda argv: servers.run_as(owner, spec, workdir, argv))
                 settings = {**servers.THROWAWAY_SETTINGS, "listen_addresses": "",
                             "unix_socket_directories": str(sockdir)}
                 with open(datadir / "postgresql.conf", "a") as conf:

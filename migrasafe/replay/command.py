@@ -129,18 +129,28 @@ def run(args: argparse.Namespace, config, usage_error) -> int:
         settings = replay_settings(args, config)
     except ReplayUsageError as err:
         raise usage_error(str(err)) from None
-    report = check(args.paths, config)
-    try:
-        refine(report, config, args.paths, since=getattr(args, "since", None), baseline=getattr(args, "baseline", None),
-               stats=size_stats(args.stats), stats_from=args.stats_from)
-    except CheckError as err:
-        raise usage_error(str(err)) from None
     interrupt_on_sigterm()
+    from .backends import BackendError
+    from .background import BackgroundServer
+
+    # The embedded server starts while the migrations are checked; the others when the replay needs them.
+    starting = BackgroundServer(settings.backend, config.pg_version) if settings.backend == "embedded" else None
     try:
-        replay_report(report, args.paths, config, settings)
-    except ReplayError as err:
-        print(f"migrasafe: replay: {err}", file=sys.stderr)
-        return 2
+        report = check(args.paths, config)
+        try:
+            refine(report, config, args.paths, since=getattr(args, "since", None),
+                   baseline=getattr(args, "baseline", None), stats=size_stats(args.stats), stats_from=args.stats_from)
+        except CheckError as err:
+            raise usage_error(str(err)) from None
+        try:
+            server = starting.get() if starting is not None and not report.broken else None
+            replay_report(report, args.paths, config, settings, server=server)
+        except (ReplayError, BackendError) as err:
+            print(f"migrasafe: replay: {err}", file=sys.stderr)
+            return 2
+    finally:
+        if starting is not None:
+            starting.close()
     from ..cli import wants_color, write
 
     color = args.format == "text" and wants_color(getattr(args, "no_color", False))

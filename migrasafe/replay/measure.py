@@ -131,12 +131,11 @@ class Runner:
     def open(self) -> psycopg.Connection:
         conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=15)
         prepare_session(conn, self.guard_ms, application_name="migrasafe replay")
-        conn.execute("SELECT set_config('TimeZone', %s, false)", [self.timezone])
         # One process per statement: whether the server adds parallel workers depends on the
         # size of the table and on the cores of the machine, neither of which is production's
         # here; without them the durations grow smoothly with rows and bound production's.
-        conn.execute("SET max_parallel_workers_per_gather = 0")
-        conn.execute("SET max_parallel_maintenance_workers = 0")
+        conn.execute("SELECT set_config('TimeZone', %s, false), set_config('max_parallel_workers_per_gather', '0', "
+                     "false), set_config('max_parallel_maintenance_workers', '0', false)", [self.timezone])
         self.conn = conn
         self.backend_pid = conn.info.backend_pid if self.local_server else None
         return conn

@@ -67,9 +67,13 @@ class Probe:
     def qualified(self) -> str:
         return f"{self.schema}.{self.table}"
 
-    def start(self) -> None:
+    def start(self, wait: bool = True) -> None:
         self._thread = threading.Thread(target=self.run, name=f"probe-{self.kind}-{self.table}", daemon=True)
         self._thread.start()
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self) -> None:
         self._ready.wait(10)
 
     def mark_waiting(self) -> None:
@@ -212,8 +216,11 @@ def probing(conninfo: str, tables: list[tuple[str, str]], guard_ms: float):
     """Start a reader and a writer on each table; yield the probes; stop them on exit."""
     probes = [Probe(conninfo, schema, table, kind, guard_ms) for schema, table in tables for kind in ("read", "write")]
     try:
+        # All connect at once: each has its own session to open, and none needs another's.
         for probe in probes:
-            probe.start()
+            probe.start(wait=False)
+        for probe in probes:
+            probe.wait_ready()
         yield probes
     finally:
         for probe in probes:

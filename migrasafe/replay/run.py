@@ -34,6 +34,7 @@ from .progress import Progress
 from .seed import SeedResult, Seeder
 from .stats import ProductionRows
 from .timeline import migration_timeline
+from .touched import touched_tables
 
 DEFAULT_SIZES = (10_000, 100_000)
 DEFAULT_STATEMENT_TIMEOUT_MS = 600_000.0
@@ -188,7 +189,7 @@ def replay_history(server: Server, results: list[MigrationResult], size_run: Siz
         load_schema_dumps(seed_conn, config, size_run, refuse)
         seeder = Seeder(seed_conn, superuser=server.superuser, on_progress=seeding_progress)
         for result in results:
-            size_run.seeding.extend(seeder.seed(rows_for))
+            size_run.seeding.extend(seeder.seed(rows_for, only=touched_tables(result)))
             name = Path(result.migration.path).name
             reported = not result.migration.meta.get("context")
             runner = Runner(conninfo, timezone=timezone, guard_ms=settings.statement_timeout_ms, deadline=deadline,

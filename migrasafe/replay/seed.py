@@ -61,12 +61,24 @@ class Seeder:
     seeded: set[int] = field(default_factory=set)  # oids already seeded in this database
     _key_tables: int = 0
 
-    def seed(self, rows_for: Callable[[str, str], int]) -> list[SeedResult]:
-        """Seed every table not seeded before, parents first, to rows_for(schema, table) rows."""
+    def seed(self, rows_for: Callable[[str, str], int], only: set[str] | None = None) -> list[SeedResult]:
+        """Seed every table not seeded before, parents first, to rows_for(schema, table) rows.
+
+        `only` (schema-qualified names) limits it to those tables and the parents their foreign
+        keys reference: a table nothing touches yet is seeded when something does.
+        """
+        if only is not None:
+            kinds = self.kinds_of(only)
+            if kinds is None:
+                only = None  # a view, a partition or a trigger reaches tables the names do not show
+            elif all(oid in self.seeded for oid in kinds):
+                return []
         tables = read_tables(self.conn)
         for table in tables.values():
             table.foreign_keys.extend(implied_foreign_keys(table, tables))
         todo = [t for oid, t in tables.items() if oid not in self.seeded]
+        if only is not None:
+            todo = with_parents([t for t in todo if t.qualified in only], tables, self.seeded)
         results = []
         if self.superuser:
             # Foreign keys are correct by construction; checking them row by row would triple the time.
@@ -85,6 +97,25 @@ class Seeder:
             if result.inserted:
                 self.conn.execute(q.SQL("VACUUM (ANALYZE) {}").format(q.Identifier(result.schema, result.name)))
         return results
+
+    def kinds_of(self, names: set[str]) -> dict[int, str] | None:
+        """The existing tables among `names` (oid -> kind), or None when their rows could reach
+        others: one is a view, a partition or another kind, or user triggers exist."""
+        rows = self.conn.execute(
+            "SELECT c.oid, c.relkind::text, c.relispartition, "
+            "EXISTS (SELECT 1 FROM pg_trigger WHERE NOT tgisinternal) "
+            "OR EXISTS (SELECT 1 FROM pg_rewrite r JOIN pg_class v ON v.oid = r.ev_class "
+            "WHERE v.relkind IN ('r', 'p') AND r.rulename <> '_RETURN') "
+            "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname || '.' || c.relname = ANY(%s) "
+            "UNION ALL SELECT NULL, NULL, NULL, EXISTS (SELECT 1 FROM pg_trigger WHERE NOT tgisinternal)",
+            [sorted(names)]).fetchall()
+        if any(reaching for *_, reaching in rows):
+            return None
+        found = {oid: kind for oid, kind, partition, _ in rows if oid is not None}
+        if any(kind not in ("r", "p", "S", "i", "I") for kind in found.values()) or any(p for _, _, p, _ in rows):
+            return None
+        return {oid: kind for oid, kind in found.items() if kind in ("r", "p")}
 
     def seed_table(self, table: Table, wanted: int) -> SeedResult | None:
         if wanted <= 0:
@@ -354,6 +385,19 @@ def implied_foreign_keys(table: Table, tables: dict[int, Table]) -> list[Foreign
                 implied.append(ForeignKey([column.name], parent.oid, [key]))
                 break
     return implied
+
+
+def with_parents(chosen: list[Table], tables: dict[int, Table], seeded: set[int]) -> list[Table]:
+    """`chosen` and, transitively, the unseeded tables their foreign keys point at."""
+    out = {t.oid: t for t in chosen}
+    stack = list(chosen)
+    while stack:
+        for fk in stack.pop().foreign_keys:
+            parent = tables.get(fk.parent_oid)
+            if parent is not None and parent.oid not in out and parent.oid not in seeded:
+                out[parent.oid] = parent
+                stack.append(parent)
+    return list(out.values())
 
 
 def parents_first(tables: list[Table]) -> list[Table]:
