@@ -24,12 +24,12 @@ from .selection import RuleSelection, make_finding  # noqa: F401 - imported from
 from .transaction import TxState
 
 
-def lock_line(analysed: AnalysedStatement, relation: str | None) -> str:
+def lock_line(analysed: AnalysedStatement, relation: str | None, until: str | None = None) -> str:
     locks = analysed.impact.locks
     if not locks:
         return ""
     chosen = next((l for l in locks if l.relation == relation), None) or max(locks, key=lambda l: level(l.mode))
-    until = "until commit" if analysed.in_transaction else "until the statement ends"
+    until = until or ("until commit" if analysed.in_transaction else "until the statement ends")
     text = f"{chosen.mode} on {chosen.relation} {until} — {describe_blocking(chosen.mode)}"
     if chosen.relation in analysed.impact.rewrites:
         text += "; rewrites the table"
@@ -47,7 +47,10 @@ def analyse_migration(migration: Migration, catalog: Catalog, config: Config,
     result = MigrationResult(migration=migration, findings=selection.admit(migration.findings))
     tx = enter_migration(migration, session if session is not None else TxState())
     one_query = bool(migration.meta.get("implicit_transaction"))
+    blocks = migration.meta.get("query_blocks") or ()
     for stmt in migration.statements:
+        if blocks:
+            _enter_query_block(tx, blocks, stmt)
         if one_query and not tx.open and stmt.index > 0:
             # After a COMMIT inside one multi-statement query, PostgreSQL runs the statements left
             # in a new implicit transaction block (CONCURRENTLY still fails there).
@@ -72,6 +75,19 @@ def analyse_migration(migration: Migration, catalog: Catalog, config: Config,
         result.statements.append(analysed)
         _keep_little(analysed)
     return result
+
+
+def _enter_query_block(tx: TxState, blocks, stmt) -> None:
+    """A file sent statement by statement, except its StatementBegin/End blocks of several
+    statements: each block is one query, so one implicit transaction from its first statement
+    (or the one after a COMMIT in it) to its end; after the block, statements autocommit again.
+    A BEGIN inside the block makes the transaction explicit: it outlives the query."""
+    block = next(((start, end) for start, end in blocks if start < stmt.line < end), None)
+    if tx.open and not tx.explicit and tx.query_block is not None and tx.query_block != block:
+        tx.end()
+    if block is not None and not tx.open:
+        tx.begin(line=stmt.line, explicit=False)
+        tx.query_block = block
 
 
 _NOT_LIVE: frozenset[str] = frozenset()
@@ -146,7 +162,7 @@ def _judge(stmt, imp, analysed, migration, catalog, config, selection, tx, earli
                     span = (span[0] + shift, span[1] + shift)
             f = make_finding(rule_id, hit.message, path=stmt.origin_path or migration.path, line=stmt.line,
                              column=stmt.column, fix=_fix_for(migration, rule_id, hit.fix),
-                             lock=lock_line(analysed, hit.relation),
+                             lock=lock_line(analysed, hit.relation, tx.until() if tx.query_block else None),
                              statement_index=stmt.index, span=span, selection=selection,
                              severity=hit.severity)
             if f:

@@ -49,6 +49,8 @@ class TxState:
     # SET TimeZone in the session / for the transaction: None when never set (the server's own).
     zone: str | None = None
     zone_local: str | None = None
+    # The StatementBegin/End block (its lines) whose one query is the open implicit transaction.
+    query_block: tuple[int, int] | None = None
 
     def timezone_utc(self, default: bool) -> bool:
         """Is the session's TimeZone UTC? `default` says so for the server's own setting."""
@@ -68,12 +70,14 @@ class TxState:
         self.held, self.exclusive_ddl, self.not_valid, self.local = {}, {}, {}, {}
         self.emptied = set()
         self.zone_local = None
+        self.query_block = None
 
     def end(self) -> None:
         self.open = self.explicit = False
         self.held, self.exclusive_ddl, self.not_valid, self.local = {}, {}, {}, {}
         self.emptied = set()
         self.zone_local = None
+        self.query_block = None
 
     def control(self, node, line: int) -> bool:
         """Apply BEGIN/COMMIT/ROLLBACK and SET of timeouts; True when the node was one of them."""
@@ -142,6 +146,14 @@ class TxState:
                     (self.local if args[2] is True and self.open else self.session)[args[0]] = ms
                 return True
         return False
+
+    def until(self) -> str:
+        """When the locks taken now are released."""
+        if not self.open:
+            return "until the statement ends"
+        if self.query_block is not None and not self.explicit:
+            return f"until the StatementBegin/StatementEnd block ends (line {self.query_block[1]})"
+        return "until commit"
 
     def carry_over(self, label: str) -> None:
         """The next migration continues this transaction: earlier lines now belong to `label`."""

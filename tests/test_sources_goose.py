@@ -199,3 +199,65 @@ def test_hatchet_goose_history_from_its_root(capsys):
         assert by_name[name]["in_transaction"] is False
         assert not rules[name] & {"MS001", "MS002", "MS004"}, name
     assert not rules["20260713150001_v1_0_127.sql"] & {"MS001", "MS004"}  # CREATE INDEX ON ONLY a parent
+
+
+def _by_rule(report, name):
+    (result,) = [r for r in report.results if Path(r.migration.path).name == name]
+    return {(f.rule, f.line): f for f in result.all_findings()}, result
+
+
+def test_goose_statement_block_is_one_implicit_transaction_in_a_no_transaction_file(tmp_path):
+    write(tmp_path, {
+        "1_a.sql": "-- +goose Up\nCREATE TABLE t (id int primary key, a int);\nCREATE TABLE u (id int primary key);\n",
+        "2_b.sql": ("-- +goose NO TRANSACTION\n-- +goose Up\n-- +goose StatementBegin\n"
+                    "ALTER TABLE t ADD CONSTRAINT t_a CHECK (a IS NOT NULL) NOT VALID;\n"
+                    "UPDATE t SET a = 0 WHERE a IS NULL;\n"
+                    "ALTER TABLE u ADD COLUMN b int;\n"
+                    "-- +goose StatementEnd\n"
+                    "ALTER TABLE t ADD COLUMN c int;\n"
+                    "UPDATE t SET c = 1;\n"
+                    "ALTER TABLE u ADD COLUMN d int;\n"),
+    })
+    found, result = _by_rule(run([str(tmp_path)], Config()), "2_b.sql")
+    # The block's ACCESS EXCLUSIVE lock is held through the backfill and the next ALTER.
+    assert found[("MS030", 5)].severity == "error"
+    assert ("MS031", 6) in found
+    assert "until the StatementBegin/StatementEnd block ends (line 7)" in found[("MS032", 4)].lock
+    # After the block goose sends statement by statement again: each commits on its own.
+    assert [s.in_transaction for s in result.statements] == [True, True, True, False, False, False]
+    assert ("MS030", 9) not in found and ("MS031", 10) not in found
+    (later,) = [f for f in result.statements[3].folded if f.rule == "MS032"]
+    assert "until the statement ends" in later.lock
+
+
+def test_goose_statement_block_after_commit_and_in_a_wrapped_file(tmp_path):
+    write(tmp_path, {
+        "1_a.sql": "-- +goose Up\nCREATE TABLE t (id int primary key, a int);\n",
+        # A COMMIT in the one query: the statements left run in a new implicit transaction block.
+        "2_b.sql": ("-- +goose NO TRANSACTION\n-- +goose Up\n-- +goose StatementBegin\n"
+                    "ALTER TABLE t ADD COLUMN b int;\nCOMMIT;\nCREATE INDEX CONCURRENTLY t_b ON t (b);\n"
+                    "SELECT 1;\n-- +goose StatementEnd\n"),
+        # One statement in a block is sent alone: no transaction around it.
+        "3_c.sql": ("-- +goose NO TRANSACTION\n-- +goose Up\n-- +goose StatementBegin\n"
+                    "CREATE INDEX CONCURRENTLY t_a ON t (a);\n-- +goose StatementEnd\n"),
+    })
+    report = run([str(tmp_path)], Config(lock_timeout="2s"))
+    found, _ = _by_rule(report, "2_b.sql")
+    refusal = found[("MS004", 6)]
+    assert "StatementBegin/StatementEnd block (lines 3-8)" in refusal.message
+    assert refusal.fix.startswith("-- give it its own StatementBegin/StatementEnd block, or none (goose")
+    assert [rule for rule, _ in found].count("MS004") == 1
+    assert ("3_c.sql", "MS004") not in findings_of(report, "error")
+
+
+def test_sql_migrate_statement_block_in_a_notransaction_file_holds_its_locks(tmp_path):
+    write(tmp_path, {
+        "1_a.sql": "-- +migrate Up\nCREATE TABLE t (id int primary key, a int);\nCREATE TABLE u (id int primary key);\n",
+        "2_b.sql": ("-- +migrate Up notransaction\n-- +migrate StatementBegin\n"
+                    "ALTER TABLE t ALTER COLUMN a SET DEFAULT 0;\nALTER TABLE u ADD COLUMN b int;\n"
+                    "-- +migrate StatementEnd\nALTER TABLE t ADD COLUMN c int;\nALTER TABLE u ADD COLUMN d int;\n"),
+    })
+    found, result = _by_rule(run([str(tmp_path)], Config()), "2_b.sql")
+    assert result.migration.format == "sql-migrate"
+    assert ("MS031", 4) in found and ("MS031", 7) not in found
+    assert [s.in_transaction for s in result.statements] == [True, True, False, False]

@@ -99,6 +99,10 @@ def cannot_run_in_transaction(ctx: Context):
 
 
 def _implicit(ctx: Context) -> str:
+    if ctx.tx.query_block is not None:
+        start, end = ctx.tx.query_block
+        return (f"the implicit transaction PostgreSQL opens for a multi-statement query: the "
+                f"StatementBegin/StatementEnd block (lines {start}-{end}) reaches the server as one query")
     if ctx.migration.meta.get("implicit_transaction"):
         return (f"the implicit transaction PostgreSQL opens for a multi-statement query: "
                 f"{ctx.migration.format} sends the whole file as one query")
@@ -108,6 +112,9 @@ def _implicit(ctx: Context) -> str:
 
 def _outside_fix(ctx: Context) -> str:
     fmt = ctx.migration.format
+    if ctx.tx.query_block is not None:
+        return (f"-- give it its own StatementBegin/StatementEnd block, or none ({fmt} then sends it alone)\n"
+                f"{ctx.statement.sql};")
     if ctx.migration.meta.get("implicit_transaction"):
         return f"-- put this statement alone in its own migration file\n{ctx.statement.sql};"
     return f"-- {outside_advice(fmt)}\n{ctx.statement.sql};"
@@ -127,6 +134,10 @@ def outside_advice(fmt: str) -> str:
 
 @detects("MS005")
 def unsupported_on_version(ctx: Context):
+    from .syntax_versions import missing_syntax
+
     reason = ctx.impact.notes.get("unsupported")
     if reason:
         yield Hit(f"{reason}; the configured version is {ctx.pg_version}", span=ctx.span_of("CONCURRENTLY"))
+    elif (reason := missing_syntax(ctx.node, ctx.pg_version)) is not None:
+        yield Hit(f"{reason}; the configured version is {ctx.pg_version}")

@@ -76,5 +76,7 @@ def build_migration(
     migration.in_transaction = choice.in_transaction
     migration.transaction_reason = choice.reason
     migration.meta["implicit_transaction"] = choice.implicit
+    if choice.query_blocks:
+        migration.meta["query_blocks"] = list(choice.query_blocks)
     migration.meta["line_offset"] = prepared.line_offset
     return migration

@@ -16,6 +16,7 @@ Semantics, from goose's documentation ("SQL migrations" and "Annotations" pages)
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from pathlib import Path
@@ -28,7 +29,7 @@ from .entries import Entry, History, Problem
 from .formats import Prepared, SourceFormat, standard_transaction
 from .listing import files_in, relative, sniff
 from .placeholders import substitute
-from .transactions import Choice, Marker, Runner, flyway_non_transactional
+from .transactions import Choice, Marker, Runner
 
 FILE_NAME = re.compile(r"^(\d+)_(.*)\.sql$")
 CODE_NAME = re.compile(r"^(\d+)_(.*)\.go$")
@@ -126,32 +127,19 @@ def _substitute_environment(text: str, annotations, config: Config, display: str
 def transaction(fmt: SourceFormat, entry: Entry, prepared: Prepared, statements: list[Statement],
                 config: Config, display: str) -> tuple[Choice, list[Finding]]:
     choice, notes = standard_transaction(fmt, entry, prepared, statements, config, display)
-    if not choice.in_transaction:
-        notes.extend(block_refusals(prepared, statements, config, display, "goose"))
-    return choice, notes
+    return with_query_blocks(choice, prepared, statements), notes
 
 
-def block_refusals(prepared: Prepared, statements: list[Statement], config: Config, display: str,
-                   tool: str) -> list[Finding]:
-    """A StatementBegin/End block reaches the server as one query: with several statements in it,
-    PostgreSQL runs them as one implicit transaction, where CONCURRENTLY and friends fail."""
-    out = []
-    for start, end in prepared.blocks:
-        inside = [s for s in statements if start < s.line < end and s.node is not None]
-        if len(inside) < 2:
-            continue
-        for statement in inside:
-            label = flyway_non_transactional(statement, config.pg_version)
-            if label:
-                out.append(Finding(
-                    rule="MS004", name="cannot-run-in-transaction", severity="error",
-                    message=(f"{label} fails at deploy: the StatementBegin/StatementEnd block (lines {start}-{end}) "
-                             f"reaches the server as one query with {len(inside)} statements, which PostgreSQL "
-                             f"runs as one implicit transaction"),
-                    path=display, line=statement.line, column=statement.column,
-                    fix=f"give {label} its own StatementBegin/StatementEnd block, or none ({tool} then sends it alone)",
-                    statement_index=statement.index))
-    return out
+def with_query_blocks(choice: Choice, prepared: Prepared, statements: list[Statement]) -> Choice:
+    """Outside the tool's transaction, a StatementBegin/End block reaches the server as one query
+    (one Exec): with several statements in it, PostgreSQL runs them as one implicit transaction,
+    so its locks last until the block ends and CONCURRENTLY fails there. The analysis opens that
+    transaction at the block's first statement and closes it after its last."""
+    if choice.in_transaction:
+        return choice
+    blocks = tuple((start, end) for start, end in prepared.blocks
+                   if sum(1 for s in statements if start < s.line < end and s.node is not None) >= 2)
+    return dataclasses.replace(choice, query_blocks=blocks) if blocks else choice
 
 
 FORMAT = SourceFormat(

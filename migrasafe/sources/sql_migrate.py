@@ -21,7 +21,7 @@ from . import findings
 from .annotated import split_sections
 from .entries import Entry, History
 from .formats import Prepared, SourceFormat, standard_transaction
-from .goose import block_refusals
+from .goose import with_query_blocks
 from .listing import files_in, relative, sniff
 from .transactions import Choice, Marker, Runner
 
@@ -85,9 +85,7 @@ def prepare(entry: Entry, text: str, config: Config, display: str) -> Prepared:
 def transaction(fmt: SourceFormat, entry: Entry, prepared: Prepared, statements: list[Statement],
                 config: Config, display: str) -> tuple[Choice, list[Finding]]:
     choice, notes = standard_transaction(fmt, entry, prepared, statements, config, display)
-    if not choice.in_transaction:
-        notes.extend(block_refusals(prepared, statements, config, display, "sql-migrate"))
-    return choice, notes
+    return with_query_blocks(choice, prepared, statements), notes
 
 
 FORMAT = SourceFormat(

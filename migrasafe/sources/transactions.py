@@ -44,6 +44,10 @@ class Choice:
     in_transaction: bool
     reason: str
     implicit: bool = False  # the block comes from PostgreSQL's multi-statement rule, not a BEGIN
+    # Line ranges (StatementBegin, StatementEnd) of blocks sent as one query with several
+    # statements in a file that is otherwise sent statement by statement: each is one implicit
+    # transaction of its own.
+    query_blocks: tuple[tuple[int, int], ...] = ()
 
 
 def choose(fmt: str, runner: Runner, marker: Marker | None, statements: list[Statement],
