@@ -23,8 +23,8 @@ MODE_COLOURS = {
     "AccessExclusiveLock": "#c62828",
 }
 LATENCY_COLOURS = {"read": "#1565c0", "write": "#6a1b9a"}
-PLOT_WIDTH = 1100
-MIN_SEGMENT = 90
+PLOT_WIDTH = 1180
+MIN_SEGMENT = 64
 GAP, IDLE_GAP = 8, 46
 HEADER, ROW, LATENCY, AXIS = 18, 20, 64, 16
 MIN_BAR = 2.0
@@ -49,13 +49,16 @@ class Axis:
         total = sum(s.duration_ms for s in lane.segments) or 1.0
         self.spans: dict[str, tuple[float, float, float]] = {}  # migration -> (x0, width, duration)
         self.gaps: list[tuple[float, int]] = []  # (x, hidden migrations)
+        gaps = [IDLE_GAP if s.hidden_before else GAP if n else 0 for n, s in enumerate(lane.segments)]
+        # Every migration gets a readable minimum; the width left is shared by duration, so a lane
+        # fits the page unless it has more migrations than minimums fit (then it scrolls).
+        spare = max(PLOT_WIDTH - sum(gaps) - MIN_SEGMENT * len(lane.segments), 0.0)
         x = 0.0
-        for number, segment in enumerate(lane.segments):
-            if number or segment.hidden_before:
-                gap = IDLE_GAP if segment.hidden_before else GAP
+        for segment, gap in zip(lane.segments, gaps):
+            if gap:
                 self.gaps.append((x + gap / 2, segment.hidden_before))
                 x += gap
-            width = max(MIN_SEGMENT, PLOT_WIDTH * segment.duration_ms / total)
+            width = MIN_SEGMENT + spare * segment.duration_ms / total
             self.spans[segment.migration] = (x, width, segment.duration_ms)
             x += width
         self.width = x + 4
