@@ -78,11 +78,11 @@ def analyse_migration(migration: Migration, catalog: Catalog, config: Config,
 
 
 def _enter_query_block(tx: TxState, blocks, stmt) -> None:
-    """A file sent statement by statement, except its StatementBegin/End blocks of several
-    statements: each block is one query, so one implicit transaction from its first statement
-    (or the one after a COMMIT in it) to its end; after the block, statements autocommit again.
-    A BEGIN inside the block makes the transaction explicit: it outlives the query."""
-    block = next(((start, end) for start, end in blocks if start < stmt.line < end), None)
+    """A file sent statement by statement, except runs of statements sent in one piece (goose's
+    StatementBegin/End blocks, the Supabase CLI's batches): each run is one implicit transaction
+    from its first statement (or the one after a COMMIT in it) to its last; outside the runs,
+    statements autocommit. A BEGIN in a run makes the transaction explicit: it outlives the run."""
+    block = next((tuple(b) for b in blocks if b[0] <= stmt.index <= b[1]), None)
     if tx.open and not tx.explicit and tx.query_block is not None and tx.query_block != block:
         tx.end()
     if block is not None and not tx.open:

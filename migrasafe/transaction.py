@@ -49,8 +49,9 @@ class TxState:
     # SET TimeZone in the session / for the transaction: None when never set (the server's own).
     zone: str | None = None
     zone_local: str | None = None
-    # The StatementBegin/End block (its lines) whose one query is the open implicit transaction.
-    query_block: tuple[int, int] | None = None
+    # The run of statements sent in one piece (goose's StatementBegin/End block, a Supabase CLI
+    # batch) whose implicit transaction is open: (first index, last index, its name).
+    query_block: tuple[int, int, str] | None = None
 
     def timezone_utc(self, default: bool) -> bool:
         """Is the session's TimeZone UTC? `default` says so for the server's own setting."""
@@ -152,7 +153,7 @@ class TxState:
         if not self.open:
             return "until the statement ends"
         if self.query_block is not None and not self.explicit:
-            return f"until the StatementBegin/StatementEnd block ends (line {self.query_block[1]})"
+            return f"until the end of {self.query_block[2]}"
         return "until commit"
 
     def carry_over(self, label: str) -> None:

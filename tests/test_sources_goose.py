@@ -222,7 +222,7 @@ def test_goose_statement_block_is_one_implicit_transaction_in_a_no_transaction_f
     # The block's ACCESS EXCLUSIVE lock is held through the backfill and the next ALTER.
     assert found[("MS030", 5)].severity == "error"
     assert ("MS031", 6) in found
-    assert "until the StatementBegin/StatementEnd block ends (line 7)" in found[("MS032", 4)].lock
+    assert "until the end of the StatementBegin/StatementEnd block (lines 3-7)" in found[("MS032", 4)].lock
     # After the block goose sends statement by statement again: each commits on its own.
     assert [s.in_transaction for s in result.statements] == [True, True, True, False, False, False]
     assert ("MS030", 9) not in found and ("MS031", 10) not in found

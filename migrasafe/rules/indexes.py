@@ -100,9 +100,8 @@ def cannot_run_in_transaction(ctx: Context):
 
 def _implicit(ctx: Context) -> str:
     if ctx.tx.query_block is not None:
-        start, end = ctx.tx.query_block
-        return (f"the implicit transaction PostgreSQL opens for a multi-statement query: the "
-                f"StatementBegin/StatementEnd block (lines {start}-{end}) reaches the server as one query")
+        return (f"the implicit transaction PostgreSQL opens for statements sent in one piece: "
+                f"{ctx.tx.query_block[2]} reaches the server as one query or pipeline")
     if ctx.migration.meta.get("implicit_transaction"):
         return (f"the implicit transaction PostgreSQL opens for a multi-statement query: "
                 f"{ctx.migration.format} sends the whole file as one query")
@@ -112,7 +111,7 @@ def _implicit(ctx: Context) -> str:
 
 def _outside_fix(ctx: Context) -> str:
     fmt = ctx.migration.format
-    if ctx.tx.query_block is not None:
+    if ctx.tx.query_block is not None and fmt in ("goose", "sql-migrate"):
         return (f"-- give it its own StatementBegin/StatementEnd block, or none ({fmt} then sends it alone)\n"
                 f"{ctx.statement.sql};")
     if ctx.migration.meta.get("implicit_transaction"):

@@ -137,9 +137,12 @@ def with_query_blocks(choice: Choice, prepared: Prepared, statements: list[State
     transaction at the block's first statement and closes it after its last."""
     if choice.in_transaction:
         return choice
-    blocks = tuple((start, end) for start, end in prepared.blocks
-                   if sum(1 for s in statements if start < s.line < end and s.node is not None) >= 2)
-    return dataclasses.replace(choice, query_blocks=blocks) if blocks else choice
+    blocks = []
+    for start, end in prepared.blocks:
+        inside = [s.index for s in statements if start < s.line < end]
+        if len(inside) >= 2:
+            blocks.append((inside[0], inside[-1], f"the StatementBegin/StatementEnd block (lines {start}-{end})"))
+    return dataclasses.replace(choice, query_blocks=tuple(blocks)) if blocks else choice
 
 
 FORMAT = SourceFormat(

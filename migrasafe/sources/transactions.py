@@ -44,10 +44,10 @@ class Choice:
     in_transaction: bool
     reason: str
     implicit: bool = False  # the block comes from PostgreSQL's multi-statement rule, not a BEGIN
-    # Line ranges (StatementBegin, StatementEnd) of blocks sent as one query with several
-    # statements in a file that is otherwise sent statement by statement: each is one implicit
-    # transaction of its own.
-    query_blocks: tuple[tuple[int, int], ...] = ()
+    # Runs of statements (first and last statement index, and a name for messages: "the
+    # StatementBegin/StatementEnd block (lines 3-8)") that reach the server in one piece, in a
+    # file whose other statements run on their own: each run is one implicit transaction.
+    query_blocks: tuple[tuple[int, int, str], ...] = ()
 
 
 def choose(fmt: str, runner: Runner, marker: Marker | None, statements: list[Statement],
