@@ -56,7 +56,10 @@ SCRIPT = """
       buttons.forEach(function (b) { b.setAttribute('aria-pressed', b.dataset.view === key ? 'true' : 'false'); });
     }
     buttons.forEach(function (b) { b.addEventListener('click', function () { show(b.dataset.view); }); });
-    if (buttons.length) { show(buttons[buttons.length - 1].dataset.view); }
+    // #view=KEY (a size, or "production") opens that view; the default is production size.
+    var asked = /^#view=(.+)$/.exec(window.location.hash);
+    var keys = Array.prototype.map.call(buttons, function (b) { return b.dataset.view; });
+    if (keys.length) { show(asked && keys.indexOf(asked[1]) >= 0 ? asked[1] : keys[keys.length - 1]); }
     var counts = {};
     document.querySelectorAll('.view').forEach(function (view) {
       view.querySelectorAll('section.relation').forEach(function (section) {
