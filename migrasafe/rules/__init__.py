@@ -7,16 +7,18 @@ from __future__ import annotations
 
 __all__ = ["DETECTORS", "Context", "Hit"]
 
-_RULE_MODULES = ("batching", "compat", "indexes", "locking", "rewrites", "validation")
 
 
 def __getattr__(name: str):
     if name in __all__:
+        import pkgutil
         from importlib import import_module
 
         from . import base
 
-        for module in _RULE_MODULES:  # importing a rule module registers its detectors
+        # Importing a rule module registers its detectors; every module of the package is loaded,
+        # so a new rule file needs no list to be kept in step.
+        for module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
             import_module(f"{__name__}.{module}")
         return getattr(base, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
