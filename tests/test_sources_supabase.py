@@ -1,4 +1,4 @@
-"""Supabase CLI histories: timestamped files, one pgx batch per file, seed.sql is data."""
+"""Supabase CLI histories: timestamped files, pipelined batches per file, seed.sql is data."""
 import json
 import uuid
 from pathlib import Path
@@ -34,7 +34,8 @@ def test_sample_project_from_its_root():
         "20240101000000_create_accounts.sql", "20240102000000_email_index.sql",
         "20240102120000_email_id_index.sql", "20240103000000_widen_email.sql"]
     assert {m.format for m in migrations} == {"supabase"}
-    assert all(m.in_transaction is False for m in migrations)  # one statement each: first in its batch
+    # One statement each, in the CLI's batch with the history row; the lone CONCURRENTLY runs on its own.
+    assert [m.in_transaction for m in migrations] == [True, True, False, True]
     assert serious(report) == [("20240102000000_email_index.sql", "MS001")]
     assert report.findings == []
     skipped = {Path(p).name: why for p, why in report.skipped.items()}
@@ -51,16 +52,54 @@ def test_cli_json_names_the_format(capsys):
     assert {Path(s["path"]).name for s in out["skipped"]} == {"cleanup.sql", "seed.sql"}
 
 
-def test_statements_after_the_first_share_the_batch_transaction(tmp_path):
-    write(tmp_path, {
+def _batches_project(tmp_path):
+    return write(tmp_path, {
         "supabase/config.toml": 'project_id = "x"\n',
-        "supabase/migrations/20240101000000_t.sql": "CREATE TABLE t (id int PRIMARY KEY, v text);",
+        "supabase/migrations/20240101000000_t.sql": "CREATE TABLE t (id int PRIMARY KEY, v text, n int);\n"
+                                                    "CREATE TABLE u (id int PRIMARY KEY);",
         "supabase/migrations/20240102000000_two.sql": "ALTER TABLE t ADD COLUMN w text;\nCREATE INDEX CONCURRENTLY t_v ON t (v);",
+        "supabase/migrations/20240103000000_alone.sql": "CREATE INDEX CONCURRENTLY t_w ON t (w);",
+        "supabase/migrations/20240104000000_runs.sql": (
+            "ALTER TABLE t ADD CONSTRAINT t_n CHECK (n > 0) NOT VALID;\nUPDATE t SET n = 1 WHERE n IS NULL;\n"
+            "DROP INDEX CONCURRENTLY t_w;\nALTER TABLE t ADD COLUMN x int;\nALTER TABLE u ADD COLUMN y int;\n"
+            "VACUUM t;\nCREATE DATABASE other;"),
     })
-    report = run([str(tmp_path)], Config(lock_timeout="2s"))
-    second = report.results[1]
-    assert second.migration.in_transaction is True and second.migration.meta["implicit_transaction"]
-    assert [f.rule for f in second.all_findings() if f.severity == "error"] == ["MS004"]
+
+
+def test_current_cli_runs_concurrently_on_its_own_and_batches_the_rest(tmp_path):
+    """CLI 2.109 and later: pipeline-incompatible statements leave the batch; the statements
+    between them are each one implicit transaction."""
+    report = run([str(_batches_project(tmp_path))], Config(lock_timeout="2s"))
+    by_name = {Path(r.migration.path).name: r for r in report.results}
+    assert [f.rule for f in by_name["20240102000000_two.sql"].all_findings() if f.severity == "error"] == []
+    assert [f.rule for f in by_name["20240103000000_alone.sql"].all_findings() if f.severity == "error"] == []
+    runs = by_name["20240104000000_runs.sql"]
+    assert runs.migration.in_transaction is False
+    assert [s.in_transaction for s in runs.statements] == [True, True, False, True, True, False, True]
+    errors = {(f.rule, f.line) for f in runs.all_findings() if f.severity == "error"}
+    # The UPDATE runs in the batch that holds the ADD CONSTRAINT's ACCESS EXCLUSIVE lock; the DROP
+    # INDEX CONCURRENTLY flushed that batch, so the next ALTERs start a new one; CREATE DATABASE is
+    # no pipeline-incompatible statement the CLI knows: it fails in the last batch.
+    assert ("MS030", 2) in errors and ("MS004", 7) in errors
+    assert ("MS004", 3) not in errors and ("MS004", 6) not in errors
+    (refusal,) = [f for f in runs.all_findings() if f.rule == "MS004"]
+    assert "the Supabase CLI's batch of line 7" in refusal.message
+    (two_tables,) = [f for f in runs.all_findings() if f.rule == "MS031"]
+    assert two_tables.line == 5 and "until the end of the Supabase CLI's batch of lines 4-5" in two_tables.lock
+
+
+def test_older_cli_is_chosen_in_the_configuration_and_refuses_every_concurrently(tmp_path):
+    """CLI up to 2.108: one pgx batch per file, where CONCURRENTLY fails even alone."""
+    report = run([str(_batches_project(tmp_path))], Config(lock_timeout="2s", transaction={"supabase": True}))
+    refused = sorted((Path(r.migration.path).name, f.line) for r in report.results for f in r.all_findings()
+                     if f.rule == "MS004")
+    assert refused == [("20240102000000_two.sql", 2), ("20240103000000_alone.sql", 1),
+                       ("20240104000000_runs.sql", 3), ("20240104000000_runs.sql", 6),
+                       ("20240104000000_runs.sql", 7)]
+    alone = next(r for r in report.results if r.migration.path.endswith("_alone.sql"))
+    assert alone.migration.in_transaction is True and "up to 2.108" in alone.migration.transaction_reason
+    (refusal,) = [f for f in alone.all_findings() if f.rule == "MS004"]
+    assert "2.109 and later run" in refusal.fix
 
 
 def test_legacy_init_file_and_configured_seed_paths_are_skipped(tmp_path):
@@ -89,7 +128,9 @@ def test_a_config_toml_of_another_tool_does_not_make_a_supabase_project(tmp_path
 
 def test_a_batch_accepts_concurrently_only_as_its_first_statement(pg_server):
     """What pgx's ExecBatch sends (Parse/Bind/Execute for each statement, one Sync at the end),
-    reproduced with psycopg's pipeline: the claim the reader's transaction rule rests on."""
+    reproduced with psycopg's pipeline: everything after the first statement shares one implicit
+    transaction block. (The CLI up to 2.108 was reported to refuse a lone CONCURRENTLY as well,
+    which the configured older model follows.)"""
     with psycopg.connect(pg_server.uri, autocommit=True) as conn:
         conn.execute("DROP TABLE IF EXISTS batch_probe; CREATE TABLE batch_probe (x int)")
 

@@ -5,14 +5,23 @@ Which files run (supabase/cli `pkg/migration/list.go`, `ListLocalMigrations`): t
 with a message, and so is a first `<timestamp>_init.sql` older than 20211209000000 (the layout of
 early CLI versions).
 
-Transactions (supabase/cli `pkg/migration/file.go`, `MigrationFile.ExecBatch`): the CLI splits the
-file into statements itself (`pkg/parser`, `SplitAndTrim`), queues them and the INSERT of the
-history row into ONE pgx batch, and sends it with `ExecBatch`, "implicitly transactional": the
-messages reach the server with a single Sync at the end, and PostgreSQL runs everything before a
-Sync as one implicit transaction. There is no per-file opt-out. A statement that cannot run in a
-transaction block is accepted only as the batch's first statement (checked on PostgreSQL 12 to 18
-in the test suite): `CREATE INDEX CONCURRENTLY` works alone in its file, and fails after any
-other statement of the file.
+Transactions: the CLI splits the file into statements itself (`pkg/parser`, `SplitAndTrim`) and
+pipelines them with the INSERT of the history row: one Parse/Bind/Execute per statement and a
+single Sync at the end, which PostgreSQL runs as one implicit transaction (locks last until the
+Sync). There is no per-file opt-out. What happens to a statement that cannot run in a
+transaction block depends on the CLI version:
+- 2.109 and later (the default here): statements the CLI classes as pipeline-incompatible are run
+  on their own outside the batch — the batch so far is flushed (and commits), the statement runs
+  by itself, and batching resumes after it (supabase/cli#5671 on the design of #5156, recorded in
+  #6009: `CREATE [UNIQUE] INDEX CONCURRENTLY`, `REINDEX ... CONCURRENTLY`, `VACUUM`, `CLUSTER`,
+  `ALTER SYSTEM`; `DROP INDEX CONCURRENTLY` since #6276). So CONCURRENTLY works anywhere in the
+  file, the runs of other statements between them are each one implicit transaction, and any
+  other such statement (CREATE DATABASE, ...) fails in the batch.
+- Up to 2.108 (`pkg/migration/file.go`, `MigrationFile.ExecBatch`, "implicitly transactional"):
+  everything is one pgx batch, and CONCURRENTLY fails in any file, even alone ("cannot be
+  executed within a pipeline (SQLSTATE 25001)", supabase/cli#2898 and #5139). Configure
+  `transaction = { supabase = true }` to check a project still on such a CLI: every file is then
+  one transaction block.
 
 `seed.sql` (and the files `[db.seed] sql_paths` names in `config.toml`) is data that `supabase db
 reset` loads after the migrations: not a migration, listed as such.
@@ -22,11 +31,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ..config import Config
+from ..model import Finding, Statement
 from .entries import Entry, History, Problem
-from .formats import SourceFormat
+from .formats import Prepared, SourceFormat, standard_transaction
 from .listing import files_in, relative, sniff
 from .reading import UnreadableFile, read_text
-from .transactions import Runner
+from .transactions import Choice, Runner
 from .versions import string_key
 
 FILE_NAME = re.compile(r"^([0-9]+)_(.*)\.sql$")
@@ -100,11 +111,61 @@ def detect(folder: Path) -> bool:
     return False
 
 
+STANDALONE = ("CREATE [UNIQUE] INDEX CONCURRENTLY, DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY, VACUUM, "
+              "CLUSTER and ALTER SYSTEM")
+BATCH = ("the Supabase CLI sends the file's statements and its history row as one pipelined batch (a single "
+         "Sync at the end), which PostgreSQL runs as one implicit transaction")
+LEGACY = ("transaction.supabase = true in the configuration: the Supabase CLI up to 2.108 sends the whole file "
+          "and its history row as one pgx batch, one implicit transaction where even a lone CONCURRENTLY fails")
+
+
+def runs_standalone(node) -> bool:
+    """The statements the current CLI takes out of the batch and runs on their own."""
+    from pglast import ast  # only once statements are read
+    from pglast.enums.parsenodes import ObjectType
+
+    if isinstance(node, ast.IndexStmt):
+        return bool(node.concurrent)
+    if isinstance(node, ast.DropStmt):
+        return node.removeType == ObjectType.OBJECT_INDEX and bool(node.concurrent)
+    if isinstance(node, ast.ReindexStmt):
+        return any(getattr(p, "defname", None) == "concurrently" for p in node.params or ())
+    if isinstance(node, ast.VacuumStmt):
+        return bool(node.is_vacuumcmd)
+    return isinstance(node, (ast.ClusterStmt, ast.AlterSystemStmt))
+
+
+def transaction(fmt: SourceFormat, entry: Entry, prepared: Prepared, statements: list[Statement],
+                config: Config, display: str) -> tuple[Choice, list[Finding]]:
+    if config.transaction.get("supabase") is True:
+        return Choice(True, LEGACY), []
+    if "supabase" in config.transaction:
+        return standard_transaction(fmt, entry, prepared, statements, config, display)
+    standalone = [s.index for s in statements if s.node is not None and runs_standalone(s.node)]
+    if not standalone:
+        return Choice(True, BATCH), []
+    runs, current = [], []
+    for statement in statements:
+        if statement.index in standalone:
+            runs.append(current)
+            current = []
+        else:
+            current.append(statement)
+    runs.append(current)
+    blocks = tuple((run[0].index, run[-1].index, "the Supabase CLI's batch of " + (
+        f"line {run[0].line}" if run[0].line == run[-1].line else f"lines {run[0].line}-{run[-1].line}"))
+        for run in runs if run)
+    reason = (f"{BATCH}; it runs {STANDALONE} on their own outside the batch, so the statements between them "
+              f"are each batch's own implicit transaction")
+    return Choice(False, reason, query_blocks=blocks), []
+
+
 FORMAT = SourceFormat(
-    name="supabase", list_history=list_history, detect=detect,
+    name="supabase", list_history=list_history, detect=detect, transaction=transaction,
     looks_like="Supabase CLI (supabase/migrations/<timestamp>_<name>.sql beside supabase/config.toml)",
-    outside_transaction=("put it alone in its own migration file (the CLI's batch then starts with it, outside"
-                         " any transaction block)"),
+    outside_transaction=(f"the Supabase CLI 2.109 and later run {STANDALONE} on their own, outside the batch "
+                         "(drop transaction.supabase = true once the project's CLI is that recent); any other "
+                         "statement that cannot run in a transaction block must run outside the migrations (psql)"),
     runner=Runner(
         wraps=False,
         wrapped="the Supabase CLI runs each migration in a transaction (configuration)",
