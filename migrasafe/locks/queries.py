@@ -10,6 +10,7 @@ from ..catalog.names import referenced_relations, strval, walk
 from ..catalog.state import Catalog
 from . import foreign_keys, partitions
 from .builder import ACCESS_SHARE, ROW_EXCLUSIVE, ROW_SHARE, _Builder, _rv
+from .versions import has
 
 def _read(b: _Builder, node, mode: str = ACCESS_SHARE, where=None, ctes=(), expand: bool = True) -> None:
     """Every relation a query reads, and the base tables behind the views it reads.
@@ -189,6 +190,7 @@ def _update(b: _Builder, node: ast.UpdateStmt, *_):
             _read(b, part, ctes=ctes)
     target = _rv(b, node.relation)
     _writes_target(b, target, where=node.whereClause, inh=node.relation.inh)
+    _partition_ancestors(b, target)  # the partition constraint the new rows are checked against
     values = {t.name: t.val for t in node.targetList or ()}
     rel = b.catalog.get(target)
     if rel is not None and rel.partitions and node.relation.inh and set(rel.partition_key) & set(values):
@@ -220,7 +222,19 @@ def _delete(b: _Builder, node: ast.DeleteStmt, *_):
             _read(b, part, ctes=ctes)
     target = _rv(b, node.relation)
     _writes_target(b, target, where=node.whereClause, inh=node.relation.inh)
+    if not has("delete_from_partition_skips_parent", b.pg_version):
+        _partition_ancestors(b, target)
     _deleted_rows(b, target)
+
+
+def _partition_ancestors(b: _Builder, target: str) -> None:
+    """A partition named directly: a session's first use opens the partitioned tables above it
+    (ACCESS SHARE) to work out its partition constraint."""
+    rel, seen = b.catalog.get(target), set()
+    while rel is not None and rel.partition_of and rel.partition_of not in seen:
+        seen.add(rel.partition_of)
+        b.lock(rel.partition_of, ACCESS_SHARE)
+        rel = b.catalog.get(rel.partition_of)
 
 
 def _rule_actions(b: _Builder, target: str, event: CmdType) -> None:

@@ -67,6 +67,9 @@ FIRST_VERSION = {
     # VACUUM and ANALYZE of an inheritance parent process its children as relations of their
     # own (before, ANALYZE only sampled them under ACCESS SHARE for the tree's statistics).
     "vacuum_processes_inheritance_children": 18,
+    # DELETE from a partition named directly no longer opens its partitioned table (UPDATE still
+    # does, for the partition constraint of the rows it writes).
+    "delete_from_partition_skips_parent": 14,
 }
 
 
