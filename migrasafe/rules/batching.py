@@ -227,7 +227,9 @@ def _batched_fix(ctx: Context, node, table: str) -> str:
     if isinstance(node, ast.UpdateStmt) and not node.fromClause and _primary_key(ctx, table):
         body = _update_backfill(ctx, node, table)
         if body:
-            return ("-- outside the DDL transaction: its own migration, run without a transaction wrapper;\n"
+            from .layout_advice import self_committing_advice
+
+            return (f"-- outside the DDL transaction: {self_committing_advice(ctx)};\n"
                     "-- it updates the rows in primary-key batches, committing each one:\n" + body)
     return _generic_fix(ctx, table)
 
@@ -254,15 +256,19 @@ def _update_backfill(ctx: Context, node: ast.UpdateStmt, table: str) -> str:
 
 def _generic_fix(ctx: Context, table: str) -> str:
     key = _primary_key(ctx, table)
-    pk = key[0] if len(key) == 1 else "<primary key>"
+    from ..plan.sql import ident, qualified
+
+    pk = ident(key[0]) if len(key) == 1 else "<primary key>"
     return (f"-- outside the DDL transaction, in batches by primary key, each batch its own transaction:\n"
-            f"-- ... WHERE {pk} IN (SELECT {pk} FROM {table} WHERE <condition> ORDER BY {pk} LIMIT {BATCH})\n"
+            f"-- ... WHERE {pk} IN (SELECT {pk} FROM {qualified(table)} WHERE <condition> ORDER BY {pk} LIMIT {BATCH})\n"
             f"-- repeated until it touches no rows (migrasafe plan writes such a backfill)")
 
 
 def _copy_fix(ctx: Context, source: str) -> str:
     key = _primary_key(ctx, source)
-    pk = key[0] if len(key) == 1 else "<primary key>"
+    from ..plan.sql import ident, qualified
+
+    pk = ident(key[0]) if len(key) == 1 else "<primary key>"
     return (f"-- copy in batches by the source's primary key, each batch its own transaction, outside the DDL "
-            f"transaction:\n-- INSERT INTO <target> SELECT ... FROM {source} WHERE {pk} > :last_copied "
+            f"transaction:\n-- INSERT INTO <target> SELECT ... FROM {qualified(source)} WHERE {pk} > :last_copied "
             f"ORDER BY {pk} LIMIT {BATCH};")

@@ -6,6 +6,7 @@ from pglast.enums.parsenodes import AlterTableType as AT, ObjectType as OT
 
 from ..catalog.names import dotted, type_spec
 from ..locks.types import narrows
+from ..plan.sql import ident, qualified
 from .base import Context, Hit, detects
 
 
@@ -19,9 +20,9 @@ def rename_column(ctx: Context):
             rel = ctx.catalog.get(table)
             kind = str(rel.columns[old].type) if rel is not None and old in rel.columns else "<type>"
             yield Hit(f"renaming {table}.{old} to {new} breaks the running application, which still uses {old}",
-                      fix=(f"ALTER TABLE {table} ADD COLUMN {new} {kind};\n"
+                      fix=(f"ALTER TABLE {qualified(table)} ADD COLUMN {ident(new)} {kind};\n"
                            f"-- trigger writing {old} into {new} (and back) while both versions run; batched backfill;\n"
-                           f"-- deploy code reading {new}; then ALTER TABLE {table} DROP COLUMN {old};"),
+                           f"-- deploy code reading {new}; then ALTER TABLE {qualified(table)} DROP COLUMN {ident(old)};"),
                       relation=table, span=ctx.span_of("RENAME"))
 
 
@@ -37,9 +38,9 @@ def rename_table(ctx: Context):
             schema = table.split(".")[0]
             yield Hit(f"renaming {table} breaks the running application, which still queries it by its old name",
                       fix=(f"{ctx.statement.sql};\n"
-                           f"CREATE VIEW {table} AS SELECT * FROM {schema}.{node.newname};"
+                           f"CREATE VIEW {qualified(table)} AS SELECT * FROM {ident(schema)}.{ident(node.newname)};"
                            f"  -- same transaction; simple views accept writes\n"
-                           f"-- after the deploy that uses {node.newname}: DROP VIEW {table};"),
+                           f"-- after the deploy that uses {node.newname}: DROP VIEW {qualified(table)};"),
                       relation=table, span=ctx.span_of("RENAME"))
 
 
@@ -51,7 +52,7 @@ def _set_schema(ctx: Context, node: ast.AlterObjectSchemaStmt):
         new = f"{node.newschema}.{table.split('.')[1]}"
         yield Hit(f"moving {table} to schema {node.newschema} renames it to {new}: the running application "
                   f"still queries {table}",
-                  fix=(f"{ctx.statement.sql};\nCREATE VIEW {table} AS SELECT * FROM {new};"
+                  fix=(f"{ctx.statement.sql};\nCREATE VIEW {qualified(table)} AS SELECT * FROM {qualified(new)};"
                        f"  -- same transaction; drop the view after the deploy"),
                   relation=table, span=ctx.span_of("SET SCHEMA"))
 

@@ -5,6 +5,7 @@ from pglast import ast
 from pglast.enums.parsenodes import ObjectType as OT, ReindexObjectType as RO
 
 from ..catalog.names import dotted
+from ..plan.sql import ident
 from .base import Context, Hit, detects, edited, insert_after, render
 
 
@@ -21,15 +22,8 @@ def index_without_concurrently(ctx: Context):
     if rel is not None and rel.kind == "partitioned":
         fix = ("-- CONCURRENTLY is not supported on a partitioned table: create the index ON ONLY the\n"
                "-- parent, build each partition's index CONCURRENTLY, then ALTER INDEX ... ATTACH PARTITION.")
-    elif ctx.statement.in_do_block:
-        fix += _OUT_OF_THE_BLOCK
-    elif ctx.migration.format == "alembic":
-        fix += ("\n-- with op.get_context().autocommit_block():\n"
-                "--     op.create_index(..., postgresql_concurrently=True)")
-    elif ctx.migration.format == "django":
-        fix += DJANGO_CONCURRENT_INDEX
-    elif ctx.tx.open:
-        fix += f"\n-- outside a transaction: {outside_advice(ctx.migration.format)}"
+    else:
+        fix += _outside_note(ctx, "op.create_index", DJANGO_CONCURRENT_INDEX)
     yield Hit(f"CREATE INDEX on live table {table} blocks writes until the index is built",
               fix=fix, relation=table, span=_through(ctx, "INDEX"))
 
@@ -41,6 +35,24 @@ DJANGO_CONCURRENT_INDEX = (
 
 _OUT_OF_THE_BLOCK = ("\n-- out of the DO block, which always runs in a transaction, into a migration that "
                      "runs outside one")
+
+
+def _outside_note(ctx: Context, alembic_call: str, django: str) -> str:
+    """Where the CONCURRENTLY form must run in this migration's layout, when not where it stands."""
+    if ctx.statement.in_do_block:
+        return _OUT_OF_THE_BLOCK
+    if ctx.migration.format == "alembic":
+        return ("\n-- with op.get_context().autocommit_block():\n"
+                f"--     {alembic_call}(..., postgresql_concurrently=True)")
+    if ctx.migration.format == "django":
+        return django
+    if ctx.tx.open:
+        return f"\n-- outside a transaction: {outside_advice(layout_name(ctx))}"
+    return ""
+
+
+_DJANGO_CONCURRENT_DROP = ("\n-- Django: RemoveIndexConcurrently (django.contrib.postgres.operations) in a migration "
+                           "whose Migration class sets atomic = False")
 
 
 def _concurrently(ctx: Context) -> str:
@@ -64,7 +76,7 @@ def drop_index_without_concurrently(ctx: Context):
         idx = ctx.catalog.indexes.get(ctx.catalog.qualify_index(*dotted(obj)))
         if idx is not None and ctx.live(idx.table):
             yield Hit(f"DROP INDEX {idx.name} takes AccessExclusiveLock on live table {idx.table}",
-                      fix=_concurrently(ctx) + (_OUT_OF_THE_BLOCK if ctx.statement.in_do_block else ""),
+                      fix=_concurrently(ctx) + _outside_note(ctx, "op.drop_index", _DJANGO_CONCURRENT_DROP),
                       relation=idx.table,
                       span=ctx.span_of("DROP INDEX"))
 
@@ -85,7 +97,7 @@ def _reindex_fix(node: ast.ReindexStmt, ctx: Context) -> str:
     # `REINDEX TABLE CONCURRENTLY t` is accepted from 12; the parenthesised option form only from 14.
     kind = "INDEX" if node.kind == RO.REINDEX_OBJECT_INDEX else "TABLE"
     rv = node.relation
-    name = f"{rv.schemaname}.{rv.relname}" if rv.schemaname else rv.relname
+    name = f"{ident(rv.schemaname)}.{ident(rv.relname)}" if rv.schemaname else ident(rv.relname)
     return f"REINDEX {kind} CONCURRENTLY {name};  -- outside a transaction"
 
 
@@ -104,19 +116,24 @@ def _implicit(ctx: Context) -> str:
                 f"{ctx.tx.query_block[2]} reaches the server as one query or pipeline")
     if ctx.migration.meta.get("implicit_transaction"):
         return (f"the implicit transaction PostgreSQL opens for a multi-statement query: "
-                f"{ctx.migration.format} sends the whole file as one query")
+                f"{layout_name(ctx)} sends the whole file as one query")
     reason = ctx.migration.transaction_reason
     return f"the transaction {ctx.migration.format} opens around the file" + (f" ({reason})" if reason else "")
 
 
 def _outside_fix(ctx: Context) -> str:
-    fmt = ctx.migration.format
+    fmt = layout_name(ctx)
     if ctx.tx.query_block is not None and fmt in ("goose", "sql-migrate"):
         return (f"-- give it its own StatementBegin/StatementEnd block, or none ({fmt} then sends it alone)\n"
                 f"{ctx.statement.sql};")
     if ctx.migration.meta.get("implicit_transaction"):
         return f"-- put this statement alone in its own migration file\n{ctx.statement.sql};"
     return f"-- {outside_advice(fmt)}\n{ctx.statement.sql};"
+
+
+def layout_name(ctx: Context) -> str:
+    """The tool that runs this migration: the one an Atlas directory is written for, else its format."""
+    return ctx.migration.meta.get("runs_as") or ctx.migration.format
 
 
 def outside_advice(fmt: str) -> str:

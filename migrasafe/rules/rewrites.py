@@ -4,6 +4,7 @@ from __future__ import annotations
 from pglast import ast
 from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT
 
+from ..plan.sql import ident, qualified
 from .base import Context, Hit, detects, expression
 
 
@@ -31,13 +32,14 @@ def volatile_default_rewrite(ctx: Context):
                         if c.contype == CT.CONSTR_DEFAULT and c.raw_expr is not None), "<expr>")
         rel = ctx.catalog.get(table)
         keys = [c.columns for c in rel.constraints.values() if c.kind == "p"] if rel is not None else []
-        pk = keys[0][0] if keys and len(keys[0]) == 1 else "<pk>"
+        pk = ident(keys[0][0]) if keys and len(keys[0]) == 1 else "<pk>"
+        quoted, column = qualified(table), ident(col)
         yield Hit(
             f"ADD COLUMN {col} with a volatile default rewrites live table {table}",
-            fix=(f"ALTER TABLE {table} ADD COLUMN {col} {kind};  -- no default: metadata only\n"
-                 f"ALTER TABLE {table} ALTER COLUMN {col} SET DEFAULT {default};  -- new rows only\n"
+            fix=(f"ALTER TABLE {quoted} ADD COLUMN {column} {kind};  -- no default: metadata only\n"
+                 f"ALTER TABLE {quoted} ALTER COLUMN {column} SET DEFAULT {default};  -- new rows only\n"
                  f"-- then backfill existing rows in batches, outside the DDL transaction:\n"
-                 f"UPDATE {table} SET {col} = {default} WHERE {pk} BETWEEN :lo AND :hi AND {col} IS NULL;"),
+                 f"UPDATE {quoted} SET {column} = {default} WHERE {pk} BETWEEN :lo AND :hi AND {column} IS NULL;"),
             relation=table, span=ctx.span_of("DEFAULT"))
 
 
@@ -52,7 +54,7 @@ def rewriting_type_change(ctx: Context):
         yield Hit(
             f"changing {table}.{cmd.name} from {old} rewrites the table and all its indexes",
             fix=(f"-- expand-contract: add a column of the new type, keep it in sync, backfill, switch\n"
-                 f"ALTER TABLE {table} ADD COLUMN {cmd.name}_new <new type>;\n"
+                 f"ALTER TABLE {qualified(table)} ADD COLUMN {ident(cmd.name + '_new')} <new type>;\n"
                  f"-- trigger copying {cmd.name} into {cmd.name}_new on write; batched backfill; then swap names"),
             relation=table, span=ctx.span_of("TYPE"))
 
@@ -96,7 +98,7 @@ def vacuum_full(ctx: Context):
         for table in ctx.impact.rewrites:
             if ctx.live(table):
                 yield Hit(f"VACUUM FULL rewrites live table {table} under AccessExclusiveLock",
-                          fix=f"VACUUM {table};  -- or pg_repack to reclaim space online",
+                          fix=f"VACUUM {qualified(table)};  -- or pg_repack to reclaim space online",
                           relation=table, span=ctx.span_of("FULL"))
 
 

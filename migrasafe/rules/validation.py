@@ -5,7 +5,9 @@ from pglast import ast
 from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT
 
 from ..catalog.names import strval
+from ..plan.sql import ident, qualified
 from .base import Context, Hit, detects, edited, render
+from .layout_advice import later_transaction
 
 
 def _constraint_cmds(ctx: Context, *types):
@@ -19,7 +21,7 @@ def _constraint_cmds(ctx: Context, *types):
 
 def _not_valid_fix(ctx: Context, table: str, cmd) -> str:
     con = cmd.def_
-    name = con.conname or "<constraint>"
+    name = ident(con.conname) if con.conname else "<constraint>"
     if len(ctx.node.cmds) == 1:
         # The constraint ends the statement, and NOT VALID may follow any constraint attribute.
         add = f"{ctx.statement.sql} NOT VALID;"
@@ -27,8 +29,8 @@ def _not_valid_fix(ctx: Context, table: str, cmd) -> str:
         # The other commands stay: one may be the DROP CONSTRAINT that makes room for this one.
         not_valid = edited(cmd, def_=edited(con, skip_validation=True, initially_valid=False))
         add = render(edited(ctx.node, cmds=tuple(not_valid if c is cmd else c for c in ctx.node.cmds)))
-    return (f"{add}\n-- then, in a separate transaction (its own migration):\n"
-            f"ALTER TABLE {table} VALIDATE CONSTRAINT {name};")
+    return (f"{add}\n-- then, {later_transaction(ctx)}:\n"
+            f"ALTER TABLE {qualified(table)} VALIDATE CONSTRAINT {name};")
 
 
 @detects("MS020", ast.AlterTableStmt)
@@ -59,11 +61,12 @@ def unique_constraint_builds_index(ctx: Context):
         if con.indexname:
             continue
         kind = "PRIMARY KEY" if con.contype == CT.CONSTR_PRIMARY else "UNIQUE"
-        cols = ", ".join(strval(k) for k in con.keys or ())
-        name = con.conname or f"{table.split('.')[1]}_{'pkey' if kind == 'PRIMARY KEY' else 'key'}"
+        cols = ", ".join(ident(strval(k)) for k in con.keys or ())
+        name = ident(con.conname or f"{table.split('.')[1]}_{'pkey' if kind == 'PRIMARY KEY' else 'key'}")
         yield Hit(f"ADD {kind} builds its index on live table {table} under AccessExclusiveLock",
-                  fix=(f"CREATE UNIQUE INDEX CONCURRENTLY {name} ON {table} ({cols});  -- own migration, no transaction\n"
-                       f"ALTER TABLE {table} ADD CONSTRAINT {name} {kind} USING INDEX {name};"),
+                  fix=(f"CREATE UNIQUE INDEX CONCURRENTLY {name} ON {qualified(table)} ({cols});"
+                       f"  -- own migration, no transaction\n"
+                       f"ALTER TABLE {qualified(table)} ADD CONSTRAINT {name} {kind} USING INDEX {name};"),
                   relation=table, span=ctx.span_of(kind.split()[0]))
 
 
@@ -89,13 +92,14 @@ def set_not_null_scan(ctx: Context):
             continue
         if rel is not None and rel.not_null_proven(cmd.name) and ctx.pg_version >= 12:
             continue
-        c = cmd.name
+        c, check, quoted = ident(cmd.name), ident(f"{cmd.name}_not_null"), qualified(table)
+        later = later_transaction(ctx)
         yield Hit(f"SET NOT NULL scans all of live table {table} under AccessExclusiveLock",
-                  fix=(f"ALTER TABLE {table} ADD CONSTRAINT {c}_not_null CHECK ({c} IS NOT NULL) NOT VALID;\n"
-                       f"-- separate transaction:\nALTER TABLE {table} VALIDATE CONSTRAINT {c}_not_null;\n"
-                       f"-- separate transaction (PostgreSQL 12+ skips the scan):\n"
-                       f"ALTER TABLE {table} ALTER COLUMN {c} SET NOT NULL;\n"
-                       f"ALTER TABLE {table} DROP CONSTRAINT {c}_not_null;"),
+                  fix=(f"ALTER TABLE {quoted} ADD CONSTRAINT {check} CHECK ({c} IS NOT NULL) NOT VALID;\n"
+                       f"-- then, {later}:\nALTER TABLE {quoted} VALIDATE CONSTRAINT {check};\n"
+                       f"-- then, in a further transaction the same way (PostgreSQL 12+ skips the scan):\n"
+                       f"ALTER TABLE {quoted} ALTER COLUMN {c} SET NOT NULL;\n"
+                       f"ALTER TABLE {quoted} DROP CONSTRAINT {check};"),
                   relation=table, span=ctx.span_of("SET NOT NULL"))
 
 
@@ -109,7 +113,7 @@ def validate_in_same_transaction(ctx: Context):
             line = ctx.tx.not_valid[(table, cmd.name)]
             yield Hit(f"VALIDATE runs in the same transaction as the ADD ... NOT VALID on line {line}: "
                       f"the ADD's lock on {table} is held through the validation scan",
-                      fix=f"-- commit after the ADD ... NOT VALID, then in a new transaction:\n{ctx.statement.sql};",
+                      fix=f"-- commit after the ADD ... NOT VALID, then, {later_transaction(ctx)}:\n{ctx.statement.sql};",
                       relation=table, span=ctx.span_of("VALIDATE"))
 
 
@@ -123,7 +127,7 @@ def add_column_not_null_without_default(ctx: Context):
             col = cmd.def_.colname
             yield Hit(f"ADD COLUMN {col} NOT NULL without a default fails on a table with rows, and the running "
                       f"application's INSERTs into {table} that omit {col} start failing",
-                      fix=(f"ALTER TABLE {table} ADD COLUMN {col} <type> NOT NULL DEFAULT <constant>;\n"
+                      fix=(f"ALTER TABLE {qualified(table)} ADD COLUMN {ident(col)} <type> NOT NULL DEFAULT <constant>;\n"
                            f"-- or: add it nullable, backfill in batches, then the CHECK NOT VALID / VALIDATE / "
                            f"SET NOT NULL sequence"),
                       relation=table, span=ctx.span_of("NOT NULL"))

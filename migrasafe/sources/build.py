@@ -30,6 +30,9 @@ def build_migration(
         path=display, format=fmt.name, version=entry.version, description=entry.description,
         kind=entry.kind, meta={"file": str(entry.file)},
     )
+    if entry.options.get("atlas_format", "atlas") != "atlas":
+        # Atlas wrote the directory for another tool, which runs it: fixes speak of that tool.
+        migration.meta["runs_as"] = entry.options["atlas_format"]
     if "key" in entry.options:  # one of several migrations in the file (a Liquibase changeset)
         migration.meta["key"] = entry.options["key"]
     for problem in entry.problems:

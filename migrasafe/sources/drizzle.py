@@ -110,6 +110,10 @@ FORMAT = SourceFormat(
     looks_like="Drizzle Kit (NNNN_<name>.sql listed in meta/_journal.json)",
     outside_transaction=("drizzle's migrator has no per-migration opt-out: run it outside the migrator, or end"
                          " drizzle's transaction with 'COMMIT;--> statement-breakpoint' before it"),
+    # Another migration file is no separate transaction: pending files share the migrator's.
+    separate_transaction=("after the first step has committed: end drizzle's transaction with "
+                          "'COMMIT;--> statement-breakpoint' before it, or ship it in a later deploy (a separate "
+                          "migrator run; pending migrations of one run share one transaction)"),
     runner=Runner(
         wraps=True,
         wrapped="drizzle's migrator runs all pending migrations in one transaction",

@@ -53,6 +53,12 @@ class SourceFormat:
     # How a statement that cannot run in a transaction block is run outside one in this layout,
     # for fixes ("move it to its own migration with '-- migrate:up transaction:false'").
     outside_transaction: str = "run it outside any transaction"
+    # Where a later step (the VALIDATE after an ADD ... NOT VALID) gets a transaction of its own, for
+    # fixes: the default is wrong where every pending migration shares one transaction.
+    separate_transaction: str = "in a separate transaction (its own migration)"
+    # How a statement that commits by itself (a batched backfill's DO block with COMMIT) runs in this
+    # layout, when that differs from `outside_transaction`.
+    self_committing: str = ""
     prepare: Callable[[Entry, str, Config, str], Prepared] = keep_text
     transaction: Callable[..., tuple[Choice, list[Finding]]] = standard_transaction
     # psql meta-commands and Go templates are blanked before parsing (plain SQL and popx only:

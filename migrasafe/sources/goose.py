@@ -150,6 +150,9 @@ FORMAT = SourceFormat(
     looks_like="goose (<version>_<name>.sql with '-- +goose Up')", code_migrations=(".go",),
     outside_transaction=("move it to its own migration with '-- +goose NO TRANSACTION' (or add that line "
                          "when it is the file's only statement)"),
+    # A COMMIT inside a DO that shares a multi-statement Exec fails: the block is one implicit transaction.
+    self_committing=("its own migration with '-- +goose NO TRANSACTION', the DO alone in its own "
+                     "StatementBegin/StatementEnd block"),
     runner=Runner(
         wraps=True,
         wrapped="goose runs each migration in a transaction",

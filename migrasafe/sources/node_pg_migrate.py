@@ -68,6 +68,8 @@ FORMAT = SourceFormat(
     code_migrations=CODE,
     outside_transaction=("move it to a JavaScript migration that calls pgm.noTransaction() (an SQL migration"
                          " always runs in the transaction)"),
+    separate_transaction=("in a later deploy (a separate node-pg-migrate run: with --single-transaction, the "
+                          "default, every pending migration of one run shares one transaction)"),
     runner=Runner(
         wraps=True,
         wrapped="node-pg-migrate runs all pending migrations in one transaction (--single-transaction)",

@@ -274,6 +274,10 @@ _PROJECT_LEVELS = 6
 FORMAT = SourceFormat(
     name="sqitch", list_history=list_history, detect=detect, preprocess=True, nested=True, root_of=root_of,
     looks_like="sqitch (sqitch.plan beside deploy/<change>.sql)",
+    # psql runs the script: without BEGIN/COMMIT each statement commits on its own.
+    outside_transaction=("remove BEGIN/COMMIT from this deploy script (psql then runs each statement on its own), "
+                         "or move it to a new change whose deploy script has none"),
+    separate_transaction="in a separate transaction (COMMIT, then a new BEGIN, in the deploy script, or a new change)",
     runner=Runner(
         wraps=False,
         wrapped="each sqitch script runs in one transaction (configuration)",

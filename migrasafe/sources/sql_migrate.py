@@ -93,6 +93,8 @@ FORMAT = SourceFormat(
     looks_like="sql-migrate (*.sql with '-- +migrate Up')",
     outside_transaction=("move it to its own migration with '-- +migrate Up notransaction' (or add "
                          "notransaction when it is the file's only statement)"),
+    self_committing=("its own migration with '-- +migrate Up notransaction', the DO alone in its own "
+                     "StatementBegin/StatementEnd block"),
     runner=Runner(
         wraps=True,
         wrapped="sql-migrate runs each migration in a transaction",

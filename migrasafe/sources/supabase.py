@@ -166,6 +166,11 @@ FORMAT = SourceFormat(
     outside_transaction=(f"the Supabase CLI 2.109 and later run {STANDALONE} on their own, outside the batch "
                          "(drop transaction.supabase = true once the project's CLI is that recent); any other "
                          "statement that cannot run in a transaction block must run outside the migrations (psql)"),
+    # The batch is one implicit transaction, where a COMMIT inside DO fails ("invalid transaction
+    # termination"), and no version of the CLI runs a DO on its own.
+    self_committing=("the Supabase CLI runs every file as one batch, where a COMMIT inside DO fails: run the "
+                     "batched backfill outside the migrations (psql, or a job), or one batch per migration file "
+                     "without the COMMIT"),
     runner=Runner(
         wraps=False,
         wrapped="the Supabase CLI runs each migration in a transaction (configuration)",

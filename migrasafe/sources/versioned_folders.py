@@ -199,4 +199,5 @@ FORMAT = SourceFormat(
     name=NAME, list_history=list_history, detect=detect, preprocess=True,
     looks_like="version folders (v1.2/, release-3/, 2.4.0/ holding .sql files)",
     runner=PLAIN.runner,
+    outside_transaction=PLAIN.outside_transaction,
 )

@@ -214,6 +214,9 @@ def detect(folder: Path) -> bool:
 FORMAT = SourceFormat(
     name=NAME, list_history=list_history, prepare=prepare, transaction=transaction, detect=detect,
     looks_like="Atlas (atlas.sum, or atlas.hcl naming a migration dir)",
+    # A directory in another tool's format is run by that tool: its reader's advice is used.
+    outside_transaction=("move it to its own file whose header is '-- atlas:txmode none' (followed by an empty "
+                         "line), applied with tx-mode file or none"),
     runner=RUNNER,
 )
 

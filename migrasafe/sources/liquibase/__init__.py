@@ -182,6 +182,9 @@ _MASTER_LEVELS = 6
 FORMAT = SourceFormat(
     name=NAME, list_history=list_history, prepare=prepare, transaction=transaction, detect=detect, root_of=root_of,
     looks_like="Liquibase (db.changelog-master.yaml/xml, or .sql files starting '--liquibase formatted sql')",
+    outside_transaction=("move it alone to its own changeset with runInTransaction:false ('--changeset "
+                         "author:id runInTransaction:false' in formatted SQL; runInTransaction=\"false\" in XML)"),
+    separate_transaction="in a separate changeset (Liquibase commits each changeset on its own)",
     runner=Runner(
         wraps=True,
         wrapped="Liquibase runs each changeset in its own transaction",
