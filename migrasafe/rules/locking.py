@@ -148,7 +148,7 @@ def fold_repeated_findings(result: MigrationResult) -> None:
     lock_timeout at the top; split the transaction) covers the statements after it, so more
     findings would repeat it. Runs after suppressions, so an ignored first one hands over."""
     _fold(result, "MS032", lambda n: f"{n} later statement{'s' if n > 1 else ''} of this migration "
-                                     f"{'lock' if n > 1 else 'locks'} live tables without one too")
+                                     f"{'lock' if n > 1 else 'locks'} live tables the same way")
     _fold(result, "MS031", lambda n: f"{n} later statement{'s' if n > 1 else ''} of this migration "
                                      f"{'add' if n > 1 else 'adds'} more write-blocked tables")
 

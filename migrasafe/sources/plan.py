@@ -404,7 +404,7 @@ class Plan:
         if (history.root, history.format, "unread") in self.reported:
             return
         self.reported.add((history.root, history.format, "unread"))
-        for file, reason in sorted(unread_files(history, fmt.code_migrations).items()):
+        for file, reason in sorted(unread_files(history, fmt.code_migrations, fmt.name).items()):
             shown = display_path(display_root, os.path.relpath(file, history.root))
             self.skipped.setdefault(shown, reason)
             if file.suffix in fmt.code_migrations and not reason.startswith(BROKEN):

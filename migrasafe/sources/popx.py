@@ -44,6 +44,9 @@ def has_dialect_marker(name: str) -> bool:
     return parsed is not None and (parsed[2] != GENERIC or parsed[3])
 
 
+# One reason for every shadowed file, so the report counts them together; the JSON names each file.
+SHADOWED = "a generic file shadowed by its .postgres variant of the same version, which popx runs instead"
+
 def list_history(root: Path) -> History:
     history = History(root=root, format="popx")
     chosen: dict[tuple[str, str], Entry] = {}
@@ -63,10 +66,10 @@ def list_history(root: Path) -> History:
         # For one version, the postgres file wins over the generic one (popx's sortAndFilter).
         if current is None or (dialect == "postgres" and current.options["dialect"] == GENERIC):
             if current is not None:
-                history.skipped[current.file] = f"popx runs the postgres file {entry.rel} instead"
+                history.skipped[current.file] = SHADOWED
             chosen[key] = entry
         else:
-            history.skipped[file] = f"popx runs the postgres file {current.rel} instead"
+            history.skipped[file] = SHADOWED
     for (version, direction), entry in chosen.items():
         (history.forward if direction == "up" else history.reverse).append(entry)
     # popx compares versions as strings: a 14-digit legacy version sorts by its characters.

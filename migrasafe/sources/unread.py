@@ -17,8 +17,10 @@ LANGUAGES = {".go": "Go", ".js": "JavaScript", ".mjs": "JavaScript", ".cjs": "Ja
              ".ts": "TypeScript", ".py": "Python", ".rb": "Ruby", ".java": "Java", ".kt": "Kotlin"}
 
 
-def unread_files(history: History, code_migrations: tuple[str, ...]) -> dict[Path, str]:
-    """Every file in the folders holding the history's migrations that the reader did not claim."""
+def unread_files(history: History, code_migrations: tuple[str, ...], tool: str = "") -> dict[Path, str]:
+    """Every file in the folders holding the history's migrations that the reader did not claim.
+    `tool`: the format's name, which the reasons name (none for the layouts no one tool runs)."""
+    tool = "the tool" if tool in ("", "sql", "versioned-folders") else tool
     claimed = {e.file for e in history.forward} | {e.file for e in history.reverse}
     claimed |= set(history.skipped) | history.companions
     found = dict(history.skipped)
@@ -34,7 +36,7 @@ def unread_files(history: History, code_migrations: tuple[str, ...]) -> dict[Pat
             path = folder / item.name
             if path in claimed or item.name.startswith("."):
                 continue
-            reason = _why_unread(item, path, code_migrations)
+            reason = _why_unread(item, path, code_migrations, tool)
             if reason:
                 found[path] = reason
     return found
@@ -64,7 +66,7 @@ def unreadable_folders(root: Path, depth: int = 8) -> list[tuple[Path, str]]:
 BROKEN = ("a symbolic link loop", "a symbolic link to a missing file", "not a regular file")
 
 
-def _why_unread(item: os.DirEntry, path: Path, code_migrations: tuple[str, ...]) -> str | None:
+def _why_unread(item: os.DirEntry, path: Path, code_migrations: tuple[str, ...], tool: str) -> str | None:
     try:
         mode = item.stat(follow_symlinks=True).st_mode
     except OSError as err:
@@ -82,7 +84,7 @@ def _why_unread(item: os.DirEntry, path: Path, code_migrations: tuple[str, ...])
         # other code in the folder (an embed.go, a helper module) is not a migration.
         return f"a {LANGUAGES.get(suffix, suffix)} migration: migrasafe reads SQL only, so it is not checked"
     if name.endswith(OTHER_DIALECTS) or any(f"{d}." in name for d in OTHER_DIALECTS):
-        return "SQL for another database, which the tool does not run on PostgreSQL"
+        return f"SQL for another database, which {tool} does not run on PostgreSQL"
     if ".sql" in name:
-        return "not a migration in this layout: the tool does not run it"
+        return f"not a migration in this layout: {tool} does not run it"
     return None
