@@ -104,7 +104,7 @@ def apply_suppressions(result: MigrationResult, text: str) -> None:
             )
         )
     if atlas:
-        directives.extend(_atlas_directives(text, offset))
+        directives.extend(_atlas_directives(text, offset, result.migration.meta.get("atlas_lint", ())))
     if not directives:
         return
 
@@ -124,15 +124,18 @@ def apply_suppressions(result: MigrationResult, text: str) -> None:
     file_wide = [d for d in applied if d.whole_file]
     by_statement = directives_by_statement(result.statements, [d for d in applied if not d.whole_file])
 
+    hidden: list[dict] = []  # what the directives suppressed: counted in the reports, never silent
     for analysed in result.statements:
         local = by_statement.get(analysed.statement.index, [])
         if local or file_wide:
-            analysed.findings = [f for f in analysed.findings if not suppressed(f, local, file_wide)]
+            analysed.findings = [f for f in analysed.findings if not suppressed(f, local, file_wide, hidden)]
     if file_wide or by_statement:
         result.findings = [
             f for f in result.findings
-            if not suppressed(f, by_statement.get(f.statement_index, []), file_wide)
+            if not suppressed(f, by_statement.get(f.statement_index, []), file_wide, hidden)
         ]
+    if hidden:
+        result.migration.meta["suppressed"] = hidden
 
     for d in applied:
         unused = [rule for rule in d.rules if rule not in d.used]
@@ -153,18 +156,22 @@ def apply_suppressions(result: MigrationResult, text: str) -> None:
     result.findings.extend(sorted(reports, key=lambda f: (f.line, f.column)))
 
 
-def _atlas_directives(text: str, offset: int) -> list[Directive]:
+def _atlas_directives(text: str, offset: int, configured) -> list[Directive]:
     from .sources.atlas.nolint import nolint_directives
 
     return [Directive(line=line + offset, column=1, whole_file=whole, rules=rules, reason=written, atlas=True)
-            for line, whole, rules, written in nolint_directives(text) if rules]
+            for line, whole, rules, written in nolint_directives(text, configured) if rules]
 
 
-def suppressed(finding: Finding, local: list[Directive], file_wide: list[Directive]) -> bool:
+def suppressed(finding: Finding, local: list[Directive], file_wide: list[Directive],
+               hidden: list[dict] | None = None) -> bool:
     for directive in (*local, *file_wide):
         rule = directive.matches(finding)
         if rule is not None:
             directive.used.add(rule)
+            if hidden is not None:
+                hidden.append({"rule": finding.rule, "severity": finding.severity, "line": finding.line,
+                               "by": "atlas:nolint" if directive.atlas else "migrasafe"})
             return True
     return False
 

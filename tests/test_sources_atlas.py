@@ -248,7 +248,9 @@ def test_nolint_codes_and_analyzers_map_to_migrasafe_rules():
     assert rules_of("destructive") == ["MS043", "MS042"]
     assert rules_of("MF101") == []  # data-dependent unique index: no migrasafe rule means that
     assert rules_of("data_depe") == []
-    assert rules_of("") == ["*"]
+    # Bare: the rules of the analyzers Atlas runs, concurrent_index only when atlas.hcl configures it.
+    assert rules_of("") == ["MS043", "MS042", "MS041", "MS040", "MS026"]
+    assert rules_of("", configured={"concurrent_index"})[-3:] == ["MS001", "MS002", "MS022"]
     assert rules_of("PG101 BC102") == ["MS001", "MS040"]
 
 
@@ -265,7 +267,8 @@ def test_nolint_suppresses_only_matching_findings_on_its_statement(tmp_path):
     report = run([str(tmp_path)], Config(lock_timeout="2s"))
     got = findings_of(report, "info")
     assert ("2_b.sql", "MS001") in got  # MF101 is about duplicates, not the lock
-    assert sum(1 for g in got if g == ("2_b.sql", "MS001")) == 1  # the bare nolint silenced t_c's
+    # No atlas.hcl enables concurrent_index: Atlas never checked t_c's lock, so its bare nolint did not waive it.
+    assert sum(1 for g in got if g == ("2_b.sql", "MS001")) == 2
     assert ("2_b.sql", "MS042") in got  # DROP COLUMN d has no directive
     lines = sorted(f.line for r in report.results for f in r.all_findings() if f.rule == "MS042")
     assert lines == [9]
@@ -274,11 +277,40 @@ def test_nolint_suppresses_only_matching_findings_on_its_statement(tmp_path):
 
 def test_nolint_in_the_header_covers_the_file(tmp_path):
     write(tmp_path, {
-        "m/1_a.sql": "CREATE TABLE t (a int);\n",
-        "m/2_b.sql": "-- atlas:nolint\n\nSET lock_timeout = '2s';\nCREATE INDEX t_a ON t (a);\nCREATE INDEX t_b ON t (a);\n",
+        "m/1_a.sql": "CREATE TABLE t (a int, b int);\n",
+        "m/2_b.sql": "-- atlas:nolint\n\nSET lock_timeout = '2s';\nALTER TABLE t DROP COLUMN b;\nDROP TABLE t;\n",
     })
     with_sum(tmp_path / "m")
-    assert findings_of(run([str(tmp_path)], Config(lock_timeout="2s")), "info") == []
+    report = run([str(tmp_path)], Config(lock_timeout="2s"))
+    assert findings_of(report, "info") == []
+    assert [(h["rule"], h["by"]) for h in report.results[-1].migration.meta["suppressed"]] == [
+        ("MS042", "atlas:nolint"), ("MS043", "atlas:nolint")]
+
+
+def test_bare_nolint_waives_only_what_the_projects_atlas_lint_runs(tmp_path, capsys):
+    """openmeter's shape: the lint block configures destructive and data_depend, not
+    concurrent_index, so a bare nolint never waived the index's write lock."""
+    index_file = "-- atlas:nolint\nCREATE UNIQUE INDEX t_a ON t (a);\n"
+    hcl = ('lint {\n  destructive {\n    error = true\n  }\n  data_depend {\n    error = true\n  }\n}\n'
+           'env "prod" {\n  migration {\n    dir = "file://m"\n  }\n}\n')
+    write(tmp_path, {"atlas.hcl": hcl, "m/1_a.sql": "CREATE TABLE t (a int, b int);\n", "m/2_b.sql": index_file,
+                     "m/3_c.sql": "-- atlas:nolint\nALTER TABLE t DROP COLUMN b;\n"})
+    with_sum(tmp_path / "m")
+    report = run([str(tmp_path)], Config(lock_timeout="2s"))
+    assert ("2_b.sql", "MS001") in findings_of(report, "warning")
+    assert ("3_c.sql", "MS042") not in findings_of(report, "info")
+    # With concurrent_index in the lint block Atlas reports PG101 there, which the nolint waives.
+    (tmp_path / "atlas.hcl").write_text(hcl.replace("lint {\n", "lint {\n  concurrent_index {\n    error = true\n  }\n"))
+    report = run([str(tmp_path)], Config(lock_timeout="2s"))
+    assert ("2_b.sql", "MS001") not in findings_of(report, "info")
+    # The suppressions are counted in the text summary and listed in JSON.
+    assert main(["check", "--no-cache", str(tmp_path)]) in (0, 1)
+    text = capsys.readouterr().out
+    assert ", 2 suppressed (2 by atlas:nolint)" in text
+    assert main(["check", "--no-cache", "--format", "json", str(tmp_path)]) in (0, 1)
+    data = json.loads(capsys.readouterr().out)
+    hidden = {Path(m["path"]).name: [h["rule"] for h in m.get("suppressed", [])] for m in data["migrations"]}
+    assert hidden["2_b.sql"] == ["MS001"] and hidden["3_c.sql"] == ["MS042"]
 
 
 # atlas.hcl and atlas.sum

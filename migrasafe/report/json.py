@@ -71,6 +71,8 @@ def migration_to_json(result: MigrationResult, *, statements=None) -> dict:
     out["in_transaction"] = migration.in_transaction
     out["transaction_reason"] = migration.transaction_reason
     out["findings"] = [located_finding(f) for f in result.findings]
+    if migration.meta.get("suppressed"):
+        out["suppressed"] = migration.meta["suppressed"]  # findings a directive in the file suppressed
     out["statements"] = [statement_to_json(s) for s in result.statements] if statements is None else statements
     return out
 

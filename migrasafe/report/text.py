@@ -214,8 +214,21 @@ def summary(report: Report, migrations: int, statements: int, style: Style) -> s
     return (
         f"{plural(counts['error'], 'error')}, {plural(counts['warning'], 'warning')}, "
         f"{plural(counts['info'], 'info')} in {plural(migrations, 'migration')} "
-        f"({plural(statements, 'statement')}) — verdict: {style(outcome_color, outcome)}"
+        f"({plural(statements, 'statement')}){suppressions(report)} — verdict: {style(outcome_color, outcome)}"
     )
+
+
+def suppressions(report: Report) -> str:
+    """", 12 suppressed (9 by atlas:nolint, 3 by migrasafe: ignore)": never silent."""
+    by: dict[str, int] = {}
+    for result in reported(report):
+        for hidden in result.migration.meta.get("suppressed", ()):
+            by[hidden["by"]] = by.get(hidden["by"], 0) + 1
+    if not by:
+        return ""
+    names = {"atlas:nolint": "atlas:nolint", "migrasafe": "migrasafe: ignore"}
+    parts = ", ".join(f"{count} by {names[who]}" for who, count in sorted(by.items()))
+    return f", {sum(by.values())} suppressed ({parts})"
 
 
 def plural(count: int, noun: str) -> str:

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from pglast import ast
+from pglast.enums.parsenodes import AlterTableType as AT
 
 from ..locks.modes import blocks_reads, blocks_writes
 from ..model import MigrationResult, severity_rank
-from ..plan.sql import qualified
 from ..timeouts import ceiling_ms, configured_ms, shown
 from .base import Context, Hit, detects
 from .keys import one_row
@@ -23,7 +23,7 @@ def refresh_matview_without_concurrently(ctx: Context):
         name = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
         if ctx.live(name):
             yield Hit(f"REFRESH MATERIALIZED VIEW blocks every read of {name} until it finishes",
-                      fix=(f"REFRESH MATERIALIZED VIEW CONCURRENTLY {qualified(name)};"
+                      fix=(f"REFRESH MATERIALIZED VIEW CONCURRENTLY {name};"
                            f"  -- needs a unique index on {name}"),
                       relation=name, span=ctx.span_of("REFRESH"))
 
@@ -86,20 +86,55 @@ def _insert_select(node: ast.InsertStmt) -> bool:
 
 @detects("MS031")
 def multiple_strong_locks(ctx: Context):
+    """Two kinds of exposure, weighed apart. Work (a scan or rewrite of a live table) while the
+    transaction blocks writes on several live tables keeps all of them blocked for as long as it
+    lasts: a warning. A catalog-only statement (ALTER ... ADD COLUMN, CREATE INDEX ON ONLY a
+    parent, a foreign key from a table this migration created) holds the locks for moments; what
+    remains is the wait for its own lock while the others are held, which a lock_timeout bounds,
+    and a short-lived deadlock chance: an info."""
     if not ctx.tx.open:
         return
     blocking_now = _tables(ctx, [lock.relation for lock in ctx.live_locks() if blocks_writes(lock.mode)])
     already = _tables(ctx, ctx.tx.blocking_held())
     new = blocking_now - already
-    if new and already:
-        tables = sorted(already | new)
-        fix = "-- split the changes into separate transactions (separate migrations), one table each"
-        if ctx.migration.meta.get("shared_transaction"):
-            # Separate revisions do not help while Alembic runs the whole upgrade in one transaction.
-            fix += "\n-- and give each revision its own: context.configure(transaction_per_migration=True) in env.py"
-        yield Hit(f"this transaction now blocks writes on {len(tables)} live tables ({', '.join(tables)}): "
-                  f"each waits on the others' traffic, raising deadlock risk and downtime",
-                  fix=fix, relation=sorted(new)[0])
+    tables = sorted(already | blocking_now)
+    if len(tables) < 2:
+        return
+    worked = sorted(t for t in _tables(ctx, [*ctx.impact.scans, *ctx.impact.rewrites]) if ctx.holds_rows(t))
+    if worked and _validates_own_constraint(ctx):
+        return  # MS025 reports the validation of a constraint this transaction added
+    shared = ""
+    if ctx.migration.meta.get("shared_transaction"):
+        # Separate revisions do not help while Alembic runs the whole upgrade in one transaction.
+        shared = "\n-- and give each revision its own: context.configure(transaction_per_migration=True) in env.py"
+    if worked:
+        fix = "-- split the changes into separate transactions (separate migrations), one table each" + shared
+        work = "rewrites" if any(t in ctx.impact.rewrites for t in worked) else "scans"
+        yield Hit(f"this transaction blocks writes on {len(tables)} live tables ({', '.join(tables)}) while this "
+                  f"statement {work} {', '.join(worked)}: all of them stay blocked until it finishes and the "
+                  f"transaction commits, and each waits on the others' traffic, raising deadlock risk and downtime",
+                  fix=fix, relation=(sorted(new) or worked)[0])
+        return
+    if not (new and already):
+        return
+    in_force, said_by = lock_timeout_in_force(ctx)
+    if in_force and in_force <= ceiling_ms(ctx.config.max_lock_timeout):
+        wait = f"lock_timeout {shown(in_force)} ({said_by}) bounds that wait"
+    else:
+        wait = "no lock_timeout bounds that wait (see MS032)"
+    yield Hit(f"this transaction now blocks writes on {len(tables)} live tables ({', '.join(tables)}); this statement "
+              f"changes only the catalog, so they stay blocked while its lock is awaited and until commit: {wait}",
+              fix="-- keep the transaction short, or split it into separate migrations, one table each" + shared,
+              relation=sorted(new)[0], severity="info")
+
+
+def _validates_own_constraint(ctx: Context) -> bool:
+    node = ctx.node
+    if not isinstance(node, ast.AlterTableStmt) or not node.cmds:
+        return False
+    table = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
+    return all(cmd.subtype == AT.AT_ValidateConstraint and (table, cmd.name) in ctx.tx.not_valid
+               for cmd in node.cmds)
 
 
 @detects("MS032")
@@ -127,7 +162,10 @@ def missing_lock_timeout(ctx: Context):
                    f"max_lock_timeout allows")
     yield Hit(f"{lock.mode} on live table {lock.relation} is requested {timeout}: while it waits, "
               f"every later {queued} on {lock.relation} queues behind it",
-              fix="SET lock_timeout = '2s';  -- before the statement; retry the migration if it times out",
+              fix=("SET lock_timeout = '2s';  -- before the statement; retry the migration if it times out\n"
+                   "-- if the runner or the database role already sets one, say so in the configuration:\n"
+                   f"-- lock_timeout = \"5s\" under [tool.migrasafe], or {{ {ctx.migration.format} = \"5s\" }} for this "
+                   "layout only"),
               relation=lock.relation, severity="warning" if outage else "info")
 
 

@@ -33,6 +33,8 @@ def build_migration(
     if entry.options.get("atlas_format", "atlas") != "atlas":
         # Atlas wrote the directory for another tool, which runs it: fixes speak of that tool.
         migration.meta["runs_as"] = entry.options["atlas_format"]
+    if "atlas_lint" in entry.options:  # what a bare atlas:nolint waives (sources/atlas/nolint.py)
+        migration.meta["atlas_lint"] = entry.options["atlas_lint"]
     if "key" in entry.options:  # one of several migrations in the file (a Liquibase changeset)
         migration.meta["key"] = entry.options["key"]
     for problem in entry.problems:

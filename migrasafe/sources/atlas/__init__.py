@@ -58,6 +58,7 @@ def list_history(root: Path) -> History:
     for entry in history.forward:
         entry.options["atlas_format"] = project.format
         entry.options["atlas_source"] = project.source
+        entry.options["atlas_lint"] = sorted(project.lint)
         if project.tx_mode:
             entry.options["atlas_tx_mode"] = project.tx_mode
             if project.tx_mode == "all":

@@ -153,6 +153,15 @@ def _resolve(expr: object, values: dict[str, object], depth: int = 0) -> str | N
     return None if unresolved else text
 
 
+def lint_analyzers(text: str) -> set[str]:
+    """The analyzers a `lint` block configures (`lint { concurrent_index { ... } }`), at the top
+    level or in an `env` block."""
+    root = parse(text)
+    holders = [root, *(b for b in root.blocks if b.kind == "env")]
+    return {analyzer.kind for holder in holders for lint in holder.blocks if lint.kind == "lint"
+            for analyzer in lint.blocks}
+
+
 def migration_settings(text: str) -> list[MigrationSettings]:
     """One entry per `env` block that has a `migration` block (in file order)."""
     root = parse(text)

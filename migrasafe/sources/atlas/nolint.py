@@ -20,9 +20,15 @@ map to migrasafe rules only where both flag the same change for the same reason:
 Analyzer names cover their checks: `destructive` (DS), `incompatible` (BC), `data_depend` (MF),
 `concurrent_index` (PG101..PG105). The other checks (DS101, CD101, MF101, MF102, MF104, PG103,
 PG110, naming) have no migrasafe rule of the same meaning and suppress nothing; an unknown word
-(a truncated `data_depe`) suppresses nothing either, as in Atlas. A bare `-- atlas:nolint`
-suppresses every finding on its statement (in the file header: on the whole file) except the
-ones about the input itself (syntax and input errors, internal errors), which are not lint.
+(a truncated `data_depe`) suppresses nothing either, as in Atlas.
+
+A bare `-- atlas:nolint` waives what Atlas's lint reported on its statement (in the file header:
+on the whole file), so it covers the migrasafe rules of the analyzers Atlas runs for the project:
+`destructive`, `incompatible` and `data_depend` always (Atlas's default analyzers), and
+`concurrent_index` only when the project's atlas.hcl `lint` block configures it (a Pro analyzer,
+"reported by default" once it runs). It never covers a rule no Atlas analyzer ran — the locks,
+rewrites, scans, backfills and lock_timeout migrasafe checks — nor the PG3xx blocking-change
+checks, which a bare nolint cannot be shown to have waived: name them (`-- atlas:nolint PG301`).
 """
 from __future__ import annotations
 
@@ -42,16 +48,17 @@ ANALYZERS = {
     "data_depend": ("MF101", "MF102", "MF103", "MF104"),
     "concurrent_index": ("PG101", "PG102", "PG103", "PG104", "PG105"),
 }
-EVERYTHING = "*"
-# Findings about the input, not lint: never silenced by a bare nolint.
-NOT_LINT = {"MS000", "MS088", "MS099"}
+# Atlas runs these on every `migrate lint`; others only when atlas.hcl's lint block sets them up.
+DEFAULT_ANALYZERS = ("destructive", "incompatible", "data_depend")
+CONFIGURED_ANALYZERS = ("concurrent_index",)
 
 
-def rules_of(args: str) -> list[str]:
-    """The migrasafe rule ids a nolint directive's arguments name ("*" for a bare directive)."""
+def rules_of(args: str, configured=()) -> list[str]:
+    """The migrasafe rule ids a nolint directive's arguments name; for a bare directive, those of
+    the analyzers Atlas runs (`configured`: the analyzers atlas.hcl's lint block names)."""
     words = [w for w in args.replace(",", " ").split() if w]
     if not words:
-        return [EVERYTHING]
+        words = [*DEFAULT_ANALYZERS, *(a for a in CONFIGURED_ANALYZERS if a in configured)]
     out: list[str] = []
     for word in words:
         checks = ANALYZERS.get(word.lower(), (word.upper(),))
@@ -62,7 +69,7 @@ def rules_of(args: str) -> list[str]:
     return out
 
 
-def nolint_directives(text: str) -> list[tuple[int, bool, list[str], str]]:
+def nolint_directives(text: str, configured=()) -> list[tuple[int, bool, list[str], str]]:
     """(line the directive applies to, whole file?, rule ids, the directive as written) for each
     `atlas:nolint`. A statement's directive is among the comment lines right above it; the line
     given is the one just before the statement's first line, where migrasafe's own directives sit."""
@@ -73,7 +80,7 @@ def nolint_directives(text: str) -> list[tuple[int, bool, list[str], str]]:
         match = DIRECTIVE.match(line)
         if not match or match["name"] != "nolint":
             continue
-        rules = rules_of(match["args"])
+        rules = rules_of(match["args"], configured)
         written = line.strip()
         if number in header:
             out.append((number, True, rules, written))
@@ -87,6 +94,4 @@ def nolint_directives(text: str) -> list[tuple[int, bool, list[str], str]]:
 
 
 def covers(rule: str, finding_rule: str) -> bool:
-    if rule == EVERYTHING:
-        return finding_rule not in NOT_LINT
     return rule == finding_rule

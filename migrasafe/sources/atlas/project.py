@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..entries import Problem
 from ..reading import UnreadableFile, read_text
-from .hcl import MigrationSettings, migration_settings
+from .hcl import MigrationSettings, lint_analyzers, migration_settings
 
 FORMATS = ("atlas", "golang-migrate", "goose", "flyway", "dbmate", "liquibase")
 # How far above a folder holding atlas.sum its project file may be (`atlas.hcl` at a repository's
@@ -26,6 +26,7 @@ class Project:
     line: int = 1
     baseline: str | None = None
     tx_mode: str | None = None
+    lint: frozenset[str] = frozenset()  # analyzers atlas.hcl's lint block configures
     companions: set[Path] = field(default_factory=set)
     problems: list[Problem] = field(default_factory=list)
 
@@ -67,7 +68,8 @@ def _from_config(root: Path, config: Path, base: Path, only: Path | None = None)
     source = f"atlas.hcl (env \"{chosen.env}\")" if chosen.env else "atlas.hcl"
     project = Project(dir=folder, format=fmt, source=source, config=config,
                       line=_line_of(text, "format") if chosen.format else 1,
-                      baseline=chosen.baseline, tx_mode=chosen.tx_mode, companions={config, folder / "atlas.sum"})
+                      baseline=chosen.baseline, tx_mode=chosen.tx_mode, companions={config, folder / "atlas.sum"},
+                      lint=frozenset(lint_analyzers(text)))
     rel = str(config.relative_to(root)) if config.is_relative_to(root) else str(config)
     if fmt not in FORMATS:
         project.problems.append(Problem(rel, project.line, f"Atlas refuses format = {fmt!r} (known: {', '.join(FORMATS)})"))

@@ -1,0 +1,69 @@
+"""MS031 weighs work under several write-blocking locks apart from catalog-only statements;
+MS032's fix names the configuration key for runners that set lock_timeout."""
+from pathlib import Path
+
+from migrasafe.check import run
+from migrasafe.config import Config
+
+SETUP = ("CREATE TABLE w (id int PRIMARY KEY);\nCREATE TABLE o (id int PRIMARY KEY, w_id int, n int);\n"
+         "CREATE TABLE p (id int, k int) PARTITION BY RANGE (id);\n"
+         "CREATE TABLE p1 PARTITION OF p FOR VALUES FROM (0) TO (10);\n"
+         "CREATE TABLE q (id int, k int) PARTITION BY RANGE (id);\n")
+
+
+def ms031(tmp_path, sql, **config):
+    (tmp_path / "V1__setup.sql").write_text(SETUP)
+    (tmp_path / "V2__change.sql").write_text(sql)
+    report = run([str(tmp_path)], Config(**config))
+    (result,) = [r for r in report.results if Path(r.migration.path).name == "V2__change.sql"]
+    return [(f.line, f.severity, f.message) for f in result.all_findings() if f.rule == "MS031"]
+
+
+def test_work_under_locks_on_two_live_tables_is_a_warning(tmp_path):
+    found = ms031(tmp_path, "BEGIN;\nALTER TABLE o ADD COLUMN c int;\nCREATE INDEX w_id ON w (id);\nCOMMIT;\n")
+    assert [(line, severity) for line, severity, _ in found] == [(3, "warning")]
+    assert "while this statement scans public.w" in found[0][2]
+
+
+def test_work_on_a_table_already_locked_while_another_is_blocked_is_a_warning(tmp_path):
+    # The second ALTER only touches the catalog (info); the index build then keeps both blocked.
+    found = ms031(tmp_path, "BEGIN;\nALTER TABLE o ADD COLUMN c int;\nALTER TABLE w ADD COLUMN d int;\n"
+                            "CREATE INDEX o_c ON o (c);\nCOMMIT;\n")
+    assert [(line, severity) for line, severity, _ in found] == [(3, "info"), (4, "warning")]
+
+
+def test_catalog_only_statements_are_an_info_that_names_the_lock_timeout(tmp_path):
+    sql = "BEGIN;\nCREATE INDEX p_k ON ONLY p (k);\nCREATE INDEX q_k ON ONLY q (k);\nCOMMIT;\n"
+    ((line, severity, message),) = ms031(tmp_path, sql)
+    assert (line, severity) == (3, "info") and "no lock_timeout bounds that wait" in message
+    ((_, severity, message),) = ms031(tmp_path, "SET lock_timeout = '5s';\n" + sql)
+    assert severity == "info" and "lock_timeout 5s (set by the migration) bounds that wait" in message
+    ((_, _, message),) = ms031(tmp_path, sql, lock_timeout="3s")
+    assert "lock_timeout 3s (lock_timeout in the configuration)" in message
+
+
+def test_foreign_keys_from_tables_created_here_are_catalog_only(tmp_path):
+    found = ms031(tmp_path, "BEGIN;\nCREATE TABLE n (id int PRIMARY KEY, w_id int REFERENCES w (id), o_id int);\n"
+                            "ALTER TABLE n ADD CONSTRAINT n_o FOREIGN KEY (o_id) REFERENCES o (id);\nCOMMIT;\n")
+    assert [(line, severity) for line, severity, _ in found] == [(3, "info")]
+    # A foreign key on a live table validates its rows under both locks: a warning.
+    found = ms031(tmp_path, "BEGIN;\nALTER TABLE o ADD CONSTRAINT o_w FOREIGN KEY (w_id) REFERENCES w (id);\nCOMMIT;\n")
+    assert [severity for _, severity, _ in found] == ["warning"]
+
+
+def test_one_live_table_a_commit_between_or_new_tables_raise_nothing(tmp_path):
+    assert ms031(tmp_path, "BEGIN;\nALTER TABLE o ADD COLUMN c int;\nCREATE INDEX o_n ON o (n);\nCOMMIT;\n") == []
+    assert ms031(tmp_path, "BEGIN;\nALTER TABLE o ADD COLUMN c int;\nCOMMIT;\nCREATE INDEX w_i ON w (id);\n") == []
+    # Tables created in this migration hold no rows and serve no traffic.
+    assert ms031(tmp_path, "CREATE TABLE a (id int);\nCREATE TABLE b (id int);\nALTER TABLE a ADD COLUMN c int;\n"
+                           "CREATE INDEX b_id ON b (id);\n") == []
+
+
+def test_missing_lock_timeout_fix_names_the_configuration_key(tmp_path):
+    (tmp_path / "V1__setup.sql").write_text(SETUP)
+    (tmp_path / "V2__change.sql").write_text("ALTER TABLE o ADD COLUMN c int;\n")
+    report = run([str(tmp_path)], Config())
+    (finding,) = [f for r in report.results for f in r.all_findings() if f.rule == "MS032"]
+    assert finding.fix.startswith("SET lock_timeout = '2s';")
+    assert 'lock_timeout = "5s" under [tool.migrasafe]' in finding.fix
+    assert f'{{ {report.results[-1].migration.format} = "5s" }}' in finding.fix
