@@ -6,6 +6,7 @@ from pglast.enums.parsenodes import AlterTableType as AT
 
 from ..locks.modes import blocks_reads, blocks_writes
 from ..model import MigrationResult, severity_rank
+from ..plan.sql import qualified
 from ..timeouts import ceiling_ms, configured_ms, shown
 from .base import Context, Hit, detects
 from .keys import one_row
@@ -23,7 +24,7 @@ def refresh_matview_without_concurrently(ctx: Context):
         name = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
         if ctx.live(name):
             yield Hit(f"REFRESH MATERIALIZED VIEW blocks every read of {name} until it finishes",
-                      fix=(f"REFRESH MATERIALIZED VIEW CONCURRENTLY {name};"
+                      fix=(f"REFRESH MATERIALIZED VIEW CONCURRENTLY {qualified(name)};"
                            f"  -- needs a unique index on {name}"),
                       relation=name, span=ctx.span_of("REFRESH"))
 
