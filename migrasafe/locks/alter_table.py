@@ -142,6 +142,9 @@ def _add_column(effect: Effect, cmd, rel: Relation | None, catalog, pg_version, 
         effect.notes["adds_serial"] = True
     not_null = bool(coldef.is_not_null)
     has_default = False
+    # Per column, not per statement: one ALTER TABLE often adds several columns (Prisma's shape),
+    # and each rule names the column it is about.
+    fills = spec.name in SERIALS  # this column's own values, whatever the statement's others do
     for con in coldef.constraints or ():
         ct = con.contype
         if ct == CT.CONSTR_DEFAULT:
@@ -149,13 +152,15 @@ def _add_column(effect: Effect, cmd, rel: Relation | None, catalog, pg_version, 
             if is_volatile(con.raw_expr, catalog.functions):
                 effect.rewrite = True
                 effect.notes["volatile_default"] = True
+                effect.notes.setdefault("volatile_default_columns", []).append(coldef.colname)
         elif ct == CT.CONSTR_NOTNULL:
             not_null = True
         elif ct == CT.CONSTR_IDENTITY:
-            effect.rewrite = True
+            effect.rewrite = fills = True
             effect.notes["adds_identity"] = True
         elif ct == CT.CONSTR_GENERATED:
             virtual = con.generated_kind == "v" and has("virtual_generated_columns", pg_version)
+            fills = True
             if not virtual:
                 effect.rewrite = True
                 effect.notes["adds_stored_generated"] = True
@@ -167,9 +172,21 @@ def _add_column(effect: Effect, cmd, rel: Relation | None, catalog, pg_version, 
         elif ct == CT.CONSTR_FOREIGN and con.pktable is not None:
             target = catalog.qualify(con.pktable.schemaname, con.pktable.relname)
             effect.other_locks.extend((r, SHARE_ROW_EXCLUSIVE) for r in catalog.family(target))
-    if not_null and not has_default and not effect.rewrite:
+            if validates_column_key(coldef):
+                effect.scan = True
+    if not_null and not has_default and not fills and not effect.notes.get("constrained_domain"):
         effect.scan = True  # proves the table is empty; fails otherwise
         effect.notes["not_null_without_default"] = True
+        effect.notes.setdefault("not_null_without_default_columns", []).append(coldef.colname)
+
+
+def validates_column_key(coldef: ast.ColumnDef, others_have_default: bool = False, pg_version: int = 13) -> bool:
+    """Does PostgreSQL check the existing rows against a REFERENCES written inside ADD COLUMN?
+    Without a default every row holds NULL, which satisfies the key, and the server marks it valid
+    unchecked (transformAlterTableStmt); a DEFAULT, even DEFAULT NULL, makes it check every row. On
+    12 a default on any column the statement adds does (observed: tests/test_add_column_constraints.py)."""
+    own = any(c.contype == CT.CONSTR_DEFAULT for c in coldef.constraints or ())
+    return own or (others_have_default and pg_version < 13)
 
 
 def _alter_type(effect: Effect, cmd, rel: Relation | None, catalog, pg_version, timezone_utc):

@@ -400,6 +400,9 @@ class FileFixer:
         if len(cmds) != 1:
             return self.note(analysed, "the ALTER TABLE has several subcommands; give the constraint its own "
                                        "ALTER TABLE first")
+        if not isinstance(cmds[0].def_, ast.Constraint):
+            return self.note(analysed, "the constraint is written inside ADD COLUMN; add the column, then the "
+                                       "constraint NOT VALID in an ALTER TABLE of its own (the finding's fix)")
         where = self.span(analysed)
         if where is None:
             return self.note(analysed, "its text in the file differs from what runs (placeholders)")

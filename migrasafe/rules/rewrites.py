@@ -6,6 +6,7 @@ from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT
 
 from ..plan.sql import ident, qualified
 from .base import Context, Hit, detects, expression
+from .column_adds import added_columns, column_span
 
 
 def _rewritten(ctx: Context, table: str) -> bool:
@@ -25,7 +26,7 @@ def volatile_default_rewrite(ctx: Context):
     table, cmds = _alter_cmds(ctx, AT.AT_AddColumn)
     if not cmds or not ctx.impact.notes.get("volatile_default") or not _rewritten(ctx, table):
         return
-    for cmd in cmds:
+    for cmd in added_columns(ctx, "volatile_default_columns"):
         col = cmd.def_.colname
         kind = expression(cmd.def_.typeName) if cmd.def_.typeName is not None else "<type>"
         default = next((expression(c.raw_expr) for c in cmd.def_.constraints or ()
@@ -40,7 +41,7 @@ def volatile_default_rewrite(ctx: Context):
                  f"ALTER TABLE {quoted} ALTER COLUMN {column} SET DEFAULT {default};  -- new rows only\n"
                  f"-- then backfill existing rows in batches, outside the DDL transaction:\n"
                  f"UPDATE {quoted} SET {column} = {default} WHERE {pk} BETWEEN :lo AND :hi AND {column} IS NULL;"),
-            relation=table, span=ctx.span_of("DEFAULT"))
+            relation=table, span=column_span(ctx, cmd, "DEFAULT"))
 
 
 @detects("MS011", ast.AlterTableStmt)

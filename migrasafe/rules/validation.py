@@ -6,7 +6,8 @@ from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT
 
 from ..catalog.names import strval
 from ..plan.sql import ident, qualified
-from .base import Context, Hit, detects, edited, render
+from .base import Context, Hit, detects, edited, expression, render
+from .column_adds import added_columns, column_checks, column_span, split_constraint_fix, validated_keys
 from .layout_advice import later_transaction
 
 
@@ -42,6 +43,12 @@ def foreign_key_without_not_valid(ctx: Context):
         ref = ctx.catalog.qualify(cmd.def_.pktable.schemaname, cmd.def_.pktable.relname)
         yield Hit(f"adding a foreign key checks every row of {table} while blocking writes to {table} and {ref}",
                   fix=_not_valid_fix(ctx, table, cmd), relation=table, span=ctx.span_of("FOREIGN KEY"))
+    for cmd, con in validated_keys(ctx) if table is not None else ():
+        ref = ctx.catalog.qualify(con.pktable.schemaname, con.pktable.relname)
+        yield Hit(f"ADD COLUMN {cmd.def_.colname} REFERENCES {ref} with a default: PostgreSQL checks every row of {table} "
+                  f"while blocking writes to {table} and {ref}",
+                  fix=split_constraint_fix(ctx, table, cmd, con, later_transaction(ctx)), relation=table,
+                  span=column_span(ctx, cmd, "REFERENCES"))
 
 
 @detects("MS021", ast.AlterTableStmt)
@@ -51,6 +58,11 @@ def check_without_not_valid(ctx: Context):
         if not cmd.def_.skip_validation:
             yield Hit(f"adding a CHECK constraint scans live table {table} under AccessExclusiveLock",
                       fix=_not_valid_fix(ctx, table, cmd), relation=table, span=ctx.span_of("CHECK"))
+    for cmd, con in column_checks(ctx) if table is not None else ():
+        yield Hit(f"ADD COLUMN {cmd.def_.colname} with a CHECK scans live table {table} under AccessExclusiveLock "
+                  f"(a column constraint cannot be NOT VALID)",
+                  fix=split_constraint_fix(ctx, table, cmd, con, later_transaction(ctx)), relation=table,
+                  span=column_span(ctx, cmd, "CHECK"))
 
 
 @detects("MS022", ast.AlterTableStmt)
@@ -119,15 +131,15 @@ def validate_in_same_transaction(ctx: Context):
 
 @detects("MS026", ast.AlterTableStmt)
 def add_column_not_null_without_default(ctx: Context):
-    node, table = ctx.node, ctx.altered_live_table()
-    if table is None or not ctx.impact.notes.get("not_null_without_default"):
+    table = ctx.altered_live_table()
+    if table is None:
         return
-    for cmd in node.cmds or ():
-        if cmd.subtype == AT.AT_AddColumn:
-            col = cmd.def_.colname
-            yield Hit(f"ADD COLUMN {col} NOT NULL without a default fails on a table with rows, and the running "
-                      f"application's INSERTs into {table} that omit {col} start failing",
-                      fix=(f"ALTER TABLE {qualified(table)} ADD COLUMN {ident(col)} <type> NOT NULL DEFAULT <constant>;\n"
-                           f"-- or: add it nullable, backfill in batches, then the CHECK NOT VALID / VALIDATE / "
-                           f"SET NOT NULL sequence"),
-                      relation=table, span=ctx.span_of("NOT NULL"))
+    for cmd in added_columns(ctx, "not_null_without_default_columns"):
+        col = cmd.def_.colname
+        kind = expression(cmd.def_.typeName) if cmd.def_.typeName is not None else "<type>"
+        yield Hit(f"ADD COLUMN {col} NOT NULL without a default fails on a table with rows, and the running "
+                  f"application's INSERTs into {table} that omit {col} start failing",
+                  fix=(f"ALTER TABLE {qualified(table)} ADD COLUMN {ident(col)} {kind} NOT NULL DEFAULT <constant>;\n"
+                       f"-- or: add it nullable, backfill in batches, then the CHECK NOT VALID / VALIDATE / "
+                       f"SET NOT NULL sequence"),
+                  relation=table, span=column_span(ctx, cmd, "NOT NULL"))

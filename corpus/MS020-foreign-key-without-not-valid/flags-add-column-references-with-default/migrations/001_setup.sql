@@ -1,0 +1,7 @@
+CREATE TABLE users (
+    id bigint PRIMARY KEY,
+    email text NOT NULL
+);
+INSERT INTO users VALUES (1, 'ann@example.com'), (2, 'bob@example.com'), (3, 'cy@example.com');
+CREATE TABLE assistants (id bigint PRIMARY KEY);
+INSERT INTO assistants VALUES (1);
