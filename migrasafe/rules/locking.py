@@ -29,14 +29,31 @@ def refresh_matview_without_concurrently(ctx: Context):
                       relation=name, span=ctx.span_of("REFRESH"))
 
 
-@detects("MS028", ast.TruncateStmt)
+@detects("MS028", ast.TruncateStmt, ast.DeleteStmt)
 def truncate_table(ctx: Context):
-    if isinstance(ctx.node, ast.TruncateStmt):
-        for table in ctx.impact.rewrites:
+    node = ctx.node
+    if isinstance(node, ast.DeleteStmt) and node.whereClause is None and node.usingClause is None:
+        # Every row goes, as with TRUNCATE: the data loss is the same whatever the verb.
+        table = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
+        if ctx.holds_rows(table):
+            yield Hit(f"DELETE without WHERE empties live table {table}",
+                      fix="-- delete only the rows that must go (DELETE ... WHERE), in batches, or drop the "
+                          "table after the application stopped using it", relation=table, span=ctx.span_of("DELETE"))
+    if isinstance(node, ast.TruncateStmt):
+        for table in _truncated(ctx):
             if ctx.live(table):
                 yield Hit(f"TRUNCATE empties live table {table} under AccessExclusiveLock",
                           fix="-- delete in batches (DELETE ... WHERE pk BETWEEN ...), or drop the table "
                               "after the application stopped using it", relation=table, span=ctx.span_of("TRUNCATE"))
+
+
+def _truncated(ctx: Context) -> list[str]:
+    """The tables named, then those CASCADE reaches. A partitioned table has no storage of its own,
+    so it is not among the rewrites (its partitions are, when the history created any): it is
+    reported by its name, once, not once per partition."""
+    named = [ctx.catalog.qualify(r.schemaname, r.relname) for r in ctx.node.relations or ()]
+    covered = {p for table in named for p in ctx.catalog.inheritors(table)}
+    return list(dict.fromkeys(named + [t for t in ctx.impact.rewrites if t not in covered]))
 
 
 @detects("MS030", ast.UpdateStmt, ast.DeleteStmt, ast.InsertStmt)
