@@ -11,6 +11,7 @@ from pglast import ast
 from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT, ObjectType as OT
 
 from .bounds import partition_bound
+from .index_match import index_signature
 from .names import (
     SERIALS, choose_name, column_names, dotted, index_column_names, is_volatile, not_null_check_column,
     referenced_relations, strval, type_spec, walk,
@@ -410,7 +411,7 @@ def _create_index(catalog: Catalog, node: ast.IndexStmt) -> None:
     if node.if_not_exists and qualified in catalog.indexes:
         return
     catalog.indexes[qualified] = Index(qualified, table, columns, unique=bool(node.unique),
-                                       partial=node.whereClause is not None)
+                                       partial=node.whereClause is not None, signature=index_signature(node))
     if not node.relation.inh and (parent := catalog.get(table)) is not None and parent.kind == "partitioned":
         catalog.indexes[qualified].attached = []
     rel = catalog.get(table)

@@ -58,6 +58,7 @@ class Index:
     # A partitioned index made ON ONLY the partitioned table: the tables of the partition indexes
     # attached to it so far (None: made on the whole tree, it has one on every partition).
     attached: list[str] | None = None
+    signature: tuple | None = None  # index_match.index_signature(): None when it cannot be compared
 
 
 @dataclass

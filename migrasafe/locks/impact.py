@@ -10,6 +10,7 @@ from pglast import ast
 from pglast.enums.parsenodes import ObjectType as OT
 
 from ..catalog.names import dotted, strval
+from ..catalog.index_match import partitions_already_indexed
 from ..catalog.state import Catalog
 from ..model import Impact
 from . import alter_table, foreign_keys
@@ -157,6 +158,10 @@ def _create_index(b: _Builder, node: ast.IndexStmt, *_):
         # ON ONLY a partitioned table: an invalid index on the parent alone, nothing built or read;
         # each partition's index is built (CONCURRENTLY) and attached later.
         b.impact.notes["parent_only_index"] = True
+        return
+    if node.relation.inh and rel is not None and rel.kind == "partitioned" and partitions_already_indexed(
+            b.catalog, table, node):
+        b.impact.notes["attaches_partition_indexes"] = True  # nothing built or read
         return
     b.impact.scans.append(table)
     b.impact.notes["builds_index"] = True

@@ -14,6 +14,8 @@ def index_without_concurrently(ctx: Context):
     node = ctx.node
     if not isinstance(node, ast.IndexStmt) or node.concurrent or ctx.impact.notes.get("parent_only_index"):
         return
+    if ctx.impact.notes.get("attaches_partition_indexes"):
+        return  # every partition's matching index exists: PostgreSQL attaches them, builds nothing
     table = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
     if not ctx.live(table):
         return
