@@ -172,21 +172,12 @@ def _add_column(effect: Effect, cmd, rel: Relation | None, catalog, pg_version, 
         elif ct == CT.CONSTR_FOREIGN and con.pktable is not None:
             target = catalog.qualify(con.pktable.schemaname, con.pktable.relname)
             effect.other_locks.extend((r, SHARE_ROW_EXCLUSIVE) for r in catalog.family(target))
-            if validates_column_key(coldef):
+            if foreign_keys.validates_column_key(coldef):
                 effect.scan = True
     if not_null and not has_default and not fills and not effect.notes.get("constrained_domain"):
         effect.scan = True  # proves the table is empty; fails otherwise
         effect.notes["not_null_without_default"] = True
         effect.notes.setdefault("not_null_without_default_columns", []).append(coldef.colname)
-
-
-def validates_column_key(coldef: ast.ColumnDef, others_have_default: bool = False, pg_version: int = 13) -> bool:
-    """Does PostgreSQL check the existing rows against a REFERENCES written inside ADD COLUMN?
-    Without a default every row holds NULL, which satisfies the key, and the server marks it valid
-    unchecked (transformAlterTableStmt); a DEFAULT, even DEFAULT NULL, makes it check every row. On
-    12 a default on any column the statement adds does (observed: tests/test_add_column_constraints.py)."""
-    own = any(c.contype == CT.CONSTR_DEFAULT for c in coldef.constraints or ())
-    return own or (others_have_default and pg_version < 13)
 
 
 def _alter_type(effect: Effect, cmd, rel: Relation | None, catalog, pg_version, timezone_utc):

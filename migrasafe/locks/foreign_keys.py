@@ -6,6 +6,9 @@ and (from PostgreSQL 17) on the partitioned table itself too.
 """
 from __future__ import annotations
 
+from pglast import ast
+from pglast.enums.parsenodes import ConstrType as CT
+
 from ..catalog.bounds import constant
 from ..catalog.state import Catalog
 from . import partitions
@@ -31,3 +34,12 @@ def checked_partitions(catalog: Catalog, referenced: str, value_expr=None) -> li
         if chosen is not None:
             return chosen
     return catalog.family(referenced)[1:]
+
+
+def validates_column_key(coldef: ast.ColumnDef, others_have_default: bool = False, pg_version: int = 13) -> bool:
+    """Does PostgreSQL check the existing rows against a REFERENCES written inside ADD COLUMN?
+    Without a default every row holds NULL, which satisfies the key, and the server marks it valid
+    unchecked (transformAlterTableStmt); a DEFAULT, even DEFAULT NULL, makes it check every row. On
+    12 a default on any column the statement adds does (observed: tests/test_add_column_constraints.py)."""
+    own = any(c.contype == CT.CONSTR_DEFAULT for c in coldef.constraints or ())
+    return own or (others_have_default and pg_version < 13)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pglast import ast
 from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT
 
-from ..locks.alter_table import validates_column_key
+from ..locks.foreign_keys import validates_column_key
 from ..plan.sql import ident, qualified
 from .base import Context, edited, expression, keyword_span, render
 
