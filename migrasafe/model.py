@@ -14,7 +14,8 @@ def severity_rank(severity: str) -> int:
     return SEVERITIES.index(severity)
 
 
-@dataclass
+# slots: a large file keeps one of each per statement, and nothing adds attributes to them.
+@dataclass(slots=True)
 class Finding:
     rule: str  # stable id, "MS001"
     name: str  # kebab-case rule name
@@ -112,13 +113,13 @@ class Migration:
     meta: dict = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Lock:
     relation: str  # schema-qualified, "public.orders"
     mode: str  # pg_locks name, "AccessExclusiveLock"
 
 
-@dataclass
+@dataclass(slots=True)
 class Impact:
     """What one statement does to the relations it touches."""
 
@@ -137,7 +138,7 @@ class Impact:
         return None
 
 
-@dataclass
+@dataclass(slots=True)
 class AnalysedStatement:
     statement: Statement
     impact: Impact

@@ -114,3 +114,28 @@ def test_memory_of_a_large_file_stays_a_few_times_its_text(tmp_path):
     # per-statement records, and writing the report adds a piece at a time.
     assert retained < 20 * size, retained / size
     assert writing - retained < 2 * size, (writing - retained) / size
+
+
+def _peak_per_byte(path: Path, config: Config) -> float:
+    tracemalloc.start()
+    try:
+        run([str(path)], config)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak / path.stat().st_size
+
+
+def test_the_result_cache_adds_nothing_per_byte_for_a_migration_too_large_to_store(tmp_path, monkeypatch):
+    from migrasafe.cache import run as cached_run
+
+    # Encoding a result as one JSON document costs about thirty times the text: a migration
+    # with more SQL than the limit is analysed every run instead of stored.
+    monkeypatch.setattr(cached_run, "MAX_STORED_SQL", 100_000)
+    monkeypatch.setenv("MIGRASAFE_CACHE_DIR", str(tmp_path / "cache"))
+    path = _big_file(tmp_path, 4000)
+    assert path.stat().st_size > 3 * cached_run.MAX_STORED_SQL
+    without = _peak_per_byte(path, Config(cache=False))
+    with_cache = _peak_per_byte(path, Config(cache=True))
+    assert with_cache < without * 1.2, (with_cache, without)
+    assert not list((tmp_path / "cache" / "result").rglob("*.json")), "the large result was stored"

@@ -16,6 +16,10 @@ from .store import Store, cache_dir
 
 # A catalog snapshot every this many migrations bounds the work after an edit in mid-history.
 SNAPSHOT_EVERY = 64
+# A result is stored as one JSON document, which costs several times the migration's text while
+# it is encoded: the result of a migration with more SQL than this is not stored (it is analysed
+# afresh every run), so a huge file's check stays within a few times its size.
+MAX_STORED_SQL = 1024 * 1024
 _PACKAGE = Path(__file__).resolve().parent.parent
 
 
@@ -68,6 +72,7 @@ class CachedRun:
         self.fingerprint = fingerprint
         self.histories: dict[str, _History] = {}
         self.hits = self.misses = 0
+        self.not_stored: set[str] = set()  # keys of results too large to store
 
     def key(self, migration: Migration) -> str | None:
         """The migration's chained key, or None when it is not cacheable (it was read eagerly)."""
@@ -121,6 +126,9 @@ class CachedRun:
         history.analysed_to = len(history.keys) - 1
         if result.migration.broken:
             return  # an input error is reported afresh every run
+        if sum(len(a.statement.sql) for a in result.statements) > MAX_STORED_SQL:
+            self.not_stored.add(key)
+            return
         try:
             self.store.put("result", key, {"result": encode_result(result)})
         except NotStorable:
@@ -136,7 +144,9 @@ class CachedRun:
         self.store.evict()
 
     def _save_catalog(self, key: str, catalog: Catalog) -> None:
-        if self.store.get("catalog", key) is not None:
+        # After a result that was not stored, a run re-analyses that migration anyway: the
+        # catalog after it would never be read.
+        if key in self.not_stored or self.store.get("catalog", key) is not None:
             return
         try:
             self.store.put("catalog", key, {"catalog": encode(catalog)})

@@ -77,6 +77,7 @@ def _create_table(catalog: Catalog, node: ast.CreateStmt) -> None:
             parent.partitions.append(name)
     elif node.inhRelations:
         rel.inherits = [_rel(catalog, p) for p in node.inhRelations]
+        catalog.note_inheritance()
     for elt in node.tableElts or ():
         if isinstance(elt, ast.ColumnDef):
             _add_column(catalog, rel, elt)

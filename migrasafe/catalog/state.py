@@ -204,8 +204,29 @@ class Catalog:
             out.append(current)
             rel = self.relations.get(current)
             pending.extend(rel.partitions if rel else ())
-            pending.extend(r.name for r in self.relations.values() if current in r.inherits)
+            pending.extend(self.inheritance_children(current))
         return out
+
+    def inheritance_children(self, name: str) -> list[str]:
+        """The relations that INHERITS from `name` directly, in the catalog's order."""
+        if not self._may_inherit():
+            return []
+        return [r.name for r in self.relations.values() if name in r.inherits]
+
+    def note_inheritance(self) -> None:
+        """Called when a relation is given parents: lookups scan the relations from then on."""
+        self.__dict__["_inheritance_seen"] = True
+
+    def _may_inherit(self) -> bool:
+        # Most histories never use INHERITS: knowing that spares a scan of every relation for
+        # every statement (quadratic on a file that creates thousands of tables). The flag is
+        # not a dataclass field, so a catalog the cache decoded finds it by scanning once;
+        # `inherits` is only ever given at CREATE TABLE (note_inheritance).
+        seen = self.__dict__.get("_inheritance_seen")
+        if seen is None:
+            seen = any(r.inherits for r in self.relations.values())
+            self.__dict__["_inheritance_seen"] = seen
+        return seen
 
     def views_on_column(self, table: str, column: str) -> list[str]:
         """The views and matviews DROP COLUMN ... CASCADE drops with the column: those using it,

@@ -1,6 +1,8 @@
 """The builder one statement's lock impact is collected in, and the lock modes by name."""
 from __future__ import annotations
 
+from sys import intern
+
 from pglast import ast
 
 from ..catalog.state import Catalog
@@ -37,11 +39,12 @@ class _Builder:
             self.lock(rel, mode)
 
     def finish(self) -> Impact:
-        self.impact.locks = [Lock(rel, mode) for rel, mode in self.modes.items()]
+        # Interned: every statement's records name the same few relations; one copy of each.
+        self.impact.locks = [Lock(intern(rel), mode) for rel, mode in self.modes.items()]
         # A partitioned table has no storage of its own (its partitions are what is rewritten),
         # and a sequence's new file is no table rewrite.
-        self.impact.rewrites = sorted(r for r in set(self.impact.rewrites) if self._has_table_storage(r))
-        self.impact.scans = sorted(set(self.impact.scans))
+        self.impact.rewrites = sorted(intern(r) for r in set(self.impact.rewrites) if self._has_table_storage(r))
+        self.impact.scans = sorted(intern(r) for r in set(self.impact.scans))
         return self.impact
 
     def _has_table_storage(self, name: str) -> bool:

@@ -78,7 +78,7 @@ def _read_relation(b: _Builder, name: str, mode: str, seen: set, where=None, inh
 
 
 def _inheritance_children(catalog: Catalog, name: str) -> list[str]:
-    return [r.name for r in catalog.relations.values() if name in r.inherits]
+    return catalog.inheritance_children(name)
 
 
 def _select(b: _Builder, node: ast.SelectStmt, *_):
