@@ -161,6 +161,7 @@ def _inserted_rows(b: _Builder, target: str, provided: set[str], values=None) ->
     the sequence defaults of the columns not given, the foreign key checks, the rules' actions.
     A view's rows land in its base table."""
     _rule_actions(b, target, CmdType.CMD_INSERT)
+    _partition_ancestors(b, target)
     rel = b.catalog.get(target)
     if rel is None:
         return
@@ -190,7 +191,6 @@ def _update(b: _Builder, node: ast.UpdateStmt, *_):
             _read(b, part, ctes=ctes)
     target = _rv(b, node.relation)
     _writes_target(b, target, where=node.whereClause, inh=node.relation.inh)
-    _partition_ancestors(b, target)  # the partition constraint the new rows are checked against
     values = {t.name: t.val for t in node.targetList or ()}
     rel = b.catalog.get(target)
     if rel is not None and rel.partitions and node.relation.inh and set(rel.partition_key) & set(values):
@@ -204,6 +204,7 @@ def _update(b: _Builder, node: ast.UpdateStmt, *_):
 
 def _updated_rows(b: _Builder, target: str, changed: set[str], values=None) -> None:
     _rule_actions(b, target, CmdType.CMD_UPDATE)
+    _partition_ancestors(b, target)  # the partition constraint the new rows are checked against
     rel = b.catalog.get(target)
     if rel is None:
         return
@@ -228,8 +229,8 @@ def _delete(b: _Builder, node: ast.DeleteStmt, *_):
 
 
 def _partition_ancestors(b: _Builder, target: str) -> None:
-    """A partition named directly: a session's first use opens the partitioned tables above it
-    (ACCESS SHARE) to work out its partition constraint."""
+    """Rows written into a partition named directly are checked against its partition
+    constraint: a session's first such row opens the partitioned tables above it (ACCESS SHARE)."""
     rel, seen = b.catalog.get(target), set()
     while rel is not None and rel.partition_of and rel.partition_of not in seen:
         seen.add(rel.partition_of)

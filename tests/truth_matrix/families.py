@@ -350,7 +350,7 @@ def data_changes(ctx: Context):
         yield "select_matview", "SELECT * FROM t_mv"
     if ctx.has("partitioned"):
         yield "insert_into_partition", "INSERT INTO t_p1 (id, a, b, c) VALUES (60, 1, 'x', 1)"
-        yield "update_partition", "UPDATE t_p1 SET b = 'p' WHERE id = 5"
+        yield "update_partition", "UPDATE t_p1 SET b = 'p' WHERE id = 2"
         yield "delete_from_default", "DELETE FROM t_def"
         yield "select_partition", "SELECT * FROM t_p2"
     if ctx.has("partition"):
