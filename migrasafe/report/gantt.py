@@ -25,13 +25,17 @@ def gantt_tasks(results: list[MigrationResult]) -> list[tuple[str, str, str, flo
             observed = analysed.observed
             if not observed or observed.get("error"):
                 continue
-            ms = float((observed.get("predicted_ms") or {}).get("ms", observed.get("duration_ms", 0.0)))
+            predicted = observed.get("predicted_ms")
+            ms = _ms(predicted.get("ms") if isinstance(predicted, dict) else observed.get("duration_ms", 0.0))
             held = observed.get("predicted_lock_held_ms") or observed.get("lock_held_ms") or {}
-            for lock in observed.get("locks", []):
+            held = held if isinstance(held, dict) else {}
+            for lock in observed.get("locks") or []:
+                if not isinstance(lock, dict):
+                    continue
                 mode, relation = lock.get("mode", ""), lock.get("relation", "")
                 if not blocks_writes(mode):
                     continue
-                end = clock + max(float(held.get(relation, ms)), 1.0)
+                end = clock + max(_ms(held.get(relation, ms)), 1.0)
                 tag = "crit" if blocks_reads(mode) else "active"
                 tasks.append((relation, f"{mode} {name} line {analysed.statement.line}", tag, origin + clock,
                               origin + end))
@@ -40,6 +44,15 @@ def gantt_tasks(results: list[MigrationResult]) -> list[tuple[str, str, str, flo
         if found:
             origin += max(end_of_migration, clock)
     return tasks
+
+
+def _ms(value) -> float:
+    """A figure from a replay report; one that is not a number (an odd or hand-edited report)
+    counts as zero rather than ending the report."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def gantt_chart(results: list[MigrationResult]) -> list[str]:
