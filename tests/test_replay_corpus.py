@@ -11,7 +11,10 @@ import pytest
 from corpus_cases import all_cases
 from replay_helpers import ensure_tablespaces, replay
 
-CASES = [case for case in all_cases() if int(case.expected.get("min_pg", 12)) <= 18]
+# A case holding a statement that does not parse (MS000) is not replayed: the replay refuses
+# input it cannot read, by design, rather than run part of a migration.
+CASES = [case for case in all_cases() if int(case.expected.get("min_pg", 12)) <= 18
+         and not any("MS000" in str(f) for f in case.expected.get("findings") or [])]
 ROWS = 20
 
 # Statements that fail on the replay for a reason of the data, not of the model: the case's own
@@ -20,6 +23,8 @@ SEEDED_DATA_REJECTS = {
     # measurements_2025 is seeded as a plain table, before it is attached with bounds its
     # generated dates fall outside of.
     "MS032-missing-lock-timeout/passes-attach-partition": {2},
+    # The inserts give ids 10 and 11, which the seeder's generated customers already hold.
+    "MS033-unbatched-data-change/passes-insert-select-without-from": {1, 3},
 }
 
 
