@@ -34,8 +34,11 @@ def seeded():
     with open_backend("embedded", pg_version=18) as server, server.database() as conninfo:
         with psycopg.connect(conninfo, autocommit=True) as conn:
             conn.execute(SCHEMA)
-            seeder = Seeder(conn, superuser=True)
+            # With a second connection, as the replay seeds: tables of one level go side by side.
+            seeder = Seeder(conn, superuser=True, helper_conninfo=conninfo)
             results = seeder.seed(lambda schema, table: 3_000)
+            assert seeder._helper is not None
+            seeder.close()
             yield conn, {r.table: r for r in results}
 
 

@@ -1,4 +1,5 @@
-"""Which tables a migration touches, for seeding them just before it (replay/touched.py)."""
+"""Which tables a migration touches, for seeding them just before it (replay/touched.py), and in which
+order they are seeded (replay/seeding.py)."""
 from __future__ import annotations
 
 from migrasafe.check import run
@@ -23,3 +24,16 @@ def test_the_tables_statements_lock_or_name(tmp_path):
 def test_a_statement_whose_reach_is_hidden_means_every_table(tmp_path):
     assert touched(tmp_path, "DO $$ BEGIN PERFORM 1; END $$;\n") is None
     assert touched(tmp_path, "SELECT backfill_orders();\n") is None
+
+
+def test_tables_are_seeded_in_levels_children_after_their_parents():
+    from migrasafe.replay.schema import ForeignKey, Table
+    from migrasafe.replay.seeding import dependency_levels
+
+    customers, products = Table(1, "public", "customers", "r"), Table(2, "public", "products", "r")
+    orders = Table(3, "public", "orders", "r", foreign_keys=[ForeignKey(["customer_id"], 1, ["id"]),
+                                                             ForeignKey(["parent_id"], 3, ["id"])])
+    lines = Table(4, "public", "lines", "r", foreign_keys=[ForeignKey(["order_id"], 3, ["id"]),
+                                                           ForeignKey(["sku"], 2, ["sku"])])
+    levels = dependency_levels([customers, products, orders, lines])
+    assert [[t.name for t in level] for level in levels] == [["customers", "products"], ["orders"], ["lines"]]

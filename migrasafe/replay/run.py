@@ -185,9 +185,10 @@ def replay_history(server: Server, results: list[MigrationResult], size_run: Siz
         progress.step(label, done, total)
 
     refuse = reaches_outside if server.backend == "dsn" else None  # the other backends' servers are ours
-    with server.database() as conninfo, psycopg.connect(conninfo, autocommit=True) as seed_conn:
+    with server.database() as conninfo, psycopg.connect(conninfo, autocommit=True) as seed_conn, \
+            contextlib.closing(Seeder(seed_conn, superuser=server.superuser, on_progress=seeding_progress,
+                                      helper_conninfo=conninfo)) as seeder:
         load_schema_dumps(seed_conn, config, size_run, refuse)
-        seeder = Seeder(seed_conn, superuser=server.superuser, on_progress=seeding_progress)
         for result in results:
             size_run.seeding.extend(seeder.seed(rows_for, only=touched_tables(result)))
             name = Path(result.migration.path).name

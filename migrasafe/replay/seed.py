@@ -30,6 +30,7 @@ from psycopg import sql as q
 
 from .hints import Hint, check_hints
 from .schema import Column, ForeignKey, Table, read_tables
+from .seeding import seed_levels
 from .values import value_sql
 
 CHUNK_ROWS = 100_000
@@ -59,7 +60,10 @@ class Seeder:
     superuser: bool
     on_progress: Callable[[str, int, int], None] = lambda label, done, total: None
     seeded: set[int] = field(default_factory=set)  # oids already seeded in this database
+    # A second connection to the same database seeds tables beside this one (seeding.py).
+    helper_conninfo: str | None = None
     _key_tables: int = 0
+    _helper: Seeder | None = None
 
     def seed(self, rows_for: Callable[[str, str], int], only: set[str] | None = None) -> list[SeedResult]:
         """Seed every table not seeded before, parents first, to rows_for(schema, table) rows.
@@ -79,24 +83,32 @@ class Seeder:
         todo = [t for oid, t in tables.items() if oid not in self.seeded]
         if only is not None:
             todo = with_parents([t for t in todo if t.qualified in only], tables, self.seeded)
-        results = []
         if self.superuser:
             # Foreign keys are correct by construction; checking them row by row would triple the time.
             self.conn.execute("SET session_replication_role = replica")
         try:
-            for table in parents_first(todo):
-                wanted = rows_for(table.schema, table.name)
-                result = self.seed_table(table, wanted)
-                self.seeded.add(table.oid)
-                if result is not None:
-                    results.append(result)
+            return seed_levels(self, self.helper() if len(todo) > 1 else None, parents_first(todo), rows_for)
         finally:
             if self.superuser:
                 self.conn.execute("RESET session_replication_role")
-        for result in results:
-            if result.inserted:
-                self.conn.execute(q.SQL("VACUUM (ANALYZE) {}").format(q.Identifier(result.schema, result.name)))
-        return results
+
+    def helper(self) -> Seeder | None:
+        """The second seeder, on its own connection (opened at first use); None without one."""
+        if self._helper is None and self.helper_conninfo is not None:
+            try:
+                conn = psycopg.connect(self.helper_conninfo, autocommit=True, connect_timeout=15)
+            except psycopg.Error:
+                self.helper_conninfo = None  # seed on the one connection
+                return None
+            if self.superuser:
+                conn.execute("SET session_replication_role = replica")
+            self._helper = Seeder(conn, superuser=self.superuser, on_progress=self.on_progress, seeded=self.seeded)
+        return self._helper
+
+    def close(self) -> None:
+        if self._helper is not None:
+            self._helper.conn.close()
+            self._helper = None
 
     def kinds_of(self, names: set[str]) -> dict[int, str] | None:
         """The existing tables among `names` (oid -> kind), or None when their rows could reach
