@@ -1,0 +1,8 @@
+"""`migrasafe drift`: does a live database's schema match what its migrations build?
+
+The migrations are applied in order on a throwaway PostgreSQL (the replay's server and its
+statement runner, without rows), of the live server's major when that major is installed here;
+both schemas are read from the catalog (migrasafe.snapshot) and compared object by object. The
+live database is only read: one connection, ``SET default_transaction_read_only = on``, a
+``statement_timeout``, one ``BEGIN READ ONLY`` transaction of catalog SELECTs, rolled back.
+"""
