@@ -1,6 +1,11 @@
-"""dbmate: one file per migration with `-- migrate:up` and `-- migrate:down` sections."""
+"""dbmate: one file per migration with `-- migrate:up` and `-- migrate:down` sections.
+
+`dbmate rollback` runs the down section, in a transaction unless `-- migrate:down transaction:false`;
+a file with a down section is listed in `History.reverse` too (options["part"] = "down").
+"""
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -21,13 +26,23 @@ def list_history(root: Path) -> History:
     for file in files_in(root):
         match = FILE_NAME.match(file.name)
         if match:
-            history.forward.append(Entry(
-                file=file, rel=relative(root, file), version=match.group(1),
-                description=match.group(2).lstrip("_-"),
-            ))
+            entry = Entry(file=file, rel=relative(root, file), version=match.group(1),
+                          description=match.group(2).lstrip("_-"))
+            history.forward.append(entry)
+            if _has_down(file):
+                history.reverse.append(dataclasses.replace(entry, kind="undo", options={"part": "down"}))
     # dbmate sorts by file name, as strings.
     history.forward.sort(key=lambda e: string_key(e.file.name, e.rel))
+    history.reverse.sort(key=lambda e: string_key(e.file.name, e.rel))
     return history
+
+
+def _has_down(file: Path) -> bool:
+    try:
+        text = file.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False  # reading it forward reports why
+    return any(directive(line, "down") is not None for line in text.split("\n"))
 
 
 def directive(line: str, section: str) -> list[str] | None:
@@ -54,6 +69,7 @@ def _lines(text: str) -> list[str]:
 
 
 def prepare(entry: Entry, text: str, config: Config, display: str) -> Prepared:
+    """The up section; the down section for an entry of `History.reverse`."""
     lines = _lines(text)
     up = next((i for i, line in enumerate(lines) if directive(line, "up") is not None), None)
     if up is None:
@@ -75,12 +91,16 @@ def prepare(entry: Entry, text: str, config: Config, display: str) -> Prepared:
             display, "dbmate refuses this file: statements come before '-- migrate:up'", line=stray + 1,
             fix="move them below the '-- migrate:up' line",
         ))
-    options = dict(o.split(":", 1) for o in directive(lines[up], "up") if o.count(":") == 1)
+    part = entry.options.get("part", "up")
+    start, end = (up, down) if part == "up" else (down, len(lines))
+    if start == len(lines):  # listed for its down section, which is no longer there
+        return Prepared("", line_offset=start)
+    options = dict(o.split(":", 1) for o in directive(lines[start], part) if o.count(":") == 1)
     marker = None
     if options.get("transaction") == "false":
-        marker = Marker(False, "'-- migrate:up transaction:false' turns off dbmate's transaction")
-    section = "".join(lines[up:down])
-    return Prepared(section, line_offset=up, marker=marker, findings=notes, broken=bool(notes))
+        marker = Marker(False, f"'-- migrate:{part} transaction:false' turns off dbmate's transaction")
+    section = "".join(lines[start:end])
+    return Prepared(section, line_offset=start, marker=marker, findings=notes, broken=bool(notes))
 
 
 def detect(folder: Path) -> bool:

@@ -13,6 +13,8 @@ Semantics, from goose's documentation ("SQL migrations" and "Annotations" pages)
 - Versions are the file name's numeric prefix (int64: counters or timestamps), applied in ascending
   order; two files with one version are refused. Migrations written in Go (`.go`, same naming)
   run in the same sequence: they are listed as not checked.
+- `goose down` runs the Down part, with the same transaction rule; a file with a Down part is
+  listed in `History.reverse` too (options["part"] = "down"), never run forward.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from pathlib import Path
 from ..config import Config
 from ..model import Finding, Statement
 from . import findings
-from .annotated import split_sections
+from .annotated import has_part, split_sections
 from .entries import Entry, History, Problem
 from .formats import Prepared, SourceFormat, standard_transaction
 from .listing import files_in, relative, sniff
@@ -77,12 +79,16 @@ def list_history(root: Path) -> History:
         entry = Entry(file=file, rel=rel, version=match.group(1), description=match.group(2))
         # A Go migration is listed as not checked by the unread-file sweep (code_migrations).
         (history.code if file.suffix == ".go" else history.forward).append(entry)
+        if file.suffix == ".sql" and has_part(file, annotation, "down"):
+            history.reverse.append(dataclasses.replace(entry, kind="undo", options={"part": "down"}))
     history.forward.sort(key=lambda e: (int(e.version), e.rel))
+    history.reverse.sort(key=lambda e: (int(e.version), e.rel))
     return history
 
 
 def prepare(entry: Entry, text: str, config: Config, display: str) -> Prepared:
-    sections = split_sections(text, annotation)
+    """The Up part; the Down part for an entry of `History.reverse`."""
+    sections = split_sections(text, annotation, entry.options.get("part", "up"))
     notes: list[Finding] = []
     if sections.up_line is None:
         return Prepared("", findings=[findings.input_error(

@@ -9,16 +9,19 @@ Semantics, from sql-migrate's README ("Writing migrations") and its parser (sqlp
   one. The lines between StatementBegin and StatementEnd are one statement.
 - Migrations are the `.sql` files of the configured `dir` (dbconfig.yml), ordered by the numeric
   prefix of their id when both have one, else by name.
+- `sql-migrate down` runs the Down part, in a transaction unless `-- +migrate Down notransaction`;
+  a file with a Down part is listed in `History.reverse` too (options["part"] = "down").
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
 from ..config import Config
 from ..model import Finding, Statement
 from . import findings
-from .annotated import split_sections
+from .annotated import has_part, split_sections
 from .entries import Entry, History
 from .formats import Prepared, SourceFormat, standard_transaction
 from .goose import with_query_blocks
@@ -58,14 +61,20 @@ def list_history(root: Path) -> History:
     for file in files_in(root):
         stem = file.name[: -len(".sql")]
         match = _NUMERIC_PREFIX.match(stem)
-        history.forward.append(Entry(file=file, rel=relative(root, file), version=match.group(1) if match else stem,
-                                     description=stem[match.end():].lstrip("_-") if match else stem))
+        entry = Entry(file=file, rel=relative(root, file), version=match.group(1) if match else stem,
+                      description=stem[match.end():].lstrip("_-") if match else stem)
+        history.forward.append(entry)
+        if has_part(file, annotation, "down"):
+            history.reverse.append(dataclasses.replace(entry, kind="undo", options={"part": "down"}))
     history.forward.sort(key=run_order)
+    history.reverse.sort(key=run_order)
     return history
 
 
 def prepare(entry: Entry, text: str, config: Config, display: str) -> Prepared:
-    sections = split_sections(text, annotation)
+    """The Up part; the Down part for an entry of `History.reverse`."""
+    part = entry.options.get("part", "up")
+    sections = split_sections(text, annotation, part)
     if sections.up_line is None and not any(a.command == "down" for a in sections.annotations):
         return Prepared("", findings=[findings.input_error(
             display, "sql-migrate refuses this file: no '-- +migrate Up' or '-- +migrate Down' annotation",
@@ -76,9 +85,10 @@ def prepare(entry: Entry, text: str, config: Config, display: str) -> Prepared:
         for a in sections.annotations if a.command.startswith("unknown:")
     ]
     marker = None
-    up = next((a for a in sections.annotations if a.command == "up"), None)
-    if up is not None and "notransaction" in up.options:
-        marker = Marker(False, f"'-- +migrate Up notransaction' (line {up.line}) turns off sql-migrate's transaction")
+    start = next((a for a in sections.annotations if a.command == part), None)
+    if start is not None and "notransaction" in start.options:
+        marker = Marker(False, f"'-- +migrate {part.capitalize()} notransaction' (line {start.line}) turns off "
+                               f"sql-migrate's transaction")
     return Prepared(sections.forward, marker=marker, findings=notes, broken=bool(notes), blocks=sections.blocks)
 
 
