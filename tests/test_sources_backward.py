@@ -1,10 +1,14 @@
-"""Backward parts as the readers expose them (History.reverse): the Down parts of goose,
-sql-migrate and dbmate files, with the file's own lines and each tool's transaction rule."""
+"""Backward parts as the readers expose them (History.reverse, Alembic's meta["downgrade"]): the
+Down parts of goose, sql-migrate and dbmate files, with the file's own lines and each tool's
+transaction rule, and an Alembic downgrade() rendered offline."""
 from pathlib import Path
 
 from migrasafe.config import Config
 from migrasafe.sources import dbmate, goose, sql_migrate
 from migrasafe.sources.build import build_migration
+from migrasafe.sources.plan import Plan
+
+SAMPLES = Path(__file__).parent / "verify_samples"
 
 
 def write(root: Path, files: dict[str, str]) -> Path:
@@ -55,3 +59,22 @@ def test_dbmate_down_section_and_its_transaction_option(tmp_path):
     down = backward(dbmate, tmp_path, "1_a.sql")
     assert [(s.sql, s.line) for s in down.statements] == [("DROP TABLE t", 4)]
     assert down.in_transaction is False and "migrate:down transaction:false" in down.transaction_reason
+
+
+def test_alembic_downgrade_is_rendered_on_the_lines_that_wrote_it():
+    plan = Plan(Config(cache=False), backward=True)
+    plan.add(str(SAMPLES / "alembic"))
+    by_revision = {m.version: m for m in plan.migrations()}
+    assert plan.findings == []
+    down = by_revision["2b"].meta["downgrade"]
+    assert down.kind == "undo" and down.path == by_revision["2b"].path
+    assert [(s.sql, s.line) for s in down.statements] == [
+        ("ALTER TABLE t ALTER COLUMN note TYPE VARCHAR(100)", 18)]
+    assert [s.sql for s in by_revision["1a"].meta["downgrade"].statements] == ["DROP TABLE t"]
+    assert by_revision["3c"].meta["downgrade"].statements == []  # downgrade() is `pass`
+    concurrently = [s.sql for s in by_revision["4d"].meta["downgrade"].statements]
+    assert "DROP INDEX CONCURRENTLY t_note_idx" in concurrently and "COMMIT" in concurrently
+    # A plain reading renders no downgrade().
+    plain = Plan(Config(cache=False))
+    plain.add(str(SAMPLES / "alembic"))
+    assert all("downgrade" not in m.meta for m in plain.migrations())

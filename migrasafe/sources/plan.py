@@ -45,8 +45,12 @@ class Request:
 
 
 class Plan:
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, backward: bool = False):
+        """`backward`: render Alembic downgrade() and Django's backward SQL too (meta["downgrade"],
+        meta["backward"]), for `migrasafe verify`; the backward files of other layouts are in
+        `histories[...].reverse`."""
         self.config = config
+        self.backward = backward
         self.findings: list[Finding] = []
         self.requests: dict[str, Request] = {}
         self.histories: dict[tuple[Path, str], History] = {}
@@ -367,7 +371,8 @@ class Plan:
             self.findings.append(findings.input_error(display or ".", f"no Alembic revision to read: "
                                                       f"{layout.locations_reason}"))
             return []
-        migrations, problems = read_project(layout, self.config, display, {} if request.whole else request.named)
+        migrations, problems = read_project(layout, self.config, display, {} if request.whole else request.named,
+                                            downgrade=self.backward)
         self.findings.extend(problems)
         if layout.locations_reason:
             for migration in migrations:  # which revision folders were read, where the layout had a choice
@@ -386,7 +391,8 @@ class Plan:
 
         layout, display = self.django[key]
         cache = not isinstance(self.config.django, dict) or self.config.django.get("cache", True)
-        reading = read_django(layout, self.config, display, {} if request.whole else request.named, use_cache=cache)
+        reading = read_django(layout, self.config, display, {} if request.whole else request.named, use_cache=cache,
+                              backwards=self.backward)
         self.findings.extend(reading.findings)
         self.skipped.update(reading.skipped)
         return reading.migrations

@@ -6,6 +6,8 @@
 
 With `named` empty the whole history is checked (or the `--from`/`--to` range of it); otherwise
 the named revisions are, after the revisions they build on, which are read for their schema only.
+With `downgrade=True` each revision's downgrade() is rendered too, as `alembic downgrade --sql`
+would send it, into `meta["downgrade"]` (a `Migration` of kind "undo"; `migrasafe verify`).
 
 The project's code (revision modules, the application they import) never runs in this process:
 worker.py loads and renders it in a child process (migrasafe.sandbox) with a time limit per
@@ -99,7 +101,7 @@ class _Run:
 
 
 def read_project(layout: Layout, config: Config, folder_spelling: str,
-                 named: dict[Path, str] | None = None) -> tuple[list[Migration], list[Finding]]:
+                 named: dict[Path, str] | None = None, downgrade: bool = False) -> tuple[list[Migration], list[Finding]]:
     settings = alembic_settings(config.alembic, config.root)
     named = named or {}
     run = _Run()
@@ -113,6 +115,7 @@ def read_project(layout: Layout, config: Config, folder_spelling: str,
                      "version_locations": None if layout.version_locations is None
                      else [str(p) for p in layout.version_locations]},
         "named": [str(f) for f in named],
+        "downgrade": downgrade,
     }
     with Sandbox(Limits(settings.revision_time_limit, settings.run_time_limit)) as sandbox:
         while True:
@@ -284,11 +287,21 @@ class _Reader:
             error = input_error(display, _stopped_text(self.run.stopped, "not checked"))
         else:
             self._render(rendering, migration, refusals)
+            if "downgrade" in rendering:
+                migration.meta["downgrade"] = self._downgrade(migration, rendering["downgrade"])
             return migration
         migration.findings.append(error)
         migration.broken = True
         self._notes(migration, _refusal_notes(refusals, [{"line": error.line, "message": error.message}]))
         return migration
+
+    def _downgrade(self, migration: Migration, rendering: dict) -> Migration:
+        down = Migration(path=migration.path, format=FORMAT, version=migration.version,
+                         description=migration.description, kind="undo", in_transaction=True,
+                         transaction_reason=self.reason, text=migration.text,
+                         meta={k: migration.meta[k] for k in ("revision", "history", "file", "session_setup")})
+        self._render(rendering, down, [])
+        return down
 
     def _sandbox_findings(self, migration: Migration, file: str) -> None:
         """Warnings the revision raised, and what it tried that the sandbox refused."""

@@ -1,4 +1,4 @@
-"""Render one revision's upgrade() to SQL offline, keeping where each statement was written.
+"""Render one revision's upgrade() (or downgrade()) to SQL offline, keeping where each statement was written.
 
 The migration context is Alembic's own in `as_sql` mode for PostgreSQL (what
 `alembic upgrade --sql` uses), made here rather than by the project's env.py. Its output goes to
@@ -69,8 +69,9 @@ class Rendering:
 class Recorder:
     """Collects the SQL of one revision with the position of the code that produced it."""
 
-    def __init__(self, filename: str, missing_modules: Callable[[], list[str]] = list):
+    def __init__(self, filename: str, missing_modules: Callable[[], list[str]] = list, function: str = "upgrade"):
         self.filename = filename  # the revision's code objects' co_filename
+        self.function = function  # the one being rendered, for notes
         self.missing_modules = missing_modules
         self.rendering = Rendering()
         self.pinned: Position | None = None
@@ -108,14 +109,14 @@ class Recorder:
         return self._position(frame.f_code, frame.f_lasti, frame.f_lineno)
 
     def stopped(self, error: BaseException) -> None:
-        """upgrade() raised: note where, and why, rendering ended."""
+        """upgrade() (or downgrade()) raised: note where, and why, rendering ended."""
         position = Position(1, 1, 1)
         tb: TracebackType | None = error.__traceback__
         while tb is not None:
             if tb.tb_frame.f_code.co_filename == self.filename:
                 position = self._position(tb.tb_frame.f_code, tb.tb_lasti, tb.tb_lineno)
             tb = tb.tb_next
-        self.note(f"{self.describe(error)}; upgrade() is checked only up to this line", position,
+        self.note(f"{self.describe(error)}; {self.function}() is checked only up to this line", position,
                   fix=INSTALL if isinstance(error, Unavailable) else READ_BY_HAND)
 
     def describe(self, error: BaseException) -> str:
@@ -235,9 +236,18 @@ def offline_context(recorder: Recorder) -> MigrationContext:
 
 
 def render_upgrade(module: ModuleType, recorder: Recorder, config=None, script_directory=None) -> Rendering:
-    upgrade = getattr(module, "upgrade", None)
-    if not callable(upgrade):
-        recorder.note("the revision has no upgrade() function, so Alembic cannot run it")
+    return render_function(module, recorder, config, script_directory, "upgrade")
+
+
+def render_downgrade(module: ModuleType, recorder: Recorder, config=None, script_directory=None) -> Rendering:
+    """What `alembic downgrade --sql` sends for this revision (migrasafe verify's backward part)."""
+    return render_function(module, recorder, config, script_directory, "downgrade")
+
+
+def render_function(module: ModuleType, recorder: Recorder, config, script_directory, name: str) -> Rendering:
+    function = getattr(module, name, None)
+    if not callable(function):
+        recorder.note(f"the revision has no {name}() function, so Alembic cannot run it")
         return recorder.rendering
     context = offline_context(recorder)
     environment = EnvironmentContext(config, script_directory, as_sql=True, dialect_name="postgresql")
@@ -246,7 +256,7 @@ def render_upgrade(module: ModuleType, recorder: Recorder, config=None, script_d
     try:
         with Operations.context(context) as operations, environment, _own_op(module, ContainedOps(operations, recorder)):
             try:
-                upgrade()
+                function()
             except (Exception, SystemExit) as error:
                 recorder.stopped(error)
     finally:

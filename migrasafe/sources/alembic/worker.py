@@ -11,7 +11,8 @@ back to the parent is plain data, in this order:
     {"type": "graph", "order": [{"revision", "file", "doc", "down_revisions", "reported"}],
      "load_errors": {file: {"line", "message"}}, "not_revisions": [file], "warnings": [text]}
     {"type": "rendering", "file": ..., "chunks": [{"sql", "line", "end_line", "column"}],
-     "notes": [{"line", "column", "message", "fix"}]}
+     "notes": [{"line", "column", "message", "fix"}],
+     "downgrade": {"chunks": [...], "notes": [...]}}     downgrade() too, when the payload asks for it
     {"type": "error", "message": ..., "path": file | None, "line": N}   the graph cannot be built
 
 The payload names files an earlier child could not load (`unloadable`, which become placeholders
@@ -33,7 +34,7 @@ from alembic.util import coerce_resource_to_filename
 
 from .graph import Graph, GraphError, LoadError, load_graph
 from .layout import Layout
-from .render import Recorder, render_upgrade
+from .render import Recorder, render_downgrade, render_upgrade
 from .standins import stand_ins
 
 
@@ -82,18 +83,28 @@ def work(payload: dict, channel) -> None:
                     recorder = Recorder(filename, missing_modules=lambda: finder.missing_modules(filename))
                     try:
                         rendering = render_upgrade(script.module, recorder, alembic_config, graph.directory)
+                        if payload.get("downgrade"):
+                            recorder = Recorder(filename, missing_modules=lambda: finder.missing_modules(filename),
+                                                function="downgrade")
+                            downgrade = render_downgrade(script.module, recorder, alembic_config, graph.directory)
                     finally:
                         finder.forget()
-                channel.send({
-                    "type": "rendering", "file": file,
-                    "chunks": [{"sql": c.sql, "line": c.position.line, "end_line": c.position.end_line,
-                                "column": c.position.column} for c in rendering.chunks],
-                    "notes": [{"line": n.position.line, "column": n.position.column, "message": n.message,
-                               "fix": n.fix} for n in rendering.notes],
-                })
+                message = {"type": "rendering", "file": file, **_plain(rendering)}
+                if payload.get("downgrade"):
+                    message["downgrade"] = _plain(downgrade)
+                channel.send(message)
     except GraphError as err:
         channel.send({"type": "error", "message": str(err), "path": str(err.path) if err.path else None,
                       "line": err.line, "where": "graph"})
+
+
+def _plain(rendering) -> dict:
+    return {
+        "chunks": [{"sql": c.sql, "line": c.position.line, "end_line": c.position.end_line,
+                    "column": c.position.column} for c in rendering.chunks],
+        "notes": [{"line": n.position.line, "column": n.position.column, "message": n.message,
+                   "fix": n.fix} for n in rendering.notes],
+    }
 
 
 def _project(layout: Layout, settings: dict):

@@ -15,6 +15,10 @@ migration, and are left out.
 An operation that raises costs only itself: in an atomic migration it runs inside a savepoint
 that is rolled back, its state change is kept (so the operations after it know its models), and
 a note says why it was not rendered.
+
+With `backwards=True`, the migration's backward SQL is collected too, once it is applied, as
+`sqlmigrate --backwards` collects it (`Migration.unapply` with `collect_sql`: nothing runs, the
+schema editor's catalog reads see the database the migration left), for `migrasafe verify`.
 """
 from __future__ import annotations
 
@@ -89,9 +93,10 @@ class Applier:
         """Move the state past a migration applied (or given up on) by an earlier process."""
         self.state = migration.mutate_state(self.state, preserve=False)
 
-    def apply(self, migration) -> dict:
+    def apply(self, migration, backwards: bool = False) -> dict:
         if "apps" not in self.state.__dict__:
             self.state.apps  # built once, then reloaded per model as Django's executor does
+        before = self.state.clone() if backwards else None
         recorder = _Recorder(self.connection)
         notes: list[dict] = []
         with self.connection.execute_wrapper(recorder):
@@ -110,7 +115,26 @@ class Applier:
         if notes or self.connection.in_atomic_block:
             self._fresh_connection()
         self._record_applied(migration)
-        return {"atomic": bool(migration.atomic), "statements": recorder.statements, "notes": notes}
+        result = {"atomic": bool(migration.atomic), "statements": recorder.statements, "notes": notes}
+        if before is not None:
+            result["backwards"] = self.backwards(migration, before)
+        return result
+
+    def backwards(self, migration, state) -> dict:
+        """The SQL `sqlmigrate --backwards` prints for the migration, each statement with the
+        operation it undoes; {"irreversible": why} when Django refuses to unapply it."""
+        from django.db.migrations.exceptions import IrreversibleError
+
+        try:
+            with self.connection.schema_editor(collect_sql=True, atomic=migration.atomic) as editor:
+                migration.unapply(state, editor, collect_sql=True)
+        except IrreversibleError as error:
+            return {"irreversible": str(error), "statements": [], "notes": []}
+        except Exception as error:
+            self._fresh_connection()
+            return {"irreversible": None, "statements": [], "notes": [
+                {"op": None, "error": False, "message": f"the backward SQL could not be collected ({_describe(error)})"}]}
+        return {"irreversible": None, **_collected(migration, editor.collected_sql)}
 
     def _hook_editor(self, editor, recorder: _Recorder) -> None:
         original = editor.execute
@@ -196,6 +220,30 @@ class Applier:
             MigrationRecorder(self.connection).record_applied(migration.app_label, migration.name)
         except Exception:
             pass  # only a restarted child reads this; failing to write it costs a re-render
+
+
+def _collected(migration, lines: list[str]) -> dict:
+    """Statements and notes from a schema editor's collected SQL: `unapply` marks each operation,
+    last first, with "--", "-- <description>", "--"; the deferred statements follow the last."""
+    statements, notes = [], []
+    count, marked, op = len(migration.operations), 0, None
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if line == "--" and index + 2 < len(lines) and lines[index + 2] == "--":
+            op, marked, index = count - 1 - marked, marked + 1, index + 3
+            continue
+        if line == "-- THIS OPERATION CANNOT BE WRITTEN AS SQL":
+            operation = migration.operations[op] if op is not None else None
+            if isinstance(operation, RunPython) and operation.reverse_code is RunPython.noop:
+                message = "RunPython's reverse is RunPython.noop: the rows its forward code changed stay as they are"
+            else:
+                message = "its reverse is Python code, which cannot be written as SQL: it is not run here"
+            notes.append({"op": op, "error": False, "message": message})
+        elif not line.startswith("--"):
+            statements.append({"sql": line, "op": op, "deferred": False})
+        index += 1
+    return {"statements": statements, "notes": notes}
 
 
 def _describe(error: BaseException) -> str:

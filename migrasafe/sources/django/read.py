@@ -8,6 +8,10 @@ does (https://docs.djangoproject.com/en/stable/topics/migrations/#transactions: 
 is atomic on PostgreSQL unless its class sets `atomic = False`), and turns what could not be
 rendered into findings. Migrations of apps outside the project (Django's contrib apps, installed
 packages) are read as context: their tables are known, their findings are not reported.
+
+With `backwards=True` each migration also gets `meta["backward"]`: a `Migration` of kind "undo"
+holding what `sqlmigrate --backwards` prints for it (apply.py), or `meta["irreversible"]` on it
+when Django refuses to unapply it (`migrasafe verify`). Such a reading is never cached.
 """
 from __future__ import annotations
 
@@ -40,8 +44,9 @@ class Reading:
 
 
 def read_project(layout: Layout, config: Config, display_root: str, named: dict[Path, str] | None = None,
-                 use_cache: bool = True, limits: Limits = Limits()) -> Reading:
+                 use_cache: bool = True, limits: Limits = Limits(), backwards: bool = False) -> Reading:
     named = named or {}
+    use_cache = use_cache and not backwards
     where = display_root or "."
     missing = required_packages_missing()
     if missing:
@@ -53,7 +58,8 @@ def read_project(layout: Layout, config: Config, display_root: str, named: dict[
     payload = {"root": str(layout.root), "settings_module": layout.settings_module,
                "apps": [{"label": a.label, "folder": str(a.folder)} for a in layout.apps],
                "sys_path": [str(layout.root)], "user_model": user_model,
-               "referenced": sorted({app for f in files.values() for app, _ in f.dependencies if app != "__setting__"})}
+               "referenced": sorted({app for f in files.values() for app, _ in f.dependencies if app != "__setting__"}),
+               "backwards": backwards}
     context = repr((layout.settings_module, _settings_text(layout), user_model, payload["referenced"]))
     setting_apps = {"AUTH_USER_MODEL": (user_model or "auth.User").partition(".")[0]}
     cache = RenderCache.for_project(file_keys(files, texts, setting_apps, context), context, layout.root)
@@ -184,8 +190,21 @@ class _Builder:
             self._note(migration, facts.class_line if facts else 1, 1, message)
         else:
             self._statements(migration, rendering, facts)
+            if "backwards" in rendering:
+                migration.meta["backward"] = self._backward(migration, rendering["backwards"], facts)
         self._external(migration, entry)
         return migration
+
+    def _backward(self, migration: Migration, rendering: dict, facts: MigrationFile | None) -> Migration:
+        down = Migration(path=migration.path, format=FORMAT, version=migration.version,
+                         description=migration.description, kind="undo", in_transaction=migration.in_transaction,
+                         transaction_reason=migration.transaction_reason, text=migration.text,
+                         meta={k: migration.meta[k] for k in ("app", "name", "file", "history")})
+        if rendering["irreversible"]:
+            down.meta["irreversible"] = rendering["irreversible"]
+        else:
+            self._statements(down, rendering, facts)
+        return down
 
     def _statements(self, migration: Migration, rendering: dict, facts: MigrationFile | None) -> None:
         statements: list[Statement] = []

@@ -14,7 +14,8 @@ sent it. Results go back as JSON lines on FD:
      "external": {label: [file]}, "load_errors": {file: {"line", "message"}}}
     {"type": "step", "file": F}                       before each migration (for time limits)
     {"type": "rendering", "file", "atomic", "statements": [{"sql", "op", "deferred"}],
-     "notes": [{"op", "message", "error"}]}
+     "notes": [{"op", "message", "error"}],
+     "backwards": {"irreversible": why | None, "statements": [...], "notes": [...]}}   when asked
     {"type": "error", "message": M}                   the project could not be loaded at all
 """
 from __future__ import annotations
@@ -114,7 +115,7 @@ def _render_all(loader, plan, payload: dict, out: Out) -> None:
             continue
         rendering = True
         out.send({"type": "step", "file": entry["file"]})
-        result = applier.apply(migration)
+        result = applier.apply(migration, backwards=bool(payload.get("backwards")))
         result.update({"type": "rendering", "file": entry["file"]})
         result["notes"] += _stand_in_notes(migration)
         result["notes"] += [{"op": None, "error": False,
