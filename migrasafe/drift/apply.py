@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from pglast import ast
+
 from ..model import Report
 from ..replay.measure import Runner
 from ..replay.run import DEFAULT_STATEMENT_TIMEOUT_MS, NON_UTC_TIMEZONE, load_schema_dumps
@@ -28,14 +30,20 @@ class Applied:
     statements: int = 0
     failures: list[Failure] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # what else kept the schema from being complete
+    roles: list[str] = field(default_factory=list)  # the live server's roles made on the throwaway server first
 
 
-def apply_migrations(conninfo: str, report: Report, config) -> Applied:
-    """Every migration of the report (the earlier ones read for context too), in the report's order."""
+def apply_migrations(conninfo: str, report: Report, config, roles: list[str] = ()) -> Applied:
+    """Every migration of the report (the earlier ones read for context too), in the report's order.
+
+    `roles` (the live server's) are made first, but for those the migrations create: roles are
+    the server's, and migrations grant to them without creating them.
+    """
     import psycopg
 
     applied = Applied()
     with psycopg.connect(conninfo, autocommit=True) as conn:
+        applied.roles = make_roles(conn, sorted(set(roles) - created_roles(report)))
         load_schema_dumps(conn, config, applied)
     timezone = "UTC" if config.timezone_utc else NON_UTC_TIMEZONE
     for result in report.results:
@@ -56,3 +64,20 @@ def apply_migrations(conninfo: str, report: Report, config) -> Applied:
                 path=statement.origin_path or result.migration.path, line=statement.line,
                 statement=statement.sql.strip().splitlines()[0][:120], error=statement_run.error))
     return applied
+
+
+def created_roles(report: Report) -> set[str]:
+    return {a.statement.node.role for r in report.results for a in r.statements
+            if isinstance(a.statement.node, (ast.CreateRoleStmt,))}
+
+
+def make_roles(conn, roles: list[str]) -> list[str]:
+    from psycopg import sql
+
+    existing = {name for (name,) in conn.execute("SELECT rolname FROM pg_roles")}
+    made = []
+    for role in roles:
+        if role not in existing:
+            conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(role)))
+            made.append(role)
+    return made

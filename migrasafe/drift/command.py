@@ -43,7 +43,7 @@ def run(args, config, usage_error) -> int:
     try:
         with throwaway_server(live_snapshot.major, live_snapshot.server_version) as (server, replayed_on), \
                 server.database() as conninfo:
-            applied = apply_migrations(conninfo, report, config)
+            applied = apply_migrations(conninfo, report, config, live.roles)
             with psycopg.connect(conninfo, autocommit=True) as conn:
                 replayed = take_snapshot(conn, schemas=schemas)
     except BackendError as err:
@@ -54,7 +54,7 @@ def run(args, config, usage_error) -> int:
         live=f"{live.where}, PostgreSQL {live_snapshot.server_version}", replayed_on=replayed_on,
         differences=diff(replayed, live_snapshot, labels=(MIGRATIONS, DATABASE)),
         failures=applied.failures, problems=applied.problems, skipped=dict(report.skipped),
-        statements=applied.statements, objects=(len(replayed), len(live_snapshot)))
+        roles=applied.roles, statements=applied.statements, objects=(len(replayed), len(live_snapshot)))
     from ..cli import write
 
     write(render(result, args.format))

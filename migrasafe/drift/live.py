@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from ..snapshot import Snapshot, take_snapshot
 
 DEFAULT_STATEMENT_TIMEOUT_MS = 30_000.0
+ROLES = r"SELECT rolname FROM pg_roles WHERE rolname !~ '^pg_' ORDER BY 1"
 
 
 class LiveError(Exception):
@@ -16,13 +17,14 @@ class LiveError(Exception):
 class LiveDatabase:
     snapshot: Snapshot
     where: str  # "database shop on db.example.com:5432", never the password
+    roles: list[str]  # the server's roles: migrations grant to them without creating them
 
 
 def read_live(dsn: str, *, schemas=None, statement_timeout_ms: float = DEFAULT_STATEMENT_TIMEOUT_MS) -> LiveDatabase:
     """The live schema, read in one read-only transaction on a read-only session.
 
-    Besides the snapshot's own catalog SELECTs, the session runs exactly: the two SETs, BEGIN
-    READ ONLY and ROLLBACK.
+    Besides the snapshot's own catalog SELECTs and one of pg_roles, the session runs exactly:
+    the two SETs, BEGIN READ ONLY and ROLLBACK.
     """
     import psycopg
 
@@ -38,12 +40,13 @@ def read_live(dsn: str, *, schemas=None, statement_timeout_ms: float = DEFAULT_S
             conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             try:
                 snapshot = take_snapshot(conn, schemas=schemas)
+                roles = [name for (name,) in conn.execute(ROLES).fetchall()]
             finally:
                 if not conn.closed:
                     conn.execute("ROLLBACK")
         except psycopg.Error as err:
             raise LiveError(f"cannot read the schema of {where}: {first_line(err)}") from None
-    return LiveDatabase(snapshot, where)
+    return LiveDatabase(snapshot, where, roles)
 
 
 def describe(conn) -> str:

@@ -5,7 +5,6 @@ import json
 
 from .result import DriftResult
 
-FORMATS = ("text", "json", "markdown")
 MARKS = {"removed": "-", "added": "+", "changed": "~"}
 WHERE = {"removed": "only in the migrations", "added": "only in the database", "changed": "changed"}
 
@@ -20,7 +19,10 @@ def render(result: DriftResult, fmt: str) -> str:
 
 def text(result: DriftResult) -> str:
     lines = [f"migrations: {', '.join(result.histories)}", f"applied on: {result.replayed_on}",
-             f"compared with: {result.live}", ""]
+             f"compared with: {result.live}"]
+    if result.roles:
+        lines.append(roles_line(result.roles))
+    lines.append("")
     for failure in result.failures:
         lines.append(f"{failure.path}:{failure.line}: failed on the throwaway server: {failure.error}")
         lines.append(f"  {failure.statement}")
@@ -39,7 +41,10 @@ def text(result: DriftResult) -> str:
 
 def markdown(result: DriftResult) -> str:
     lines = ["## Schema drift", "", f"- migrations: {', '.join(result.histories)}",
-             f"- applied on: {result.replayed_on}", f"- compared with: {result.live}", ""]
+             f"- applied on: {result.replayed_on}", f"- compared with: {result.live}"]
+    if result.roles:
+        lines.append(f"- {roles_line(result.roles)}")
+    lines.append("")
     if result.failures:
         lines += ["### Could not apply", "", "| file | statement | error |", "|---|---|---|"]
         lines += [f"| `{f.path}:{f.line}` | `{cell(f.statement)}` | {cell(f.error)} |" for f in result.failures]
@@ -53,6 +58,11 @@ def markdown(result: DriftResult) -> str:
         lines.append("")
     lines.append(f"**{result.summary()}**")
     return "\n".join(lines) + "\n"
+
+
+def roles_line(roles: list[str], shown: int = 5) -> str:
+    names = ", ".join(roles[:shown]) + (f" and {len(roles) - shown} more" if len(roles) > shown else "")
+    return f"roles of the live server made first on the throwaway server (migrations grant to roles they do not create): {names}"
 
 
 def cell(text: str) -> str:

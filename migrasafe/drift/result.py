@@ -19,6 +19,7 @@ class DriftResult:
     failures: list[Failure] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # files in the folders that were not applied
+    roles: list[str] = field(default_factory=list)  # the live server's roles made on the throwaway server
     statements: int = 0
     objects: tuple[int, int] = (0, 0)  # (replayed, live) objects compared
 
@@ -48,8 +49,9 @@ class DriftResult:
             verdict = f"{len(self.differences)} difference{'s' if len(self.differences) != 1 else ''}: " \
                       + ", ".join(parts)
         if not self.complete:
-            verdict += (f" — incomplete: {len(self.failures) + len(self.problems)} problem(s) applying the "
-                        "migrations, so the comparison is not of the schema they build")
+            n = len(self.failures) + len(self.problems)
+            verdict += (f" — incomplete: {n} {'thing' if n == 1 else 'things'} did not apply, so this is not "
+                        "the schema the migrations build")
         return f"{verdict} ({self.objects[0]} objects from the migrations, {self.objects[1]} in the database)"
 
     def to_json(self) -> dict:
@@ -59,5 +61,5 @@ class DriftResult:
             "objects": {"migrations": self.objects[0], "database": self.objects[1]},
             "differences": [d.to_json() for d in self.differences],
             "failures": [f.to_json() for f in self.failures], "problems": self.problems,
-            "skipped": self.skipped, "statements_applied": self.statements,
+            "skipped": self.skipped, "roles_made": self.roles, "statements_applied": self.statements,
         }

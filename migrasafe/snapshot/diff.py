@@ -17,7 +17,8 @@ class Difference:
 
     `change` is "removed" (only in the first snapshot), "added" (only in the second) or
     "changed" (in both; `attribute` names what differs, `before` and `after` its two values).
-    For an enum, each value only on one side is a difference of its own (attribute "value").
+    For an enum, each value on one side only is a difference of its own: "removed" or "added",
+    with attribute "value" and the value as `before` or `after`.
     """
 
     kind: str
@@ -47,7 +48,7 @@ def diff(before: Snapshot, after: Snapshot, labels: tuple[str, str] = ("before",
     """
     first, second = labels
     out: list[Difference] = []
-    for key in sorted(before.objects.keys() | after.objects.keys(), key=lambda k: sort_key(_Key(*k))):
+    for key in sorted(before.objects.keys() | after.objects.keys(), key=sort_key):
         old, new = before.objects.get(key), after.objects.get(key)
         if new is None:
             if not implied(old, after):
@@ -58,12 +59,6 @@ def diff(before: Snapshot, after: Snapshot, labels: tuple[str, str] = ("before",
         else:
             out.extend(changes(old, new, first, second))
     return out
-
-
-@dataclass(frozen=True)
-class _Key:
-    kind: str
-    identity: str
 
 
 def implied(obj: SchemaObject, other: Snapshot) -> bool:
@@ -91,9 +86,9 @@ def changes(old: SchemaObject, new: SchemaObject, first: str, second: str) -> li
 
 def enum_changes(old: SchemaObject, a: tuple, b: tuple, first: str, second: str) -> list[Difference]:
     subject = f"enum {old.identity}"
-    out = [Difference("enum", old.identity, "changed", f"{subject}: value {literal(v)} is only in {first}",
+    out = [Difference("enum", old.identity, "removed", f"{subject}: value {literal(v)} is only in {first}",
                       "value", v, None) for v in a if v not in b]
-    out += [Difference("enum", old.identity, "changed", f"{subject}: value {literal(v)} is only in {second}",
+    out += [Difference("enum", old.identity, "added", f"{subject}: value {literal(v)} is only in {second}",
                        "value", None, v) for v in b if v not in a]
     if not out:  # the same values in another order
         out.append(Difference("enum", old.identity, "changed",

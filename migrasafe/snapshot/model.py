@@ -65,9 +65,9 @@ class Snapshot:
 
     def to_json(self) -> dict:
         return {"server_version": self.server_version, "database": self.database,
-                "objects": [o.to_json() for o in sorted(self.objects.values(), key=sort_key)]}
+                "objects": [self.objects[key].to_json() for key in sorted(self.objects, key=sort_key)]}
 
 
-def sort_key(obj) -> tuple[int, str]:
-    kind = obj.kind
-    return (KINDS.index(kind) if kind in KINDS else len(KINDS), obj.identity)
+def sort_key(key: Key) -> tuple[int, str]:
+    kind, identity = key
+    return (KINDS.index(kind) if kind in KINDS else len(KINDS), identity)
