@@ -43,6 +43,8 @@ def check(
     stats: str | os.PathLike | None = None,
     stats_from: str | None = None,
     observed: str | os.PathLike | None = None,
+    data_from: str | None = None,
+    data_options=None,
 ) -> Report:
     """Check migration files or folders and return the report.
 
@@ -55,6 +57,8 @@ def check(
     stats / stats_from: table sizes from a file or a PostgreSQL connection string, for
         size-aware severity.
     observed: a JSON report from `migrasafe replay` whose statements' figures are attached.
+    data_from: a PostgreSQL connection string whose rows predict failures, read-only
+        (migrasafe.data_check; data_options: its `Options`, timeout and sampling).
     """
     names = [os.fspath(paths)] if isinstance(paths, (str, os.PathLike)) else [os.fspath(p) for p in paths]
     if not names:
@@ -78,7 +82,8 @@ def check(
         names, settings, since=since,
         baseline=os.fspath(baseline) if baseline is not None else None,
         stats=os.fspath(stats) if stats is not None else None, stats_from=stats_from,
-        observed=os.fspath(observed) if observed is not None else None,
+        observed=os.fspath(observed) if observed is not None else None, data_from=data_from,
+        data_options=data_options,
     )
 
 
@@ -92,6 +97,8 @@ def check_with(
     stats_from: str | None = None,
     observed: str | None = None,
     use_baseline: bool = True,
+    data_from: str | None = None,
+    data_options=None,
 ) -> Report:
     """The pipeline (check.run), then the steps that narrow or reweigh what it found.
 
@@ -103,7 +110,7 @@ def check_with(
     config = with_changed(config, paths, since)
     report = pipeline.run(paths, config)
     refine(report, config, paths, since=since, baseline=baseline, stats=stats, stats_from=stats_from,
-           observed=observed, use_baseline=use_baseline)
+           observed=observed, use_baseline=use_baseline, data_from=data_from, data_options=data_options)
     return report
 
 
@@ -118,6 +125,8 @@ def refine(
     stats_from: str | None = None,
     observed: str | None = None,
     use_baseline: bool = True,
+    data_from: str | None = None,
+    data_options=None,
 ) -> None:
     # Each step imports its module only when it is used: a plain check must start fast.
     if observed:
@@ -129,6 +138,11 @@ def refine(
         from .changed import mark_unchanged
 
         mark_unchanged(report, with_changed(config, paths, since).changed)
+    if data_from:
+        from .data_check import DataCheckError, check_data
+
+        with _as_check_error(DataCheckError):
+            check_data(report, config, data_from, data_options)
     if stats or stats_from or config.stats:
         from .sizes import SizesError, Thresholds, apply_sizes, thresholds_from_table
 

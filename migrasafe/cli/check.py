@@ -27,6 +27,13 @@ def add_command(commands, only: str | None) -> None:
     check.add_argument("--baseline", metavar="FILE", help="drop the findings this baseline records (migrasafe baseline)")
     check.add_argument("--stats", metavar="FILE", help="table sizes (JSON or YAML) for size-aware severity")
     check.add_argument("--stats-from", metavar="DSN", help="read table sizes from this database (read-only)")
+    check.add_argument("--data-from", metavar="DSN",
+                       help="predict failures on the rows of this database (read-only): NULLs, duplicates, "
+                       "orphans, values a cast or a CHECK rejects")
+    check.add_argument("--data-timeout", type=positive_seconds, default=5.0, metavar="SECONDS",
+                       help="statement_timeout of each --data-from query (default: 5)")
+    check.add_argument("--data-sample-above", type=row_count, default=1_000_000, metavar="ROWS",
+                       help="read a TABLESAMPLE of tables estimated above this many rows (default: 1000000; 0: never)")
     check.add_argument("--observed", metavar="FILE", help="JSON report of a replay whose figures to show")
     check.add_argument("--no-color", action="store_true", help="never color the output")
     check.add_argument("--no-cache", action="store_true",
@@ -42,6 +49,8 @@ def add_command(commands, only: str | None) -> None:
 
 def run_check(args: argparse.Namespace) -> int:
     if args.replay:
+        if args.data_from:
+            raise UsageError("--data-from predicts failures in a check: run it without --replay")
         from .replay import run_replay
 
         return run_replay(args)
@@ -68,7 +77,8 @@ def run_check(args: argparse.Namespace) -> int:
         report = run(args.paths, config)
         refine(
             report, config, args.paths, since=args.since, baseline=args.baseline, stats=args.stats,
-            stats_from=args.stats_from, observed=args.observed,
+            stats_from=args.stats_from, observed=args.observed, data_from=args.data_from,
+            data_options=data_options(args),
         )
     except (ConfigError, CheckError) as err:
         raise UsageError(str(err)) from None
@@ -83,6 +93,30 @@ def run_check(args: argparse.Namespace) -> int:
             # Not reported, but the schema the other migrations were checked against is incomplete.
             print(f"migrasafe: {broken_context(result)}", file=sys.stderr)
     return exit_code(report, config.fail_on)
+
+
+def data_options(args: argparse.Namespace):
+    if not args.data_from:
+        return None
+    from ..data_check import Options
+
+    return Options(timeout=args.data_timeout, sample_above=args.data_sample_above)
+
+
+def positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < 86400:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds such as 5, not {text!r}")
+    return value
+
+
+def row_count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a number of rows such as 1000000, not {text!r}")
+    return int(text)
 
 
 def broken_context(result) -> str:
