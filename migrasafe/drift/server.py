@@ -21,8 +21,9 @@ def throwaway_server(live_major: int, live_version: str) -> Iterator[tuple[Serve
         return
     with start(spec) as running:
         major, version, _ = describe_server(running.uri)
-        yield (Server("embedded", major, version, f"PostgreSQL {version} ({spec.origin})", running.uri,
-                      superuser=True), choice_of(major, version, live_major, live_version))
+        server = Server("embedded", major, version, f"PostgreSQL {version} ({spec.origin}, {spec.bindir})",
+                        running.uri, superuser=True)
+        yield server, choice(server, live_major, live_version)
 
 
 def choice(server: Server, live_major: int, live_version: str) -> str:
