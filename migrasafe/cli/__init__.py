@@ -19,7 +19,7 @@ from .output import wants_color, write, write_chunks
 __all__ = ["OUTPUT_FORMATS", "SOURCE_FORMATS", "UsageError", "build_parser", "main", "pg_version", "settings",
            "wants_color", "write", "write_chunks"]
 
-COMMANDS = ("check", "replay", "drift", "baseline", "stats", "rules", "plan")
+COMMANDS = ("check", "replay", "verify", "drift", "baseline", "stats", "rules", "plan")
 
 BUG_HINT = (
     "This is a bug in migrasafe. Please report it with the migration that triggered it; "

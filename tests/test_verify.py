@@ -1,0 +1,228 @@
+"""`migrasafe verify`: upgrade → downgrade → upgrade round trips on one PostgreSQL 18 server.
+
+Each sample history in tests/verify_samples/ has round trips that restore the schema and one that
+does not (a down that leaves an index behind, does not restore a type or a default, or fails),
+and the tests assert the exact findings, where they point, and the exit code.
+"""
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from migrasafe.cli import main
+from migrasafe.config import Config
+from migrasafe.verify import VerifyError, VerifyOptions, verify
+
+SAMPLES = Path(__file__).parent / "verify_samples"
+DJANGO = Path(__file__).parent / "django_project"
+
+
+@pytest.fixture(scope="module")
+def server():
+    from migrasafe.replay.backends import open_backend
+
+    with open_backend("embedded", pg_version=18) as started:
+        yield started
+
+
+def run(server, path, **options):
+    return verify([str(path)], Config(), VerifyOptions(**options), server=server)
+
+
+def statuses(report):
+    return [(t.name, t.status) for c in report.chains for t in c.trips]
+
+
+def found(report, root=SAMPLES):
+    """(severity, file relative to `root`, line, message) of every finding, in report order."""
+    return [(n.severity, str(Path(n.path).relative_to(root)), n.line, n.message) for n in report.notes()]
+
+
+def test_golang_migrate_down_that_leaves_an_index_behind(server):
+    report = run(server, SAMPLES / "golang-migrate")
+    assert statuses(report) == [("000001_create_t.up.sql", "restored"), ("000002_add_index.up.sql", "not restored"),
+                                ("000003_add_b.up.sql", "restored")]
+    assert found(report) == [
+        ("error", "golang-migrate/000002_add_index.down.sql", 1,
+         "down of 000002_add_index.down.sql leaves index public.t_a_idx behind"),
+        ("error", "golang-migrate/000002_add_index.up.sql", 1, "000002_add_index.up.sql applied again after its "
+         "down fails at line 1: 42P07: relation \"t_a_idx\" already exists"),
+    ]
+    difference = report.notes()[0].difference
+    assert (difference.kind, difference.identity, difference.change) == ("index", "public.t_a_idx", "added")
+    # 000003 ran on a database rebuilt after 000002 applied again failed: it still round-trips.
+    assert report.exit_code() == 1
+
+
+def test_goose_down_that_does_not_restore_a_type(server):
+    report = run(server, SAMPLES / "goose")
+    assert statuses(report) == [("00001_create_t.sql", "restored"), ("00002_widen_note.sql", "not restored"),
+                                ("00003_note_index.sql", "restored")]  # CONCURRENTLY both ways, NO TRANSACTION
+    assert found(report) == [
+        ("error", "goose/00002_widen_note.sql", 5, "down of 00002_widen_note.sql does not restore column "
+         "public.t.note's type character varying(50) (it is character varying(100))"),
+    ]
+    assert report.exit_code() == 1
+
+
+def test_dbmate_down_that_fails_and_a_migration_without_down(server):
+    report = run(server, SAMPLES / "dbmate")
+    assert statuses(report) == [("20240101000000_create_t.sql", "restored"), ("20240102000000_add_b.sql", "failed"),
+                                ("20240103000000_seed.sql", "no backward part")]
+    assert found(report) == [
+        ("error", "dbmate/20240102000000_add_b.sql", 7, "down of 20240102000000_add_b.sql fails at line 7: "
+         "42703: column \"c\" of relation \"t\" does not exist"),
+        ("info", "dbmate/20240103000000_seed.sql", 1, "20240103000000_seed.sql has no '-- migrate:down' section"),
+    ]
+    assert report.exit_code() == 1
+
+
+def test_diesel_round_trips_outside_a_transaction_and_after_a_rebuild(server):
+    report = run(server, SAMPLES / "diesel")
+    assert statuses(report) == [("2024-01-01-000000_create_t/up.sql", "restored"),
+                                ("2024-01-02-000000_note_index/up.sql", "restored"),  # run_in_transaction = false
+                                ("2024-01-03-000000_a_index/up.sql", "not restored"),
+                                ("2024-01-04-000000_add_b/up.sql", "restored")]
+    assert found(report) == [
+        ("error", "diesel/2024-01-03-000000_a_index/down.sql", 1,
+         "down of 2024-01-03-000000_a_index/down.sql leaves index public.t_a_idx behind"),
+        ("error", "diesel/2024-01-03-000000_a_index/up.sql", 1, "2024-01-03-000000_a_index/up.sql applied again "
+         "after its down fails at line 1: 42P07: relation \"t_a_idx\" already exists"),
+    ]
+
+
+def test_flyway_undo_that_leaves_a_default_behind(server):
+    report = run(server, SAMPLES / "flyway")
+    assert statuses(report) == [("V1__create_t.sql", "restored"), ("V2__note_default.sql", "not restored"),
+                                ("V3__mood.sql", "no backward part")]
+    assert found(report) == [
+        ("error", "flyway/U2__note_default.sql", 1, "undo of U2__note_default.sql leaves column public.t.note's "
+         "default 'none'::character varying behind"),
+        ("info", "flyway/V3__mood.sql", 1, "V3__mood.sql has no U3__ undo script"),
+    ]
+    assert report.exit_code() == 1
+
+
+def test_sqitch_revert_that_fails_a_verify_script_that_fails_and_a_change_without_revert(server):
+    report = run(server, SAMPLES / "sqitch")
+    assert statuses(report) == [("create_t", "restored"), ("a_index", "failed"), ("note_check", "failed")]
+    assert found(report) == [
+        ("error", "sqitch/revert/a_index.sql", 2, "revert of a_index fails at line 2: 42704: index \"t_a_index\" "
+         "does not exist"),
+        ("error", "sqitch/verify/note_check.sql", 1, "verify script of note_check fails after it is deployed, at "
+         "line 1: 22012: division by zero"),
+        ("info", "sqitch/deploy/note_check.sql", 1, "revert of note_check does not exist: without a revert script, "
+         "sqitch cannot revert the change"),
+    ]
+    assert report.exit_code() == 1
+
+
+def test_alembic_downgrade_that_does_not_restore_a_type_and_one_declared_irreversible(server):
+    report = run(server, SAMPLES / "alembic")
+    assert statuses(report) == [("1a", "restored"), ("2b", "not restored"), ("3c", "irreversible"),
+                                ("4d", "restored")]  # autocommit_block + CONCURRENTLY, both ways
+    assert found(report) == [
+        ("error", "alembic/migrations/versions/2b_widen_note.py", 18, "downgrade() of 2b does not restore column "
+         "public.t.note's type character varying(50) (it is character varying(100))"),
+        ("info", "alembic/migrations/versions/3c_backfill.py", 16,
+         "downgrade() of 3c does nothing (pass): the revision is declared irreversible"),
+    ]
+    assert report.exit_code() == 1
+
+
+def test_django_reverse_operations(server):
+    report = run(server, DJANGO)
+    trips = dict(statuses(report))
+    assert [name for name, status in trips.items() if status == "restored"] == [
+        "shop.0001_initial", "shop.0002_order_customer", "shop.0003_order_total_idx", "shop.0004_order_note_idx",
+        "shop.0006_order_status", "billing.0001_squashed_0002_invoice_paid", "billing.0003_invoice_number"]
+    assert trips["shop.0005_widen_note"] == "not restored"
+    # Django's own apps are applied for the schema only.
+    assert {status for name, status in trips.items() if not name.startswith(("shop.", "billing."))} == {"forward only"}
+    assert found(report, DJANGO) == [
+        # reverse_sql="DROP TABLE shop_order" instead of the varchar(20) it widened
+        ("error", "shop/migrations/0005_widen_note.py", 8,
+         "backwards of shop.0005_widen_note does not restore table public.shop_order"),
+        ("error", "shop/migrations/0005_widen_note.py", 8, "shop.0005_widen_note applied again after its backwards "
+         "fails at line 8: 42P01: relation \"shop_order\" does not exist"),
+        ("info", "shop/migrations/0006_order_status.py", 15, "backwards of shop.0006_order_status: RunPython's "
+         "reverse is RunPython.noop: the rows its forward code changed stay as they are"),
+    ]
+    assert report.exit_code() == 1
+
+
+def test_every_round_trip_restoring_the_schema_passes(server, tmp_path):
+    for name in ("000001_create_t", "000003_add_b"):
+        for direction in ("up", "down"):
+            file = f"{name}.{direction}.sql"
+            (tmp_path / file).write_text((SAMPLES / "golang-migrate" / file).read_text())
+    report = run(server, tmp_path)
+    assert statuses(report) == [("000001_create_t.up.sql", "restored"), ("000003_add_b.up.sql", "restored")]
+    assert report.notes() == [] and report.exit_code() == 0
+
+
+def test_from_and_to_choose_the_round_trips(server):
+    report = run(server, SAMPLES / "goose", start="2", stop="00002")
+    assert statuses(report) == [("00001_create_t.sql", "forward only"), ("00002_widen_note.sql", "not restored")]
+    with pytest.raises(VerifyError, match="--from 9: no migration has this version"):
+        run(server, SAMPLES / "goose", start="9")
+
+
+def test_since_round_trips_only_the_migrations_added(server, tmp_path):
+    def git(*args):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=tmp_path,
+                       check=True, capture_output=True)
+
+    for file in sorted((SAMPLES / "golang-migrate").iterdir())[:4]:  # 000001 and 000002
+        (tmp_path / file.name).write_text(file.read_text())
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-q", "-m", "first")
+    for file in ("000003_add_b.up.sql", "000003_add_b.down.sql"):
+        (tmp_path / file).write_text((SAMPLES / "golang-migrate" / file).read_text())
+    report = run(server, tmp_path, since="HEAD")
+    assert statuses(report) == [("000001_create_t.up.sql", "forward only"), ("000002_add_index.up.sql", "forward only"),
+                                ("000003_add_b.up.sql", "restored")]
+    assert report.exit_code() == 0
+
+
+def test_a_backward_part_that_does_not_parse_is_an_input_error(server, tmp_path):
+    (tmp_path / "000001_a.up.sql").write_text("CREATE TABLE a (id int);\n")
+    (tmp_path / "000001_a.down.sql").write_text("DROP TABLE a;\nDROP TABEL b;\n")
+    (tmp_path / "000002_b.up.sql").write_text("CREATE TABLE b (id int);\n")
+    (tmp_path / "000002_b.down.sql").write_text("DROP TABLE b;\n")
+    report = run(server, tmp_path)
+    assert [(p.path, p.line) for p in report.problems] == [(str(tmp_path / "000001_a.down.sql"), 2)]
+    assert "syntax error" in report.problems[0].message
+    assert statuses(report) == [("000001_a.up.sql", "not verified"), ("000002_b.up.sql", "restored")]
+    assert report.exit_code() == 2
+
+
+def test_command_line_formats_and_bad_input(capsys, tmp_path):
+    # No migration to read: an input error, before any server is needed.
+    assert main(["verify", str(tmp_path / "missing"), "--format", "json", "--backend", "dsn",
+                 "--dsn", "postgresql:///nowhere"]) == 2
+    out = json.loads(capsys.readouterr().out)
+    assert out["exit_code"] == 2 and "path does not exist" in out["problems"][0]["message"]
+    assert main(["verify", str(SAMPLES / "goose"), "--from", "9", "--backend", "dsn", "--dsn", "postgresql:///x"]) == 2
+    assert "--from 9: no migration has this version" in capsys.readouterr().err
+
+
+def test_reports_render_the_findings(server):
+    from migrasafe.verify.report import render
+
+    report = run(server, SAMPLES / "flyway")
+    text = render(report, "text")
+    assert (f"{SAMPLES}/flyway/U2__note_default.sql:1: error: undo of U2__note_default.sql leaves column "
+            f"public.t.note's default 'none'::character varying behind") in text
+    assert text.rstrip().endswith("2 round trips: 1 restored the schema, 1 did not; 1 no backward part — verdict: fail")
+    data = json.loads(render(report, "json"))
+    trip = data["histories"][0]["round_trips"][1]
+    assert trip["status"] == "not restored" and trip["backward"].endswith("U2__note_default.sql")
+    assert trip["findings"][0]["difference"] == {
+        "kind": "column", "identity": "public.t.note", "change": "changed", "attribute": "default",
+        "before": None, "after": "'none'::character varying", "message": trip["findings"][0]["difference"]["message"]}
+    markdown = render(report, "markdown")
+    assert markdown.startswith("### migrasafe verify: fail")
+    assert "| `V2__note_default.sql` | `" in markdown and "| not restored |" in markdown

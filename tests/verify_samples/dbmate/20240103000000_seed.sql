@@ -1,0 +1,2 @@
+-- migrate:up
+INSERT INTO t (id, note) VALUES (1, 'first');

@@ -1,0 +1,1 @@
+CREATE INDEX CONCURRENTLY t_note_idx ON t (note);

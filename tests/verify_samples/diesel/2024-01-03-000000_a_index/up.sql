@@ -1,0 +1,1 @@
+CREATE INDEX t_a_idx ON t (a);

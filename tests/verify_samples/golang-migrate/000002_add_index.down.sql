@@ -1,0 +1,1 @@
+-- the index is dropped by the next release

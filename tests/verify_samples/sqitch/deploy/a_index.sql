@@ -1,0 +1,3 @@
+BEGIN;
+CREATE INDEX t_a_idx ON t (a);
+COMMIT;

@@ -1,0 +1,3 @@
+BEGIN;
+DROP INDEX t_a_index;
+COMMIT;

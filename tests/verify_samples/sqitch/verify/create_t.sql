@@ -1,0 +1,3 @@
+BEGIN;
+SELECT id, a, note FROM t WHERE FALSE;
+ROLLBACK;

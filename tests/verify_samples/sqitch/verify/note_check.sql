@@ -1,0 +1,1 @@
+SELECT 1 / count(*) FROM pg_constraint WHERE conname = 't_note_check';
