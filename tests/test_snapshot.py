@@ -201,6 +201,16 @@ def test_diff_names_each_difference_in_words(server, rich):
     assert diff(before, before) == []
 
 
+def test_a_function_body_indented_again_is_the_same_body(server):
+    snaps = []
+    for body in ("BEGIN\n  RETURN NEW;\nEND", "\n    BEGIN\n        RETURN  NEW;\n    END\n"):
+        with server.database() as conninfo, psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f"CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $${body}$$")
+            snaps.append(take_snapshot(conn))
+    assert diff(*snaps) == []
+    assert snaps[0].get("function", "public.touch()").attributes["body"].startswith("md5 ")
+
+
 def test_enum_values_in_another_order(server):
     snaps = []
     for values in ("'a', 'b'", "'b', 'a'"):

@@ -24,7 +24,7 @@ schemas named; the migration tools' bookkeeping tables and schemas (bookkeeping.
 unless `ignore_bookkeeping` is false.
 
 Not compared: owners, comments, column order, statistics, policies, column and function
-grants, default privileges, event triggers, rules other than views'.
+grants, default privileges, event triggers, rules other than views', whitespace in function bodies.
 
 A ``Snapshot`` holds ``objects``: ``{(kind, identity): SchemaObject}``, where the identity is
 stable across databases (``public.orders.note``, ``orders_pkey on public.orders``, never an

@@ -117,7 +117,7 @@ SELECT n.nspname,
        p.prokind::text, pg_get_function_arguments(p.oid), pg_get_function_result(p.oid), l.lanname,
        p.provolatile::text, p.proisstrict, p.prosecdef, p.proparallel::text,
        ARRAY(SELECT o FROM unnest(p.proconfig) o ORDER BY o),
-       CASE WHEN p.prokind <> 'a' THEN md5({body}) END
+       CASE WHEN p.prokind <> 'a' THEN {body} END
 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
 WHERE {USER_SCHEMA} AND {not_extension_member('pg_proc', 'p.oid')}
   AND NOT EXISTS (SELECT 1 FROM pg_depend i WHERE i.classid = 'pg_proc'::regclass AND i.objid = p.oid
