@@ -326,3 +326,36 @@ def test_a_suppression_directive_silences_a_prediction(tmp_path, dirty):
     assert found == [("MS060", 3)]
     (result,) = [r for r in report.results if not r.migration.meta.get("context")]
     assert result.migration.meta["suppressed"] == [{"rule": "MS060", "severity": "error", "line": 2, "by": "migrasafe"}]
+
+
+def test_the_rows_view_follows_the_run(tmp_path, dirty):
+    path = write(tmp_path / "m", "V2__run.sql",
+                 "DELETE FROM orders WHERE customer_id > 900;",
+                 "ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES customers;",
+                 "ALTER TABLE orders RENAME COLUMN memo TO remark;",
+                 "ALTER TABLE orders ALTER COLUMN remark SET NOT NULL;",
+                 "ALTER TABLE orders ADD COLUMN kind text DEFAULT 'web', ALTER COLUMN kind SET NOT NULL;",
+                 "ALTER TABLE orders ADD CONSTRAINT orders_total_positive CHECK (total > 0) NOT VALID;",
+                 "ALTER TABLE orders VALIDATE CONSTRAINT orders_total_positive;",
+                 "CREATE TABLE shops (id int PRIMARY KEY);",
+                 "ALTER TABLE orders ADD COLUMN shop_id int DEFAULT 1 REFERENCES shops;",
+                 "DO $$ BEGIN UPDATE orders SET note = 'x' WHERE note IS NULL; END $$;",
+                 "ALTER TABLE orders ALTER COLUMN note SET NOT NULL;",
+                 "DO $$ BEGIN EXECUTE 'UPDATE ' || 'orders SET code = 1'; END $$;",
+                 "ALTER TABLE orders ADD CONSTRAINT orders_code CHECK (code IS NOT NULL);")
+    report = run(path, dirty)
+    found = {f.line: f for f in migrasafe.api.findings(report) if f.rule in DATA_RULES}
+    with psycopg.connect(dirty) as conn:
+        memo = one(conn, "SELECT count(*), min(id) FROM orders WHERE memo IS NULL AND customer_id <= 900")
+        negative = one(conn, "SELECT count(*), min(id) FROM orders WHERE total <= 0 AND customer_id <= 900")
+        kept = one(conn, "SELECT count(*), min(id) FROM orders WHERE customer_id <= 900")
+    assert sorted(found) == [4, 7, 9, 11, 13]
+    assert (found[4].rule, count_and_key(found[4].message)) == ("MS060", (memo[0], f"id = {memo[1]}"))
+    assert (found[7].rule, count_and_key(found[7].message)) == ("MS061", (negative[0], f"id = {negative[1]}"))
+    # shops is created by the run and never filled: every order would point at a missing shop.
+    assert (found[9].rule, count_and_key(found[9].message)) == ("MS062", (kept[0], f"id = {kept[1]}"))
+    # The DO block's UPDATE may fill the NULLs: the prediction is a warning that says why.
+    assert found[11].rule == "MS060" and found[11].severity == "warning"
+    assert "line 10 of the run changes rows of public.orders in a way the check cannot follow" in found[11].message
+    # SQL built at run time may change any table.
+    assert found[13].rule == "MS061" and found[13].severity == "warning" and "lines 10, 12 of the run" in found[13].message

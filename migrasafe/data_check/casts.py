@@ -127,7 +127,7 @@ def cast_conversion(session: Session, rows: Rows, sample: Sample | None, value: 
 
 
 def key_match(rows: Rows, key) -> str:
-    types = [c.type for c in rows.info.key] or ["tid"]
+    types = rows.key_types
     return " AND ".join(f"{k} = {literal(str(v))}::{t}" for k, v, t in zip(rows.key_sql(rows.alias), key, types))
 
 

@@ -24,7 +24,8 @@ def amount(outcome: Outcome) -> str:
     """"3 rows", or for a sample "about 4,100 rows (41 in a 1% TABLESAMPLE ... )"."""
     rows = "row" if outcome.count == 1 else "rows"
     if outcome.at_least:
-        return f"at least {outcome.count:,} {rows}"
+        where = f" (in {outcome.sample.describe()})" if outcome.sample is not None else ""
+        return f"at least {outcome.count:,} {rows}{where}"
     if outcome.probed is not None:
         where = f" of {outcome.sample.describe()}" if outcome.sample is not None else ""
         return f"{outcome.count:,} of {outcome.probed:,} rows probed{where}"

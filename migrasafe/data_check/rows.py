@@ -53,8 +53,13 @@ class Rows:
 
     @property
     def key_names(self) -> list[str]:
-        count = len(self.info.key) or 1  # no primary key: the ctid names the row
+        # No primary key: the ctid names the row, with the partition or child table holding it.
+        count = len(self.info.key) or 2
         return [f"{KEY_PREFIX}{i + 1}" for i in range(count)]
+
+    @property
+    def key_types(self) -> list[str]:
+        return [c.type for c in self.info.key] or ["tid", "text"]
 
     def key_sql(self, alias: str = "") -> list[str]:
         prefix = f"{ident(alias)}." if alias else ""
@@ -67,7 +72,8 @@ class Rows:
         if self.info.key:
             keys = [f"{base_alias}.{ident(c.name)} AS {ident(k)}" for c, k in zip(self.info.key, self.key_names)]
         else:
-            keys = [f"{base_alias}.ctid AS {ident(self.key_names[0])}"]
+            keys = [f"{base_alias}.ctid AS {ident(self.key_names[0])}",
+                    f"{base_alias}.tableoid::regclass::text AS {ident(self.key_names[1])}"]
         columns = [f"{base_alias}.{ident(c)}" for c in self.info.columns]
         sample = f" TABLESAMPLE SYSTEM ({sample_percent:g}) REPEATABLE ({SEED})" if sample_percent else ""
         text = f"SELECT {', '.join(keys + columns)} FROM {self.info.sql_name} AS {base_alias}{sample}"
@@ -80,9 +86,12 @@ class Rows:
         return f"({text}) AS {ident(alias or self.alias)}"
 
     def key_text(self, values) -> str:
-        """How a finding names a row: `id = 42`, `(a, b) = (1, x)`, `ctid (0,3)`."""
+        """How a finding names a row: `id = 42`, `(a, b) = (1, x)`, `ctid (0,3)`, `ctid (0,3)
+        in logs_2024` (a partition's row)."""
         if not self.info.key:
-            return f"ctid {values[0]}"
+            held_by = values[1] if len(values) > 1 else None
+            elsewhere = held_by not in (None, self.info.name, self.info.name.partition(".")[2])
+            return f"ctid {values[0]}" + (f" in {held_by}" if elsewhere else "")
         names = [c.name for c in self.info.key]
         shown = [short(v) for v in values]
         if len(names) == 1:

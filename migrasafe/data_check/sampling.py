@@ -30,5 +30,6 @@ def sample_for(rows_estimate: float, threshold: int) -> Sample | None:
     """None: read the whole table."""
     if threshold <= 0 or rows_estimate <= threshold:
         return None
-    percent = max(SMALLEST_PERCENT, round(100 * threshold / rows_estimate, 4))
+    # Two significant figures: the share the finding states is the one read.
+    percent = max(SMALLEST_PERCENT, float(f"{100 * threshold / rows_estimate:.2g}"))
     return Sample(percent, int(rows_estimate)) if percent < 100 else None

@@ -2,7 +2,7 @@
 
 Three locks keep it from writing: the session's `default_transaction_read_only`, one
 `BEGIN READ ONLY` transaction around every probe (REPEATABLE READ, so every probe sees the same
-rows), and a ROLLBACK at the end. Each probe runs in its own savepoint under its own
+rows), and a ROLLBACK at the end. Each probe runs in its own savepoint under the transaction's
 `statement_timeout`, so a probe that fails or times out costs only itself.
 """
 from __future__ import annotations
@@ -83,6 +83,8 @@ class Session:
         try:
             self.conn.execute("SET default_transaction_read_only = on")
             self.conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            # Set before any savepoint, so that rolling one back keeps it.
+            self.conn.execute(f"SET LOCAL statement_timeout = {int(timeout_ms)}")
             self.major = self.conn.info.server_version // 10000
         except psycopg.Error as err:
             self.conn.close()
@@ -103,7 +105,7 @@ class Session:
 
     # -- running probes ---------------------------------------------------------------------
 
-    def query(self, sql: str, timeout_ms: int | None = None) -> list[tuple]:
+    def query(self, sql: str) -> list[tuple]:
         """Rows of one probe, in a savepoint under the statement timeout. The text is sent as
         is (no parameters): an expression copied from a migration may hold a literal `%`."""
         errors = self.psycopg.errors
@@ -112,7 +114,6 @@ class Session:
         cur = self.conn.cursor()
         cur.execute(f"SAVEPOINT {name}")
         try:
-            cur.execute(f"SET LOCAL statement_timeout = {int(timeout_ms or self.timeout_ms)}")
             cur.execute(sql)
             rows = cur.fetchall() if cur.description else []
             self.last_types = [d.type_code for d in cur.description or ()]

@@ -6,7 +6,7 @@ it leave them (ADD COLUMN ... DEFAULT, then SET NOT NULL of it); CREATE UNIQUE I
 from __future__ import annotations
 
 from pglast import ast, parse_sql
-from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT
+from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT, ObjectType as OT
 
 from ..catalog.names import column_names, strval, type_spec
 from ..plan.sql import literal
@@ -20,8 +20,12 @@ KEYWORDS = {CT.CONSTR_CHECK: "CHECK", CT.CONSTR_FOREIGN: "FOREIGN KEY", CT.CONST
 
 
 def alter_table(ctx, node: ast.AlterTableStmt) -> None:
+    if node.objtype != OT.OBJECT_TABLE:
+        return
     table = ctx.qualify(node.relation)
-    rows = ctx.rows_for(table)
+    probed = any(cmd.subtype in PROBED for cmd in node.cmds or ())
+    # Only a statement that could fail on the rows says so when its table is not in the database.
+    rows = ctx.rows_for(table) if probed else ctx.tables.rows(table)
     if rows is None:
         return
     for cmd in node.cmds or ():
@@ -189,6 +193,7 @@ def drop_constraint(ctx, table: str, rows: Rows, cmd) -> None:
     ctx.not_valid.pop((table, cmd.name), None)
 
 
+PROBED = (AT.AT_AddColumn, AT.AT_AddConstraint, AT.AT_ValidateConstraint, AT.AT_SetNotNull, AT.AT_AlterColumnType)
 HANDLERS = {
     AT.AT_AddColumn: add_column,
     AT.AT_AddConstraint: add_constraint,

@@ -30,13 +30,25 @@ class Tables:
         self.session = session
         self.known: dict[str, object] = {}
         self.absent_reported: set[str] = set()
+        # Lines that may change the rows of any table: SQL built at run time (EXECUTE in a DO
+        # block), a procedure or function of the migrations' own.
+        self.anywhere: list[int] = []
 
     def get(self, name: str):
         """Rows, a Made, GONE or ABSENT."""
         if name not in self.known:
             info = self.session.table(name)
-            self.known[name] = Rows.of(info) if info is not None else ABSENT
+            found = Rows.of(info) if info is not None else ABSENT
+            if isinstance(found, Rows):
+                found.unmodelled.extend(self.anywhere)
+            self.known[name] = found
         return self.known[name]
+
+    def changed_anywhere(self, line: int) -> None:
+        self.anywhere.append(line)
+        for found in self.known.values():
+            if isinstance(found, Rows):
+                found.unmodelled.append(line)
 
     def rows(self, name: str) -> Rows | None:
         found = self.get(name)

@@ -80,7 +80,11 @@ class Walk:
         from ..doblocks import read_block
 
         block = read_block(analysed.statement)
-        for inner in block.statements if block is not None else ():
+        if block is None:
+            return
+        if probing and (block.dynamic_lines or block.unread_lines or block.error):
+            self.tables.changed_anywhere(analysed.statement.line)
+        for inner in block.statements:
             if inner.node is not None:
                 self.one(inner, inner.node, probing, in_block=True)
 
@@ -90,16 +94,28 @@ class Walk:
             try:
                 if isinstance(node, DATA_CHANGES):
                     self.tables.change_rows(node, statement.line, self.qualify, in_block=in_block)
+                elif self.runs_own_code(node):
+                    self.tables.changed_anywhere(statement.line)
                 elif isinstance(node, ast.AlterTableStmt) and node.relation is not None:
                     statements.alter_table(self, node)
                 elif isinstance(node, ast.IndexStmt):
                     statements.unique_index(self, node)
             except ProbeTimeout:
-                self.emit("MS068", findings.timed_out("reading the table", self.options.timeout), None)
+                self.emit("MS068", findings.timed_out("looking up its table", self.options.timeout), None)
             except ProbeError as err:
-                self.emit("MS069", findings.not_probed("reading the table", str(err)), None)
+                self.emit("MS069", findings.not_probed("looking up its table", str(err)), None)
             self.tables.follow_ddl(node, self.qualify)
         apply(self.catalog, node)
+
+    def runs_own_code(self, node) -> bool:
+        """CALL, or a SELECT of a function the migrations define: either may change any rows."""
+        if isinstance(node, ast.CallStmt):
+            return True
+        if not isinstance(node, ast.SelectStmt):
+            return False
+        from ..catalog.names import function_name, walk
+
+        return any(isinstance(n, ast.FuncCall) and function_name(n) in self.catalog.functions for n in walk(node))
 
     # -- what the statement handlers use -----------------------------------------------------------
 
@@ -204,5 +220,5 @@ class Walk:
 
 def check_data(report: Report, config: Config, dsn: str, options: Options | None = None) -> None:
     options = options or Options()
-    with Session(dsn, int(options.timeout * 1000)) as session:
+    with Session(dsn, max(1, int(options.timeout * 1000))) as session:
         Walk(session, report, config, options).run()
