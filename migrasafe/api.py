@@ -172,7 +172,7 @@ def with_changed(config: Config, paths: list[str], since: str | None) -> Config:
     from .changed import ChangedFilesError, changed_files
 
     with _as_check_error(ChangedFilesError):
-        return dataclasses.replace(config, changed=frozenset(changed_files(since, Path(paths[0]))))
+        return dataclasses.replace(config, changed=frozenset(changed_files(since, Path(paths[0]))), since=since)
 
 
 @contextmanager

@@ -53,7 +53,8 @@ def run(paths: list[str], config: Config) -> Report:
 def _run(paths: list[str], config: Config, parsing: contextlib.ExitStack) -> Report:
     report = Report(pg_version=config.pg_version, fail_on=config.fail_on)
     selection = RuleSelection(config)
-    migrations, findings = read_migrations(paths, config, report.skipped)
+    listed: list = []
+    migrations, findings = read_migrations(paths, config, report.skipped, listed)
     report.findings.extend(selection.admit(findings))
     if not migrations and not report.broken:
         # Every path was excluded, or names a file its tool does not run: a run that read nothing
@@ -105,6 +106,9 @@ def _run(paths: list[str], config: Config, parsing: contextlib.ExitStack) -> Rep
         report.results.append(result)
     if cache is not None:
         cache.finish(catalogs)
+    from .history import check_histories  # after the cache stored each result: these are never cached
+
+    check_histories(report, listed, config, selection)
     return report
 
 

@@ -43,6 +43,7 @@ class Config:
     replay: dict = field(default_factory=dict)  # [tool.migrasafe.replay], see migrasafe/replay/settings.py
     # Files added or changed since --since (resolved paths); None when --since is not given.
     changed: frozenset[Path] | None = None
+    since: str | None = None  # the --since ref itself: the history checks read its tree (migrasafe/history)
     # Load unchanged migrations' results from the cache (migrasafe/cache); `check` on the command
     # line turns it on unless --no-cache or `cache = false`.
     cache: bool | None = None

@@ -21,6 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from .history.ids import is_history_rule
 from .model import AnalysedStatement, Finding, MigrationResult
 
 UNUSED = ("MS092", "unused-suppression", "info")
@@ -138,7 +139,9 @@ def apply_suppressions(result: MigrationResult, text: str) -> None:
         result.migration.meta["suppressed"] = hidden
 
     for d in applied:
-        unused = [rule for rule in d.rules if rule not in d.used]
+        # History rules are judged after this, on every run (migrasafe/history/suppression.py says when
+        # they silenced nothing).
+        unused = [rule for rule in d.rules if rule not in d.used and not is_history_rule(rule)]
         if not unused or d.atlas:  # Atlas's own lint reads them too: not stale when migrasafe is silent
             continue
         reports.append(

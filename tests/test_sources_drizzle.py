@@ -38,7 +38,7 @@ def test_sample_project_reads_journal_entries_only():
     assert all(m.in_transaction for m in migrations)
     assert all("all pending migrations in one transaction" in m.transaction_reason for m in migrations)
     assert serious(report) == [("0001_email_index.sql", "MS001")]
-    assert report.findings == []
+    assert [(f.rule, Path(f.path).name) for f in report.findings] == [("MS057", "0003_orphan.sql")]
     assert {Path(p).name: why for p, why in report.skipped.items()} == {
         "0003_orphan.sql": "not in meta/_journal.json: drizzle's migrator never runs it"}
 
@@ -99,14 +99,14 @@ def test_locks_accumulate_across_the_files_named(tmp_path):
     assert not [f for f in alone.results[-1].all_findings() if f.rule == "MS031"]
 
 
-def test_a_journal_entry_without_its_file_is_an_input_error(tmp_path):
+def test_a_journal_entry_without_its_file_stops_the_migrator(tmp_path):
     folder = project(tmp_path, {"0000_init": "CREATE TABLE t (id int);"}, journal_only=("0001_gone",))
     report = run([str(folder)], Config())
-    errors = [f for f in report.findings if f.rule == "MS099"]
-    assert len(errors) == 1 and errors[0].path.endswith("_journal.json")
+    errors = [f for f in report.findings if f.severity == "error"]
+    assert [(f.rule, Path(f.path).name) for f in errors] == [("MS056", "_journal.json")]
     assert "0001_gone.sql is not in the folder" in errors[0].message
     assert len(report.results) == 1
-    assert main(["check", str(folder)]) == 2
+    assert main(["check", str(folder)]) == 1
 
 
 def test_unreadable_journal_is_an_input_error_with_its_line(tmp_path):

@@ -65,11 +65,11 @@ def test_latest_baseline_replaces_the_versions_it_covers(tmp_path):
     assert migrations[0].kind == "baseline"
 
 
-def test_duplicate_versions_are_an_input_error(tmp_path):
+def test_duplicate_versions_are_read_and_left_to_the_history_checks(tmp_path):
+    # Both are read; MS050 (tests/test_history_integrity.py) says Flyway refuses them.
     write(tmp_path, {"V1__a.sql": "SELECT 1;", "V1.0__b.sql": "SELECT 1;"})
-    _, findings = read(tmp_path)
-    assert [(f.rule, Path(f.path).name) for f in findings] == [("MS099", "V1__a.sql")]
-    assert "V1.0__b.sql" in findings[0].message
+    migrations, findings = read(tmp_path)
+    assert findings == [] and names(migrations) == ["V1.0__b.sql", "V1__a.sql"]
 
 
 def test_each_script_runs_in_a_transaction(tmp_path):

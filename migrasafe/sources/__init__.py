@@ -8,21 +8,38 @@ MS099 finding and the rest is still read.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..config import Config
 from ..model import Finding, Migration
+from .entries import History
 from .plan import Plan
 
 
-def read_migrations(paths: list[str], config: Config,
-                    skipped: dict[str, str] | None = None) -> tuple[list[Migration], list[Finding]]:
-    """`skipped`, when given, receives the files in migration folders that were not read, with why."""
+def read_migrations(paths: list[str], config: Config, skipped: dict[str, str] | None = None,
+                    listed: list[Listed] | None = None) -> tuple[list[Migration], list[Finding]]:
+    """`skipped`, when given, receives the files in migration folders that were not read, with why;
+    `listed`, each history of migration files as its tool lists it (for migrasafe/history)."""
     plan = Plan(config)
     for given in paths:
         plan.add(given)
     migrations = plan.migrations()
     if skipped is not None:
         skipped.update(plan.skipped)
+    if listed is not None:
+        seen = set()
+        for request in plan.requests.values():
+            history = plan.histories.get((request.root, request.format))
+            if history is not None and request.standalone is None and id(history) not in seen:
+                seen.add(id(history))
+                listed.append(Listed(history, request.display_root))
     return migrations, plan.findings
 
 
-__all__ = ["read_migrations"]
+@dataclass(frozen=True)
+class Listed:
+    history: History
+    display_root: str  # the user's spelling of the history's folder
+
+
+__all__ = ["Listed", "read_migrations"]

@@ -4,7 +4,8 @@ Semantics from drizzle-orm's migrator (drizzle-team/drizzle-orm `drizzle-orm/src
 `readMigrationFiles`, and `drizzle-orm/src/pg-core/dialect.ts`, `PgDialect.migrate`, used by the
 node-postgres and postgres-js migrators):
 * only the journal's entries run, in journal order: `<tag>.sql` for each entry, an entry whose
-  file is missing stops the migrator, and a `.sql` file the journal does not list never runs;
+  file is missing stops the migrator, and a `.sql` file the journal does not list never runs
+  (both reported by migrasafe/history);
 * each file is split on `--> statement-breakpoint` and every piece is sent as one query;
 * ALL pending migrations run in ONE transaction (`session.transaction(...)` around the loop), with
   no per-file opt-out: locks taken by one file are held while the next ones run, and
@@ -19,7 +20,7 @@ import json
 from pathlib import Path
 
 from ..config import Config
-from .entries import Entry, History, Problem
+from .entries import Entry, History, MissingFile, Problem
 from .formats import Prepared, SourceFormat
 from .listing import files_in, relative
 from .reading import UnreadableFile, read_text
@@ -54,9 +55,7 @@ def list_history(root: Path) -> History:
             path = root / f"{tag}.sql"
             listed.add(path)
             if not path.is_file():
-                history.problems.append(Problem(
-                    rel, 1, f"drizzle's migrator stops: the journal lists {tag} but {tag}.sql is not in the folder",
-                    "restore the file or remove its entry with `drizzle-kit drop`"))
+                history.missing.append(MissingFile(rel, 1, tag, f"{tag}.sql"))
                 continue
             if other_dialect:
                 history.skipped[path] = f"the journal's dialect is {dialect!r}: this history is not run on PostgreSQL"

@@ -16,6 +16,17 @@ class Problem:
 
 
 @dataclass
+class MissingFile:
+    """A migration its tool's journal or plan lists but whose file is not there: the tool stops on it.
+    Reported by migrasafe/history (listed_files.py), on the journal's or plan's line."""
+
+    rel: str  # the journal or plan, relative to the history root
+    line: int
+    name: str  # the entry as the journal or plan names it
+    expected: str  # the file it needs, relative to the history root
+
+
+@dataclass
 class Entry:
     file: Path  # resolved
     rel: str  # relative to the history root, joined to the user's path for display
@@ -43,3 +54,4 @@ class History:
     # run forward nor listed as skipped.
     companions: set[Path] = field(default_factory=set)
     problems: list[Problem] = field(default_factory=list)
+    missing: list[MissingFile] = field(default_factory=list)

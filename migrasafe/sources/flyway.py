@@ -57,7 +57,7 @@ def list_history(root: Path) -> History:
 
     versioned = sorted(by_kind["versioned"], key=version_order)
     baselines = sorted(by_kind["baseline"], key=version_order)
-    history.problems.extend(_duplicate_versions(versioned) + _duplicate_versions(baselines))
+    # Two files of one version are reported by migrasafe/history (flyway_versions.py).
     if baselines:
         # On an empty database Flyway applies the latest baseline instead of everything it covers.
         baseline = baselines[-1]
@@ -72,21 +72,6 @@ def list_history(root: Path) -> History:
     history.forward = versioned + repeatables
     history.reverse = sorted(by_kind["undo"], key=version_order)
     return history
-
-
-def _duplicate_versions(entries: list[Entry]) -> list[Problem]:
-    problems, seen = [], {}
-    for entry in entries:
-        key = flyway_version_key(entry.version)
-        if key in seen:
-            problems.append(Problem(
-                entry.rel, 1,
-                f"Flyway refuses to migrate: version {entry.version} is also used by {seen[key]}",
-                "give each migration its own version",
-            ))
-        else:
-            seen[key] = entry.rel
-    return problems
 
 
 # Keys Flyway accepts in a per-script configuration file; any other key makes it stop.

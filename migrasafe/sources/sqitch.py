@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .entries import Entry, History, Problem
+from .entries import Entry, History, MissingFile, Problem
 from .formats import SourceFormat
 from .listing import relative, walk_files
 from .reading import UnreadableFile, read_text
@@ -225,10 +225,8 @@ def list_history(root: Path) -> History:
     for change in changes:
         deploy = found.deploy_dir / f"{change.script}.{ext}"
         options = {"plan_line": change.line, "requires": change.requires, "conflicts": change.conflicts}
-        if not deploy.is_file():
-            history.problems.append(Problem(
-                plan_rel, change.line, f"sqitch cannot deploy {change.name}: its script "
-                f"{relative(root, deploy)} does not exist", f"add {relative(root, deploy)} or remove the plan line"))
+        if not deploy.is_file():  # sqitch stops there: migrasafe/history reports it on the plan line
+            history.missing.append(MissingFile(plan_rel, change.line, change.name, relative(root, deploy)))
             continue
         history.forward.append(Entry(file=deploy, rel=relative(root, deploy), version=change.script,
                                      description=change.note, options=options))

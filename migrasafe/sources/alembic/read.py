@@ -259,7 +259,7 @@ class _Reader:
             in_transaction=True, transaction_reason=self.reason,
             meta={"revision": entry["revision"], "history": self.project.key, "file": str(file),
                   "context": not reported, "down_revisions": entry["down_revisions"],
-                  "session_setup": self.setup},
+                  "session_setup": self.setup, "heads": self.run.graph.get("heads", [])},
         )
         # With --since, the upgrade the pull request ships starts at its first changed revision.
         starts = reported and (self.config.changed is None or file in self.config.changed)

@@ -9,7 +9,8 @@ back to the parent is plain data, in this order:
 
     {"type": "project", "script_location": ..., "version_locations": [...] | None}
     {"type": "graph", "order": [{"revision", "file", "doc", "down_revisions", "reported"}],
-     "load_errors": {file: {"line", "message"}}, "not_revisions": [file], "warnings": [text]}
+     "load_errors": {file: {"line", "message"}}, "not_revisions": [file], "warnings": [text],
+     "heads": [{"revision", "file", "branch_labels"}]}
     {"type": "rendering", "file": ..., "chunks": [{"sql", "line", "end_line", "column"}],
      "notes": [{"line", "column", "message", "fix"}],
      "downgrade": {"chunks": [...], "notes": [...]}}     downgrade() too, when the payload asks for it
@@ -72,6 +73,11 @@ def work(payload: dict, channel) -> None:
                 "load_errors": {f: {"line": e.line, "message": e.message} for f, e in graph.load_errors.items()},
                 "not_revisions": [f for f in payload["named"] if Path(f) not in files],
                 "warnings": graph.warnings,
+                # Alembic's own heads over the whole graph, whatever was selected, with the branch labels
+                # each carries (its own and those it inherits): migrasafe/history judges them.
+                "heads": [{"revision": s.revision, "file": str(Path(s.path).resolve()),
+                           "branch_labels": sorted(s.branch_labels)}
+                          for s in (graph.directory.get_revision(h) for h in graph.directory.get_heads())],
             })
             done = set(payload["rendered"])
             for script in order:
