@@ -252,10 +252,13 @@ def server_account() -> pwd.struct_passwd | None:
         return None
     with contextlib.suppress(KeyError):
         return pwd.getpwnam(SERVER_USER)
-    subprocess.run(
-        ["useradd", "--system", "--user-group", "--no-create-home", "--shell", "/usr/sbin/nologin", SERVER_USER],
-        capture_output=True,
-    )
+    # A PATH without the sbin folders (a CI step's, a hook's) must not hide useradd.
+    useradd = shutil.which("useradd", path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"]))
+    if useradd is not None:
+        subprocess.run(
+            [useradd, "--system", "--user-group", "--no-create-home", "--shell", "/usr/sbin/nologin", SERVER_USER],
+            capture_output=True,
+        )
     # A concurrent process may have created the account; if neither of us could, fall back.
     with contextlib.suppress(KeyError):
         return pwd.getpwnam(SERVER_USER)
