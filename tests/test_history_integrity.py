@@ -205,7 +205,8 @@ def test_flyway_new_lower_version_and_edits_of_shipped_scripts(tmp_path, capsys,
     assert code == 1
     by_path = {m["path"]: m["findings"] for m in data["migrations"]}
     assert '"Detected resolved migration not applied to database: 2.5"' in by_path["db/V2_5__invoices.sql"][0]["message"]
-    assert "rename V2_5__invoices.sql to V4__invoices.sql" in by_path["db/V2_5__invoices.sql"][0]["fix"]
+    # Renumbered past every migration, V4 (new too) included.
+    assert "rename V2_5__invoices.sql to V5__invoices.sql" in by_path["db/V2_5__invoices.sql"][0]["fix"]
     assert "comments or whitespace only" in by_path["db/V2__customers.sql"][0]["message"]
     assert "flyway repair" in by_path["db/V2__customers.sql"][0]["fix"]
 
@@ -229,6 +230,7 @@ def test_golang_migrate_edits_and_a_lower_new_version(tmp_path, capsys, monkeypa
     (repo / "m/000020_customers.up.sql").write_text("-- customers, explained\nCREATE TABLE customers (id int);\n")
     (repo / "m/000030_carts.down.sql").write_text("DROP TABLE IF EXISTS carts;\n")  # never runs forward
     (repo / "m/000015_invoices.up.sql").write_text("CREATE TABLE invoices (id int);\n")
+    (repo / "m/000015_invoices.down.sql").write_text("DROP TABLE invoices;\n")
     (repo / "m/000040_refunds.up.sql").write_text("CREATE TABLE refunds (id int);\n")  # after 30: fine
     code, data = check(capsys, "m", "--since", "main", "--select", HISTORY)
     # No checksum: a real edit is a warning on its first changed line, a comment edit an info.
@@ -236,7 +238,8 @@ def test_golang_migrate_edits_and_a_lower_new_version(tmp_path, capsys, monkeypa
                                    ("MS052", "m/000010_orders.up.sql", 2, "warning"),
                                    ("MS052", "m/000020_customers.up.sql", 1, "info")]
     fix = next(m for m in data["migrations"] if m["path"] == "m/000015_invoices.up.sql")["findings"][0]["fix"]
-    assert fix == "renumber it after 000030_carts.up.sql: rename 000015_invoices.up.sql and its .down.sql to 000031_invoices.up.sql"
+    assert fix == ("renumber it after 000030_carts.up.sql: rename 000015_invoices.up.sql and its .down.sql to "
+                   "000041_invoices.up.sql")
     assert code == 1
 
 

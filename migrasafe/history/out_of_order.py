@@ -48,8 +48,12 @@ def out_of_order(listed: list[Listed], trees: BaseTrees, changed: frozenset[Path
                     does = (f"outOfOrder=true ({setting[1]}) makes Flyway run it after {{latest}} on databases that "
                             f"have {{latest}}, and before it on new ones")
                     allow = ""
-            names = {"latest": latest.rel, "version": entry.version.replace("_", ".") if fmt == "flyway" else entry.version}
-            fix = _renumber(fmt, entry.rel, entry.version, latest.rel, latest.version)
+            names = {"latest": latest.rel, "latest_version": latest.version,
+                     "version": entry.version.replace("_", ".") if fmt == "flyway" else entry.version}
+            # Renumbered past every migration of the history, the change's own new ones included.
+            down = entry.file.name.endswith(".up.sql") and entry.file.with_name(
+                entry.file.name[:-len(".up.sql")] + ".down.sql").is_file()
+            fix = _renumber(fmt, entry.rel, entry.version, latest.rel, entries[-1].version, down)
             if allow:
                 fix += f" ({allow.format(**names)})"
             out.append(Found(
@@ -59,14 +63,14 @@ def out_of_order(listed: list[Listed], trees: BaseTrees, changed: frozenset[Path
     return out
 
 
-def _renumber(fmt: str, rel: str, version: str, latest: str, latest_version: str) -> str:
+def _renumber(fmt: str, rel: str, version: str, latest: str, latest_version: str, down_exists: bool) -> str:
     if fmt == "drizzle":
         return (f"move its journal entry after {latest}'s, with a \"when\" later than that one's (or delete the file "
                 f"and its entry and run `drizzle-kit generate` again)")
     renamed = _renamed(rel, version, bump(latest_version))
     if renamed is None:
         return f"renumber it after {latest}"
-    also = " and its .down.sql" if rel.endswith(".up.sql") else ""
+    also = " and its .down.sql" if down_exists else ""
     return f"renumber it after {latest}: rename {rel}{also} to {renamed}"
 
 

@@ -65,8 +65,8 @@ OUT_OF_ORDER: dict[str, OutOfOrder] = {
         "\"Detected resolved migration not applied to database: {version}\" (outOfOrder is false by default)",
         "or set outOfOrder=true in flyway.conf or flyway.toml, so that Flyway runs it after {latest}"),
     "golang-migrate": OutOfOrder(
-        "error", "golang-migrate keeps one version per database: on a database at {latest} or later "
-        "`migrate up` never runs it, and says nothing"),
+        "error", "golang-migrate keeps one version per database: on a database at version {latest_version} "
+        "or later `migrate up` never runs it, and says nothing"),
     "goose": OutOfOrder(
         "error", "goose up stops on a database that has {latest} with \"found 1 missing migrations before "
         "current version\"", "or run goose with -allow-missing, which applies it after {latest}"),
@@ -174,4 +174,5 @@ def shipped(fmt: str) -> Shipped:
 
 
 def new_migration(fmt: str, name: str = "<name>") -> str:
-    return NEW_MIGRATION.get(fmt, "a new migration").replace("{name}", name)
+    how = NEW_MIGRATION.get(fmt, "").replace("{name}", name)
+    return f"a new migration ({how})" if how.startswith("`") else how or "a new migration"
