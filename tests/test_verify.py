@@ -118,16 +118,28 @@ def test_sqitch_revert_that_fails_a_verify_script_that_fails_and_a_change_withou
     assert report.exit_code() == 1
 
 
-def test_alembic_downgrade_that_does_not_restore_a_type_and_one_declared_irreversible(server):
+def test_alembic_downgrade_that_does_not_restore_a_type_one_that_fails_and_one_declared_irreversible(server):
     report = run(server, SAMPLES / "alembic")
     assert statuses(report) == [("1a", "restored"), ("2b", "not restored"), ("3c", "irreversible"),
-                                ("4d", "restored")]  # autocommit_block + CONCURRENTLY, both ways
-    assert found(report) == [
+                                ("4d", "restored"),  # autocommit_block + CONCURRENTLY, both ways
+                                ("5e", "failed")]
+    found_ = found(report)
+    assert found_[:2] == [
         ("error", "alembic/migrations/versions/2b_widen_note.py", 18, "downgrade() of 2b does not restore column "
          "public.t.note's type character varying(50) (it is character varying(100))"),
         ("info", "alembic/migrations/versions/3c_backfill.py", 16,
          "downgrade() of 3c does nothing (pass): the revision is declared irreversible"),
     ]
+    # drop_constraint(None, ...) cannot be emitted, so Alembic's downgrade stops there; the failure
+    # the server reports next says so.
+    (severity, path, line, note), (severity2, path2, line2, failure) = found_[2:]
+    assert (severity, path, line) == ("info", "alembic/migrations/versions/5e_parent.py", 20)
+    assert note.startswith("downgrade() of 5e: op.drop_constraint() could not be rendered (CompileError: Can't emit "
+                           "DROP CONSTRAINT for constraint ForeignKeyConstraint(")
+    assert (severity2, path2, line2) == ("error", "alembic/migrations/versions/5e_parent.py", 21)
+    assert failure.startswith("downgrade() of 5e fails at line 21: 42710: constraint \"t_parent_id_fkey\" for "
+                              "relation \"t\" already exists (line 20 was not rendered: op.drop_constraint() could "
+                              "not be rendered (CompileError:")
     assert report.exit_code() == 1
 
 

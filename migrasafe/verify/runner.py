@@ -100,7 +100,8 @@ class ChainRun:
             failure = applied.failure
             outcome.status = FAILED
             outcome.notes.append(Note("error", "failure", f"{backward.label} fails at line {failure.line}: "
-                                      f"{failure.error}", failure.path, failure.line))
+                                      f"{failure.error}{_unrendered(backward.migration, failure.line)}",
+                                      failure.path, failure.line))
             return self.rebuild(outcome)
         restored = self.snapshot()
         differences = diff(before, restored, labels=(f"the schema before {step.name}", f"the schema after its "
@@ -130,8 +131,11 @@ class ChainRun:
         failure = applied.failure
         if outcome.status != NOT_RESTORED:  # what the backward part left is what the failure follows from
             outcome.status = FAILED
-        outcome.notes.append(Note("error", "failure", f"{step.name} {what} at line {failure.line}: {failure.error}",
-                                  failure.path, failure.line))
+        message = f"{step.name} {what} at line {failure.line}: {failure.error}{_unrendered(step.forward, failure.line)}"
+        if failure.error.startswith("0A000") and "extension" in failure.error:
+            message += (f"; {self.server.label} does not have it: verify on a server that does (--backend docker, "
+                        f"or --backend dsn)")
+        outcome.notes.append(Note("error", "failure", message, failure.path, failure.line))
         return False
 
     def check(self, step: Step, outcome: TripResult, when: str) -> None:
@@ -190,6 +194,20 @@ class ChainRun:
 
     def snapshot(self):
         return take_snapshot(self.conn)
+
+
+# Findings of the readers that say part of a migration's code was not rendered to SQL.
+NOT_RENDERED = {"MS096", "MS085"}
+
+
+def _unrendered(migration: Migration, line: int) -> str:
+    """What was not rendered up to the failing line: the likelier cause (an operation Alembic could
+    not emit, application code that is not installed here)."""
+    notes = [f for f in migration.findings if f.rule in NOT_RENDERED and f.line <= line]
+    if not notes:
+        return ""
+    last = notes[-1]
+    return f" (line {last.line} was not rendered: {last.message})"
 
 
 def _word(label: str) -> str:
