@@ -10,15 +10,14 @@ branch's revisions are read from its files without running them: the literal `re
 """
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 from ..model import Migration
+from ..sources.alembic.ids import literal_ids
 from .base_tree import BaseTrees
 from .found import Found
 from .ids import FORKED_REVISION, MULTIPLE_HEADS
 
-_IDS = ("revision", "down_revision", "branch_labels")
 _REFUSAL = ("`alembic upgrade head` stops with \"Multiple head revisions are present for given argument "
             "'head'\"")
 
@@ -106,21 +105,8 @@ def forks(migrations: list[Migration], trees: BaseTrees, changed: frozenset[Path
 
 
 def revision_ids(text: str) -> dict[str, tuple[object, int]]:
-    """The module-level literal assignments Alembic reads, with their lines."""
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError):
-        return {}
-    out = {}
-    for node in tree.body:
-        target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else (
-            node.target if isinstance(node, ast.AnnAssign) and node.value is not None else None)
-        if isinstance(target, ast.Name) and target.id in _IDS:
-            try:
-                out[target.id] = (ast.literal_eval(node.value), node.lineno)
-            except ValueError:
-                continue
-    return out
+    """The literal assignments Alembic reads, with their lines ({} when the file does not parse)."""
+    return literal_ids(text) or {}
 
 
 def assignment_line(file: Path, name: str) -> int:

@@ -9,6 +9,7 @@ env.py is never run and no database is needed. Every rendered statement keeps th
     settings.py  [tool.migrasafe.alembic] and the command line's --alembic-dir, --from, --to
     envpy.py     what env.py configures, read without running it
     graph.py     the revision graph, with Alembic's own ScriptDirectory, in upgrade order
+    ids.py       a revision's ids as its source assigns them, read with ast (no Alembic)
     standins.py  stand-ins for modules a revision imports that are not installed
     bind.py      the connection op.get_bind() returns: records SQL, has no rows to give
     render.py    one revision's upgrade() → SQL chunks with the position of their op call
@@ -16,6 +17,6 @@ env.py is never run and no database is needed. Every rendered statement keeps th
     read.py      a project → Migration objects, from what the child sent
 
 The project's code runs only in that child, confined (no network, files read-only, time limits).
-Only layout.py, settings.py and read.py are imported in migrasafe's own process: SQLAlchemy and
+Only layout.py, settings.py, ids.py and read.py are imported in migrasafe's own process: SQLAlchemy and
 Alembic load in the child.
 """

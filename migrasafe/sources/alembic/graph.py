@@ -20,8 +20,9 @@ from alembic.util import CommandError
 from alembic.script.revision import RevisionError
 
 from ...sandbox import Refused
+from .ids import ID_NAMES, literal_ids
 
-_ID_NAMES = ("revision", "down_revision", "branch_labels", "depends_on")
+_ID_NAMES = ID_NAMES
 # `revision = "abc"` written plainly, for files Python itself cannot parse.
 _ASSIGNMENT = re.compile(r"^(revision|down_revision|branch_labels|depends_on)\s*(?::[^=]*)?=\s*(.+?)\s*$", re.M)
 
@@ -173,20 +174,8 @@ def _placeholder(path: Path) -> types.ModuleType | None:
 
 
 def _ids_from_ast(source: str) -> dict | None:
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return None
-    values = {}
-    for node in tree.body:
-        target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else (
-            node.target if isinstance(node, ast.AnnAssign) and node.value is not None else None)
-        if isinstance(target, ast.Name) and target.id in _ID_NAMES:
-            try:
-                values[target.id] = ast.literal_eval(node.value)
-            except ValueError:
-                continue
-    return values
+    found = literal_ids(source)
+    return None if found is None else {name: value for name, (value, _) in found.items()}
 
 
 def _ids_from_text(source: str) -> dict:
