@@ -288,3 +288,22 @@ def test_a_stale_suppression_of_a_since_rule_is_reported_only_with_since(tmp_pat
     assert found(data) == [("MS092", "db/V4__refunds.sql", 1, "info")] and code == 0
     code, data = check(capsys, "db", "--select", HISTORY)
     assert found(data) == [] and code == 0
+
+
+def test_liquibase_edits_are_judged_per_changeset(tmp_path, capsys, monkeypatch):
+    layout = Path(__file__).parent / "layouts" / "liquibase"
+    files = {str(p.relative_to(layout)): p.read_text() for p in layout.rglob("*") if p.is_file()}
+    repo = repository(tmp_path, files)
+    monkeypatch.chdir(repo)
+    changes = repo / "db/changelog/changes"
+    indexes = (changes / "002-indexes.sql").read_text()
+    edited = indexes.replace("ON orders (status);", "ON orders (status, id);")
+    (changes / "002-indexes.sql").write_text(edited + "\n--changeset bob:new-one\nALTER TABLE orders ADD COLUMN x int;\n")
+    # Whitespace inside a changeset: Liquibase's checksum leaves it out.
+    orders = (changes / "001-orders.sql").read_text()
+    (changes / "001-orders.sql").write_text(orders.replace("    note varchar(100)", "    note  varchar(100)"))
+    code, data = check(capsys, ".", "--since", "main", "--select", HISTORY)
+    assert found(data) == [("MS052", "./db/changelog/changes/002-indexes.sql", 6, "error")]
+    (finding,) = [f for m in data["migrations"] for f in m["findings"]]
+    assert finding["message"].startswith("changeset bob:status-index of 002-indexes.sql is already on main")
+    assert code == 1

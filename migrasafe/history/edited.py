@@ -79,7 +79,8 @@ def _one(fmt: str, file: Path, old: str, new: str, label: str, version: str, nam
     tool = "Flyway" if fmt == "flyway" else fmt
     does = behaviour.does.format(version=version, tool=tool)
     line = first_changed_line(old, new, start)
-    where = f"{file.name} is already on {label} and was edited since"
+    subject = f"changeset {version} of {file.name}" if fmt == "liquibase" and key else file.name
+    where = f"{subject} is already on {label} and was edited since"
     remedy = f"revert the edit and put the change in {after or new_migration(fmt, name)}"
     if cosmetic and not behaviour.checksum:
         return [Found(EDITED, file, line, f"{where}, in comments or whitespace only: nothing that runs changed, "

@@ -152,9 +152,9 @@ NEW_MIGRATION: dict[str, str] = {
     "flyway": "a new V<version>__<name>.sql after the latest version",
     "liquibase": "a new changeset (its own author:id)",
     "graphile-migrate": "current.sql, then `graphile-migrate commit`",
-    "atlas": "`atlas migrate new <name>` (or `atlas migrate diff`)",
+    "atlas": "`atlas migrate new <name>` or `atlas migrate diff`",
     "prisma": "`prisma migrate dev --create-only --name <name>`",
-    "sqitch": "`sqitch rework {name}` (after a tag), or a new change with `sqitch add`",
+    "sqitch": "`sqitch rework {name}` after a tag, or a new change with `sqitch add`",
     "golang-migrate": "`migrate create -ext sql -dir <dir> -seq <name>`",
     "goose": "`goose create <name> sql`",
     "dbmate": "`dbmate new <name>`",
@@ -163,9 +163,9 @@ NEW_MIGRATION: dict[str, str] = {
     "popx": "a new <timestamp>_<name>.up.sql",
     "supabase": "`supabase migration new <name>`",
     "node-pg-migrate": "`node-pg-migrate create <name> --migration-file-language sql`",
-    "drizzle": "`drizzle-kit generate` (or `drizzle-kit generate --custom` for hand-written SQL)",
+    "drizzle": "`drizzle-kit generate`, or `drizzle-kit generate --custom` for hand-written SQL",
     "alembic": "`alembic revision -m \"<name>\"`",
-    "django": "`python manage.py makemigrations {name}` (`--empty` for hand-written operations)",
+    "django": "`python manage.py makemigrations {name}`, with `--empty` for hand-written operations",
 }
 
 
