@@ -238,3 +238,29 @@ def test_reports_render_the_findings(server):
     markdown = render(report, "markdown")
     assert markdown.startswith("### migrasafe verify: fail")
     assert "| `V2__note_default.sql` | `" in markdown and "| not restored |" in markdown
+
+
+
+def test_a_failing_statement_ends_its_part_and_rolls_its_transaction_back(server, tmp_path):
+    """As its tool would: the statements before the failure are undone, the ones after never run.
+    The replay's runner, which measures every statement, goes on by default."""
+    import psycopg
+
+    from migrasafe.sources.plan import Plan
+    from migrasafe.verify.apply import Applier
+
+    (tmp_path / "1_a.sql").write_text("-- +goose Up\nCREATE TABLE a (id int);\nCREATE TABLE a (id int);\n"
+                                      "CREATE TABLE b (id int);\n")
+    (tmp_path / "2_b.sql").write_text("-- +goose Up\nCREATE TABLE c (id int);\nSELECT 1/0;\nCREATE TABLE d (id int);\n"
+                                      "-- +goose NO TRANSACTION\n")
+    plan = Plan(Config(cache=False))
+    plan.add(str(tmp_path))
+    wrapped, unwrapped = plan.migrations()
+    with server.database() as conninfo, psycopg.connect(conninfo, autocommit=True) as conn:
+        applier = Applier(conninfo, Config(), local_server=True)
+        failure = applier.apply(wrapped).failure
+        assert (failure.line, failure.error) == (3, '42P07: relation "a" already exists')
+        assert applier.apply(unwrapped).failure.line == 3
+        tables = {name for (name,) in conn.execute("SELECT relname FROM pg_class WHERE relkind = 'r' "
+                                                   "AND relnamespace = 'public'::regnamespace")}
+    assert tables == {"c"}  # a rolled back with its file's transaction, b and d never ran, c committed alone

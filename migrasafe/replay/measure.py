@@ -15,6 +15,8 @@ runner), inside a transaction when its runner would open one. For each statement
 Statements run inside a SAVEPOINT, so one that fails (synthetic rows
 can break a constraint real rows would not) is reported and the rest of the migration still
 runs. A statement the static model says cannot run in a transaction runs outside one.
+`stop_on_error` runs a migration as its tool would instead (migrasafe verify): the first statement
+that fails ends it, and the transaction it was in is rolled back.
 """
 from __future__ import annotations
 
@@ -110,8 +112,10 @@ class MigrationRun:
 
 class Runner:
     def __init__(self, conninfo: str, *, timezone: str, guard_ms: float, deadline: float | None,
-                 on_statement=None, repeat: int = 1, local_server: bool = False, refuse=None):
+                 on_statement=None, repeat: int = 1, local_server: bool = False, refuse=None,
+                 stop_on_error: bool = False):
         self.conninfo = conninfo
+        self.stop_on_error = stop_on_error
         # node -> what it would do outside the replay database, or None: such a statement is
         # reported and not run (on a server migrasafe does not own, replay/outside.py).
         self.refuse = refuse
@@ -184,9 +188,12 @@ class Runner:
                 else:
                     self.end_transaction("COMMIT" if run.error is None else "ROLLBACK", [run], migration)
             self.on_statement(number, len(statements))
+            if self.stop_on_error and run.error is not None:
+                break
         status = conn.info.transaction_status
+        failed = self.stop_on_error and any(r.error is not None for r in migration.runs)
         if status == TransactionStatus.INTRANS:
-            self.end_transaction("COMMIT", open_runs, migration)
+            self.end_transaction("ROLLBACK" if failed else "COMMIT", open_runs, migration)
         elif status == TransactionStatus.INERROR:
             self.end_transaction("ROLLBACK", open_runs, migration)
         migration.ended = time.perf_counter()

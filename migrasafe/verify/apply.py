@@ -3,7 +3,8 @@
 The statements run through the replay's runner (replay/measure.py) on a new session, as each
 file gets from its tool: inside one transaction when the tool wraps the file, statement by
 statement otherwise, and a statement that cannot run in a transaction block (CREATE INDEX
-CONCURRENTLY) outside one. Which statements those are comes from the lock model, so each part is
+CONCURRENTLY) outside one. The first statement that fails ends the part, and the transaction it
+was in is rolled back, as the tool does. Which statements those are comes from the lock model, so each part is
 analysed first against a schema model that follows the parts in the order they run.
 """
 from __future__ import annotations
@@ -61,7 +62,7 @@ class Applier:
 
         result = analyse(migration, self.catalog, self.config, self.selection, None)
         runner = Runner(self.conninfo, timezone="UTC", guard_ms=self.statement_timeout_ms, deadline=None,
-                        repeat=1, local_server=self.local_server, refuse=self.refuse)
+                        repeat=1, local_server=self.local_server, refuse=self.refuse, stop_on_error=True)
         conn = runner.open()
         try:
             run = runner.run(result, None)

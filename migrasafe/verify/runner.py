@@ -5,10 +5,11 @@ verify script, apply its backward part, snapshot and compare with the schema bef
 again and compare with the schema its first application gave. N+1 starts from the schema N
 applied again left. A migration without a round trip is applied forward only.
 
-When a backward part, or N applied again, fails, the database's state is whatever the failing
-part left (statements before the failure ran; a tool that wraps the file would have rolled them
-back): the history is applied again on a new database up to N, and goes on from there. When a
-migration fails going forward the first time, the migrations after it are not verified.
+A part that fails stops at the failing statement and its transaction is rolled back, as its tool
+does. When the backward part fails and its statements before the failure were committed (a part
+run without a transaction), or when N applied again fails, the history is applied again on a new
+database up to N, and goes on from there. When a migration fails going forward the first time,
+the migrations after it are not verified.
 """
 from __future__ import annotations
 
@@ -102,6 +103,8 @@ class ChainRun:
             outcome.notes.append(Note("error", "failure", f"{backward.label} fails at line {failure.line}: "
                                       f"{failure.error}{_unrendered(backward.migration, failure.line)}",
                                       failure.path, failure.line))
+            if not diff(first, self.snapshot()):  # its transaction was rolled back: the schema is the one N left
+                return True
             return self.rebuild(outcome)
         restored = self.snapshot()
         differences = diff(before, restored, labels=(f"the schema before {step.name}", f"the schema after its "
