@@ -117,8 +117,26 @@ def test_detach_concurrently_shows_its_exclusive_second_phase(pg_server):
     assert o.locks == {"public.m": "ShareUpdateExclusiveLock", "public.m2": "AccessExclusiveLock"}
 
 
-def test_scratch_databases_are_dropped(pg_server):
-    observe(pg_server.uri, ["CREATE TABLE x (id int)"], ["VACUUM x"])
-    with psycopg.connect(pg_server.uri) as conn:
-        left = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'pgtruth%'").fetchall()
-    assert left == []
+def test_a_reused_scratch_database_is_as_new(pg_server):
+    """Scratch databases are emptied and reused: nothing of one case may reach the next."""
+    from pgtruth import connect, scratch_database
+
+    with scratch_database(pg_server.uri) as scratch, connect(scratch.conninfo) as conn:
+        conn.execute("CREATE SCHEMA app; CREATE TABLE app.t (id int); CREATE TYPE mood AS ENUM ('a');"
+                     "CREATE TABLE t (m mood); CREATE VIEW v AS SELECT * FROM t; CREATE EXTENSION IF NOT EXISTS plpgsql;"
+                     "COMMENT ON SCHEMA public IS 'changed'; REVOKE ALL ON SCHEMA public FROM PUBLIC")
+        first = scratch.name
+    with scratch_database(pg_server.uri) as scratch, connect(scratch.conninfo) as conn:
+        assert scratch.name == first
+        left = conn.execute("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                            "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')").fetchone()[0]
+        schemas = [r[0] for r in conn.execute("SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%' "
+                                              "AND nspname <> 'information_schema'")]
+        assert (left, schemas) == (0, ["public"])
+        # The public schema is back as template0 has it: anyone may use it.
+        assert conn.execute("SELECT has_schema_privilege('public', 'public', 'USAGE')").fetchone()[0]
+    with scratch_database(pg_server.uri) as scratch, connect(scratch.conninfo) as conn:
+        conn.execute(f"ALTER DATABASE {scratch.name} SET work_mem = '8MB'")
+    with scratch_database(pg_server.uri) as scratch, connect(scratch.conninfo) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase "
+                            "WHERE d.datname = current_database()").fetchone()[0] == 0

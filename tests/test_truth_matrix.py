@@ -89,7 +89,7 @@ def test_model_matches_server(case: Case, pg_server, matrix):
         assert error is not None and recorded == rejections.sqlstate_of(error), (
             f"pg{pg_server.major} {case.id}: {case.sql}\nrecorded as "
             f"{'refused with ' + recorded if recorded else 'run'}, the server {said}; "
-            "re-record with python tests/truth_matrix/rejections.py")
+            "re-record with: cd tests && python -m truth_matrix.rejections")
         return
     catalog = matrix.catalog(case.context)
     predicted = claim(catalog, case.sql, pg_server.major)

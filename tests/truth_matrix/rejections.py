@@ -7,7 +7,7 @@ SQLSTATE, so a case that starts to run is compared again, and a newly refused on
 
 Re-record after changing families or contexts (it starts every installed major)::
 
-    python tests/truth_matrix/rejections.py
+    cd tests && python -m truth_matrix.rejections
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 RECORD = Path(__file__).with_name("rejected.tsv")
-HEADER = "# major\tcase\tsqlstate: written by tests/truth_matrix/rejections.py, checked by tests/test_truth_matrix.py\n"
+HEADER = "# major\tcase\tsqlstate: written by `cd tests && python -m truth_matrix.rejections`, checked by tests/test_truth_matrix.py\n"
 
 
 def load(path: Path = RECORD) -> dict[tuple[int, str], str]:
