@@ -326,6 +326,12 @@ def test_a_suppression_directive_silences_a_prediction(tmp_path, dirty):
     assert found == [("MS060", 3)]
     (result,) = [r for r in report.results if not r.migration.meta.get("context")]
     assert result.migration.meta["suppressed"] == [{"rule": "MS060", "severity": "error", "line": 2, "by": "migrasafe"}]
+    # Used by the data check, so not a stale suppression; nor is it one without --data-from, which cannot tell.
+    assert not [f for f in migrasafe.api.findings(report) if f.rule == "MS092"]
+    from migrasafe.check import run as plain_check
+    from migrasafe.config import Config
+
+    assert not [f for f in migrasafe.api.findings(plain_check([str(path)], Config())) if f.rule == "MS092"]
 
 
 def test_the_rows_view_follows_the_run(tmp_path, dirty):

@@ -18,9 +18,21 @@ HISTORY_RULES = frozenset({
 SINCE_RULES = frozenset({OUT_OF_ORDER, EDITED, FORKED_REVISION})
 
 
+# The data check's predictions (migrasafe/data_check/), made only with --data-from: a run without
+# it cannot tell whether a suppression of one of them is still needed.
+DATA_RULES = frozenset(f"MS06{digit}" for digit in range(10))
+
+
 def is_history_rule(word: str) -> bool:
     """Whether a rule as a suppression names it (id or name) is one of these."""
     from ..rules.registry import find_rule
 
     rule = find_rule(word)
     return rule is not None and rule.id in HISTORY_RULES
+
+
+def is_data_rule(word: str) -> bool:
+    from ..rules.registry import find_rule
+
+    rule = find_rule(word)
+    return rule is not None and rule.id in DATA_RULES
