@@ -264,3 +264,22 @@ def test_a_failing_statement_ends_its_part_and_rolls_its_transaction_back(server
         tables = {name for (name,) in conn.execute("SELECT relname FROM pg_class WHERE relkind = 'r' "
                                                    "AND relnamespace = 'public'::regnamespace")}
     assert tables == {"c"}  # a rolled back with its file's transaction, b and d never ran, c committed alone
+
+
+def test_a_rebuild_starts_from_the_last_checkpoint(server, monkeypatch):
+    """After 000003's re-application fails, the database is made again from a copy kept before it,
+    not from the first migration: the findings are the same, fewer parts are applied."""
+    from migrasafe.verify import apply, runner
+
+    applied = []
+    original = apply.Applier.apply
+    monkeypatch.setattr(apply.Applier, "apply", lambda self, m: applied.append(m.path) or original(self, m))
+    every = {}
+    for checkpoint_every in (2, 100):
+        monkeypatch.setattr(runner, "CHECKPOINT_EVERY", checkpoint_every)
+        applied.clear()
+        report = run(server, SAMPLES / "diesel")
+        every[checkpoint_every] = (statuses(report), found(report), len(applied))
+    assert every[2][:2] == every[100][:2]
+    assert every[2][1][0][3] == "down of 2024-01-03-000000_a_index/down.sql leaves index public.t_a_idx behind"
+    assert (every[2][2], every[100][2]) == (13, 15)  # the rebuild applies 000003 alone, or 000001 to 000003

@@ -49,8 +49,10 @@ class Server:
     created: list[str] = field(default_factory=list)
 
     @contextlib.contextmanager
-    def database(self) -> Iterator[str]:
-        """A new empty database, dropped on exit; yields its connection string."""
+    def database(self, template: str = "template0", drop_roles: bool = True) -> Iterator[str]:
+        """A new empty database (or a copy of `template`, one of ours no session is connected to),
+        dropped on exit with the roles made since (unless `drop_roles` is false: a caller whose
+        other databases still need them drops them itself); yields its connection string."""
         import psycopg
         from psycopg import sql
         from psycopg.conninfo import make_conninfo
@@ -63,7 +65,8 @@ class Server:
             with connect(self.admin_conninfo) as admin:
                 roles_before = _roles(admin)
                 try:
-                    admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name)))
+                    admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name),
+                                                                                   sql.Identifier(template)))
                 except psycopg.Error as err:
                     raise BackendError(f"cannot create a database on {self.label}: {first_line(err)}") from None
             self.created.append(name)
@@ -71,8 +74,12 @@ class Server:
                 yield make_conninfo(self.admin_conninfo, dbname=name)
             finally:
                 drop_database(self.admin_conninfo, name)
-                if self.backend != "dsn":  # a --dsn server's roles are never created, nor dropped, by a replay
+                if self.backend != "dsn" and drop_roles:  # a --dsn server's roles are never made, nor dropped, here
                     drop_new_roles(self.admin_conninfo, roles_before)
+
+    def roles(self) -> set[str]:
+        with connect(self.admin_conninfo) as admin:
+            return _roles(admin)
 
 
 def _roles(conn) -> set[str]:

@@ -16,7 +16,8 @@ Statements run inside a SAVEPOINT, so one that fails (synthetic rows
 can break a constraint real rows would not) is reported and the rest of the migration still
 runs. A statement the static model says cannot run in a transaction runs outside one.
 `stop_on_error` runs a migration as its tool would instead (migrasafe verify): the first statement
-that fails ends it, and the transaction it was in is rolled back.
+that fails ends it, and the transaction it was in is rolled back. `measure=False` leaves out the
+catalog and pg_locks reads around each statement, for a caller that only needs it run.
 """
 from __future__ import annotations
 
@@ -113,9 +114,10 @@ class MigrationRun:
 class Runner:
     def __init__(self, conninfo: str, *, timezone: str, guard_ms: float, deadline: float | None,
                  on_statement=None, repeat: int = 1, local_server: bool = False, refuse=None,
-                 stop_on_error: bool = False):
+                 stop_on_error: bool = False, measure: bool = True):
         self.conninfo = conninfo
         self.stop_on_error = stop_on_error
+        self.measure = measure
         # node -> what it would do outside the replay database, or None: such a statement is
         # reported and not run (on a server migrasafe does not own, replay/outside.py).
         self.refuse = refuse
@@ -238,8 +240,8 @@ class Runner:
     def run_inside(self, analysed: AnalysedStatement, run: StatementRun) -> None:
         conn = self.conn
         run.in_transaction = True
-        before = snapshot(conn)
-        held = own_locks(conn)
+        before = snapshot(conn) if self.measure else {}
+        held = own_locks(conn) if self.measure else set()
         if self.repeat > 1 and repeatable(analysed):
             self.rehearse(analysed, run)
         conn.execute(f"SAVEPOINT {SAVEPOINT}")
@@ -257,7 +259,7 @@ class Runner:
             conn.execute(f"RELEASE SAVEPOINT {SAVEPOINT}")
         if run.best_ms is not None:
             run.duration_ms = min(run.duration_ms, run.best_ms)
-        if failed:
+        if failed or not self.measure:
             return
         acquired = own_locks(conn) - held
         run.locks = strongest_by_relation(acquired, before)
@@ -299,7 +301,7 @@ class Runner:
         conn = self.conn
         run.in_transaction = False
         run.exact = False
-        before = snapshot(conn)
+        before = snapshot(conn) if self.measure else {}
         try:
             self.timed(analysed.statement.sql, run)
         except psycopg.Error as err:
@@ -307,6 +309,8 @@ class Runner:
             return
         finally:
             run.released = time.perf_counter()
+        if not self.measure:
+            return
         seen = self.monitor.locks_between(run.started, run.ended) if self.monitor is not None else set()
         run.locks = strongest_by_relation(seen, before)
         run.lock_held_ms = {relation: run.duration_ms for relation in run.locks}

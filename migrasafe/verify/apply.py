@@ -51,10 +51,10 @@ class Applier:
         self.base: Catalog = seed_catalog(config, Report(pg_version=config.pg_version), self.selection)
         self.catalog = self.base.copy()
 
-    def restart(self, conninfo: str) -> None:
-        """A new, empty database: the model starts again too."""
+    def restart(self, conninfo: str, catalog: Catalog | None = None) -> None:
+        """Another database: empty, or a copy of one whose model was `catalog`."""
         self.conninfo = conninfo
-        self.catalog = self.base.copy()
+        self.catalog = (catalog or self.base).copy()
 
     def apply(self, migration: Migration) -> Applied:
         from ..check import analyse
@@ -62,7 +62,8 @@ class Applier:
 
         result = analyse(migration, self.catalog, self.config, self.selection, None)
         runner = Runner(self.conninfo, timezone="UTC", guard_ms=self.statement_timeout_ms, deadline=None,
-                        repeat=1, local_server=self.local_server, refuse=self.refuse, stop_on_error=True)
+                        repeat=1, local_server=self.local_server, refuse=self.refuse, stop_on_error=True,
+                        measure=False)
         conn = runner.open()
         try:
             run = runner.run(result, None)

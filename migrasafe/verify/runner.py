@@ -8,13 +8,16 @@ applied again left. A migration without a round trip is applied forward only.
 A part that fails stops at the failing statement and its transaction is rolled back, as its tool
 does. When the backward part fails and its statements before the failure were committed (a part
 run without a transaction), or when N applied again fails, the history is applied again on a new
-database up to N, and goes on from there. When a migration fails going forward the first time,
+database up to N (from a copy of the database kept every CHECKPOINT_EVERY migrations), and goes on
+from there. When a migration fails going forward the first time,
 the migrations after it are not verified.
 """
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 
+from ..catalog import Catalog
 from ..config import Config
 from ..model import Migration
 from ..snapshot import diff, take_snapshot
@@ -43,11 +46,16 @@ class ChainRun:
         self.stack = contextlib.ExitStack()
         self.applier: Applier | None = None
         self.conn = None
+        self.database = ""  # the name of the database the parts run in
         self.applied: list[Step] = []  # forward parts in the database, for a rebuild
+        # A copy of the database after the first `count` applied parts, which a rebuild starts from.
+        self.checkpoint_stack = contextlib.ExitStack()
+        self.checkpoint: Checkpoint | None = None
 
     def run(self) -> ChainResult:
         result = ChainResult(self.chain.root, self.chain.format)
         stopped = False
+        roles = self.server.roles()
         try:
             self.fresh_database()
             for number, trip in enumerate(self.trips, start=1):
@@ -62,9 +70,15 @@ class ChainRun:
                     continue
                 if self.progress is not None:
                     self.progress.step(f"verify {step.name}", number - 1, len(self.trips), force=number == 1)
+                self.keep_checkpoint()
                 stopped = not (self.round_trip(step, outcome) if trip.round_trip else self.forward_only(trip, outcome))
         finally:
             self.close_database()
+            self.checkpoint_stack.close()
+            if self.server.backend != "dsn":  # roles are the server's: the ones the migrations made go now
+                from ..replay.backends import drop_new_roles
+
+                drop_new_roles(self.server.admin_conninfo, roles)
         return result
 
     # ---------------------------------------------------------------- one migration
@@ -161,9 +175,11 @@ class ChainRun:
     # ---------------------------------------------------------------- the database
 
     def rebuild(self, outcome: TripResult) -> bool:
-        """A new database with the forward parts applied so far; False when one of them fails now."""
-        self.fresh_database()
-        for step in self.applied:
+        """A new database with the forward parts applied so far (from the last checkpoint's copy);
+        False when one of them fails now."""
+        checkpoint = self.checkpoint
+        self.fresh_database(checkpoint)
+        for step in self.applied[checkpoint.count if checkpoint else 0:]:
             applied = self.applier.apply(step.forward)
             if applied.failure is not None:
                 failure = applied.failure
@@ -173,23 +189,38 @@ class ChainRun:
                 return False
         return True
 
-    def fresh_database(self) -> None:
-        import psycopg
+    def keep_checkpoint(self) -> None:
+        """Every CHECKPOINT_EVERY parts, a copy of the database as they left it, so that a rebuild
+        applies at most that many again."""
+        done = self.checkpoint.count if self.checkpoint else 0
+        if len(self.applied) - done < CHECKPOINT_EVERY:
+            return
+        self.conn.close()  # a database is copied only while no session is connected to it
+        stack = contextlib.ExitStack()
+        conninfo = stack.enter_context(self.server.database(template=self.database, drop_roles=False))
+        self.checkpoint_stack.close()
+        self.checkpoint_stack = stack
+        self.checkpoint = Checkpoint(_name(conninfo), len(self.applied), self.applier.catalog.copy())
+        self.conn = self.stack.enter_context(_connect(self.applier.conninfo))
 
+    def fresh_database(self, checkpoint: Checkpoint | None = None) -> None:
         from ..replay.outside import reaches_outside
         from ..replay.run import SizeRun, load_schema_dumps
 
         self.close_database()
         self.stack = contextlib.ExitStack()
-        conninfo = self.stack.enter_context(self.server.database())
-        self.conn = self.stack.enter_context(psycopg.connect(conninfo, autocommit=True))
+        template = checkpoint.database if checkpoint is not None else "template0"
+        conninfo = self.stack.enter_context(self.server.database(template=template, drop_roles=False))
+        self.database = _name(conninfo)
+        self.conn = self.stack.enter_context(_connect(conninfo))
         refuse = reaches_outside if self.server.backend == "dsn" else None
         if self.applier is None:
             self.applier = Applier(conninfo, self.config, local_server=self.server.backend == "embedded",
                                    refuse=refuse, **_timeout(self.statement_timeout_ms))
         else:
-            self.applier.restart(conninfo)
-        load_schema_dumps(self.conn, self.config, SizeRun(0), refuse)
+            self.applier.restart(conninfo, checkpoint.catalog if checkpoint is not None else None)
+        if checkpoint is None:
+            load_schema_dumps(self.conn, self.config, SizeRun(0), refuse)
 
     def close_database(self) -> None:
         self.stack.close()
@@ -197,6 +228,28 @@ class ChainRun:
 
     def snapshot(self):
         return take_snapshot(self.conn)
+
+
+CHECKPOINT_EVERY = 25
+
+
+@dataclass
+class Checkpoint:
+    database: str
+    count: int  # of ChainRun.applied
+    catalog: Catalog  # the schema model then
+
+
+def _name(conninfo: str) -> str:
+    from psycopg.conninfo import conninfo_to_dict
+
+    return conninfo_to_dict(conninfo)["dbname"]
+
+
+def _connect(conninfo: str):
+    import psycopg
+
+    return psycopg.connect(conninfo, autocommit=True)
 
 
 # Findings of the readers that say part of a migration's code was not rendered to SQL.
