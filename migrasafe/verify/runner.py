@@ -114,9 +114,11 @@ class ChainRun:
         if applied.failure is not None:
             failure = applied.failure
             outcome.status = FAILED
+            cause = _unrendered(backward.migration, failure.line)
+            if cause:  # said with the failure it explains
+                outcome.notes = [n for n in outcome.notes if not (n.kind == "note" and n.line == cause[1])]
             outcome.notes.append(Note("error", "failure", f"{backward.label} fails at line {failure.line}: "
-                                      f"{failure.error}{_unrendered(backward.migration, failure.line)}",
-                                      failure.path, failure.line))
+                                      f"{failure.error}{cause[0] if cause else ''}", failure.path, failure.line))
             if not diff(first, self.snapshot()):  # its transaction was rolled back: the schema is the one N left
                 return True
             return self.rebuild(outcome)
@@ -148,7 +150,8 @@ class ChainRun:
         failure = applied.failure
         if outcome.status != NOT_RESTORED:  # what the backward part left is what the failure follows from
             outcome.status = FAILED
-        message = f"{step.name} {what} at line {failure.line}: {failure.error}{_unrendered(step.forward, failure.line)}"
+        cause = _unrendered(step.forward, failure.line)
+        message = f"{step.name} {what} at line {failure.line}: {failure.error}{cause[0] if cause else ''}"
         if failure.error.startswith("0A000") and "extension" in failure.error:
             message += (f"; {self.server.label} does not have it: verify on a server that does (--backend docker, "
                         f"or --backend dsn)")
@@ -256,14 +259,14 @@ def _connect(conninfo: str):
 NOT_RENDERED = {"MS096", "MS085"}
 
 
-def _unrendered(migration: Migration, line: int) -> str:
-    """What was not rendered up to the failing line: the likelier cause (an operation Alembic could
-    not emit, application code that is not installed here)."""
+def _unrendered(migration: Migration, line: int) -> tuple[str, int] | None:
+    """What was not rendered up to the failing line, the likelier cause (an operation Alembic could
+    not emit, application code that is not installed here), and its line."""
     notes = [f for f in migration.findings if f.rule in NOT_RENDERED and f.line <= line]
     if not notes:
-        return ""
+        return None
     last = notes[-1]
-    return f" (line {last.line} was not rendered: {last.message})"
+    return f" (line {last.line} was not rendered: {last.message})", last.line
 
 
 def _word(label: str) -> str:
