@@ -1,8 +1,9 @@
 """Renderings kept between runs, so that an unchanged project starts neither Django nor PostgreSQL.
 
-    cache = RenderCache.for_project(project_key_parts, per_file_keys)
+    cache = RenderCache.for_project(per_file_keys, context, project_root, identity)
     run = cache.load()          # None unless every migration's rendering is there
-    cache.store(run)
+    cache.store(graph, renderings)
+    saved, why = cache.saved_state()   # the database of the last complete rendering, or why not
 
 Each migration's rendering is stored under a key made of its own file and of every migration it
 depends on (its ancestors in the dependency graph read by files.py), with Django's version and
@@ -103,15 +104,19 @@ _HERE = "@project/"  # stands for the project root in stored paths: a moved chec
 
 
 class RenderCache:
-    def __init__(self, plan_key: str, keys: dict[str, str], project_root: Path, root: Path | None = None):
+    def __init__(self, plan_key: str, keys: dict[str, str], project_root: Path, root: Path | None = None,
+                 identity: str = "", context: str = ""):
         self.plan_key, self.keys = plan_key, keys
         self.project_root = str(project_root).rstrip(os.sep) + os.sep
         self.root = root or cache_root()
+        # The saved database is kept per project (its apps), whatever the context it was made in,
+        # so that a run whose context changed can say so instead of finding nothing.
+        self.identity, self.context = identity, context
 
     @classmethod
-    def for_project(cls, keys: dict[str, str], context: str, project_root: Path) -> "RenderCache":
+    def for_project(cls, keys: dict[str, str], context: str, project_root: Path, identity: str) -> "RenderCache":
         plan_key = _digest(FORMAT_VERSION, _django_version(), context, *sorted(keys.values()))
-        return cls(plan_key, keys, project_root)
+        return cls(plan_key, keys, project_root, identity=identity, context=context)
 
     def load(self) -> dict | None:
         """{"graph": ..., "renderings": {file: ...}} when everything is cached, else None."""
@@ -144,39 +149,56 @@ class RenderCache:
     # The database after the last complete rendering, so that a run adding migrations applies
     # only those: a pg_dump of it, and the migrations it holds with their keys, in plan order.
 
-    def snapshot_path(self, project: str) -> Path:
-        return self.root / f"snapshot-{_digest(project)}.dump"
+    def snapshot_path(self) -> Path:
+        return self.root / f"snapshot-{_digest(self.identity)}.dump"
 
-    def save_state(self, project: str, plan: list[dict]) -> None:
+    def save_state(self, plan: list[dict]) -> None:
         done = [[e["file"], self.keys.get(e["file"], _OUTSIDE)] for e in plan]
         try:
-            self._write("state", _digest(project), {"done": done, "plan_key": self.plan_key})
+            self._write("state", _digest(self.identity), {
+                "done": done, "plan_key": self.plan_key, "context": self.context, "django": _django_version(),
+                "format": FORMAT_VERSION})
         except OSError:
             pass
 
-    def saved_state(self, project: str) -> tuple[Path, list[str], dict[str, dict]] | None:
+    def saved_state(self) -> tuple[tuple[Path, list[str], dict[str, dict]] | None, str | None]:
         """The saved database and the renderings of the migrations in it, when every one of them
-        is unchanged (added migrations are what the next rendering applies on top)."""
-        state = self._read("state", _digest(project))
-        dump = self.snapshot_path(project)
-        if state is None or not dump.is_file():
-            return None
+        is unchanged (added migrations are what the next rendering applies on top); else None and
+        why it cannot be used (None too when nothing was ever saved)."""
+        state = self._read("state", _digest(self.identity))
+        dump = self.snapshot_path()
+        if state is None:
+            return None, None
+        if state.get("format") != FORMAT_VERSION:
+            return None, "it was saved by another version of migrasafe"
+        if state.get("django") != _django_version():
+            return None, f"it was made with Django {state.get('django')}, this run has {_django_version()}"
+        if state.get("context") != self.context:
+            return None, "the settings, or the apps outside the project that the migrations depend on, changed"
+        if not dump.is_file():
+            return None, f"its dump {dump} is missing"
         renderings: dict[str, dict] = {}
         old_plan = self._read("plan", state.get("plan_key", ""))
         outside = (old_plan or {}).get("outside", {})
         for file, key in state.get("done", []):
             if key == _OUTSIDE:
                 if file in self.keys or file not in outside:
-                    return None
+                    return None, f"the rendering of {self._shown(file)}, which it holds, is not in the cache"
                 renderings[file] = outside[file]
                 continue
-            if self.keys.get(file) != key:
-                return None  # changed or removed: the saved database is not a state Django would reach
+            if file not in self.keys:
+                return None, f"{self._shown(file)}, which it holds, is no longer there"
+            if self.keys[file] != key:
+                # Changed, or an ancestor changed: the saved database is not a state Django would reach.
+                return None, f"{self._shown(file)}, which it holds, changed or depends on a migration that changed"
             rendering = self._read("migration", key)
             if rendering is None:
-                return None
+                return None, f"the rendering of {self._shown(file)}, which it holds, is not in the cache"
             renderings[file] = rendering
-        return dump, [file for file, _ in state["done"]], renderings
+        return (dump, [file for file, _ in state["done"]], renderings), None
+
+    def _shown(self, file: str) -> str:
+        return file[len(self.project_root):] if file.startswith(self.project_root) else file
 
     def _stored(self, data):
         """Paths inside the project are stored relative to it."""

@@ -16,6 +16,7 @@ when Django refuses to unapply it (`migrasafe verify`). Such a reading is never 
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,16 +59,19 @@ def read_project(layout: Layout, config: Config, display_root: str, named: dict[
     payload = {"root": str(layout.root), "settings_module": layout.settings_module,
                "apps": [{"label": a.label, "folder": str(a.folder)} for a in layout.apps],
                "sys_path": [str(layout.root)], "user_model": user_model,
-               "referenced": sorted({app for f in files.values() for app, _ in f.dependencies if app != "__setting__"}),
+               # Apps outside the project that the migrations depend on (contrib, installed packages).
+               "referenced": sorted({app for f in files.values() for app, _ in f.dependencies
+                                     if app != "__setting__"} - {a.label for a in layout.apps}),
                "backwards": backwards}
     context = repr((layout.settings_module, _settings_text(layout), user_model, payload["referenced"]))
     setting_apps = {"AUTH_USER_MODEL": (user_model or "auth.User").partition(".")[0]}
-    cache = RenderCache.for_project(file_keys(files, texts, setting_apps, context), context, layout.root)
+    identity = repr(sorted(a.label for a in layout.apps))
+    cache = RenderCache.for_project(file_keys(files, texts, setting_apps, context), context, layout.root, identity)
     cached = cache.load() if use_cache else None
     rendered = cached is None
     if cached is None:
         try:
-            run = _render(payload, limits, cache if use_cache else None, context)
+            run = _render(payload, limits, cache if use_cache else None)
         except DjangoMissing as err:
             return Reading([], [input_error(where, f"rendering Django migrations needs {err}", fix=INSTALL)], {}, False)
     else:
@@ -83,26 +87,35 @@ def read_project(layout: Layout, config: Config, display_root: str, named: dict[
     return Reading(migrations, findings, skipped, rendered)
 
 
-def _render(payload: dict, limits: Limits, cache: RenderCache | None, project: str) -> Run:
+def _render(payload: dict, limits: Limits, cache: RenderCache | None) -> Run:
     """Render what the cache does not hold: on the saved database when the only change is added
-    migrations that Django applies after the saved ones, else the whole project."""
-    snapshot = cache.snapshot_path(project) if cache is not None else None
-    saved = cache.saved_state(project) if cache is not None else None
+    migrations that no saved one depends on, else the whole project (saying why on stderr)."""
+    snapshot = cache.snapshot_path() if cache is not None else None
+    saved, why = cache.saved_state() if cache is not None else (None, None)
     run = None
     if saved is not None:
         dump, done, renderings = saved
         run = render_project(dict(payload, done=done), limits, restore=dump, snapshot=snapshot)
-        if run.not_a_prefix or run.graph is None or run.error is not None:
-            run = None  # the saved state cannot be continued: render everything
+        if run.not_continued or run.graph is None or run.error is not None:
+            why = run.not_continued or run.failure or (run.error or {}).get("message") or "the rendering gave no result"
+            run = None
         else:
             run.renderings = {**renderings, **run.renderings}
     if run is None:
+        if why is not None:
+            _tell(f"{payload['root']}: the database saved after the last Django rendering is not used ({why}); "
+                  f"every migration is rendered again")
         run = render_project(payload, limits, snapshot=snapshot)
+    run.not_continued = why
     if cache is not None and run.graph is not None and run.failure is None and run.error is None:
         cache.store(run.graph, run.renderings)
         if run.snapshot:
-            cache.save_state(project, run.graph["plan"])
+            cache.save_state(run.graph["plan"])
     return run
+
+
+def _tell(message: str) -> None:
+    print(f"migrasafe: {message}", file=sys.stderr)
 
 
 def _read_files(layout: Layout, display_root: str) -> tuple[dict[str, MigrationFile], dict[str, str], list[Finding]]:

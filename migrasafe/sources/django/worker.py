@@ -1,6 +1,6 @@
 """The child process that renders a Django project's migrations against a throwaway server.
 
-    python -m migrasafe.sources.django.worker FD     # the payload as JSON on stdin
+    python -m migrasafe.sources.django.worker FD     # the payload as one JSON line on stdin
 
 It configures Django (configure.py), loads the migration graph with Django's own
 `MigrationLoader` (dependencies, `run_before`, squashed `replaces` chosen as Django chooses them
@@ -17,6 +17,10 @@ sent it. Results go back as JSON lines on FD:
      "notes": [{"op", "message", "error"}],
      "backwards": {"irreversible": why | None, "statements": [...], "notes": [...]}}   when asked
     {"type": "error", "message": M}                   the project could not be loaded at all
+    {"type": "not-a-prefix", "reason": R}             the restored database cannot be migrated further
+
+With `done` (files) in the payload, the database was restored from a saved state holding those
+migrations: the others are applied on top of it, as `manage.py migrate` would apply them.
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ import io
 import json
 import os
 import sys
+import threading
 import traceback
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
@@ -47,7 +52,8 @@ class Out:
 
 def main(argv: list[str]) -> int:
     out = Out(int(argv[1]))
-    payload = json.loads(sys.stdin.read())
+    payload = json.loads(sys.stdin.buffer.readline())
+    threading.Thread(target=_end_with_parent, daemon=True).start()
     sys.dont_write_bytecode = True  # no __pycache__ written into the user's folders
     sink = io.StringIO()
     try:
@@ -57,6 +63,18 @@ def main(argv: list[str]) -> int:
         out.send({"type": "error", "message": _text(error), "trace": traceback.format_exc()[-3000:]})
         return 1
     return 0
+
+
+def _end_with_parent() -> None:
+    """The parent keeps this pipe open while it reads the results: once it closes (the parent
+    ended, however it ended), nobody reads them and the server is gone, so this process ends."""
+    # os.read, not sys.stdin: a thread blocked in a buffered read would stop the interpreter's exit.
+    try:
+        while os.read(0, 65536):
+            pass
+    except OSError:
+        pass
+    os._exit(3)
 
 
 def work(payload: dict, out: Out) -> None:
@@ -104,16 +122,20 @@ def _render_all(loader, plan, payload: dict, out: Out) -> None:
     recorder.ensure_schema()
     done = set(payload.get("done", []))
     applier = Applier(connection, loader)
-    rendering = False
+    if done:
+        problem = _not_continuable(loader, plan, done)
+        if problem is not None:
+            out.send({"type": "not-a-prefix", "reason": problem})
+            return
+        # As `manage.py migrate` on a database that has migrations applied: the project state
+        # is every applied migration's (MigrationExecutor._create_project_state), then the
+        # others are applied in the plan's order.
+        for migration, entry in zip(plan.migrations, plan.entries):
+            if entry["file"] in done:
+                applier.skip(migration)
     for migration, entry in zip(plan.migrations, plan.entries):
         if entry["file"] in done:
-            if rendering:
-                # The saved database holds migrations Django now applies after a new one: start afresh.
-                out.send({"type": "not-a-prefix", "file": entry["file"]})
-                return
-            applier.skip(migration)  # applied in the restored database: its state only
             continue
-        rendering = True
         out.send({"type": "step", "file": entry["file"]})
         result = applier.apply(migration, backwards=bool(payload.get("backwards")))
         result.update({"type": "rendering", "file": entry["file"]})
@@ -124,6 +146,23 @@ def _render_all(loader, plan, payload: dict, out: Out) -> None:
                             for r in REFUSALS]
         REFUSALS.clear()
         out.send(result)
+
+
+def _not_continuable(loader, plan, done: set[str]) -> str | None:
+    """Why the restored database is not one Django would migrate further, or None. Django's
+    own rule (MigrationLoader.check_consistent_history): an applied migration's parents are
+    applied; and every applied one must still be in the plan."""
+    planned = {entry["file"] for entry in plan.entries}
+    gone = sorted(done - planned)
+    if gone:
+        return f"{gone[0]}, which it holds, is no longer in Django's plan"
+    done_keys = {(e["app"], e["name"]) for e in plan.entries if e["file"] in done}
+    for key in sorted(done_keys):
+        for parent in sorted(loader.graph.node_map[key].parents, key=lambda n: n.key):
+            if parent.key not in done_keys:
+                return (f"{key[0]}.{key[1]}, which it holds, depends on {parent.key[0]}.{parent.key[1]}, "
+                        f"which it does not")
+    return None
 
 
 def _stand_in_notes(migration) -> list[dict]:
