@@ -15,7 +15,6 @@ from migrasafe.config import Config
 from migrasafe.verify import VerifyError, VerifyOptions, verify
 
 SAMPLES = Path(__file__).parent / "verify_samples"
-DJANGO = Path(__file__).parent / "django_project"
 
 
 @pytest.fixture(scope="module")
@@ -141,22 +140,20 @@ def test_alembic_downgrade_that_does_not_restore_a_type_one_that_fails_and_one_d
 
 
 def test_django_reverse_operations(server):
-    report = run(server, DJANGO)
-    trips = dict(statuses(report))
-    assert [name for name, status in trips.items() if status == "restored"] == [
-        "shop.0001_initial", "shop.0002_order_customer", "shop.0003_order_total_idx", "shop.0004_order_note_idx",
-        "shop.0006_order_status", "billing.0001_squashed_0002_invoice_paid", "billing.0003_invoice_number"]
-    assert trips["shop.0005_widen_note"] == "not restored"
-    # Django's own apps are applied for the schema only.
-    assert {status for name, status in trips.items() if not name.startswith(("shop.", "billing."))} == {"forward only"}
-    assert found(report, DJANGO) == [
-        # reverse_sql="DROP TABLE shop_order" instead of the varchar(20) it widened
-        ("error", "shop/migrations/0005_widen_note.py", 8,
-         "backwards of shop.0005_widen_note does not restore table public.shop_order"),
-        ("error", "shop/migrations/0005_widen_note.py", 8, "shop.0005_widen_note applied again after its backwards "
-         "fails at line 8: 42P01: relation \"shop_order\" does not exist"),
-        ("info", "shop/migrations/0006_order_status.py", 15, "backwards of shop.0006_order_status: RunPython's "
-         "reverse is RunPython.noop: the rows its forward code changed stay as they are"),
+    """The one Django case (its rendering is slow): a reverse_sql that does not restore a type, an
+    atomic = False migration (DROP INDEX CONCURRENTLY back), RunPython.noop, an irreversible RunSQL."""
+    report = run(server, SAMPLES / "django_inventory")
+    assert statuses(report) == [("inventory.0001_initial", "restored"), ("inventory.0002_widen_sku", "not restored"),
+                                ("inventory.0003_sku_index", "restored"), ("inventory.0004_sku_check", "irreversible")]
+    migrations = "django_inventory/inventory/migrations"
+    assert found(report) == [
+        ("error", f"{migrations}/0002_widen_sku.py", 7, "backwards of inventory.0002_widen_sku does not restore "
+         "column public.inventory_item.sku's type character varying(20) (it is character varying(30))"),
+        ("info", f"{migrations}/0003_sku_index.py", 15, "backwards of inventory.0003_sku_index: RunPython's reverse "
+         "is RunPython.noop: the rows its forward code changed stay as they are"),
+        ("info", f"{migrations}/0004_sku_check.py", 7, "backwards of inventory.0004_sku_check is refused by Django: "
+         "Operation <RunSQL \"ALTER TABLE inventory_item ADD CONSTRAINT sku_not_blank CHECK (sku <> '')\"> in "
+         "inventory.0004_sku_check is not reversible"),
     ]
     assert report.exit_code() == 1
 

@@ -241,5 +241,6 @@ def _django_backward(migration: Migration) -> Backward:
     if down is None:
         return Backward(label, missing="Django gave no backward SQL for it")
     if down.meta.get("irreversible"):
-        return Backward(label, irreversible=f"is refused by Django: {down.meta['irreversible']}")
+        return Backward(label, irreversible=f"is refused by Django: {down.meta['irreversible']}",
+                        declared_line=down.meta.get("irreversible_line", 1))
     return Backward(label, down, notes=[f for f in down.findings if f.severity != "error"])

@@ -73,7 +73,8 @@ def _reads_only_new_state() -> frozenset:
     from django.db.migrations import operations
 
     return frozenset({operations.CreateModel, operations.AddIndex, operations.AddConstraint, operations.RunSQL,
-                      operations.AlterModelOptions, operations.AlterModelManagers, AddIndexConcurrently})
+                      operations.RunPython, operations.AlterModelOptions, operations.AlterModelManagers,
+                      AddIndexConcurrently})
 
 
 _READS_ONLY_NEW_STATE = _reads_only_new_state()
@@ -88,6 +89,7 @@ class Applier:
         # The model classes (state.apps) are built at the first migration applied, not before:
         # skipping the migrations a restored database holds then only moves model states.
         self.state = ProjectState(real_apps=loader.unmigrated_apps)
+        self.recorder = None  # one MigrationRecorder: it checks for its table once, not per migration
 
     def skip(self, migration) -> None:
         """Move the state past a migration applied (or given up on) by an earlier process."""
@@ -129,7 +131,8 @@ class Applier:
             with self.connection.schema_editor(collect_sql=True, atomic=migration.atomic) as editor:
                 migration.unapply(state, editor, collect_sql=True)
         except IrreversibleError as error:
-            return {"irreversible": str(error), "statements": [], "notes": []}
+            op = next((i for i, o in enumerate(migration.operations) if not o.reversible), None)
+            return {"irreversible": str(error), "op": op, "statements": [], "notes": []}
         except Exception as error:
             self._fresh_connection()
             return {"irreversible": None, "statements": [], "notes": [
@@ -197,10 +200,16 @@ class Applier:
     def _forwards(self, migration, operation, editor, old_state, recorder: _Recorder, capture: bool) -> None:
         # SeparateDatabaseAndState.database_forwards runs only its database_operations.
         recorder.capture_all = capture
+        apps = self.state.__dict__.get("apps")
         try:
             operation.database_forwards(migration.app_label, editor, old_state, self.state)
         finally:
             recorder.capture_all = False
+        if old_state is self.state and self.state.__dict__.get("apps") is not apps:
+            # RunPython rebuilt every model for its code (ProjectState.clear_delayed_apps_cache): none
+            # is left stale, so the next RunPython need not rebuild them all again. Django's executor
+            # rebuilds them on a copy it throws away, every time.
+            self.state.is_delayed = False
 
     def _fresh_connection(self) -> None:
         """Whatever failed, the next migration starts on a new connection: Django's connect()
@@ -217,7 +226,9 @@ class Applier:
         from django.db.migrations.recorder import MigrationRecorder
 
         try:
-            MigrationRecorder(self.connection).record_applied(migration.app_label, migration.name)
+            if self.recorder is None:
+                self.recorder = MigrationRecorder(self.connection)
+            self.recorder.record_applied(migration.app_label, migration.name)
         except Exception:
             pass  # only a restarted child reads this; failing to write it costs a re-render
 

@@ -215,6 +215,8 @@ class _Builder:
                          meta={k: migration.meta[k] for k in ("app", "name", "file", "history")})
         if rendering["irreversible"]:
             down.meta["irreversible"] = rendering["irreversible"]
+            position = facts.position_of(rendering.get("op")) if facts and rendering.get("op") is not None else None
+            down.meta["irreversible_line"] = position.line if position else 1
         else:
             self._statements(down, rendering, facts)
         return down
