@@ -78,3 +78,16 @@ def test_alembic_downgrade_is_rendered_on_the_lines_that_wrote_it():
     plain = Plan(Config(cache=False))
     plain.add(str(SAMPLES / "alembic"))
     assert all("downgrade" not in m.meta for m in plain.migrations())
+
+
+def test_atlas_reads_a_backward_part_with_the_tool_it_wrote_the_folder_for(tmp_path):
+    from migrasafe.sources import atlas
+
+    (tmp_path / "atlas.hcl").write_text('env "dev" {\n  migration {\n    dir = "file://m"\n    format = goose\n  }\n}\n')
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "1_a.sql").write_text("-- +goose Up\nCREATE TABLE t (a int);\n-- +goose Down\nDROP TABLE t;\n")
+    history = atlas.list_history(tmp_path)
+    (entry,) = history.reverse
+    assert entry.options["atlas_format"] == "goose" and entry.options["part"] == "down"
+    down = build_migration(entry, atlas.FORMAT, "", Config())
+    assert [(s.sql, s.line) for s in down.statements] == [("DROP TABLE t", 4)]

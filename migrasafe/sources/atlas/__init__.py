@@ -55,7 +55,7 @@ def list_history(root: Path) -> History:
         _list_atlas_dir(history, project)
     else:
         _list_foreign_dir(history, project)
-    for entry in history.forward:
+    for entry in history.forward + history.reverse:  # a backward part is read by the same tool
         entry.options["atlas_format"] = project.format
         entry.options["atlas_source"] = project.source
         entry.options["atlas_lint"] = sorted(project.lint)
