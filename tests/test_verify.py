@@ -121,7 +121,8 @@ def test_alembic_downgrade_that_does_not_restore_a_type_one_that_fails_and_one_d
     report = run(server, SAMPLES / "alembic")
     assert statuses(report) == [("1a", "restored"), ("2b", "not restored"), ("3c", "irreversible"),
                                 ("4d", "restored"),  # autocommit_block + CONCURRENTLY, both ways
-                                ("5e", "failed")]
+                                ("5e", "failed"),
+                                ("6f", "restored")]  # `pass` both ways, as a merge revision: nothing to undo
     found_ = found(report)
     assert found_[:2] == [
         ("error", "alembic/migrations/versions/2b_widen_note.py", 18, "downgrade() of 2b does not restore column "
@@ -277,3 +278,24 @@ def test_a_rebuild_starts_from_the_last_checkpoint(server, monkeypatch):
     assert every[2][:2] == every[100][:2]
     assert every[2][1][0][3] == "down of 2024-01-03-000000_a_index/down.sql leaves index public.t_a_idx behind"
     assert (every[2][2], every[100][2]) == (13, 15)  # the rebuild applies 000003 alone, or 000001 to 000003
+
+
+def test_differences_are_said_object_by_object():
+    from migrasafe.snapshot import Difference
+    from migrasafe.verify.outcome import not_restored
+
+    label = "down of 2_mood.down.sql"
+    said = [not_restored(label, d) for d in (
+        Difference("enum", "public.mood", "added", "", "value", None, "meh"),
+        Difference("enum", "public.mood", "removed", "", "value", "ok", None),
+        Difference("table", "public.t", "removed", ""),
+        Difference("column", "public.t.a", "changed", "", "nullability", "NOT NULL", "nullable"),
+        Difference("column", "public.t.a", "changed", "", "default", "0", None),
+    )]
+    assert said == [
+        "down of 2_mood.down.sql leaves value 'meh' of enum public.mood behind",
+        "down of 2_mood.down.sql does not restore value 'ok' of enum public.mood",
+        "down of 2_mood.down.sql does not restore table public.t",
+        "down of 2_mood.down.sql does not restore column public.t.a's nullability NOT NULL (it is nullable)",
+        "down of 2_mood.down.sql does not restore column public.t.a's default 0 (it has none)",
+    ]

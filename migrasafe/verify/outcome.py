@@ -100,19 +100,19 @@ class VerifyReport:
 def not_restored(label: str, d: Difference) -> str:
     """What the backward part left different from the schema before its migration."""
     subject = f"{d.kind} {d.identity}"
+    if d.kind == "enum" and d.attribute == "value":  # one value only on one side
+        if d.after is None:
+            return f"{label} does not restore value {literal(d.before)} of enum {d.identity}"
+        return f"{label} leaves value {literal(d.after)} of enum {d.identity} behind"
     if d.change == "added":
         return f"{label} leaves {subject} behind"
     if d.change == "removed":
         return f"{label} does not restore {subject}"
-    if d.kind == "enum" and d.attribute == "value":
-        if d.after is None:
-            return f"{label} does not restore value {literal(d.before)} of enum {d.identity}"
-        return f"{label} leaves value {literal(d.after)} of enum {d.identity} behind"
     name = d.attribute
     if d.before is None:
         return f"{label} leaves {subject}'s {name} {show(name, d.after)} behind"
-    now = show(name, d.after) if d.after is not None else f"no {name}"
-    return f"{label} does not restore {subject}'s {name} {show(name, d.before)} (it is {now})"
+    now = f"it is {show(name, d.after)}" if d.after is not None else "it has none"
+    return f"{label} does not restore {subject}'s {name} {show(name, d.before)} ({now})"
 
 
 def applied_again(name: str, word: str, d: Difference) -> str:

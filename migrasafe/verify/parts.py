@@ -210,7 +210,7 @@ def _alembic_backward(migration: Migration, name: str) -> Backward:
     down = migration.meta.get("downgrade")
     if declared == "missing" or down is None:
         return Backward(label, missing=MISSING[ALEMBIC])
-    if declared:
+    if declared and migration.statements:  # a merge revision's `pass` both ways undoes nothing: nothing to undo
         return Backward(label, irreversible=declared, declared_line=line)
     return Backward(label, down, notes=[f for f in down.findings if f.severity != "error"])
 
