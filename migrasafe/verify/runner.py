@@ -9,8 +9,8 @@ A part that fails stops at the failing statement and its transaction is rolled b
 does. When the backward part fails and its statements before the failure were committed (a part
 run without a transaction), or when N applied again fails, the history is applied again on a new
 database up to N (from a copy of the database kept every CHECKPOINT_EVERY migrations), and goes on
-from there. When a migration fails going forward the first time,
-the migrations after it are not verified.
+from there. When a migration fails going forward the first time, the migrations after it are not
+verified.
 """
 from __future__ import annotations
 
