@@ -77,6 +77,16 @@ def test_dbmate_down_that_fails_and_a_migration_without_down(server):
     assert report.exit_code() == 1
 
 
+def test_sql_migrate_down_that_drops_more_than_its_up_made(server):
+    report = run(server, SAMPLES / "sql-migrate")
+    assert statuses(report) == [("1_create_t.sql", "restored"), ("2_note_index.sql", "not restored")]
+    assert found(report) == [
+        ("error", "sql-migrate/2_note_index.sql", 5, "down of 2_note_index.sql does not restore table public.t"),
+        ("error", "sql-migrate/2_note_index.sql", 2, "2_note_index.sql applied again after its down fails at line 2: "
+         "42P01: relation \"t\" does not exist"),
+    ]
+
+
 def test_diesel_round_trips_outside_a_transaction_and_after_a_rebuild(server):
     report = run(server, SAMPLES / "diesel")
     assert statuses(report) == [("2024-01-01-000000_create_t/up.sql", "restored"),
