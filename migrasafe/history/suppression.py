@@ -73,6 +73,10 @@ def _rule_id(word: str) -> str:
 
 def _read(file: Path) -> list[Directive]:
     try:
+        # A FIFO or a device named like a migration was reported when the history was read;
+        # opening it here could wait forever for a writer.
+        if not file.is_file() or not _mentions(file, b"migrasafe:"):
+            return []
         text = file.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return []
@@ -89,3 +93,16 @@ def _read(file: Path) -> list[Directive]:
             out.append(Directive(line=comment.line, column=comment.column, whole_file=match["scope"] == "ignore-file",
                                  rules=rules, reason=(match["reason"] or "").strip(), marker="#" if python else "--"))
     return out
+
+
+def _mentions(file: Path, marker: bytes, block: int = 1 << 16) -> bool:
+    """Whether the file holds `marker`, read a block at a time: most files have no directive,
+    and a large one is then never held whole (as bytes and again as text) beside the report."""
+    with file.open("rb") as stream:
+        keep = len(marker) - 1  # a marker cut by a block's end begins in the last bytes of it
+        tail = b""
+        while chunk := stream.read(block):
+            if marker in tail + chunk[:keep] or marker in chunk:
+                return True
+            tail = (tail + chunk[-keep:])[-keep:]
+    return False
