@@ -24,6 +24,7 @@ migrations: the others are applied on top of it, as `manage.py migrate` would ap
 """
 from __future__ import annotations
 
+import gc
 import io
 import json
 import os
@@ -109,7 +110,17 @@ def work(payload: dict, out: Out) -> None:
         plan = loader.plan()
         out.send({"type": "graph", "plan": plan.entries, "skipped": plan.skipped, "external": plan.external,
                   "load_errors": plan.load_errors, "settings_note": settings_note})
+        _collect_less()
         _render_all(loader, plan, payload, out)
+
+
+def _collect_less() -> None:
+    """Rendering model states makes and drops model classes by the ten thousand, in reference
+    cycles, so the cyclic collector runs often; each full collection went over every migration
+    loaded, and took a third of the rendering (saleor's first 500 migrations: 54 s of CPU, 36 s
+    with this). What is loaded by now lives to the end: frozen, it is never scanned again."""
+    gc.collect()
+    gc.freeze()
 
 
 def _render_all(loader, plan, payload: dict, out: Out) -> None:
