@@ -21,6 +21,7 @@ catalog and pg_locks reads around each statement, for a caller that only needs i
 """
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from dataclasses import dataclass, field
@@ -32,7 +33,8 @@ from psycopg.pq import TransactionStatus
 
 from ..model import AnalysedStatement, MigrationResult
 from ..locks.modes import strongest
-from .probe import Monitor, prepare_session
+from .monitor import Monitor
+from .probe import prepare_session
 
 SNAPSHOT_SQL = r"""
 SELECT c.oid, n.nspname, c.relname, c.relkind::text, c.relfilenode
@@ -182,8 +184,7 @@ class Runner:
                 else:
                     open_runs.append(run)
             else:
-                conn.execute("BEGIN")
-                self.run_inside(analysed, run)
+                self.run_inside(analysed, run, begin=True)
                 if run.refused_in_transaction:
                     conn.execute("ROLLBACK")
                     self.run_outside(analysed, run)
@@ -237,14 +238,25 @@ class Runner:
 
     # ---------------------------------------------------------------- inside a transaction
 
-    def run_inside(self, analysed: AnalysedStatement, run: StatementRun) -> None:
-        conn = self.conn
+    def run_inside(self, analysed: AnalysedStatement, run: StatementRun, begin: bool = False) -> None:
+        """Run it under a savepoint, with the catalog and locks read before and after.
+
+        `begin` opens the transaction first. What surrounds the statement goes in as few round
+        trips as it can (one before, one after, one between rehearsals); the statement itself is
+        always sent alone, so its time is its own.
+        """
         run.in_transaction = True
-        before = snapshot(conn) if self.measure else {}
-        held = own_locks(conn) if self.measure else set()
-        if self.repeat > 1 and repeatable(analysed):
+        rehearsing = self.repeat > 1 and repeatable(analysed)
+        first_savepoint = f"SAVEPOINT {SAVEPOINT}_trial" if rehearsing else f"SAVEPOINT {SAVEPOINT}"
+        opening = ["BEGIN"] if begin else []
+        before, held = {}, set()
+        if self.measure:
+            catalog, locks = self.batch(opening + [SNAPSHOT_SQL, OWN_LOCKS_SQL, first_savepoint])
+            before, held = relations(catalog), lock_set(locks)
+        else:
+            self.batch(opening + [first_savepoint])
+        if rehearsing:
             self.rehearse(analysed, run)
-        conn.execute(f"SAVEPOINT {SAVEPOINT}")
         failed = False
         try:
             self.timed(analysed.statement.sql, run)
@@ -254,38 +266,50 @@ class Runner:
         except psycopg.Error as err:
             run.error = describe(err)
             failed = True
-        conn.execute(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}" if failed else f"RELEASE SAVEPOINT {SAVEPOINT}")
-        if failed:
-            conn.execute(f"RELEASE SAVEPOINT {SAVEPOINT}")
         if run.best_ms is not None:
             run.duration_ms = min(run.duration_ms, run.best_ms)
-        if failed or not self.measure:
+        if failed:
+            self.batch([f"ROLLBACK TO SAVEPOINT {SAVEPOINT}", f"RELEASE SAVEPOINT {SAVEPOINT}"])
             return
-        acquired = own_locks(conn) - held
+        if not self.measure:
+            self.batch([f"RELEASE SAVEPOINT {SAVEPOINT}"])
+            return
+        locks, catalog = self.batch([f"RELEASE SAVEPOINT {SAVEPOINT}", OWN_LOCKS_SQL, SNAPSHOT_SQL])
+        acquired = lock_set(locks) - held
         run.locks = strongest_by_relation(acquired, before)
         run.held_before = modes_by_relation(held, before)
-        run.rewrites = rewritten(before, snapshot(conn))
+        run.rewrites = rewritten(before, relations(catalog))
 
     def rehearse(self, analysed: AnalysedStatement, run: StatementRun) -> None:
         """Run it and roll it back, repeat - 1 times: the kept run's time is the best of all.
 
         The machine's other work only ever adds time, so the minimum is the steadiest figure.
+        It starts with the trial savepoint made and leaves the kept run's savepoint made.
         """
-        conn = self.conn
-        first = time.perf_counter()
-        for _ in range(self.repeat - 1):
+        trial_savepoint = f"{SAVEPOINT}_trial"
+        undo = [f"ROLLBACK TO SAVEPOINT {trial_savepoint}", f"RELEASE SAVEPOINT {trial_savepoint}"]
+        first = None
+        for number in range(1, self.repeat):
             trial = StatementRun(index=run.index)
-            conn.execute(f"SAVEPOINT {SAVEPOINT}_trial")
             try:
                 self.timed(analysed.statement.sql, trial)
             except psycopg.Error:
-                conn.execute(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}_trial")
-                conn.execute(f"RELEASE SAVEPOINT {SAVEPOINT}_trial")
+                self.batch(undo + [f"SAVEPOINT {SAVEPOINT}"])
                 return  # the kept run will fail the same way and say why
-            conn.execute(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}_trial")
-            conn.execute(f"RELEASE SAVEPOINT {SAVEPOINT}_trial")
+            first = first or trial.started
+            self.batch(undo + [f"SAVEPOINT {SAVEPOINT}" if number == self.repeat - 1 else f"SAVEPOINT {trial_savepoint}"])
             run.best_ms = trial.duration_ms if run.best_ms is None else min(run.best_ms, trial.duration_ms)
         run.first_started = first
+
+    def batch(self, commands: list[str]) -> list[list[tuple]]:
+        """Send `commands` in one round trip; the rows of each one that returns rows, in order."""
+        cursor = self.conn.execute("; ".join(command.strip() for command in commands), prepare=False)
+        sets = []
+        while True:
+            if cursor.description is not None:
+                sets.append(cursor.fetchall())
+            if not cursor.nextset():
+                return sets
 
     # ---------------------------------------------------------------- outside a transaction
 
@@ -302,8 +326,11 @@ class Runner:
         run.in_transaction = False
         run.exact = False
         before = snapshot(conn) if self.measure else {}
+        # The monitor reads the backend's locks while it runs: they are gone once it returns.
+        watching = self.monitor.sampling() if self.monitor is not None and self.measure else contextlib.nullcontext()
         try:
-            self.timed(analysed.statement.sql, run)
+            with watching:
+                self.timed(analysed.statement.sql, run)
         except psycopg.Error as err:
             run.error = describe(err)
             return
@@ -379,12 +406,19 @@ def runqueue_ns(pid: int | None) -> int | None:
 
 
 def snapshot(conn: psycopg.Connection) -> dict[int, Relation]:
-    return {oid: Relation(schema, name, kind, filenode)
-            for oid, schema, name, kind, filenode in conn.execute(SNAPSHOT_SQL).fetchall()}
+    return relations(conn.execute(SNAPSHOT_SQL).fetchall())
+
+
+def relations(rows) -> dict[int, Relation]:
+    return {oid: Relation(schema, name, kind, filenode) for oid, schema, name, kind, filenode in rows}
 
 
 def own_locks(conn: psycopg.Connection) -> set[tuple[int, str]]:
-    return {(oid, mode) for oid, mode in conn.execute(OWN_LOCKS_SQL).fetchall()}
+    return lock_set(conn.execute(OWN_LOCKS_SQL).fetchall())
+
+
+def lock_set(rows) -> set[tuple[int, str]]:
+    return {(oid, mode) for oid, mode in rows}
 
 
 def strongest_by_relation(locks: set[tuple[int, str]], before: dict[int, Relation]) -> dict[str, str]:

@@ -5,10 +5,10 @@ reader (`SELECT 1 FROM t LIMIT 1`, the AccessShareLock every query takes) and a 
 that sets a column of one row to itself: RowExclusiveLock and a row lock, as an application's
 write takes, without changing any value a later statement could trip over).
 
-A `Monitor` thread polls pg_locks and pg_stat_activity every few milliseconds. It records the
-relation locks the migration's backend holds (for statements that run outside a transaction,
-whose locks are gone by the time they return) and which probe is waiting on a lock, so a probe
-query counts as blocked only when the server says it waited, not because the machine was busy.
+Each probe says when its query starts and ends, so the monitor (monitor.py) asks the server
+whether it waits on a lock only when a query takes longer than a query on a free table does.
+`Sessions` keeps the probes' connections for the next migration on the same database: a probe
+session holds nothing between its queries, and opening one costs more than most statements.
 """
 from __future__ import annotations
 
@@ -16,21 +16,14 @@ import contextlib
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 import psycopg
 from psycopg import sql as q
+from psycopg.pq import TransactionStatus
 
-POLL_SECONDS = 0.004
 PROBE_PAUSE_SECONDS = 0.01
 STOP_GRACE_SECONDS = 5.0
-
-MONITOR_SQL = """
-SELECT 'lock', relation::bigint, mode FROM pg_locks
-WHERE pid = %(pid)s AND locktype = 'relation' AND granted
-  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-UNION ALL
-SELECT 'wait', pid, NULL FROM pg_stat_activity WHERE pid = ANY(%(probes)s) AND wait_event_type = 'Lock'
-"""
 
 
 @dataclass
@@ -40,6 +33,7 @@ class ProbeQuery:
     started: float
     ended: float
     waited: bool
+    sequence: int = 0  # the probe's count of queries sent
 
     @property
     def ms(self) -> float:
@@ -53,15 +47,20 @@ class Probe:
     table: str
     kind: str
     guard_ms: float
+    sessions: Sessions | None = None
     queries: list[ProbeQuery] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     pid: int | None = None
-    _sequence: int = 0
-    _waited_sequence: int = -1
+    sequence: int = 0  # of the query running or last run
+    waited_sequence: int = -1  # the query the server was seen waiting on a lock
+    running_since: float | None = None  # perf_counter when the running query was sent
+    on_query: Callable[[], None] | None = None  # told when a query is sent
     _stop: threading.Event = field(default_factory=threading.Event)
     _conn: psycopg.Connection | None = None
+    _cancelled: bool = False
     _thread: threading.Thread | None = None
     _ready: threading.Event = field(default_factory=threading.Event)
+    _marking: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def qualified(self) -> str:
@@ -76,46 +75,66 @@ class Probe:
     def wait_ready(self) -> None:
         self._ready.wait(10)
 
-    def mark_waiting(self) -> None:
-        self._waited_sequence = self._sequence
+    def mark_waiting(self, sequence: int) -> None:
+        """The server saw query `sequence` wait on a lock (it may have ended since)."""
+        with self._marking:
+            self.waited_sequence = sequence
+            if self.queries and self.queries[-1].sequence == sequence:
+                self.queries[-1].waited = True
 
     def run(self) -> None:
+        sessions = self.sessions or Sessions(self.conninfo, self.guard_ms)
         try:
-            conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=10)
+            conn = sessions.take(self.kind)
         except psycopg.Error as err:
             self.errors.append(str(err).strip().splitlines()[0])
             self._ready.set()
             return
         self._conn = conn
-        with conn:
+        try:
             self.pid = conn.info.backend_pid
-            prepare_session(conn, self.guard_ms, application_name=f"migrasafe probe {self.kind}",
-                            yield_on_deadlock=True)
             statement = self.statement(conn)
             self._ready.set()
-            while not self._stop.is_set():
-                self._sequence += 1
-                started = time.perf_counter()
-                try:
-                    conn.execute(statement)
-                except psycopg.errors.UndefinedTable:
-                    self.record(started)
-                    break  # the migration dropped or renamed it: nothing left to probe
-                except psycopg.errors.UndefinedColumn:
-                    self.record(started)
-                    statement = self.statement(conn)
-                except psycopg.Error as err:
-                    self.record(started)
-                    if self._stop.is_set():
-                        break
-                    self.errors.append(str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__)
-                else:
-                    self.record(started)
-                self._stop.wait(PROBE_PAUSE_SECONDS)
+            self.loop(conn, statement)
+        except psycopg.Error as err:
+            self.errors.append(str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__)
+        finally:
+            self._ready.set()
+            self.running_since = None
+            sessions.give(self.kind, conn, reusable=not self._cancelled)
+            if self.sessions is None:
+                sessions.close()
+
+    def loop(self, conn: psycopg.Connection, statement: q.Composed) -> None:
+        while not self._stop.is_set():
+            self.sequence += 1
+            started = time.perf_counter()
+            self.running_since = started
+            if self.on_query is not None:
+                self.on_query()
+            try:
+                conn.execute(statement)
+            except psycopg.errors.UndefinedTable:
+                self.record(started)
+                break  # the migration dropped or renamed it: nothing left to probe
+            except psycopg.errors.UndefinedColumn:
+                self.record(started)
+                statement = self.statement(conn)
+            except psycopg.Error as err:
+                self.record(started)
+                if self._stop.is_set() or conn.closed:
+                    break
+                self.errors.append(str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__)
+            else:
+                self.record(started)
+            self._stop.wait(PROBE_PAUSE_SECONDS)
 
     def record(self, started: float) -> None:
-        self.queries.append(ProbeQuery(self.qualified, self.kind, started, time.perf_counter(),
-                                       self._waited_sequence == self._sequence))
+        ended = time.perf_counter()
+        self.running_since = None
+        with self._marking:
+            self.queries.append(ProbeQuery(self.qualified, self.kind, started, ended,
+                                           self.waited_sequence == self.sequence, self.sequence))
 
     def statement(self, conn: psycopg.Connection) -> q.Composed:
         table = q.Identifier(self.schema, self.table)
@@ -135,9 +154,63 @@ class Probe:
             return
         self._thread.join(STOP_GRACE_SECONDS)
         if self._thread.is_alive() and self._conn is not None:
+            # A cancel could land on whatever the session runs next: it is not reused.
+            self._cancelled = True
             with contextlib.suppress(Exception):
                 self._conn.cancel()
             self._thread.join(STOP_GRACE_SECONDS)
+
+
+class Sessions:
+    """Open probe and monitor sessions on one database, kept between migrations."""
+
+    def __init__(self, conninfo: str, guard_ms: float):
+        self.conninfo = conninfo
+        self.guard_ms = guard_ms
+        self._idle: dict[str, list[psycopg.Connection]] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def take(self, role: str) -> psycopg.Connection:
+        """A session for `role` ("read", "write" or "monitor"), set up for it."""
+        with self._lock:
+            idle = self._idle.get(role)
+            if idle:
+                return idle.pop()
+        conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=10)
+        try:
+            if role == "monitor":
+                conn.execute("SELECT set_config('application_name', 'migrasafe monitor', false)")
+            else:
+                prepare_session(conn, self.guard_ms, application_name=f"migrasafe probe {role}", yield_on_deadlock=True)
+        except psycopg.Error:
+            conn.close()
+            raise
+        return conn
+
+    def give(self, role: str, conn: psycopg.Connection, reusable: bool = True) -> None:
+        """Back from a migration: kept while it is healthy and idle, closed otherwise."""
+        healthy = reusable and not conn.closed and conn.info.transaction_status == TransactionStatus.IDLE
+        with self._lock:
+            if healthy and not self._closed:
+                self._idle.setdefault(role, []).append(conn)
+                return
+        with contextlib.suppress(Exception):
+            conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, {}
+        for conn in (c for group in idle.values() for c in group):
+            with contextlib.suppress(Exception):
+                conn.close()
+
+    def __enter__(self) -> Sessions:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
 
 
 def first_column(conn: psycopg.Connection, schema: str, table: str) -> str | None:
@@ -162,61 +235,15 @@ def prepare_session(conn: psycopg.Connection, guard_ms: float, application_name:
             conn.execute("SET deadlock_timeout = '50ms'")
 
 
-class Monitor:
-    """Polls the migration backend's relation locks and the probes' lock waits."""
-
-    def __init__(self, conninfo: str, migration_pid: int, probes: list[Probe]):
-        self.conninfo = conninfo
-        self.migration_pid = migration_pid
-        self.probes = {p.pid: p for p in probes if p.pid is not None}
-        self.samples: list[tuple[float, int, str]] = []  # (time, oid, mode)
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.error: str | None = None
-
-    def __enter__(self) -> Monitor:
-        self._thread = threading.Thread(target=self.run, name="replay-monitor", daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(STOP_GRACE_SECONDS)
-
-    def run(self) -> None:
-        try:
-            with psycopg.connect(self.conninfo, autocommit=True, connect_timeout=10) as conn:
-                params = {"pid": self.migration_pid, "probes": list(self.probes)}
-                while not self._stop.is_set():
-                    rows = conn.execute(MONITOR_SQL, params).fetchall()
-                    now = time.perf_counter()
-                    with self._lock:
-                        for kind, number, mode in rows:
-                            if kind == "lock":
-                                self.samples.append((now, number, mode))
-                            elif number in self.probes:
-                                self.probes[number].mark_waiting()
-                    self._stop.wait(POLL_SECONDS)
-        except psycopg.Error as err:
-            self.error = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-
-    def locks_between(self, started: float, ended: float) -> set[tuple[int, str]]:
-        with self._lock:
-            return {(oid, mode) for at, oid, mode in self.samples if started <= at <= ended}
-
-    def forget_before(self, moment: float) -> None:
-        with self._lock:
-            self.samples = [s for s in self.samples if s[0] >= moment]
-
-
 @contextlib.contextmanager
-def probing(conninfo: str, tables: list[tuple[str, str]], guard_ms: float):
-    """Start a reader and a writer on each table; yield the probes; stop them on exit."""
-    probes = [Probe(conninfo, schema, table, kind, guard_ms) for schema, table in tables for kind in ("read", "write")]
+def probing(conninfo: str, tables: list[tuple[str, str]], guard_ms: float, sessions: Sessions | None = None):
+    """Start a reader and a writer on each table; yield the probes; stop them on exit.
+
+    With `sessions`, the probes take their connections from it and give them back."""
+    probes = [Probe(conninfo, schema, table, kind, guard_ms, sessions)
+              for schema, table in tables for kind in ("read", "write")]
     try:
-        # All connect at once: each has its own session to open, and none needs another's.
+        # All connect at once (those without a kept session): none needs another's.
         for probe in probes:
             probe.start(wait=False)
         for probe in probes:

@@ -23,13 +23,15 @@ from ..analyse import RuleSelection, make_finding
 from ..config import Config
 from ..locks.modes import blocks_writes, conflicts
 from ..model import AnalysedStatement, Finding, MigrationResult, Report
+from .ahead import SessionAhead
 from .backends import BackendError, Server, open_backend
 from .budget import Budgets, format_ms, judge
 from .extrapolate import growth_of, predict
 from .measure import MigrationRun, ReplayTimeout, Runner, StatementRun
 from .mismatch import mismatches
 from .outside import reaches_outside
-from .probe import Monitor, ProbeQuery, probing
+from .monitor import Monitor
+from .probe import ProbeQuery, Sessions, probing
 from .progress import Progress
 from .seed import SeedResult, Seeder
 from .stats import ProductionRows
@@ -187,38 +189,67 @@ def replay_history(server: Server, results: list[MigrationResult], size_run: Siz
     refuse = reaches_outside if server.backend == "dsn" else None  # the other backends' servers are ours
     with server.database() as conninfo, psycopg.connect(conninfo, autocommit=True) as seed_conn, \
             contextlib.closing(Seeder(seed_conn, superuser=server.superuser, on_progress=seeding_progress,
-                                      helper_conninfo=conninfo)) as seeder:
+                                      helper_conninfo=conninfo)) as seeder, \
+            Sessions(conninfo, settings.statement_timeout_ms) as sessions:
         load_schema_dumps(seed_conn, config, size_run, refuse)
-        for result in results:
-            size_run.seeding.extend(seeder.seed(rows_for, only=touched_tables(result)))
+
+        def runner_for(result: MigrationResult) -> Runner:
             name = Path(result.migration.path).name
             reported = not result.migration.meta.get("context")
-            runner = Runner(conninfo, timezone=timezone, guard_ms=settings.statement_timeout_ms, deadline=deadline,
-                            on_statement=lambda done, total: progress.step(f"migration {name}", done, total),
-                            repeat=settings.repeat if reported else 1, local_server=server.backend == "embedded",
-                            refuse=refuse)
-            progress.step(f"migration {name}", 0, 1, force=True)
-            conn = runner.open()
-            try:
-                tables = probe_tables(conn, result) if settings.probes and reported else []
-                with probing(conninfo, tables, settings.statement_timeout_ms) as probes, \
-                        Monitor(conninfo, conn.info.backend_pid, probes) as monitor:
-                    migration_run = runner.run(result, monitor)
-                if monitor.error is not None:
-                    size_run.problems.append(f"{result.migration.path}: the locks of statements outside a transaction "
-                                             f"could not be sampled: {monitor.error}")
-            finally:
-                conn.close()
-            key = migration_key(result)
-            size_run.migrations[key] = migration_run
-            for run in migration_run.runs:
-                size_run.runs[(key, run.index)] = run
-            queries = [q for probe in probes for q in probe.queries]
-            if reported:
-                size_run.timelines.append(migration_timeline(result.migration.path, migration_run, queries,
-                                                             size_run.origin))
-            for run, blocked in attribute_blocking(migration_run.runs, queries, [f"{s}.{t}" for s, t in tables]).items():
-                size_run.blocked[(key, run.index)] = blocked
+            return Runner(conninfo, timezone=timezone, guard_ms=settings.statement_timeout_ms, deadline=deadline,
+                          on_statement=lambda done, total: progress.step(f"migration {name}", done, total),
+                          repeat=settings.repeat if reported else 1, local_server=server.backend == "embedded",
+                          refuse=refuse)
+
+        sessions_ahead = [SessionAhead(runner_for(results[0]))] if results else []
+        try:
+            for position, result in enumerate(results):
+                following = results[position + 1] if position + 1 < len(results) else None
+
+                def open_next(following=following) -> None:
+                    if following is not None:
+                        sessions_ahead.append(SessionAhead(runner_for(following)))
+
+                replay_migration(result, sessions_ahead.pop(0), open_next, seeder, sessions, size_run, settings,
+                                 rows_for, progress)
+        finally:
+            for ahead in sessions_ahead:
+                ahead.discard()
+
+
+def replay_migration(result: MigrationResult, ahead: SessionAhead, open_next, seeder: Seeder, sessions: Sessions,
+                     size_run: SizeRun, settings: ReplaySettings, rows_for, progress: Progress) -> None:
+    """Seed what the migration touches, then run it under measurement with probes on its live tables.
+
+    `open_next` starts opening the next migration's session once this one's statements are done.
+    """
+    runner = ahead.runner
+    conninfo = runner.conninfo
+    reported = not result.migration.meta.get("context")
+    size_run.seeding.extend(seeder.seed(rows_for, only=touched_tables(result)))
+    progress.step(f"migration {Path(result.migration.path).name}", 0, 1, force=True)
+    conn = ahead.take()
+    try:
+        tables = probe_tables(conn, result) if settings.probes and reported else []
+        with probing(conninfo, tables, settings.statement_timeout_ms, sessions) as probes, \
+                Monitor(conninfo, conn.info.backend_pid, probes, connect=lambda: sessions.take("monitor"),
+                        release=lambda used: sessions.give("monitor", used)) as monitor:
+            migration_run = runner.run(result, monitor)
+            open_next()
+        if monitor.error is not None:
+            size_run.problems.append(f"{result.migration.path}: the locks of statements outside a transaction "
+                                     f"could not be sampled: {monitor.error}")
+    finally:
+        conn.close()
+    key = migration_key(result)
+    size_run.migrations[key] = migration_run
+    for run in migration_run.runs:
+        size_run.runs[(key, run.index)] = run
+    queries = [q for probe in probes for q in probe.queries]
+    if reported:
+        size_run.timelines.append(migration_timeline(result.migration.path, migration_run, queries, size_run.origin))
+    for run, blocked in attribute_blocking(migration_run.runs, queries, [f"{s}.{t}" for s, t in tables]).items():
+        size_run.blocked[(key, run.index)] = blocked
 
 
 def load_schema_dumps(conn, config: Config, size_run: SizeRun, refuse=None) -> None:
