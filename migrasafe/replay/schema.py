@@ -119,6 +119,7 @@ class Table:
     columns: list[Column] = field(default_factory=list)
     unique_keys: list[list[str]] = field(default_factory=list)  # column names; [] for expression indexes
     has_unique_index: bool = False
+    has_exclusion: bool = False
     foreign_keys: list[ForeignKey] = field(default_factory=list)
     checks: list[tuple[str, list[str]]] = field(default_factory=list)  # (expression, columns it reads)
     partitioning: Partitioning | None = None
@@ -156,6 +157,7 @@ def read_tables(conn) -> dict[int, Table]:
             table.has_unique_index = True
         elif contype == "x":
             table.has_unique_index = True  # ON CONFLICT DO NOTHING skips exclusion conflicts too
+            table.has_exclusion = True
         elif contype == "f":
             parent_columns = [attname(conn, confrelid, n, names) for n in confkey]
             table.foreign_keys.append(ForeignKey(columns, confrelid, parent_columns))

