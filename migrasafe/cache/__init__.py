@@ -7,9 +7,19 @@ PostgreSQL version, and migrasafe's own code. The catalog (the schema model) is 
 last migration of each run and every `SNAPSHOT_EVERY` migrations, so a run that adds one migration
 analyses that one only, starting from the catalog of the one before it. Entries are plain JSON,
 written atomically; a corrupt or foreign entry is ignored, never trusted.
+
+Above that, a whole run whose inputs did not change at all is replayed from its stored output
+without loading the analysis (whole_run.py).
 """
 from __future__ import annotations
 
-from .run import CachedRun, open_cache
-
 __all__ = ["CachedRun", "open_cache"]
+
+
+def __getattr__(name: str):
+    # Lazily: a warm run replayed whole (whole_run.py) must not pay for the analysis modules.
+    if name in __all__:
+        from . import run
+
+        return getattr(run, name)
+    raise AttributeError(name)

@@ -56,6 +56,35 @@ def run_check(args: argparse.Namespace) -> int:
         return run_replay(args)
     if getattr(args, "html", None):
         raise UsageError("--html draws the replay's lock timeline: add --replay")
+    recorder = None
+    if replayable(args):
+        from ..cache import whole_run
+
+        code = whole_run.replayed(args.argv)
+        if code is not None:
+            return code
+        recorder = whole_run.Recorder(args.argv)
+    try:
+        code, report, config = check_and_write(args)
+    finally:
+        if recorder is not None:
+            recorder.stop()
+    if recorder is not None and config.cache and not any(
+            r.migration.format in whole_run.CODE_FORMATS for r in report.results):
+        recorder.store(code)
+    return code
+
+
+def replayable(args: argparse.Namespace) -> bool:
+    """Whether this run's output depends only on files, so that a whole earlier run may stand in
+    for it (cache/whole_run.py)."""
+    import os
+
+    return not (args.no_cache or os.environ.get("MIGRASAFE_NO_CACHE") or args.since or args.stats_from
+                or getattr(args, "data_from", None) or not hasattr(args, "argv"))
+
+
+def check_and_write(args: argparse.Namespace):
     import gc
 
     # Everything a check allocates lives until the process ends, so the cyclic collector would
@@ -92,7 +121,7 @@ def run_check(args: argparse.Namespace) -> int:
         if result.migration.meta.get("context") and result.migration.broken:
             # Not reported, but the schema the other migrations were checked against is incomplete.
             print(f"migrasafe: {broken_context(result)}", file=sys.stderr)
-    return exit_code(report, config.fail_on)
+    return exit_code(report, config.fail_on), report, config
 
 
 def data_options(args: argparse.Namespace):
