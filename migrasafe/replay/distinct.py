@@ -1,5 +1,5 @@
-"""When rows made from different row numbers cannot share a key, so that two connections can
-insert ranges of them side by side without one insert waiting on the other's uncommitted rows.
+"""When rows made from different row numbers cannot share a key, so that inserting them needs no
+ON CONFLICT (which costs a fifth of the insert).
 
 Each column's values (values.value_sql) are distinct over some run of consecutive row numbers:
 a row number itself never repeats, a value taken modulo a period repeats after it. A unique key

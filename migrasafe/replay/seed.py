@@ -1,13 +1,13 @@
 """Fill the tables of a replay database with synthetic rows shaped by their schema.
 
 Rows are made on the server by one INSERT ... SELECT over generate_series per chunk, so a million
-rows take seconds; a large table's chunks are made by two connections at once when its keys
-cannot clash between them (ranges.py, distinct.py). Each row honours:
+rows take seconds. Each row honours:
 
 * NOT NULL: every generated column gets a value (nullable ones too, so that a later
   SET NOT NULL is judged on its locks, not on data the generator invented);
 * primary and unique keys: values built from the row number, and ON CONFLICT DO NOTHING for
-  the keys that still collide (then more rows are made until the count is reached);
+  the keys that still collide (then more rows are made until the count is reached); where no
+  key can repeat over the row numbers tried (distinct.py), the insert goes without it;
 * foreign keys: parents are seeded first and children pick existing parent keys; a column
   `customer_id` beside a table `customers` is treated as one even before the key is declared;
 * enum labels, and CHECK constraints: simple ones (IN lists, bounds, lengths) steer the values,
@@ -31,13 +31,15 @@ from psycopg import sql as q
 
 from .distinct import ENDLESS, distinct_rows, distinct_run
 from .hints import Hint, check_hints
-from .ranges import SPLIT_ROWS, RowNumbers, attempts, fill, fill_together
 from .schema import Column, ForeignKey, Table, read_tables
 from .seeding import seed_levels
 from .values import value_sql
 
+CHUNK_ROWS = 100_000
 # Children reference at most this many distinct parent keys (kept in a temporary table).
 PARENT_KEYS = 100_000
+# Give up on a table after making this many times the rows wanted (the rest fell out on filters).
+MAX_ATTEMPT_FACTOR = 4
 
 
 @dataclass
@@ -87,10 +89,7 @@ class Seeder:
             # Foreign keys are correct by construction; checking them row by row would triple the time.
             self.conn.execute("SET session_replication_role = replica")
         try:
-            # A second connection seeds beside this one: another table of the same level, or a
-            # share of a large table's rows.
-            side_by_side = len(todo) > 1 or any(rows_for(t.schema, t.name) >= SPLIT_ROWS for t in todo)
-            return seed_levels(self, self.helper() if side_by_side else None, parents_first(todo), rows_for)
+            return seed_levels(self, self.helper() if len(todo) > 1 else None, parents_first(todo), rows_for)
         finally:
             if self.superuser:
                 self.conn.execute("RESET session_replication_role")
@@ -132,9 +131,7 @@ class Seeder:
             return None
         return {oid: kind for oid, kind in found.items() if kind in ("r", "p")}
 
-    def seed_table(self, table: Table, wanted: int, helper: Seeder | None = None) -> SeedResult | None:
-        """Fill `table` up to `wanted` rows; with `helper`, both connections make rows at once
-        (each a share of the same row numbers, so the rows are the ones one connection makes)."""
+    def seed_table(self, table: Table, wanted: int) -> SeedResult | None:
         if wanted <= 0:
             return None
         started = time.perf_counter()
@@ -145,27 +142,32 @@ class Seeder:
             if existing >= wanted:
                 return None
             plan = InsertPlan.build(self, table)
+            base = self.first_row_number(table, existing)
             need = wanted - existing
-            rows = RowNumbers(self.first_row_number(table, existing), need)
-            # Keys built from row numbers that cannot repeat over the numbers tried, in a table
-            # with no rows yet: no row can clash, so the inserts need no ON CONFLICT.
-            rows.clash_free = existing == 0 and plan.distinct_rows >= attempts(need)
-            if helper is not None and need >= SPLIT_ROWS and plan.distinct_rows >= attempts(need):
-                fill_together([(self, plan), (helper, lambda: InsertPlan.build(helper, table))], table, rows)
-            else:
-                fill(self, plan, table, rows)
-            result.inserted = rows.inserted
-            if rows.problem is not None:
-                raise rows.problem
-            if rows.inserted < need:
-                result.problem = (f"only {rows.inserted:,} of {need:,} rows could be made: the rest broke "
+            statement = plan.for_rows(existing, need)
+            made = 0
+            while result.inserted < need and made < attempts(need):
+                chunk = min(CHUNK_ROWS, need - result.inserted)
+                low = base + made + 1
+                try:
+                    count = self.conn.execute(statement, {"low": low, "high": low + chunk - 1}).rowcount
+                except psycopg.errors.UniqueViolation:
+                    if statement is plan.statement:
+                        raise
+                    statement = plan.statement
+                    count = self.conn.execute(statement, {"low": low, "high": low + chunk - 1}).rowcount
+                made += chunk
+                result.inserted += max(count, 0)
+                self.on_progress(f"seeding {table.qualified}", result.inserted, need)
+                if count <= 0 and made >= need:
+                    break
+            if result.inserted < need:
+                result.problem = (f"only {result.inserted:,} of {need:,} rows could be made: the rest broke "
                                   "a key or a constraint")
         except (psycopg.Error, SeedError) as err:
             result.problem = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         finally:
             self.drop_key_tables()
-            if helper is not None:
-                helper.drop_key_tables()
         result.ms = (time.perf_counter() - started) * 1000
         return result
 
@@ -207,14 +209,27 @@ class SeedError(Exception):
     pass
 
 
+def attempts(need: int) -> int:
+    """Row numbers tried at most for `need` rows (the rest fell out on filters or keys)."""
+    return MAX_ATTEMPT_FACTOR * need + CHUNK_ROWS
+
+
 @dataclass
 class InsertPlan:
     statement: q.Composed
     plain: q.Composed | None = None  # without ON CONFLICT, for rows that cannot clash with any
     # Over how many consecutive row numbers the rows' keys are all distinct (unique keys and
-    # exclusion constraints): ranges within such a run can be inserted side by side without
-    # one insert waiting on the other's rows.
+    # exclusion constraints): rows made from such a run cannot clash with one another.
     distinct_rows: float = 0
+
+    def for_rows(self, existing: int, need: int) -> q.Composed:
+        """The insert for `need` rows into a table holding `existing`: keys built from row numbers
+        that cannot repeat over the numbers tried, in a table with no rows yet, cannot clash, so
+        the insert needs no ON CONFLICT (the same rows, in the same order; should one clash all
+        the same, the insert raises and the rest goes with ON CONFLICT)."""
+        if self.plain is not None and existing == 0 and self.distinct_rows >= attempts(need):
+            return self.plain
+        return self.statement
 
     @classmethod
     def build(cls, seeder: Seeder, table: Table) -> InsertPlan:

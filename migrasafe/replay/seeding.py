@@ -1,8 +1,7 @@
-"""Seed on two connections at once: the tables of one dependency level (none references another
-not yet seeded) are shared between the seeder's connection and a second one, and a level of one
-table has its rows made by both (seed.RowNumbers). Making rows keeps one server process busy per
-connection, so a machine with two cores seeds about twice as fast; a child still waits for its
-parents, whose keys it picks from.
+"""Seed tables two at a time: the tables of one dependency level (none references another not yet
+seeded) are shared between the seeder's connection and a second one. Making rows keeps one
+server process busy per table, so a machine with two cores seeds about twice as fast; a child
+still waits for its parents, whose keys it picks from.
 """
 from __future__ import annotations
 
@@ -29,9 +28,8 @@ def dependency_levels(ordered: list[Table]) -> list[list[Table]]:
     return [groups[number] for number in sorted(groups)]
 
 
-def seed_one(seeder: Seeder, table: Table, rows_for: Callable[[str, str], int],
-             helper: Seeder | None = None) -> SeedResult | None:
-    result = seeder.seed_table(table, rows_for(table.schema, table.name), helper)
+def seed_one(seeder: Seeder, table: Table, rows_for: Callable[[str, str], int]) -> SeedResult | None:
+    result = seeder.seed_table(table, rows_for(table.schema, table.name))
     seeder.seeded.add(table.oid)
     if result is not None and result.inserted:
         seeder.conn.execute(q.SQL("VACUUM (ANALYZE) {}").format(q.Identifier(result.schema, result.name)))
@@ -43,9 +41,8 @@ def seed_levels(main: Seeder, helper: Seeder | None, ordered: list[Table],
     results: dict[int, SeedResult | None] = {}
     for level in dependency_levels(ordered):
         if helper is None or len(level) < 2:
-            # One table: both connections make its rows.
             for table in level:
-                results[table.oid] = seed_one(main, table, rows_for, helper)
+                results[table.oid] = seed_one(main, table, rows_for)
             continue
         pending = list(level)
         guard = threading.Lock()
