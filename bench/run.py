@@ -33,7 +33,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SMALL_TARGET_MS = 150.0
+# Issue targets: warm (unchanged input, result cache filled) at most squawk's time and one small
+# file within 100 ms; cold (--no-cache) at most twice squawk's time.
+SMALL_TARGET_MS = 100.0
+SMALL_COLD_TARGET_MS = 150.0
+WARM, COLD = "migrasafe, warm", "migrasafe --no-cache"
+WARM_LIMIT, COLD_LIMIT = 1.0, 2.0
 PARSE_FLOOR = "floor: python + pglast parse only"
 CASES = ("small", "files", "big")
 
@@ -524,23 +529,25 @@ def verdicts(rows: list[Row]) -> list[str]:
     out = []
     by = {(r.case, r.label): r for r in rows}
     for case in ("files", "big"):
-        ms, sq = by.get((case, "migrasafe")), by.get((case, "squawk"))
+        sq = by.get((case, "squawk"))
         floor = by.get((case, PARSE_FLOOR))
         if floor and sq:
             out.append(f"- {case}: starting Python and building pglast's trees alone takes "
                        f"{floor.median_ms():,.0f} ms, {floor.median_ms() / max(sq.median_ms(), 1e-9):,.1f}x "
                        f"squawk's whole run")
-        if ms and sq:
-            ok = ms.median_ms() <= sq.median_ms()
-            out.append(f"- {case}: migrasafe no slower than squawk (median {ms.median_ms():,.0f} ms vs "
-                       f"{sq.median_ms():,.0f} ms, {ms.median_ms() / max(sq.median_ms(), 1e-9):,.1f}x): "
-                       f"{'met' if ok else 'MISSED'}")
-    for label in ("migrasafe", "migrasafe, no bytecode"):
+        for label, limit in ((COLD, COLD_LIMIT), (WARM, WARM_LIMIT)):
+            ms = by.get((case, label))
+            if ms and sq:
+                ratio = ms.median_ms() / max(sq.median_ms(), 1e-9)
+                out.append(f"- {case}: {label} at most {limit:.1f}x squawk (median {ms.median_ms():,.0f} ms vs "
+                           f"{sq.median_ms():,.0f} ms, {ratio:,.1f}x): {'met' if ratio <= limit else 'MISSED'}")
+    for label in (WARM, "migrasafe, warm, no bytecode", COLD):
         row = by.get(("small", label))
         if row:
-            ok = row.median_ms() <= SMALL_TARGET_MS
+            target = SMALL_TARGET_MS if label != COLD else SMALL_COLD_TARGET_MS
+            ok = row.median_ms() <= target
             out.append(f"- small ({label}): median {row.median_ms():,.0f} ms, best {row.best_ms():,.0f} ms, "
-                       f"target {SMALL_TARGET_MS:.0f} ms: {'met' if ok else 'MISSED'}")
+                       f"target {target:.0f} ms: {'met' if ok else 'MISSED'}")
     return out
 
 
@@ -647,7 +654,10 @@ def main(argv=None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="migrasafe-bench-") as tmp:
         tmp = Path(tmp)
-        root = args.keep.resolve() if args.keep else tmp / "inputs"
+        # Six folders below the temporary folder: the readers look up to six folders above a
+        # migration folder for a project root (a Liquibase master changelog), and a run during
+        # which a folder it looked through changed (the shared /tmp) is not kept for replay.
+        root = args.keep.resolve() if args.keep else tmp / "a" / "b" / "c" / "d" / "inputs"
         inputs = write_inputs(root, args.statements, args.files, args.seed)
         scratch = tmp / "run"
         scratch.mkdir()
@@ -660,12 +670,15 @@ def main(argv=None) -> int:
         info["revision"] = source_revision(package_dir(python, with_bytecode))
         load_before = os.getloadavg()[0]
 
-        ms = Tool("migrasafe", [migrasafe, "check", "{path}", "--format", "json"], with_bytecode)
-        ms_source = Tool("migrasafe, no bytecode", ms.cmd, without_bytecode)
+        # Warm: the run before (the warm-up) filled a private result cache, and the input is unchanged.
+        warm_env = {**with_bytecode, "MIGRASAFE_CACHE_DIR": str(tmp / "cache")}
+        ms = Tool(WARM, [migrasafe, "check", "{path}", "--format", "json"], warm_env)
+        cold = Tool(COLD, [*ms.cmd, "--no-cache"], with_bytecode)
+        ms_source = Tool("migrasafe, warm, no bytecode", ms.cmd, {**without_bytecode, **{"MIGRASAFE_CACHE_DIR": str(tmp / "cache")}})
         sq = Tool("squawk", [squawk, "--reporter", "json", "{path}"], base)
         floor = Tool("python -c pass", [python, "-c", "pass"], with_bytecode)
         parse_only = Tool(PARSE_FLOOR, [python, str(HERE / "parse_floor.py"), "{path}"], with_bytecode)
-        commands = {"migrasafe": ms.cmd, "squawk": sq.cmd, PARSE_FLOOR: [python, "bench/parse_floor.py", "{path}"]}
+        commands = {WARM: ms.cmd, COLD: cold.cmd, "squawk": sq.cmd, PARSE_FLOOR: [python, "bench/parse_floor.py", "{path}"]}
 
         rows: list[Row] = []
         for case in CASES:
@@ -673,11 +686,11 @@ def main(argv=None) -> int:
                 continue
             path, files, statements = inputs[case]
             check = check_migrasafe(statements, files)
-            checks = {"migrasafe": check, "migrasafe, no bytecode": check, "squawk": check_squawk}
+            checks = {WARM: check, COLD: check, ms_source.label: check, "squawk": check_squawk}
             print(f"bench: {case}: {files:,} file(s), {statements:,} statements ...", file=sys.stderr, flush=True)
             # migrasafe reads a folder; squawk takes files or patterns, so it gets FOLDER/*.sql.
             pattern = str(path / "*.sql") if path.is_dir() else str(path)
-            jobs = [(ms, str(path)), (sq, pattern)]
+            jobs = [(cold, str(path)), (ms, str(path)), (sq, pattern)]
             if case != "small":
                 checks[PARSE_FLOOR] = check_parse_floor(statements)
                 rows += measure(case, jobs + [(parse_only, str(path))], args.batch_runs, scratch, checks)

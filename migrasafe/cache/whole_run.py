@@ -105,12 +105,23 @@ class Recorder:
         store = Store(cache_dir())
         root = os.path.abspath(store.root)
         excluded = root + os.sep
+        # What this process writes to: a report redirected into a folder the readers look through.
+        own = set()
+        for fd in (1, 2):
+            try:
+                info = os.fstat(fd)
+            except OSError:
+                continue
+            if stat.S_ISREG(info.st_mode):
+                own.add((info.st_dev, info.st_ino))
         recorded: dict[str, list] = {"files": [], "folders": [], "looked_at": []}
         for kind, paths in (("files", self.files), ("folders", self.folders),
                             ("looked_at", self.looked_at - self.files - self.folders)):
             for path in sorted(paths):
                 if path == root or path.startswith(excluded) or path.startswith(_NOT_INPUTS) or path.endswith(".pyc"):
                     continue  # bytecode is written as its source is first imported; the source is recorded
+                if own and kind != "folders" and _identity(path) in own:
+                    continue
                 described = _what_it_is(path) if kind == "looked_at" else self._describe(path, folder=kind == "folders")
                 if described is None:
                     if os.environ.get("MIGRASAFE_DEBUG") == "1":
@@ -238,6 +249,14 @@ def _same(recorded: list, *, folder: bool) -> bool:
     if digest is not None:
         return digest == (_folder_digest(path) if folder else _file_digest(path))
     return True
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
 
 
 def _what_it_is(path: str) -> list:
