@@ -139,3 +139,99 @@ def test_the_worker_refuses_a_restored_database_whose_migrations_depend_on_one_i
     assert _not_continuable(loader, plan, {"/p/a/1.py", "/p/b/1.py"}) is None
     assert _not_continuable(loader, plan, {"/p/a/1.py", "/p/a/2.py"}) == "a.2, which it holds, depends on b.1, which it does not"
     assert _not_continuable(loader, plan, {"/p/a/1.py", "/p/c/9.py"}) == "/p/c/9.py, which it holds, is no longer in Django's plan"
+
+
+ABSENT_APPS = {
+    "0001_initial.py": '''from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    initial = True
+    dependencies = []
+
+    operations = [
+        migrations.CreateModel(name="Visit", fields=[
+            ("id", models.BigAutoField(primary_key=True)), ("path", models.TextField())]),
+    ]
+''',
+    # A base class of an app that is not here: the model cannot be rendered at all.
+    "0002_task.py": '''import django.db.models.deletion
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("tracking", "0001_initial"), ("django_celery_beat", "0016_alter_crontabschedule_timezone")]
+
+    operations = [
+        migrations.CreateModel(name="Task", fields=[
+            ("periodictask_ptr", models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE,
+                                                      parent_link=True, primary_key=True, serialize=False,
+                                                      to="django_celery_beat.periodictask")),
+        ], bases=("django_celery_beat.periodictask",)),
+    ]
+''',
+    # A ForeignKey to a model of an app that is not here: it stays unresolved.
+    "0003_visit_tag.py": '''import django.db.models.deletion
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("tracking", "0002_task"), ("taggit", "0003_taggeditem_add_unique_index")]
+
+    operations = [
+        migrations.AddField("visit", "tag", models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE,
+                                                               to="taggit.tag")),
+        migrations.AddField("visit", "hits", models.IntegerField(default=0)),
+    ]
+''',
+    "0004_count_visits.py": '''from django.db import migrations
+
+
+def count(apps, schema_editor):
+    apps.get_model("tracking", "Visit").objects.filter(hits__gt=1).count()
+
+
+class Migration(migrations.Migration):
+    dependencies = [("tracking", "0003_visit_tag")]
+
+    operations = [migrations.RunPython(count, migrations.RunPython.noop)]
+''',
+}
+
+ADDED_AFTER_ABSENT = '''from django.db import migrations
+
+
+def count(apps, schema_editor):
+    apps.get_model("tracking", "Visit").objects.filter(hits__gt=2).count()
+
+
+class Migration(migrations.Migration):
+    dependencies = [("tracking", "0004_count_visits")]
+
+    operations = [migrations.RunPython(count, migrations.RunPython.noop)]
+'''
+
+
+def test_models_of_absent_apps_leave_every_other_model_renderable_also_on_the_saved_database(tmp_path, monkeypatch):
+    monkeypatch.setenv("MIGRASAFE_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / "project" / "tracking" / "migrations"
+    folder.mkdir(parents=True)
+    for name, text in ABSENT_APPS.items():
+        (folder / name).write_text(text)
+    first = _reported(run([str(tmp_path / "project")], Config()))
+    (note,) = [f for f in first["tracking.0002_task"].all_findings() if "could not be rendered" in f.message]
+    assert "Cannot resolve bases" in note.message and note.line == 9
+    counted = first["tracking.0004_count_visits"]
+    assert [s.statement.sql for s in counted.statements] == [
+        'SELECT COUNT(*) AS "__count" FROM "tracking_visit" WHERE "tracking_visit"."hits" > 1']
+    assert not [f for f in counted.all_findings() if "could not be rendered" in f.message]
+
+    (folder / "0005_count_again.py").write_text(ADDED_AFTER_ABSENT)
+    rendered = []
+    real = django_read.render_project
+    monkeypatch.setattr(django_read, "render_project", lambda payload, limits, restore=None, snapshot=None: (
+        rendered.append(restore is not None) or real(payload, limits, restore=restore, snapshot=snapshot)))
+    again = _reported(run([str(tmp_path / "project")], Config()))
+    assert rendered == [True]  # every model rendered at once on the restored database, the Task left out
+    assert [s.statement.sql for s in again["tracking.0005_count_again"].statements] == [
+        'SELECT COUNT(*) AS "__count" FROM "tracking_visit" WHERE "tracking_visit"."hits" > 2']

@@ -26,6 +26,8 @@ from django.db import transaction
 from django.db.migrations.operations.special import RunPython, RunSQL
 from django.db.utils import NotSupportedError
 
+from .state import forget_unrendered_model, render_every_model, tolerate_absent_models
+
 
 class _Recorder:
     def __init__(self, connection):
@@ -89,15 +91,21 @@ class Applier:
         # The model classes (state.apps) are built at the first migration applied, not before:
         # skipping the migrations a restored database holds then only moves model states.
         self.state = ProjectState(real_apps=loader.unmigrated_apps)
+        tolerate_absent_models()
         self.recorder = None  # one MigrationRecorder: it checks for its table once, not per migration
 
     def skip(self, migration) -> None:
-        """Move the state past a migration applied (or given up on) by an earlier process."""
-        self.state = migration.mutate_state(self.state, preserve=False)
+        """Move the state past a migration applied (or given up on) by an earlier process; an
+        operation whose models are not known was not rendered then either."""
+        for operation in migration.operations:
+            try:
+                operation.state_forwards(migration.app_label, self.state)
+            except Exception:
+                pass
 
     def apply(self, migration, backwards: bool = False) -> dict:
         if "apps" not in self.state.__dict__:
-            self.state.apps  # built once, then reloaded per model as Django's executor does
+            render_every_model(self.state)  # built once, then reloaded per model as Django's executor does
         before = self.state.clone() if backwards else None
         recorder = _Recorder(self.connection)
         notes: list[dict] = []
@@ -157,12 +165,19 @@ class Applier:
         # Copying the project state costs as much as the models it holds; Django copies it before
         # every operation, but these operations' database_forwards never read the state before.
         needs_old = type(operation) not in _READS_ONLY_NEW_STATE
+        try:
+            if "apps" not in self.state.__dict__:  # a rendering of every model failed before
+                render_every_model(self.state)
+        except Exception:
+            pass  # the operation fails below, saying why
         old_state = self.state.clone() if needs_old else self.state
         try:
             operation.state_forwards(migration.app_label, self.state)
         except Exception as error:  # the models it changes are not known (a migration before it failed)
             if needs_old:
                 self.state = old_state
+            else:
+                forget_unrendered_model(self.state, migration.app_label, operation)
             notes.append({"op": index, "error": False,
                           "message": f"{type(operation).__name__} could not be rendered: the models it changes are "
                                      f"not known here ({_describe(error)}); it is not checked"})
@@ -200,16 +215,17 @@ class Applier:
     def _forwards(self, migration, operation, editor, old_state, recorder: _Recorder, capture: bool) -> None:
         # SeparateDatabaseAndState.database_forwards runs only its database_operations.
         recorder.capture_all = capture
-        apps = self.state.__dict__.get("apps")
+        if isinstance(operation, RunPython) and old_state is self.state and self.state.is_delayed:
+            # RunPython's code gets every model rendered afresh (ProjectState.clear_delayed_apps_cache).
+            # Django's executor renders them on a copy it throws away, at every RunPython; here the
+            # state keeps them, with nothing left stale, so the next RunPython need not again.
+            self.state.__dict__.pop("apps", None)
+            render_every_model(self.state)
+            self.state.is_delayed = False
         try:
             operation.database_forwards(migration.app_label, editor, old_state, self.state)
         finally:
             recorder.capture_all = False
-        if old_state is self.state and self.state.__dict__.get("apps") is not apps:
-            # RunPython rebuilt every model for its code (ProjectState.clear_delayed_apps_cache): none
-            # is left stale, so the next RunPython need not rebuild them all again. Django's executor
-            # rebuilds them on a copy it throws away, every time.
-            self.state.is_delayed = False
 
     def _fresh_connection(self) -> None:
         """Whatever failed, the next migration starts on a new connection: Django's connect()

@@ -174,7 +174,7 @@ class RenderCache:
         if state.get("django") != _django_version():
             return None, f"it was made with Django {state.get('django')}, this run has {_django_version()}"
         if state.get("context") != self.context:
-            return None, "the settings, or the apps outside the project that the migrations depend on, changed"
+            return None, "the settings, or the apps outside the project the migrations depend on, changed"
         if not dump.is_file():
             return None, f"its dump {dump} is missing"
         renderings: dict[str, dict] = {}

@@ -65,13 +65,13 @@ def read_project(layout: Layout, config: Config, display_root: str, named: dict[
                "backwards": backwards}
     context = repr((layout.settings_module, _settings_text(layout), user_model, payload["referenced"]))
     setting_apps = {"AUTH_USER_MODEL": (user_model or "auth.User").partition(".")[0]}
-    identity = repr(sorted(a.label for a in layout.apps))
+    identity = repr((layout.settings_module, sorted(a.label for a in layout.apps)))  # where its saved state is
     cache = RenderCache.for_project(file_keys(files, texts, setting_apps, context), context, layout.root, identity)
     cached = cache.load() if use_cache else None
     rendered = cached is None
     if cached is None:
         try:
-            run = _render(payload, limits, cache if use_cache else None)
+            run = _render(payload, limits, cache if use_cache else None, where)
         except DjangoMissing as err:
             return Reading([], [input_error(where, f"rendering Django migrations needs {err}", fix=INSTALL)], {}, False)
     else:
@@ -87,7 +87,7 @@ def read_project(layout: Layout, config: Config, display_root: str, named: dict[
     return Reading(migrations, findings, skipped, rendered)
 
 
-def _render(payload: dict, limits: Limits, cache: RenderCache | None) -> Run:
+def _render(payload: dict, limits: Limits, cache: RenderCache | None, where: str) -> Run:
     """Render what the cache does not hold: on the saved database when the only change is added
     migrations that no saved one depends on, else the whole project (saying why on stderr)."""
     snapshot = cache.snapshot_path() if cache is not None else None
@@ -103,7 +103,7 @@ def _render(payload: dict, limits: Limits, cache: RenderCache | None) -> Run:
             run.renderings = {**renderings, **run.renderings}
     if run is None:
         if why is not None:
-            _tell(f"{payload['root']}: the database saved after the last Django rendering is not used ({why}); "
+            _tell(f"{where}: the database saved after the last Django rendering is not used ({why}); "
                   f"every migration is rendered again")
         run = render_project(payload, limits, snapshot=snapshot)
     run.not_continued = why
