@@ -1,8 +1,6 @@
 """Judge one migration statement by statement against the schema left by earlier ones."""
 from __future__ import annotations
 
-import dataclasses
-import functools
 import os
 import sys
 import traceback
@@ -18,6 +16,7 @@ from .config import Config
 from .locks import impact as lock_impact
 from .locks.modes import describe_blocking, level, strongest
 from .model import AnalysedStatement, Finding, Impact, Lock, Migration, MigrationResult, severity_rank
+from .records import Shared
 from .rules import Context
 from .rules.registry import find_rule
 from .selection import RuleSelection, make_finding  # noqa: F401 - imported from here too
@@ -48,6 +47,7 @@ def analyse_migration(migration: Migration, catalog: Catalog, config: Config,
     tx = enter_migration(migration, session if session is not None else TxState())
     one_query = bool(migration.meta.get("implicit_transaction"))
     blocks = migration.meta.get("query_blocks") or ()
+    shared = Shared()
     for stmt in migration.statements:
         if blocks:
             _enter_query_block(tx, blocks, stmt)
@@ -61,6 +61,7 @@ def analyse_migration(migration: Migration, catalog: Catalog, config: Config,
             analysed = AnalysedStatement(stmt, lock_impact(None, catalog, pg_version=config.pg_version),
                                          in_transaction=tx.open)
             analysed.findings.extend([f] if f else [])
+            shared.keep_little(analysed)
             result.statements.append(analysed)
             migration.broken = True
             note_unparsed_create(catalog, stmt.sql)  # a table it creates is new, not live
@@ -72,8 +73,8 @@ def analyse_migration(migration: Migration, catalog: Catalog, config: Config,
             analysed.findings.append(internal_error(err, path=stmt.origin_path or migration.path, line=stmt.line,
                                                     column=stmt.column, statement_index=stmt.index))
             migration.broken = True
+        shared.keep_little(analysed)
         result.statements.append(analysed)
-        _keep_little(analysed)
     return result
 
 
@@ -88,25 +89,6 @@ def _enter_query_block(tx: TxState, blocks, stmt) -> None:
     if block is not None and not tx.open:
         tx.begin(line=stmt.line, explicit=False)
         tx.query_block = block
-
-
-_NOT_LIVE: frozenset[str] = frozenset()
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _shared_lock(lock: Lock) -> Lock:
-    return lock
-
-
-def _keep_little(analysed: AnalysedStatement) -> None:
-    """What an analysed statement keeps for the report is its text and a few small records: the
-    tree is dropped (parsed again if a later stage reads it), equal locks are one object, and a
-    statement on no live relation shares one empty set. A large file then costs a few times its
-    text, not the twenty times its trees would."""
-    analysed.statement.release()
-    analysed.impact.locks = [_shared_lock(lock) for lock in analysed.impact.locks]
-    if not analysed.live:
-        analysed.live = _NOT_LIVE
 
 
 def _analyse_statement(stmt, migration, catalog, config, selection, tx, earlier) -> AnalysedStatement:

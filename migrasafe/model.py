@@ -40,30 +40,6 @@ class Finding:
         }
 
 
-class _Tree:
-    """`Statement.node`, the pglast tree of the statement. Statements split from a file get
-    `UNPARSED` and their tree is built from `sql` when first read; `release()` lets it go once
-    the analysis is done with it, so that a large file never holds all its trees at once (they
-    take twenty times the text). A tree built again has the same nodes; their `location`s count
-    from the statement's start rather than the file's."""
-
-    def __get__(self, statement, owner=None):
-        if statement is None:
-            # The field's default: a statement made without a tree (one loaded from the cache,
-            # say) gets it from its text when it is read.
-            return UNPARSED
-        node = statement._node
-        if node is UNPARSED:
-            from .parse import parse_alone
-
-            node = statement._node = parse_alone(statement.sql)
-        return node
-
-    def __set__(self, statement, value) -> None:
-        # A plain attribute, not __dict__: reading __dict__ would give every statement a dict.
-        statement._node = value
-
-
 class _Unparsed:
     def __reduce__(self):
         return "UNPARSED"  # one object, also once pickled and loaded again
@@ -75,24 +51,124 @@ class _Unparsed:
 UNPARSED = _Unparsed()  # a Statement.node to be parsed from the statement's text when read
 
 
-@dataclass
+# slots: a large file keeps one per statement. The __init__ is written out because two fields
+# are not held as given: `node` is left unset until it is first read (then __getattr__ parses
+# `sql`, and later reads are plain slot reads), and `sql` may be a part of the text the
+# statement was split from (part_of), read through _Part.
+@dataclass(slots=True, init=False)
 class Statement:
     index: int
     sql: str  # the statement's own source text, without the trailing semicolon
     line: int  # 1-based, in the migration file
     column: int  # 1-based
     end_line: int
-    node: Any = _Tree()  # pglast.ast node of the statement (from `sql` when not given); None: did not parse
+    node: Any = UNPARSED  # pglast.ast node of the statement (from `sql` when UNPARSED); None: did not parse
     parse_error: str | None = None
     # When the statement came from a generated rendering (Alembic), where the user wrote it.
     origin_path: str | None = None
     in_do_block: bool = False  # one of the statements a DO block runs
+    # The text the statement was split from (Statement.part_of), which `sql` is read from.
+    _text: str | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __init__(self, index: int, sql: str, line: int, column: int, end_line: int, node: Any = UNPARSED,
+                 parse_error: str | None = None, origin_path: str | None = None, in_do_block: bool = False):
+        self.index = index
+        self._sql = sql
+        self.line = line
+        self.column = column
+        self.end_line = end_line
+        if node is not UNPARSED:
+            self.node = node
+        self.parse_error = parse_error
+        self.origin_path = origin_path
+        self.in_do_block = in_do_block
+        self._text = None
+
+    @classmethod
+    def part_of(cls, text: str, start: int, length: int, **fields) -> "Statement":
+        """The statement whose sql is text[start:start + length]. It keeps where that is rather
+        than a copy: a large file's statements would otherwise hold its text twice."""
+        if length > _LENGTH_MASK:
+            return cls(sql=text[start:start + length], **fields)
+        statement = cls(sql=start << _LENGTH_BITS | length, **fields)
+        statement._text = text
+        return statement
+
+    def __getattr__(self, name: str):
+        # Only for a slot that is not set: `node` of a statement whose tree was not built yet.
+        # The tree is built from `sql` when first read; `release()` lets it go once the analysis
+        # is done with it, so that a large file never holds all its trees at once (they take
+        # twenty times the text). A tree built again has the same nodes; their `location`s
+        # count from the statement's start rather than the file's.
+        if name != "node":
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        from .parse import parse_alone
+
+        node = self.node = parse_alone(self.sql)
+        return node
+
+    @property
+    def _node(self):
+        """The tree as it is held: UNPARSED when it is built only when read."""
+        try:
+            return _NODE_SLOT.__get__(self)
+        except AttributeError:
+            return UNPARSED
+
+    @_node.setter
+    def _node(self, value) -> None:
+        if value is UNPARSED:
+            try:
+                del self.node
+            except AttributeError:
+                pass
+        else:
+            self.node = value
 
     def release(self) -> None:
         """Drop the tree (it is parsed again from `sql` if read later); a statement that did
         not parse keeps its None."""
         if self._node is not None:
             self._node = UNPARSED
+
+    def __getstate__(self):
+        # The tree as it is held (UNPARSED stays UNPARSED), not as `node` reads it; the sql as
+        # text of its own, without the text it was split from.
+        return [self._node if name == "node" else None if name == "_text" else getattr(self, name)
+                for name in _STATEMENT_SLOTS]
+
+    def __setstate__(self, state) -> None:
+        for name, value in zip(_STATEMENT_SLOTS, state):
+            setattr(self, "_node" if name == "node" else "_sql" if name == "sql" else name, value)
+
+
+# Statement._sql holds the sql itself, or where it is in Statement._text: start << 24 | length.
+_LENGTH_BITS = 24
+_LENGTH_MASK = (1 << _LENGTH_BITS) - 1
+
+
+class _Part:
+    """`Statement.sql`: the text in the slot, or the part of `_text` the slot says."""
+
+    __slots__ = ()
+
+    def __get__(self, statement, owner=None):
+        if statement is None:
+            return self
+        value = statement._sql
+        if value.__class__ is int:
+            start = value >> _LENGTH_BITS
+            return statement._text[start:start + (value & _LENGTH_MASK)]
+        return value
+
+    def __set__(self, statement, value) -> None:
+        statement._sql = value
+
+
+_STATEMENT_SLOTS = Statement.__slots__
+_NODE_SLOT = Statement.__dict__["node"]
+Statement._sql = Statement.__dict__["sql"]
+Statement.sql = _Part()
 
 
 @dataclass

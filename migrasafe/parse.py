@@ -247,17 +247,15 @@ def _statement(index, text, start, end, positions, line_offset, node=None, error
     sql = text[start:end].rstrip()
     if sql.endswith(";"):
         sql = sql[:-1].rstrip()
+    length = len(sql)
     line, column = positions.at(start)
-    end_line, _ = positions.at(start + max(len(sql) - 1, 0))
-    return Statement(
-        index=index,
-        sql=sql,
-        line=line + line_offset,
-        column=column,
-        end_line=end_line + line_offset,
-        node=node,
-        parse_error=error,
-    )
+    end_line, _ = positions.at(start + max(length - 1, 0))
+    if line_offset:
+        line, end_line = line + line_offset, end_line + line_offset
+    # A one-line statement's end is the same int object as its start: a large file keeps a
+    # line number per statement, not two.
+    return Statement.part_of(text, start, length, index=index, line=line, column=column,
+                             end_line=line if end_line == line else end_line, node=node, parse_error=error)
 
 
 def _split_tolerant(text: str, positions: _Positions, line_offset: int) -> list[Statement]:

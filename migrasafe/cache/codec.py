@@ -18,7 +18,7 @@ CLASSES = {
 FIELDS = {name: {f.name for f in dataclasses.fields(cls)} for name, cls in CLASSES.items()}
 # Data the analysis needs no more and a report never shows: a statement's syntax tree, the text of
 # a migration (suppressions were applied before the result is stored).
-DROPPED = {("Statement", "node"), ("Migration", "text")}
+DROPPED = {("Statement", "node"), ("Statement", "_text"), ("Migration", "text")}
 
 
 class NotStorable(Exception):
@@ -74,7 +74,7 @@ def _hashable(value):
 # Every value here is a str, int, bool or None, or a list of them; anything else (a migration's
 # `meta`, a statement's `notes` and `observed`) goes through encode/decode above.
 _FINDING = [f.name for f in dataclasses.fields(model.Finding)]
-_STATEMENT = [f.name for f in dataclasses.fields(model.Statement) if f.name != "node"]
+_STATEMENT = [f.name for f in dataclasses.fields(model.Statement) if f.name not in ("node", "_text")]
 _MIGRATION = [f.name for f in dataclasses.fields(model.Migration) if f.name not in ("text", "statements", "findings", "meta")]
 
 

@@ -14,7 +14,7 @@ from .bounds import partition_bound
 from .index_match import index_signature
 from .names import (
     SERIALS, choose_name, column_names, dotted, index_column_names, is_volatile, not_null_check_column,
-    referenced_relations, strval, type_spec, walk,
+    referenced_relations, shared_type, strval, type_spec, walk,
 )
 from .state import Catalog, Column, Constraint, Domain, EnumType, Index, Relation
 
@@ -67,14 +67,14 @@ def _create_table(catalog: Catalog, node: ast.CreateStmt) -> None:
             rel.columns_known = False
         if parent:
             for col in parent.columns.values():
-                rel.columns.setdefault(col.name, Column(col.name, col.type, col.not_null, col.has_default))
+                rel.changeable("columns").setdefault(col.name, Column(col.name, col.type, col.not_null, col.has_default))
     if node.partbound is not None and node.inhRelations:
         parent_name = _rel(catalog, node.inhRelations[0])
         rel.bound = partition_bound(node.partbound)
         parent = catalog.get(parent_name)
         if parent and not _makes_cycle(catalog, parent.name, name):
             rel.partition_of = parent_name
-            parent.partitions.append(name)
+            parent.changeable("partitions").append(name)
     elif node.inhRelations:
         rel.inherits = [_rel(catalog, p) for p in node.inhRelations]
         catalog.note_inheritance()
@@ -92,7 +92,7 @@ def _create_table(catalog: Catalog, node: ast.CreateStmt) -> None:
                 if elt.options & (1 << 3):  # INCLUDING DEFAULTS: the copy shares the sequence
                     copied.has_default, copied.default_volatile = col.has_default, col.default_volatile
                     copied.sequence = col.sequence
-                rel.columns[col.name] = copied
+                rel.changeable("columns")[col.name] = copied
                 if elt.options & (1 << 5) and col.identity:  # INCLUDING IDENTITY: a sequence of its own
                     copied.identity, copied.not_null = col.identity, True
                     _owned_sequence(catalog, rel, col.name)
@@ -102,14 +102,14 @@ def _add_column(catalog: Catalog, rel: Relation, coldef: ast.ColumnDef) -> Colum
     spec = type_spec(coldef.typeName, _user_type(catalog))
     col = Column(name=coldef.colname, type=spec, not_null=bool(coldef.is_not_null), added_in=catalog.migration)
     if spec.name in SERIALS:
-        col.type.name = SERIALS[spec.name]
+        col.type = shared_type(SERIALS[spec.name], spec.mods, spec.array)
         col.not_null = True
         col.has_default = True
         col.default_volatile = True
         seq = f"{rel.name}_{col.name}_seq"
         col.sequence = seq
         _owned_sequence(catalog, rel, col.name)
-    rel.columns[col.name] = col
+    rel.changeable("columns")[col.name] = col
     for con in coldef.constraints or ():
         ct = con.contype
         if ct == CT.CONSTR_NOTNULL:
@@ -148,7 +148,7 @@ def _own(catalog: Catalog, seq: Relation, table: str | None, column: str | None)
     seq.owned_by, seq.owned_by_column = table, column
     new = catalog.get(table) if table else None
     if new is not None and seq.name not in new.owned_sequences:
-        new.owned_sequences.append(seq.name)
+        new.changeable("owned_sequences").append(seq.name)
 
 
 def _owned_by_option(catalog: Catalog, seq: Relation, options) -> None:
@@ -192,7 +192,7 @@ def _add_constraint(catalog: Catalog, rel: Relation, con: ast.Constraint, defaul
         constraint.references = _rel(catalog, con.pktable)
         target = rel if constraint.references == rel.name else catalog.get(constraint.references)
         if target is not None:
-            target.referenced_by.add((rel.name, name))
+            target.changeable("referenced_by").add((rel.name, name))
         constraint.ref_columns = column_names(con.pk_attrs)
         constraint.on_delete = con.fk_del_action if con.fk_del_action not in ("\x00", "", None) else "a"
         constraint.on_update = con.fk_upd_action if con.fk_upd_action not in ("\x00", "", None) else "a"
@@ -207,9 +207,9 @@ def _add_constraint(catalog: Catalog, rel: Relation, con: ast.Constraint, defaul
         index_name = f"{schema}.{con.indexname or name}"
         catalog.indexes[index_name] = Index(index_name, rel.name, columns, unique=kind != "x")
         if index_name not in rel.indexes:
-            rel.indexes.append(index_name)
+            rel.changeable("indexes").append(index_name)
         constraint.index = index_name
-    rel.constraints[name] = constraint
+    rel.changeable("constraints")[name] = constraint
 
 
 # ALTER TABLE -----------------------------------------------------------------------------------
@@ -236,7 +236,7 @@ def _alter_table(catalog: Catalog, node: ast.AlterTableStmt) -> None:
 def _inherited_column_change(parent: Relation, child: Relation, cmd) -> None:
     """Column changes PostgreSQL repeats on every partition and inheritance child."""
     if cmd.subtype == AT.AT_AddColumn and cmd.def_.colname in parent.columns:
-        child.columns.setdefault(cmd.def_.colname, copy.copy(parent.columns[cmd.def_.colname]))
+        child.changeable("columns").setdefault(cmd.def_.colname, copy.copy(parent.columns[cmd.def_.colname]))
     elif cmd.subtype == AT.AT_DropColumn:
         child.columns.pop(cmd.name, None)
     elif cmd.subtype == AT.AT_AlterColumnType and cmd.name in child.columns and cmd.name in parent.columns:
@@ -320,7 +320,7 @@ def _at_attach(catalog, rel, cmd):
     if _makes_cycle(catalog, rel.name, child):
         return
     if child not in rel.partitions:
-        rel.partitions.append(child)
+        rel.changeable("partitions").append(child)
     if child in catalog.relations:
         catalog.relations[child].partition_of = rel.name
         if cmd.def_.bound is not None:
@@ -417,7 +417,7 @@ def _create_index(catalog: Catalog, node: ast.IndexStmt) -> None:
         catalog.indexes[qualified].attached = []
     rel = catalog.get(table)
     if rel:
-        rel.indexes.append(qualified)
+        rel.changeable("indexes").append(qualified)
 
 
 def _drop(catalog: Catalog, node: ast.DropStmt) -> None:
@@ -516,8 +516,9 @@ def _rename(catalog: Catalog, node: ast.RenameStmt) -> None:
             rel.constraints[node.newname] = con
             target = catalog.get(con.references) if con.kind == "f" and con.references else None
             if target is not None:
-                target.referenced_by.discard((rel.name, node.subname))
-                target.referenced_by.add((rel.name, node.newname))
+                keys = target.changeable("referenced_by")
+                keys.discard((rel.name, node.subname))
+                keys.add((rel.name, node.newname))
 
 
 def _move(catalog: Catalog, old: str, new: str) -> None:
@@ -538,11 +539,15 @@ def _move(catalog: Catalog, old: str, new: str) -> None:
             other.partition_of = new
         if other.owned_by == old:
             other.owned_by = new
-        other.partitions = [new if p == old else p for p in other.partitions]
+        # Only the containers that name it are made again: the others stay shared.
+        if old in other.partitions:
+            other.partitions = [new if p == old else p for p in other.partitions]
         if old in other.depends_on:
             other.depends_on = (other.depends_on - {old}) | {new}
-        other.owned_sequences = [new if q == old else q for q in other.owned_sequences]
-        other.referenced_by = {(new if t == old else t, c) for t, c in other.referenced_by}
+        if old in other.owned_sequences:
+            other.owned_sequences = [new if q == old else q for q in other.owned_sequences]
+        if any(t == old for t, _ in other.referenced_by):
+            other.referenced_by = {(new if t == old else t, c) for t, c in other.referenced_by}
         for col in other.columns.values():
             if col.sequence == old:
                 col.sequence = new
@@ -650,7 +655,7 @@ def domain_name(catalog: Catalog, names) -> str:
 def _create_rule(catalog: Catalog, node: ast.RuleStmt) -> None:
     rel = catalog.get(_rel(catalog, node.relation))
     if rel is not None:
-        rel.rules[node.rulename] = (node.event, tuple(node.actions or ()))
+        rel.changeable("rules")[node.rulename] = (node.event, tuple(node.actions or ()))
 
 
 def _create_schema(catalog: Catalog, node: ast.CreateSchemaStmt) -> None:

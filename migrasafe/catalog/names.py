@@ -62,7 +62,22 @@ def type_spec(tn: ast.TypeName, resolve_user=None) -> TypeSpec:
     mods = tuple(_const_value(m) for m in (tn.typmods or ()))
     if name in ("timestamp", "timestamptz", "time", "timetz") and tn.typmods is None:
         mods = ()
-    return TypeSpec(name=name, mods=mods, array=bool(tn.arrayBounds))
+    return shared_type(name, mods, bool(tn.arrayBounds))
+
+
+_TYPES: dict[tuple, TypeSpec] = {}
+
+
+def shared_type(name: str, mods: tuple = (), array: bool = False) -> TypeSpec:
+    """One object for equal types: a schema of thousands of columns has a few dozen types."""
+    key = (name, mods, array)
+    try:
+        spec = _TYPES.get(key)
+    except TypeError:  # a typmod that is not hashable: a type of its own
+        return TypeSpec(name, mods, array)
+    if spec is None:
+        spec = _TYPES[key] = TypeSpec(name, mods, array)
+    return spec
 
 
 def _const_value(node):

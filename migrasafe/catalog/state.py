@@ -4,10 +4,14 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
+from ..shared import EMPTY_DICT, EMPTY_SET, NONE
 from .system import PG_CATALOG_RELATIONS, is_system
 
+# slots: a large schema holds thousands of these. A type is never changed in place (a column
+# gets a new one), so equal types are one object (names.type_spec).
 
-@dataclass
+
+@dataclass(frozen=True, slots=True)
 class TypeSpec:
     name: str  # canonical lower-case name: int4, varchar, numeric, timestamptz, public.mood ...
     mods: tuple = ()  # typmods as written: (100,) for varchar(100), (10, 2) for numeric(10,2)
@@ -20,7 +24,7 @@ class TypeSpec:
         return text + ("[]" if self.array else "")
 
 
-@dataclass
+@dataclass(slots=True)
 class Column:
     name: str
     type: TypeSpec
@@ -33,7 +37,7 @@ class Column:
     added_in: str | None = None  # the migration that added it to an existing table
 
 
-@dataclass
+@dataclass(slots=True)
 class Constraint:
     name: str
     kind: str  # p primary, u unique, f foreign, c check, x exclusion, n not null
@@ -47,7 +51,7 @@ class Constraint:
     on_update: str = "a"
 
 
-@dataclass
+@dataclass(slots=True)
 class Index:
     name: str  # qualified "schema.name"
     table: str
@@ -61,20 +65,35 @@ class Index:
     signature: tuple | None = None  # index_match.index_signature(): None when it cannot be compared
 
 
-@dataclass
+def _none() -> list:
+    return NONE
+
+
+def _no_entries() -> dict:
+    return EMPTY_DICT
+
+
+def _no_members() -> frozenset:
+    return EMPTY_SET
+
+
+# The containers a relation starts with are shared empty ones (most relations have no
+# partitions, rules or foreign keys pointing at them; a sequence has no columns): the catalog
+# changes one in place only through `changeable()`.
+@dataclass(slots=True)
 class Relation:
     name: str  # qualified "schema.name"
     kind: str  # table | partitioned | view | matview | sequence | foreign
-    columns: dict[str, Column] = field(default_factory=dict)
-    constraints: dict[str, Constraint] = field(default_factory=dict)
-    indexes: list[str] = field(default_factory=list)  # qualified index names
+    columns: dict[str, Column] = field(default_factory=_no_entries)
+    constraints: dict[str, Constraint] = field(default_factory=_no_entries)
+    indexes: list[str] = field(default_factory=_none)  # qualified index names
     partition_of: str | None = None
-    partitions: list[str] = field(default_factory=list)
-    inherits: list[str] = field(default_factory=list)
-    depends_on: set[str] = field(default_factory=set)  # what a view or matview reads
+    partitions: list[str] = field(default_factory=_none)
+    inherits: list[str] = field(default_factory=_none)
+    depends_on: set[str] = field(default_factory=_no_members)  # what a view or matview reads
     # For a view or matview: relation -> the columns of it the query uses (None: not known).
     depends_on_columns: dict[str, set[str]] | None = None
-    owned_sequences: list[str] = field(default_factory=list)
+    owned_sequences: list[str] = field(default_factory=_none)
     owned_by: str | None = None  # for a sequence: its table
     owned_by_column: str | None = None  # for a sequence: the column of owned_by it belongs to
     unlogged: bool = False
@@ -86,13 +105,21 @@ class Relation:
     created_in: str | None = None
     has_triggers: bool = False
     # Rewrite rules: name -> (event: the CmdType number of the statement it fires on, its actions)
-    rules: dict[str, tuple[int, tuple]] = field(default_factory=dict)
+    rules: dict[str, tuple[int, tuple]] = field(default_factory=_no_entries)
     # False when the history does not show its columns (CREATE TABLE AS, LIKE or INHERITS of an
     # unknown table, a CREATE that did not parse): a column missing here may still exist.
     columns_known: bool = True
     # (table, constraint) of the foreign keys pointing here; checked on use, so a dropped key
     # simply falls out.
-    referenced_by: set[tuple[str, str]] = field(default_factory=set)
+    referenced_by: set[tuple[str, str]] = field(default_factory=_no_members)
+
+    def changeable(self, name: str):
+        """The container field `name` as one of this relation's own, to change in place."""
+        value = getattr(self, name)
+        if value is NONE or value is EMPTY_DICT or value is EMPTY_SET:
+            value = [] if value is NONE else {} if value is EMPTY_DICT else set()
+            setattr(self, name, value)
+        return value
 
     @property
     def is_table(self) -> bool:
@@ -105,7 +132,7 @@ class Relation:
             child = catalog.relations.get(child_name)
             con = child.constraints.get(con_name) if child else None
             if con is None or con.kind != "f" or con.references != self.name:
-                self.referenced_by.discard((child_name, con_name))
+                self.changeable("referenced_by").discard((child_name, con_name))
                 continue
             out.append((child, con))
         return out

@@ -213,7 +213,7 @@ class Walk:
                                statement_index=analysed.statement.index, span=span, selection=self.selection,
                                severity=severity)
         if finding is not None:
-            analysed.findings.append(finding)
+            analysed.findings += [finding]  # a statement without findings shares its empty list
             index = analysed.statement.index
             self.added[index] = self.added.get(index, 0) + 1
 

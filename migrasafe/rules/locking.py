@@ -222,7 +222,7 @@ def _fold(result: MigrationResult, rule: str, later_text) -> None:
                 rank = severity_rank(finding.severity)
                 if first is not None and rank <= loudest:
                     later += 1
-                    analysed.folded.append(finding)
+                    analysed.folded += [finding]  # a statement without folded findings shares its list
                     continue
                 first = first or finding
                 loudest = max(loudest, rank)
