@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .files import MigrationFile
 
-FORMAT_VERSION = "1"  # bump when what is stored (or how it is rendered) changes
+FORMAT_VERSION = "2"  # bump when what is stored (or how it is rendered) changes
 _OUTSIDE = "outside the project"  # a migration of an installed app: keyed by Django's version alone
 
 

@@ -266,13 +266,23 @@ class _Builder:
         ))
 
     def run_findings(self) -> list[Finding]:
+        where = os.path.relpath(str(self.layout.manage_py or self.layout.root))
+        found = []
         note = self.run.graph.get("settings_note")
-        if not note:
-            return []
-        where = str(self.layout.manage_py or self.layout.root)
-        return [Finding(rule=NOT_RENDERED[0], name=NOT_RENDERED[1], severity=NOT_RENDERED[2], message=note,
-                        path=os.path.relpath(where), line=self.layout.settings_line or 1, column=1,
-                        fix="make the settings importable where migrasafe runs, or name them with --django-settings")]
+        if note:
+            found.append(Finding(rule=NOT_RENDERED[0], name=NOT_RENDERED[1], severity=NOT_RENDERED[2], message=note,
+                                 path=where, line=self.layout.settings_line or 1, column=1,
+                                 fix="make the settings importable where migrasafe runs, or name them with "
+                                     "--django-settings"))
+        refused = self.run.graph.get("load_refusals") or []
+        if refused:
+            found.append(Finding(
+                rule=NOT_RENDERED[0], name=NOT_RENDERED[1], severity=NOT_RENDERED[2], path=where, line=1, column=1,
+                message=f"while Django loaded the migrations, the code they import tried {'; '.join(refused)}: "
+                        f"refused (the rendering has no network but the throwaway server, no processes, read-only "
+                        f"files), and the loading went on without it",
+                fix="nothing to do if the migrations do not need it; the migrations' own SQL is checked"))
+        return found
 
 
 _REFUSED_FIX = ("AddIndexConcurrently and RemoveIndexConcurrently need a migration with atomic = False on its "

@@ -11,7 +11,8 @@ the parent started. Every statement Django sends is recorded through `connection
 sent it. Results go back as JSON lines on FD:
 
     {"type": "graph", "plan": [{"app", "name", "file", "atomic"}], "skipped": {file: why},
-     "external": {label: [file]}, "load_errors": {file: {"line", "message"}}}
+     "external": {label: [file]}, "load_errors": {file: {"line", "message"}}, "settings_note": N,
+     "load_refusals": [what the guard refused while the project loaded]}
     {"type": "step", "file": F}                       before each migration (for time limits)
     {"type": "rendering", "file", "atomic", "statements": [{"sql", "op", "deferred"}],
      "notes": [{"op", "message", "error"}],
@@ -108,8 +109,12 @@ def work(payload: dict, out: Out) -> None:
 
         loader = TolerantLoader(connection, replace_migrations=True)
         plan = loader.plan()
+        # What the project's code tried while Django started and the migrations were imported
+        # belongs to no migration (saleor's: urllib3 probing for IPv6 on import).
+        load_refusals = sorted({r["message"] for r in REFUSALS})
+        REFUSALS.clear()
         out.send({"type": "graph", "plan": plan.entries, "skipped": plan.skipped, "external": plan.external,
-                  "load_errors": plan.load_errors, "settings_note": settings_note})
+                  "load_errors": plan.load_errors, "settings_note": settings_note, "load_refusals": load_refusals})
         _collect_less()
         _render_all(loader, plan, payload, out)
 
