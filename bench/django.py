@@ -5,14 +5,18 @@
 
 PROJECT defaults to the shared corpus's saleor/saleor folders (1,417 migrations in 26 apps, no
 project code). Each figure is one run in a fresh process, with its own cache folder so the cold
-run really starts empty: wall time, and the CPU time of the check and its child processes (the
-rendering process and PostgreSQL) together, a steadier figure on a shared machine. Results are
-written to bench/django-results.md.
+run really starts empty: wall time; the CPU time of the check and the processes it waits for
+(the rendering process, pg_dump, pg_restore), a steadier figure on a shared machine; and the CPU
+time of the PostgreSQL servers it started (daemons, so not among those: their processes are read
+from /proc while the run goes, found by the run's own TMPDIR in their command line). Results are
+written to bench/django-results.md with the load average before and after each run.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import threading
+import time
 import shutil
 import subprocess
 import sys
@@ -50,12 +54,58 @@ class Migration(migrations.Migration):
 '''
 
 
-def measure(project: Path, cache: Path, changed: Path | None = None) -> tuple[float, float, int]:
-    env = dict(os.environ, MIGRASAFE_CACHE_DIR=str(cache))
-    argv = [sys.executable, "-c", _MEASURE, str(project)] + ([str(changed)] if changed else [])
-    done = subprocess.run(argv, capture_output=True, text=True, env=env, check=True)
+def measure(project: Path, cache: Path, changed: Path | None = None) -> tuple[float, float, float, int, str]:
+    with tempfile.TemporaryDirectory(prefix="msb-", dir="/tmp") as tmp:
+        env = dict(os.environ, MIGRASAFE_CACHE_DIR=str(cache), TMPDIR=tmp)
+        argv = [sys.executable, "-c", _MEASURE, str(project)] + ([str(changed)] if changed else [])
+        load = _load()
+        sampler = _ServerCpu(tmp)
+        sampler.start()
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, env=env, check=True)
+        finally:
+            sampler.stop()
     wall, cpu, migrations = done.stdout.split()
-    return float(wall), float(cpu), int(migrations)
+    return float(wall), float(cpu), sampler.seconds(), int(migrations), f"{load} → {_load()}"
+
+
+def _load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+class _ServerCpu(threading.Thread):
+    """CPU seconds of the PostgreSQL servers whose command line names `folder` and of their
+    processes (backends, checkpointer...), each as last seen."""
+
+    def __init__(self, folder: str):
+        super().__init__(daemon=True)
+        self.folder, self.seen, self.servers, self.done = folder.encode(), {}, set(), threading.Event()
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def run(self) -> None:
+        while not self.done.wait(0.2):
+            for proc in Path("/proc").iterdir():
+                if not proc.name.isdigit():
+                    continue
+                pid = int(proc.name)
+                try:
+                    fields = (proc / "stat").read_text().rpartition(")")[2].split()
+                    if pid not in self.servers and int(fields[1]) not in self.servers:
+                        command = (proc / "cmdline").read_bytes()
+                        if self.folder not in command or not command.split(b"\0")[0].endswith(b"postgres"):
+                            continue
+                        self.servers.add(pid)
+                except (OSError, IndexError, ValueError):
+                    continue
+                # utime and stime: fields 14 and 15 of stat, 12 and 13 after the command's name.
+                self.seen[pid] = (int(fields[11]) + int(fields[12])) / self.tick
+
+    def stop(self) -> None:
+        self.done.set()
+        self.join()
+
+    def seconds(self) -> float:
+        return sum(self.seen.values())
 
 
 def main() -> None:
@@ -74,16 +124,18 @@ def main() -> None:
     finally:
         if args.cache is None:
             shutil.rmtree(cache, ignore_errors=True)
-    lines = [f"## {args.project.name}, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC", "",
-             "| run | wall s | CPU s (with children) | migrations reported |", "|---|---|---|---|"]
-    lines += [f"| {name} | {wall:.1f} | {cpu:.1f} | {count} |" for name, wall, cpu, count in rows]
+    lines = [f"## {args.project.name}, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores", "",
+             "| run | wall s | CPU s (check, rendering) | CPU s (PostgreSQL) | migrations reported | load before → after |",
+             "|---|---|---|---|---|---|"]
+    lines += [f"| {name} | {wall:.1f} | {cpu:.1f} | {server:.1f} | {count} | {load} |"
+              for name, wall, cpu, server, count, load in rows]
     text = "\n".join(lines) + "\n"
     print(text)
     with open(RESULTS, "a", encoding="utf-8") as handle:
         handle.write("\n" + text)
 
 
-def _since(project: Path, cache: Path) -> tuple[float, float, int]:
+def _since(project: Path, cache: Path) -> tuple[float, float, float, int, str]:
     """A copy of the project with one migration added to the app with the most migrations."""
     from migrasafe.plan.django_migrations import leaf, target_of
     from migrasafe.sources.django.layout import find_layout
