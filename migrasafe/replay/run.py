@@ -22,7 +22,7 @@ from pathlib import Path
 from ..analyse import RuleSelection, make_finding
 from ..config import Config
 from ..locks.modes import blocks_writes, conflicts
-from ..model import AnalysedStatement, Finding, MigrationResult, Report
+from ..model import AnalysedStatement, MigrationResult, Report
 from .ahead import SessionAhead
 from .backends import BackendError, Server, open_backend
 from .budget import Budgets, format_ms, judge
@@ -346,13 +346,13 @@ def attach(report: Report, size_runs: list[SizeRun], models: dict, config: Confi
     production = settings.production
     largest = size_runs[-1]
     for problem in (p for s in size_runs for p in s.problems):
-        add(report.findings, "MS098", problem, path="", line=0, selection=selection)
+        add(report, "MS098", problem, path="", line=0, selection=selection)
     reported_problems = set()
     for size_run in size_runs:
         for seeded in size_run.seeding:
             if seeded.problem and (seeded.table, seeded.problem) not in reported_problems:
                 reported_problems.add((seeded.table, seeded.problem))
-                add(report.findings, "MS098",
+                add(report, "MS098",
                     f"could not seed {seeded.table} with {seeded.wanted:,} rows at replay size {size_run.size:,}: "
                     f"{seeded.problem}", path="", line=0, selection=selection)
     for result in report.results:
@@ -365,7 +365,7 @@ def attach(report: Report, size_runs: list[SizeRun], models: dict, config: Confi
             index = analysed.statement.index
             if index in not_run:
                 statement = analysed.statement
-                add(analysed.findings, "MS098",
+                add(analysed, "MS098",
                     f"not run on the --dsn server: the statement {not_run[index]}, outside the replay's throwaway "
                     "database, so it was not measured; the replay went on without it",
                     path=statement.origin_path or result.migration.path, line=statement.line,
@@ -435,10 +435,10 @@ def statement_findings(analysed: AnalysedStatement, result: MigrationResult, siz
     where = {"path": statement.origin_path or result.migration.path, "line": statement.line,
              "column": statement.column, "statement_index": statement.index}
     if seen_problems:
-        add(analysed.findings, "MS097", "replay disagrees with the lock model: " + "; ".join(seen_problems),
+        add(analysed, "MS097", "replay disagrees with the lock model: " + "; ".join(seen_problems),
             selection=selection, **where)
     if failures:
-        add(analysed.findings, "MS098", "the statement failed on the replay server, so it was not measured: "
+        add(analysed, "MS098", "the statement failed on the replay server, so it was not measured: "
             + failures[0], selection=selection, **where)
 
 
@@ -484,26 +484,27 @@ def judge_budgets(result: MigrationResult, largest: SizeRun, predicted: dict[int
                        f"(budget {format_ms(budget)}); measured {format_ms(measured)} at "
                        f"{observed.get('rows', 0):,} rows")
             statement = analysed.statement
-            add(analysed.findings, "MS095", message, path=statement.origin_path or result.migration.path,
+            add(analysed, "MS095", message, path=statement.origin_path or result.migration.path,
                 line=statement.line, column=statement.column, statement_index=statement.index,
                 selection=selection, severity=severity)
     total = sum(predicted.values()) + commit_total
     severity = judge(total, budgets.migration_ms)
     if severity:
-        add(result.findings, "MS095", f"the migration would run for about {format_ms(total)} at production size "
+        add(result, "MS095", f"the migration would run for about {format_ms(total)} at production size "
             f"(budget {format_ms(budgets.migration_ms)}); measured {format_ms(migration_run.duration_ms)} at "
             f"{largest.size:,} rows", path=result.migration.path, line=1, selection=selection, severity=severity)
 
 
-def add(findings: list[Finding], rule: str, message: str, *, path: str, line: int, column: int = 1,
+def add(owner, rule: str, message: str, *, path: str, line: int, column: int = 1,
         statement_index: int | None = None, selection: RuleSelection, severity: str | None = None) -> None:
+    """Add a finding to `owner.findings` (a new list: an empty one may be shared by several records)."""
     finding = make_finding(rule, message, path=path, line=line, column=column, statement_index=statement_index,
                            selection=selection)
     if finding is None:
         return
     if severity is not None and rule not in selection.severity:
         finding.severity = severity
-    findings.append(finding)
+    owner.findings = [*owner.findings, finding]
 
 
 def migration_summaries(report: Report, size_runs: list[SizeRun]) -> list[dict]:
