@@ -141,11 +141,12 @@ def require_psycopg() -> None:
 
 @contextlib.contextmanager
 def open_backend(backend: str, *, pg_version: int, dsn: str | None = None, image: str | None = None,
-                 progress: Callable[[str], None] | None = None) -> Iterator[Server]:
+                 progress: Callable[[str], None] | None = None, scratch: str | None = None) -> Iterator[Server]:
+    """`scratch`: the folder the embedded server's files go in (scratch.py), else the temporary one."""
     require_psycopg()
     say = progress or (lambda text: None)
     if backend == "embedded":
-        with embedded_server(say) as server:
+        with embedded_server(say, scratch) as server:
             yield server
     elif backend == "docker":
         with docker_server(image or f"postgres:{pg_version}", say) as server:
@@ -163,7 +164,7 @@ def open_backend(backend: str, *, pg_version: int, dsn: str | None = None, image
 
 
 @contextlib.contextmanager
-def embedded_server(say: Callable[[str], None]) -> Iterator[Server]:
+def embedded_server(say: Callable[[str], None], scratch: str | None = None) -> Iterator[Server]:
     from . import cluster_cache, servers
 
     bindir = servers.embedded_bindir()
@@ -172,7 +173,7 @@ def embedded_server(say: Callable[[str], None]) -> Iterator[Server]:
     major = servers.server_major(bindir) or 18
     spec = servers.ServerSpec(major=major, kind="bindir", bindir=bindir, origin="embedded wheel")
     owner = servers.server_account()
-    workdir = Path(tempfile.mkdtemp(prefix="migrasafe-replay-"))
+    workdir = Path(tempfile.mkdtemp(prefix="migrasafe-replay-", dir=scratch))
     datadir, sockdir = workdir / "data", workdir / "sock"
     if len(str(sockdir / ".s.PGSQL.5432")) > MAX_SOCKET_PATH:
         # A deep TMPDIR: unix socket paths are limited to about a hundred bytes.

@@ -9,17 +9,17 @@ from .backends import Server, open_backend
 
 
 class BackgroundServer:
-    def __init__(self, backend: str, pg_version: int):
+    def __init__(self, backend: str, pg_version: int, scratch: str | None = None):
         self._stack = contextlib.ExitStack()
         self._server: Server | None = None
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._start, args=(backend, pg_version), name="replay-server",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._start, args=(backend, pg_version, scratch),
+                                        name="replay-server", daemon=True)
         self._thread.start()
 
-    def _start(self, backend: str, pg_version: int) -> None:
+    def _start(self, backend: str, pg_version: int, scratch: str | None) -> None:
         try:
-            self._server = self._stack.enter_context(open_backend(backend, pg_version=pg_version))
+            self._server = self._stack.enter_context(open_backend(backend, pg_version=pg_version, scratch=scratch))
         except BaseException as err:  # handed to the main thread, which reports it
             self._error = err
 

@@ -134,7 +134,13 @@ def run(args: argparse.Namespace, config, usage_error) -> int:
     from .background import BackgroundServer
 
     # The embedded server starts while the migrations are checked; the others when the replay needs them.
-    starting = BackgroundServer(settings.backend, config.pg_version) if settings.backend == "embedded" else None
+    starting = None
+    if settings.backend == "embedded":
+        from .run import plan_sizes
+        from .scratch import scratch_dir
+
+        largest = plan_sizes(settings.sizes, settings.production)[-1]
+        starting = BackgroundServer(settings.backend, config.pg_version, scratch=scratch_dir(largest))
     try:
         report = check(args.paths, config)
         try:
