@@ -61,6 +61,9 @@ def main() -> None:
     concurrent = [m for m in by_key.values() if not m["in_transaction"] and any(
         "CONCURRENTLY" in s["sql"].upper() for s in m["statements"])]
     noisy = [m for m in concurrent if _rules(m)]
+    on_concurrent = [(m["app"], m["name"], f["rule"]) for m in concurrent for st in m["statements"]
+                     if "CONCURRENTLY" in st["sql"].upper() for f in st["findings"]
+                     if f["severity"] in ("warning", "error")]
     print("| migration | SOURCE.md | reported (warning, error) |\n|---|---|---|")
     for group in (DANGEROUS, SAFE):
         for app, name, said in group:
@@ -69,7 +72,10 @@ def main() -> None:
             print(f"| {app}/{name} | {said} | {shown} |")
     print(f"\n{len(concurrent)} non-atomic migrations build or drop an index concurrently; "
           f"{len(noisy)} of them report a warning or an error"
-          + (": " + ", ".join(f"{m['app']}/{m['name']} ({', '.join(_rules(m))})" for m in noisy) if noisy else "."))
+          + (" on their other statements: " + ", ".join(f"{m['app']}/{m['name']} ({', '.join(_rules(m))})"
+                                                        for m in noisy) if noisy else ".")
+          + f" Warnings or errors on the CONCURRENTLY statements themselves: {len(on_concurrent)}"
+          + (f" ({on_concurrent})" if on_concurrent else "") + ".")
     unrendered = sum(1 for m in by_key.values() for f in _all(m) if f["rule"] == "MS085")
     print(f"{len(by_key)} migrations reported; MS085 notes (stand-ins, not rendered): {unrendered}; "
           f"input errors (MS099): {sum(1 for f in data.get('findings', []) if f['rule'] == 'MS099')}")
