@@ -1,5 +1,7 @@
-"""A check stopped by SIGTERM or Ctrl-C while Django renders leaves no PostgreSQL, no rendering
-process and no folder behind (the replay's watchdog, replay/reaper.py, and the child's stdin)."""
+"""A check stopped by SIGTERM while Django renders leaves no PostgreSQL, no rendering process and
+no folder behind (the replay's watchdog, replay/reaper.py, and the child's stdin). SIGINT unwinds
+through the same context managers as an exception does; SIGTERM ends the process at once, so
+only the watchdogs can clean up."""
 from __future__ import annotations
 
 import os
@@ -70,8 +72,7 @@ def _wait_until_rendering(tmp: Path, process: subprocess.Popen, seconds: float =
     pytest.fail("the rendering never reached the slow migration")
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_a_signal_during_the_rendering_leaves_nothing_behind(tmp, signum):
+def test_sigterm_during_the_rendering_leaves_nothing_behind(tmp):
     project = tmp / "project"
     shutil.copytree(PROJECT, project)
     (project / "shop/migrations/0007_slow.py").write_text(SLOW)
@@ -81,7 +82,7 @@ def test_a_signal_during_the_rendering_leaves_nothing_behind(tmp, signum):
     try:
         _wait_until_rendering(tmp, check)
         assert _leftovers(tmp), "the server and the rendering process should be running now"
-        check.send_signal(signum)
+        check.send_signal(signal.SIGTERM)
         check.communicate(timeout=60)
     finally:
         if check.poll() is None:
