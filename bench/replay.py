@@ -7,8 +7,9 @@
 Each run is a fresh `migrasafe replay DIR --format json` process: it starts an embedded
 PostgreSQL, seeds the tables at every replay size, runs the 50 migrations under measurement
 with probes, and removes everything. The report is checked (every migration and statement
-measured, no model mismatch) and the figures go to bench/replay-results.md.
-Standard library only; see bench/README.md.
+measured, no model mismatch) and the figures go to bench/replay-results.md, with where the time
+of one more cold run goes (bench/replay_time.py). What follows the NOTES line in that file is
+kept when it is written again. Standard library only; see bench/README.md.
 """
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ CREATE TABLE order_items (order_id bigint NOT NULL REFERENCES orders, product_id
 CREATE TABLE events (id bigserial PRIMARY KEY, kind text NOT NULL, payload jsonb, at timestamptz NOT NULL DEFAULT now());
 """
 TABLES = ("customers", "products", "orders", "order_items", "events")
+NOTES = "<!-- notes: kept when bench/replay.py writes this file again -->"
 
 
 def migration(number: int) -> str:
@@ -112,6 +114,7 @@ def main() -> int:
     parser.add_argument("--no-results", action="store_true")
     parser.add_argument("--keep", metavar="DIR", help="generate the migrations into DIR and keep them")
     parser.add_argument("--html", metavar="FILE", help="also write the last run's lock timeline page to FILE")
+    parser.add_argument("--no-breakdown", action="store_true", help="skip the run that says where the time goes")
     args = parser.parse_args()
 
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="migrasafe-bench-")) / "migrations"
@@ -127,6 +130,8 @@ def main() -> int:
         elapsed, report = run_once(command)
         figures = check_report(report, args.migrations)
         timings.append(elapsed)
+    sizing = ["--rows", args.rows] + (["--sizes", args.sizes] if args.sizes else [])
+    breakdown = None if args.no_breakdown else time_phases(folder, sizing)
     load_after = os.getloadavg()[0]
     if not args.keep:
         shutil.rmtree(folder.parent, ignore_errors=True)
@@ -157,11 +162,39 @@ def main() -> int:
         + (f" --sizes {args.sizes}" if args.sizes else "") + "`",
         "",
     ]
+    if breakdown is not None:
+        lines += breakdown_lines(breakdown)
     text = "\n".join(lines)
     print(text)
     if not args.no_results:
-        Path(args.results).write_text(text)
+        results = Path(args.results)
+        kept = results.read_text().partition(NOTES)[2] if results.exists() else ""
+        results.write_text(text + "\n" + NOTES + (kept or "\n"))
     return 0
+
+
+def time_phases(folder: Path, options: list[str]) -> dict:
+    """One more cold run, in a process of bench/replay_time.py's: where its time goes."""
+    done = subprocess.run([sys.executable, str(HERE / "replay_time.py"), str(folder), *options],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"bench/replay_time.py failed (exit {done.returncode}):\n{done.stderr}")
+    return json.loads(done.stdout)
+
+
+def breakdown_lines(breakdown: dict) -> list[str]:
+    wall = breakdown["wall_s"]
+    lines = [
+        f"Where the time of one more cold run goes ({wall:.1f} s in all; main thread, by the wall clock; "
+        f"{breakdown['statement_runs']} statement runs; CPU: {breakdown['server_cpu_s']:.1f} s server, "
+        f"{breakdown['client_cpu_s']:.1f} s migrasafe):",
+        "",
+        "| phase | s | share |",
+        "| --- | --- | --- |",
+    ]
+    for phase, seconds in breakdown["phases_s"].items():
+        lines.append(f"| {phase} | {seconds:.2f} | {seconds / wall:.0%} |")
+    return lines + [""]
 
 
 if __name__ == "__main__":
