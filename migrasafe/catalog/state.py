@@ -4,7 +4,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
-from ..shared import EMPTY_DICT, EMPTY_SET, NONE
+from ..shared import EMPTY_DICT, EMPTY_SET, NONE, SharedEmptyDict, SharedList
 from .system import PG_CATALOG_RELATIONS, is_system
 
 # slots: a large schema holds thousands of these. A type is never changed in place (a column
@@ -116,8 +116,10 @@ class Relation:
     def changeable(self, name: str):
         """The container field `name` as one of this relation's own, to change in place."""
         value = getattr(self, name)
-        if value is NONE or value is EMPTY_DICT or value is EMPTY_SET:
-            value = [] if value is NONE else {} if value is EMPTY_DICT else set()
+        # By type, not identity: a copied catalog holds copies of the shared empties (a copy of
+        # the empty frozenset is another frozenset).
+        if isinstance(value, (SharedList, SharedEmptyDict, frozenset)):
+            value = list(value) if isinstance(value, list) else dict(value) if isinstance(value, dict) else set(value)
             setattr(self, name, value)
         return value
 
