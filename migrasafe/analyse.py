@@ -8,6 +8,7 @@ import traceback
 from pglast import ast
 from pglast.enums.parsenodes import AlterTableType as AT
 
+from . import packed
 from .catalog import Catalog
 from .catalog.apply import apply
 from .catalog.system import is_system
@@ -48,6 +49,9 @@ def analyse_migration(migration: Migration, catalog: Catalog, config: Config,
     one_query = bool(migration.meta.get("implicit_transaction"))
     blocks = migration.meta.get("query_blocks") or ()
     shared = Shared()
+    if not isinstance(migration.statements, list) or len(migration.statements) >= packed.PACK_AT:
+        packed.pack(migration, result)
+        shared = Shared(recent=packed.RECENT_IMPACTS)
     for stmt in migration.statements:
         if blocks:
             _enter_query_block(tx, blocks, stmt)

@@ -85,14 +85,22 @@ class Statement:
         self._text = None
 
     @classmethod
-    def part_of(cls, text: str, start: int, length: int, **fields) -> "Statement":
+    def part_of(cls, text: str, start: int, length: int, index: int, line: int, column: int, end_line: int,
+                node: Any = UNPARSED, parse_error: str | None = None) -> "Statement":
         """The statement whose sql is text[start:start + length]. It keeps where that is rather
         than a copy: a large file's statements would otherwise hold its text twice."""
         if length > _LENGTH_MASK:
-            return cls(sql=text[start:start + length], **fields)
-        statement = cls(sql=start << _LENGTH_BITS | length, **fields)
+            return cls(index, text[start:start + length], line, column, end_line, node, parse_error)
+        statement = cls(index, start << _LENGTH_BITS | length, line, column, end_line, node, parse_error)
         statement._text = text
         return statement
+
+    def part(self) -> tuple[str, int, int] | None:
+        """(text, start, length) of a statement made by part_of; None when it holds its sql."""
+        value = self._sql
+        if value.__class__ is not int:
+            return None
+        return self._text, value >> _LENGTH_BITS, value & _LENGTH_MASK
 
     def __getattr__(self, name: str):
         # Only for a slot that is not set: `node` of a statement whose tree was not built yet.
@@ -104,7 +112,12 @@ class Statement:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         from .parse import parse_alone
 
-        node = self.node = parse_alone(self.sql)
+        sql = self._sql
+        if sql.__class__ is int:
+            start = sql >> _LENGTH_BITS
+            sql = self._text[start:start + (sql & _LENGTH_MASK)]
+        node = parse_alone(sql)
+        object.__setattr__(self, "node", node)  # as read, not as assigned (packed/statements.py)
         return node
 
     @property
@@ -128,8 +141,11 @@ class Statement:
     def release(self) -> None:
         """Drop the tree (it is parsed again from `sql` if read later); a statement that did
         not parse keeps its None."""
-        if self._node is not None:
-            self._node = UNPARSED
+        try:
+            if _NODE_SLOT.__get__(self) is not None:
+                del self.node
+        except AttributeError:
+            pass  # not built
 
     def __getstate__(self):
         # The tree as it is held (UNPARSED stays UNPARSED), not as `node` reads it; the sql as
@@ -240,6 +256,10 @@ class MigrationResult:
 
     def all_findings(self) -> list[Finding]:
         out = list(self.findings)
+        packed = getattr(self.statements, "all_findings", None)  # packed/analysed.py
+        if packed is not None:
+            out.extend(packed())
+            return out
         for s in self.statements:
             out.extend(s.findings)
         return out

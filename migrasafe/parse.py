@@ -14,6 +14,7 @@ from contextlib import contextmanager
 
 from pglast import ast, parser
 
+from . import packed
 from .model import UNPARSED, Statement
 
 # Go templates ({{ .Schema }}) appear in popx/kratos-style migrations. Each is replaced by an
@@ -191,7 +192,11 @@ def split_statements(text: str, *, line_offset: int = 0) -> list[Statement]:
     slices = _statement_slices(text)
     if slices is None:
         return _split_tolerant(text, positions, line_offset)
-    return [_statement(index, text, start, stop, positions, line_offset, UNPARSED)
+    if len(slices) >= packed.PACK_AT:
+        # Columns from the start (packed/): no object per statement is ever made.
+        return packed.statements_of(text, (_part(index, text, start, stop, positions, line_offset)
+                                           for index, (start, stop) in enumerate(slices)))
+    return [Statement.part_of(text, *_part(index, text, start, stop, positions, line_offset))
             for index, (start, stop) in enumerate(slices)]
 
 
@@ -244,6 +249,12 @@ def parse_alone(sql: str):
 
 
 def _statement(index, text, start, end, positions, line_offset, node=None, error=None) -> Statement:
+    return Statement.part_of(text, *_part(index, text, start, end, positions, line_offset), node, error)
+
+
+def _part(index, text, start, end, positions, line_offset) -> tuple[int, int, int, int, int, int]:
+    """(start, length, index, line, column, end line) of the statement text[start:end] holds:
+    its sql is that text without the blanks and the semicolon that end it."""
     sql = text[start:end].rstrip()
     if sql.endswith(";"):
         sql = sql[:-1].rstrip()
@@ -254,8 +265,7 @@ def _statement(index, text, start, end, positions, line_offset, node=None, error
         line, end_line = line + line_offset, end_line + line_offset
     # A one-line statement's end is the same int object as its start: a large file keeps a
     # line number per statement, not two.
-    return Statement.part_of(text, start, length, index=index, line=line, column=column,
-                             end_line=line if end_line == line else end_line, node=node, parse_error=error)
+    return start, length, index, line, column, line if end_line == line else end_line
 
 
 def _split_tolerant(text: str, positions: _Positions, line_offset: int) -> list[Statement]:

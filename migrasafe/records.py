@@ -13,41 +13,90 @@ analysed.
 from __future__ import annotations
 
 from .model import AnalysedStatement, Impact
-from .shared import EMPTY_DICT, NONE, SharedList
+from .shared import EMPTY_DICT, EMPTY_SET, NONE, SharedList
 
 
 class Shared:
     """The records equal statements of one migration share."""
 
-    def __init__(self):
-        self._impacts: dict = {}
+    def __init__(self, recent: int = 0):
+        # relation (or (relation, mode) when the relation's entry has another mode) -> the
+        # impact of a statement that takes only that lock; relation strings are the builder's
+        # interned ones, so that a lookup hashes and compares nothing new.
+        self._one_lock: dict = {}
         self._lives: dict = {}
         self._notes: dict = {}
+        self._nothing = Impact(NONE, NONE, NONE, True, EMPTY_DICT)  # no lock, no rewrite, no scan
+        # With `recent`, any other impact equal to one of the last `recent` distinct ones is that
+        # one: statements on one table come close together, and a bounded table of them costs
+        # the same for any size of migration (a table of every impact would cost about what
+        # sharing them saves).
+        self._recent_size = recent
+        self._recent: dict = {}
 
     def keep_little(self, analysed: AnalysedStatement) -> None:
         analysed.statement.release()
-        analysed.impact = self.impact(analysed.impact)
-        live = frozenset(analysed.live)
-        analysed.live = self._lives.setdefault(live, live)
+        impact = analysed.impact
+        if impact.rewrites or impact.scans or impact.notes or not impact.transactional or len(impact.locks) > 1:
+            # Rarer: its empty parts are shared, the rest with a recent equal impact (`recent`).
+            impact.locks = SharedList(impact.locks)  # exactly as long as it is
+            impact.rewrites = SharedList(impact.rewrites) if impact.rewrites else NONE
+            impact.scans = SharedList(impact.scans) if impact.scans else NONE
+            impact.notes = self._shared_notes(impact.notes)
+            if self._recent_size:
+                analysed.impact = self._recently_seen(impact)
+        elif impact.locks:
+            analysed.impact = self._taking(impact.locks[0])
+        else:
+            analysed.impact = self._nothing
+        live = analysed.live
+        if not live:
+            analysed.live = EMPTY_SET
+        else:
+            live = frozenset(live)
+            analysed.live = self._lives.setdefault(live, live)
         if not analysed.findings:
             analysed.findings = NONE
         if not analysed.folded:
             analysed.folded = NONE
 
-    def impact(self, impact: Impact) -> Impact:
-        if len(impact.locks) > 1 or impact.rewrites or impact.scans or impact.notes or not impact.transactional:
-            # Rarer, and a table of them would cost more than it saves while the migration is
-            # analysed: only its empty parts are shared.
-            impact.rewrites = impact.rewrites or NONE
-            impact.scans = impact.scans or NONE
-            impact.notes = self._shared_notes(impact.notes)
-            return impact
-        # Most statements take one lock and nothing else: the lock is the key.
-        key = impact.locks[0] if impact.locks else None
-        shared = self._impacts.get(key)
-        if shared is None:
-            shared = self._impacts[key] = Impact(SharedList(impact.locks) if impact.locks else NONE, NONE, NONE)
+    def _taking(self, lock) -> Impact:
+        one_lock = self._one_lock
+        relation = lock.relation
+        shared = one_lock.get(relation)
+        if shared is not None and shared.locks[0].mode == lock.mode:
+            return shared
+        key = relation if shared is None else (relation, lock.mode)
+        if shared is not None:
+            found = one_lock.get(key)
+            if found is not None:
+                return found
+        shared = one_lock[key] = Impact(SharedList((lock,)), NONE, NONE, True, EMPTY_DICT)
         return shared
+
+    def _recently_seen(self, impact: Impact) -> Impact:
+        key = [impact.transactional]
+        for lock in impact.locks:
+            key += (lock.relation, lock.mode)
+        key.append(None)
+        key += impact.rewrites
+        key.append(None)
+        key += impact.scans
+        key.append(None)
+        for item in impact.notes.items():
+            key += item
+        key = tuple(key)
+        recent = self._recent
+        try:
+            seen = recent.get(key)
+        except TypeError:  # a note whose value is not hashable: this impact stays its own
+            return impact
+        if seen is not None:
+            return seen
+        recent[key] = impact
+        if len(recent) > self._recent_size:
+            del recent[next(iter(recent))]  # the oldest
+        return impact
 
     def _shared_notes(self, notes: dict) -> dict:
         """Equal notes are one dict (there are a few kinds: {"builds_index": True}, ...)."""

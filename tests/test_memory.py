@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from pglast import parser
 
-from migrasafe import parse
+from migrasafe import packed, parse
 from migrasafe.check import run
 from migrasafe.config import Config
 from migrasafe.model import UNPARSED
@@ -139,3 +139,27 @@ def test_the_result_cache_adds_nothing_per_byte_for_a_migration_too_large_to_sto
     with_cache = _peak_per_byte(path, Config(cache=True))
     assert with_cache < without * 1.2, (with_cache, without)
     assert not list((tmp_path / "cache" / "result").rglob("*.json")), "the large result was stored"
+
+
+def _retained_per_byte(path: Path) -> float:
+    tracemalloc.start()
+    try:
+        report = run([str(path)], Config(cache=False))
+        retained, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(report.results[0].statements) == 6000
+    return retained / path.stat().st_size
+
+
+def test_a_migration_held_as_columns_keeps_a_fraction_of_its_objects(tmp_path, monkeypatch):
+    # A Statement and an AnalysedStatement per statement, with their line numbers, take about
+    # three times the text; as columns (packed/) they take a few bytes a statement.
+    path = _big_file(tmp_path, 6000)
+    monkeypatch.setattr(packed, "PACK_AT", 1)
+    run([str(path)], Config(cache=False))  # what a first run imports is not counted
+    monkeypatch.setattr(packed, "PACK_AT", 1000)
+    columns = _retained_per_byte(path)
+    monkeypatch.setattr(packed, "PACK_AT", 10 ** 9)
+    objects = _retained_per_byte(path)
+    assert columns < 0.75 * objects, (columns, objects)

@@ -126,7 +126,7 @@ class CachedRun:
         history.analysed_to = len(history.keys) - 1
         if result.migration.broken:
             return  # an input error is reported afresh every run
-        if sum(len(a.statement.sql) for a in result.statements) > MAX_STORED_SQL:
+        if _sql_length(result) > MAX_STORED_SQL:
             self.not_stored.add(key)
             return
         try:
@@ -162,3 +162,8 @@ class CachedRun:
         except Exception:  # noqa: BLE001
             return None
         return catalog if isinstance(catalog, Catalog) else None
+
+
+def _sql_length(result: MigrationResult) -> int:
+    packed = getattr(result.statements, "sql_length", None)  # a large migration's, read from its columns
+    return packed() if packed is not None else sum(len(a.statement.sql) for a in result.statements)

@@ -139,11 +139,21 @@ def _inserted_values(node: ast.InsertStmt, rel) -> dict:
         rows = [[t.val for t in select.targetList]]
     else:
         return {}
+    if not rows:
+        return {}
     out = {}
+    first, others = rows[0], rows[1:]
     for position, column in enumerate(columns):
-        exprs = {repr(row[position]) if position < len(row) else None for row in rows}
-        if len(exprs) == 1 and position < len(rows[0]):
-            out[column] = rows[0][position]
+        if position >= len(first):
+            continue
+        # The same expression in every row (compared as written: repr leaves out positions),
+        # read as far as the first row that differs.
+        expr = first[position]
+        if others:
+            written = repr(expr)
+            if any(position >= len(row) or repr(row[position]) != written for row in others):
+                continue
+        out[column] = expr
     return out
 
 

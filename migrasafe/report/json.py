@@ -33,8 +33,10 @@ def render_json_chunks(report: Report) -> Iterator[str]:
         head, tail = _dumps(migration_to_json(result, statements=_STATEMENTS)).split(_dumps(_STATEMENTS), 1)
         yield ("," if number else "") + head + "["
         statements = result.statements
+        copies = getattr(statements, "plain", None)  # a large migration's (packed/): read as plain objects
         for start in range(0, len(statements), _BATCH):
-            piece = ",".join(_dumps(statement_to_json(s)) for s in statements[start:start + _BATCH])
+            batch = copies(start, start + _BATCH) if copies is not None else statements[start:start + _BATCH]
+            piece = ",".join(_dumps(statement_to_json(s)) for s in batch)
             yield ("," if start else "") + piece
         yield "]" + tail
     yield "]" + after + "\n"

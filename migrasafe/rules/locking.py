@@ -213,7 +213,8 @@ def _fold(result: MigrationResult, rule: str, later_text) -> None:
     """Keep the first finding of the rule, and a later one only when it is more severe than
     every one kept so far (an ACCESS EXCLUSIVE request after a ShareLock one)."""
     first, later, loudest = None, 0, -1
-    for analysed in result.statements:
+    with_findings = getattr(result.statements, "with_findings", None)  # a large migration's (packed/)
+    for analysed in with_findings() if with_findings is not None else result.statements:
         if not any(f.rule == rule for f in analysed.findings):
             continue
         kept = []
