@@ -87,6 +87,28 @@ def test_os_exit_in_a_revision_is_an_input_error_and_later_revisions_are_checked
     assert "MS001" in rules_of(report, "0003_index.py")
 
 
+@pytest.mark.parametrize("where", ["module", "upgrade"])
+def test_sys_exit_in_a_revision_is_an_input_error_at_its_line(tmp_path, where):
+    # Alembic's own run ends at a sys.exit() too: the revision never completes, whatever the code.
+    if where == "module":
+        text = revision("0002", "0001", "pass", header="import sys\nsys.exit(0)")
+        line, said = 4, "SystemExit: 0"
+    else:
+        text = revision("0002", "0001", 'op.add_column("accounts", sa.Column("a", sa.Text))\nimport sys\nsys.exit(0)')
+        line, said = 11, "sys.exit(0)"
+    root = project(tmp_path, [FIRST, ("0002_exit.py", text), LAST])
+    code, report = check_in_a_new_process(root)
+    assert code == 2
+    ((rule, at, message),) = [f for f in findings_of(report, "0002_exit.py") if f[0] == "MS099"]
+    assert at == line and said in message, (at, message)
+    assert "MS096" not in rules_of(report, "0002_exit.py")
+    assert "MS001" in rules_of(report, "0003_index.py")
+    if where == "upgrade":
+        # What upgrade() rendered before the exit is still checked.
+        migration = next(m for m in report["migrations"] if m["path"].endswith("0002_exit.py"))
+        assert [s["sql"] for s in migration["statements"]] == ["ALTER TABLE accounts ADD COLUMN a TEXT"]
+
+
 def test_a_revision_that_hangs_is_stopped_at_its_line_and_the_rest_is_checked(tmp_path):
     hang = 'op.add_column("accounts", sa.Column("a", sa.Text))\nwhile True:\n    pass'
     root = project(tmp_path, [FIRST, ("0002_hang.py", hang), LAST], settings="revision_time_limit = 3")

@@ -339,6 +339,11 @@ class _Reader:
 
     def _notes(self, migration: Migration, notes: list[dict]) -> None:
         for note in notes:
+            if note.get("input_error"):
+                migration.findings.append(input_error(migration.path, note["message"], note["line"], note["column"],
+                                                      fix=note["fix"]))
+                migration.broken = True
+                continue
             migration.findings.append(Finding(
                 rule=NOT_RENDERED[0], name=NOT_RENDERED[1], severity=NOT_RENDERED[2], message=note["message"],
                 path=migration.path, line=note["line"], column=note["column"],

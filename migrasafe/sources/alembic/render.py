@@ -58,6 +58,9 @@ class Note:
     position: Position
     message: str
     fix: str = READ_BY_HAND
+    # The revision cannot run as written (it ends the process that runs it): an input error,
+    # not a part left unchecked.
+    input_error: bool = False
 
 
 @dataclass
@@ -84,11 +87,12 @@ class Recorder:
         if sql:
             self.rendering.chunks.append(Chunk(sql, self.pinned or self.here()))
 
-    def note(self, message: str, position: Position | None = None, fix: str = READ_BY_HAND) -> None:
+    def note(self, message: str, position: Position | None = None, fix: str = READ_BY_HAND,
+             input_error: bool = False) -> None:
         position = position or self.here()
         if (position.line, message) not in self._noted:
             self._noted.add((position.line, message))
-            self.rendering.notes.append(Note(position, message, fix))
+            self.rendering.notes.append(Note(position, message, fix, input_error))
 
     def stand_in_type(self, stand_in: StandIn) -> None:
         self.note(f"column type {stand_in.type_name} comes from {stand_in.package}, which is not installed "
@@ -110,14 +114,26 @@ class Recorder:
 
     def stopped(self, error: BaseException) -> None:
         """upgrade() (or downgrade()) raised: note where, and why, rendering ended."""
+        self.note(f"{self.describe(error)}; {self.function}() is checked only up to this line", self._raised_at(error),
+                  fix=INSTALL if isinstance(error, Unavailable) else READ_BY_HAND)
+
+    def exited(self, error: SystemExit) -> None:
+        """upgrade() (or downgrade()) called sys.exit(): Alembic's own run would end there too."""
+        self.note(f"{self.function}() calls sys.exit({error.code!r}) here, which would end the Alembic run that "
+                  f"applies it; what it rendered before this line is checked, the rest of the revision is not",
+                  self._raised_at(error),
+                  fix="revision code must not end the process that runs it: raise an exception instead",
+                  input_error=True)
+
+    def _raised_at(self, error: BaseException) -> Position:
+        """The innermost line of the revision file in the error's traceback."""
         position = Position(1, 1, 1)
         tb: TracebackType | None = error.__traceback__
         while tb is not None:
             if tb.tb_frame.f_code.co_filename == self.filename:
                 position = self._position(tb.tb_frame.f_code, tb.tb_lasti, tb.tb_lineno)
             tb = tb.tb_next
-        self.note(f"{self.describe(error)}; {self.function}() is checked only up to this line", position,
-                  fix=INSTALL if isinstance(error, Unavailable) else READ_BY_HAND)
+        return position
 
     def describe(self, error: BaseException) -> str:
         if isinstance(error, (Unavailable, NeedsDatabase, Refused)):
@@ -169,7 +185,7 @@ class ContainedOps:
         def call(*args, **kwargs):
             try:
                 return operation(*args, **kwargs)
-            except (Exception, SystemExit) as error:
+            except Exception as error:
                 stand_in = next((a for a in (*args, *kwargs.values()) if isinstance(a, StandIn)), None)
                 why = stand_in.unavailable() if stand_in is not None else error
                 self._recorder.note(f"{self._prefix}.{name}() could not be rendered "
@@ -257,7 +273,9 @@ def render_function(module: ModuleType, recorder: Recorder, config, script_direc
         with Operations.context(context) as operations, environment, _own_op(module, ContainedOps(operations, recorder)):
             try:
                 function()
-            except (Exception, SystemExit) as error:
+            except SystemExit as error:
+                recorder.exited(error)
+            except Exception as error:
                 recorder.stopped(error)
     finally:
         type_rendered.reset(told)

@@ -12,7 +12,7 @@ back to the parent is plain data, in this order:
      "load_errors": {file: {"line", "message"}}, "not_revisions": [file], "warnings": [text],
      "heads": [{"revision", "file", "branch_labels"}]}
     {"type": "rendering", "file": ..., "chunks": [{"sql", "line", "end_line", "column"}],
-     "notes": [{"line", "column", "message", "fix"}],
+     "notes": [{"line", "column", "message", "fix", "input_error"}],
      "downgrade": {"chunks": [...], "notes": [...]}}     downgrade() too, when the payload asks for it
     {"type": "error", "message": ..., "path": file | None, "line": N}   the graph cannot be built
 
@@ -109,7 +109,7 @@ def _plain(rendering) -> dict:
         "chunks": [{"sql": c.sql, "line": c.position.line, "end_line": c.position.end_line,
                     "column": c.position.column} for c in rendering.chunks],
         "notes": [{"line": n.position.line, "column": n.position.column, "message": n.message,
-                   "fix": n.fix} for n in rendering.notes],
+                   "fix": n.fix, "input_error": n.input_error} for n in rendering.notes],
     }
 
 
