@@ -22,8 +22,10 @@ def unique_keys(catalog: Catalog, table: str) -> list[tuple[str, ...]]:
     if rel is None:
         return []
     keys = [c.columns for c in rel.constraints.values() if c.kind in ("p", "u")]
-    keys += [i.columns for i in catalog.indexes.values()
-             if i.table == table and i.unique and i.valid and not i.partial]
+    # The relation lists its indexes: a lookup each rather than a scan of every index.
+    indexes = (catalog.indexes.get(name) for name in rel.indexes)
+    keys += [i.columns for i in indexes
+             if i is not None and i.table == table and i.unique and i.valid and not i.partial]
     return [k for k in keys if k]
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from ..config import Config
 from ..model import Finding, Migration
 from .entries import History
+from .listing import sniffing_once
 from .plan import Plan
 
 
@@ -21,9 +22,10 @@ def read_migrations(paths: list[str], config: Config, skipped: dict[str, str] | 
     """`skipped`, when given, receives the files in migration folders that were not read, with why;
     `listed`, each history of migration files as its tool lists it (for migrasafe/history)."""
     plan = Plan(config)
-    for given in paths:
-        plan.add(given)
-    migrations = plan.migrations()
+    with sniffing_once():
+        for given in paths:
+            plan.add(given)
+        migrations = plan.migrations()
     if skipped is not None:
         skipped.update(plan.skipped)
     if listed is not None:

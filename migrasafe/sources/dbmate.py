@@ -60,6 +60,8 @@ def directive(line: str, section: str) -> list[str] | None:
 
 
 def has_up_directive(text: str) -> bool:
+    if "migrate:up" not in text:  # no directive at all: the lines need not be read
+        return False
     return any(directive(line, "up") is not None for line in _lines(text))
 
 

@@ -52,6 +52,8 @@ def detect(folder: Path) -> bool:
 
 
 def _has_up(text: str) -> bool:
+    if "+goose" not in text.lower():  # no annotation at all: the lines need not be read
+        return False
     return any(annotation(line) == ("up", []) for line in text.split("\n"))
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 # Folders no migration tool reads migrations from, skipped when walking down.
@@ -58,14 +59,46 @@ def subfolders(root: Path) -> list[Path]:
 SNIFF_BYTES = 64 * 1024
 
 
+# Within one reading of the paths (`sniffing_once`), each file's start is read once for all the
+# layouts' detectors that look at it, up to this many bytes in all.
+_SNIFF_MEMORY = 32 * 1024 * 1024
+_sniffed: dict | None = None
+_sniffed_bytes = 0
+
+
+@contextmanager
+def sniffing_once():
+    """Detectors called within share what `sniff` read; the files are read afresh after it, so
+    that a later run sees a file changed in between."""
+    global _sniffed, _sniffed_bytes
+    if _sniffed is not None:  # an outer reading already shares
+        yield
+        return
+    _sniffed, _sniffed_bytes = {}, 0
+    try:
+        yield
+    finally:
+        _sniffed, _sniffed_bytes = None, 0
+
+
 def sniff(path: Path, size: int = SNIFF_BYTES) -> str:
     """The start of a file as text, for format detection ("" when it cannot be read)."""
+    global _sniffed_bytes
+    memory = _sniffed
+    if memory is not None:
+        known = memory.get((path, size))
+        if known is not None:
+            return known
     try:
         with path.open("rb") as handle:
             head = handle.read(size)
     except OSError:
         return ""
-    return head.decode("utf-8", errors="replace")
+    text = head.decode("utf-8", errors="replace")
+    if memory is not None and _sniffed_bytes + len(head) <= _SNIFF_MEMORY:
+        memory[(path, size)] = text
+        _sniffed_bytes += len(head)
+    return text
 
 
 def relative(root: Path, file: Path) -> str:

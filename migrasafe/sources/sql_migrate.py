@@ -47,6 +47,8 @@ def detect(folder: Path) -> bool:
 
 
 def _has_up(text: str) -> bool:
+    if _PREFIX not in text:  # no annotation at all: the lines need not be read
+        return False
     return any((annotation(line) or ("",))[0] == "up" for line in text.split("\n"))
 
 
