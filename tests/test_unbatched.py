@@ -73,11 +73,20 @@ def test_a_backfill_under_the_ddl_lock_is_ms030_alone(tmp_path):
             if line == 3] == []
 
 
-def test_the_fix_is_a_batched_backfill_that_does_what_the_update_did(tmp_path, pg_servers):
+@pytest.mark.parametrize("update, written", [
+    ("UPDATE orders SET note = 'was ' || status WHERE status = 'paid'", ("'was ' || status", "status = 'paid'")),
+    # Commas, an = and WHERE inside parentheses and strings, and a comment, are not cuts; the
+    # user's own spelling is kept.
+    ("UPDATE orders SET note = concat('was ', /* why */ status, '') -- why\n, status = (SELECT 'paid' WHERE true)\n"
+     "  WHERE status IN ('paid', 'x=1, WHERE') AND id = id RETURNING id",
+     ("concat('was ', /* why */ status, '')", "status IN ('paid', 'x=1, WHERE') AND id = id")),
+])
+def test_the_fix_is_a_batched_backfill_that_does_what_the_update_did(tmp_path, pg_servers, update, written):
     (tmp_path / "001_setup.sql").write_text(SETUP)
-    (tmp_path / "002_change.sql").write_text("UPDATE orders SET note = 'was ' || status WHERE status = 'paid';\n")
+    (tmp_path / "002_change.sql").write_text(update + ";\n")
     (finding,) = [f for f in run([str(tmp_path)], Config(lock_timeout="2s")).all_findings() if f.rule == "MS033"]
     body = finding.fix[finding.fix.index("DO $backfill$"):]
+    assert all(text in body for text in written), body
     server = next(s for s in pg_servers if s.major == 18)
     with scratch_database(server.uri) as scratch, connect(scratch.conninfo) as conn:
         for statement in SETUP.split(";\n"):

@@ -9,7 +9,7 @@ AccessExclusiveLock.
 """
 from __future__ import annotations
 
-from pglast import ast
+from pglast import ast, parser
 from pglast.enums.parsenodes import ObjectType
 
 from ..catalog.names import referenced_relations
@@ -241,17 +241,75 @@ def _update_backfill(ctx: Context, node: ast.UpdateStmt, table: str) -> str:
     targets = node.targetList or ()
     if any(t.indirection or isinstance(t.val, ast.MultiAssignRef) for t in targets) or not targets:
         return ""
-    assignments = ", ".join(f"{ident(t.name)} = {expression(t.val)}" for t in targets)
+    written = _as_written(ctx, node)
+    if written is not None:
+        values, where = written
+    else:
+        values = [expression(t.val) for t in targets]
+        where = expression(node.whereClause) if node.whereClause is not None else None
     columns = [ident(t.name) for t in targets]
-    values = [expression(t.val) for t in targets]
+    assignments = ", ".join(f"{column} = {value}" for column, value in zip(columns, values))
     if len(columns) == 1:
         unchanged = f"{columns[0]} IS DISTINCT FROM ({values[0]})"
     else:
         unchanged = f"({', '.join(columns)}) IS DISTINCT FROM ({', '.join(values)})"
-    pending = f"({expression(node.whereClause)}) AND {unchanged}" if node.whereClause is not None else unchanged
+    pending = f"({where}) AND {unchanged}" if where is not None else unchanged
     step = backfill(ctx.catalog.get(table), assignments, pending, batch_size=BATCH, lock_timeout="2s",
                     title="", slug="")
     return step.statements[0] + ";"
+
+
+_OPENING = {"ASCII_40", "ASCII_91"}  # ( [
+_CLOSING = {"ASCII_41", "ASCII_93"}  # ) ]
+_AFTER_SET = {"FROM", "WHERE", "RETURNING"}
+
+
+def _as_written(ctx: Context, node: ast.UpdateStmt) -> tuple[list[str], str | None] | None:
+    """The SET values and the WHERE condition of the statement as the user wrote them, cut at
+    PostgreSQL's own tokens (commas and keywords inside parentheses or strings are not cuts);
+    None when the statement is not a plain top-level UPDATE, and pglast then prints them."""
+    if node is not ctx.node:
+        return None
+    sql = ctx.statement.sql
+    depth, section = 0, None
+    values: list[list] = []  # per SET item: [seen "=", tokens of the value...]
+    where: list = []
+    for token in parser.scan(sql):
+        name = token.name
+        if name in ("C_COMMENT", "SQL_COMMENT"):
+            continue
+        cut = depth == 0 and name not in _OPENING
+        depth += (name in _OPENING) - (name in _CLOSING)
+        if cut:
+            if section is None:
+                if name == "WITH":
+                    return None
+                if name == "SET":
+                    section, values = "set", [[False]]
+                continue
+            if section == "set":
+                if name in _AFTER_SET:
+                    section = name.lower()
+                elif name == "ASCII_44":  # ,
+                    values.append([False])
+                elif name == "ASCII_61" and not values[-1][0]:  # the = of the item
+                    values[-1][0] = True
+                elif values[-1][0]:
+                    values[-1].append(token)
+                continue
+            if section == "where" and name == "RETURNING":
+                section = "returning"
+                continue
+        if section == "set" and values[-1][0]:
+            values[-1].append(token)
+        elif section == "where":
+            where.append(token)
+    if section == "from" or len(values) != len(node.targetList) or any(len(v) < 2 for v in values):
+        return None
+    if (node.whereClause is not None) != bool(where):
+        return None
+    texts = [sql[v[1].start:v[-1].end + 1] for v in values]
+    return texts, (sql[where[0].start:where[-1].end + 1] if where else None)
 
 
 def _generic_fix(ctx: Context, table: str) -> str:
