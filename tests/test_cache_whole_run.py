@@ -143,3 +143,58 @@ def test_a_corrupt_entry_is_ignored(project):
         entry.write_text('{"format": 1, "key": "x", "files": 3}')
     again = check(folder, env)
     assert again[2]["analysed"] is True and again[0] == first[0]
+
+
+ALEMBIC_REVISION = '''from alembic import op
+{imports}
+revision = "{rev}"
+down_revision = {down}
+
+
+def upgrade():
+    {body}
+'''
+
+
+@pytest.fixture
+def alembic_project(tmp_path):
+    root = tmp_path / "a" / "b" / "c" / "d" / "app"
+    versions = root / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (root / "alembic.ini").write_text("[alembic]\nscript_location = migrations\nprepend_sys_path = .\n")
+    (root / "migrations" / "env.py").write_text("raise RuntimeError('env.py is not run')\n")
+    (root / "app_sql.py").write_text(f"INDEX = {UNSAFE.strip()!r}\n")
+    (versions / "0001_orders.py").write_text(ALEMBIC_REVISION.format(
+        imports="", rev="0001", down=None,
+        body='op.execute("CREATE TABLE orders (id bigint PRIMARY KEY, note text)")'))
+    (versions / "0002_index.py").write_text(ALEMBIC_REVISION.format(
+        imports="from app_sql import INDEX", rev="0002", down='"0001"', body="op.execute(INDEX)"))
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    for path in root.rglob("*"):
+        age(path)
+    return root, {**os.environ, "MIGRASAFE_CACHE_DIR": str(cache)}
+
+
+def test_an_alembic_history_is_replayed_until_a_module_its_revision_imports_changes(alembic_project):
+    # The revisions are rendered in a child process, which tells what it read: the project's own
+    # module counts as much as the revision files.
+    root, env = alembic_project
+    first = check(root, env)
+    again = check(root, env)
+    assert first[2] == {"exit": 1, "analysed": True} and "MS001" in rules(first[0])
+    assert again[2] == {"exit": 1, "analysed": False}
+    assert again[:2] == first[:2]
+    (root / "app_sql.py").write_text("INDEX = \"COMMENT ON TABLE orders IS 'orders'\"\n")
+    stdout, _, probe = check(root, env)
+    assert probe == {"exit": 0, "analysed": True}
+    assert "MS001" not in rules(stdout)
+
+
+def test_a_run_whose_revision_ended_its_process_is_not_stored(alembic_project):
+    root, env = alembic_project
+    (root / "migrations" / "versions" / "0002_index.py").write_text(ALEMBIC_REVISION.format(
+        imports="import os", rev="0002", down='"0001"', body="os._exit(0)"))
+    first = check(root, env)
+    assert first[2] == {"exit": 2, "analysed": True}
+    assert check(root, env)[2] == {"exit": 2, "analysed": True}

@@ -12,10 +12,15 @@ costs microseconds. An entry that changed less than ``RACY_SECONDS`` before the 
 started is also compared by content, as git does with "racily clean" index entries; a run during
 which an input changed is not stored.
 
+An Alembic history's revisions are rendered in a child process (sandbox/): the child watches
+itself the same way and tells what it read, the revisions, the project's modules and Alembic's
+included, and a run whose child ended without telling (a revision that ended or hung its process)
+is not stored.
+
 Not stored, because their results depend on more than files: runs with --since (git history),
---stats-from or --data-from (a database), --replay, and runs that read an Alembic or Django history
-(their revision code runs in a child process, whose imports this process does not see: those
-histories keep their own per-migration cache). Output above ``MAX_OUTPUT`` characters is not kept.
+--stats-from or --data-from (a database), --replay, and runs that read a Django history (its
+rendering runs a PostgreSQL server; it keeps its own cache of saved states). Output above
+``MAX_OUTPUT`` characters is not kept.
 Entries are plain JSON in the same store as the per-migration results (``kind`` "run").
 """
 from __future__ import annotations
@@ -32,8 +37,8 @@ from .store import Store, cache_dir
 FORMAT = 1
 MAX_OUTPUT = 8 * 1024 * 1024
 RACY_SECONDS = 2
-# Histories whose reading runs the project's code in a child process.
-CODE_FORMATS = frozenset({"alembic", "django"})
+# Histories whose reading depends on more than the files a process reads (a server, timing).
+CODE_FORMATS = frozenset({"django"})
 # The environment variables that can change a check's output, besides MIGRASAFE_*.
 ENVIRONMENT = frozenset({
     "NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS", "LANG", "LC_ALL", "LC_CTYPE", "PYTHONIOENCODING", "PYTHONPATH",
@@ -68,40 +73,94 @@ def replayed(argv: list[str]) -> int | None:
     return entry["exit"]
 
 
-class Recorder:
-    """Watches one run: the files it opens, the folders it lists or looks into, what it writes."""
+class Watch:
+    """The files a process opens, the folders it lists and the paths it looks at, from now until
+    `stop()`: a run's own process (Recorder), or a child process of the run (sandbox/child.py),
+    which tells the parent what it saw (`child_read`)."""
 
-    def __init__(self, argv: list[str]):
-        self.argv = argv
-        self.started_ns = time.time_ns()
+    def __init__(self):
         self.files: set[str] = set()
         self.folders: set[str] = set()
         self.looked_at: set[str] = set()
-        self.output: list[list] = []
-        self.size = 0
         self.active = True
         self._stat, self._lstat = os.stat, os.lstat
         _watch(self)
         os.stat, os.lstat = self._watched(os.stat), self._watched(os.lstat)
-        self._stdout, self._stderr = sys.stdout, sys.stderr
-        sys.stdout, sys.stderr = _Tee(sys.stdout, 1, self), _Tee(sys.stderr, 2, self)
 
     def stop(self) -> None:
         if not self.active:
             return
         self.active = False
         os.stat, os.lstat = self._stat, self._lstat
+
+    def seen(self) -> dict[str, list[str]]:
+        """What was watched, with the source files of every module loaded (imported before the
+        watch began or not), as plain data."""
+        files = set(self.files)
+        for module in list(sys.modules.values()):
+            path = getattr(module, "__file__", None)
+            if isinstance(path, str):
+                files.add(os.path.abspath(path))
+        return {"files": sorted(files), "folders": sorted(self.folders), "looked_at": sorted(self.looked_at)}
+
+    def _audit(self, event: str, args: tuple) -> None:
+        if not self.active:
+            return
+        if event == "open":
+            path, mode = args[0], args[1]
+            if isinstance(mode, str) and any(c in mode for c in "wax+"):
+                return
+            self._note(path, self.files)
+        elif event in ("os.listdir", "os.scandir"):
+            self._note(args[0] if args and args[0] is not None else ".", self.folders)
+
+    def _note(self, path, into: set[str]) -> None:
+        if isinstance(path, int):
+            return
+        try:
+            into.add(os.path.abspath(os.fsdecode(path)))
+        except (TypeError, ValueError):
+            pass
+
+    def _watched(self, function):
+        def watched(path, *args, **kwargs):
+            if self.active and not isinstance(path, int) and kwargs.get("dir_fd") is None:
+                self._note(path, self.looked_at)
+            return function(path, *args, **kwargs)
+
+        return watched
+
+
+class Recorder(Watch):
+    """Watches one run: the files it opens, the folders it lists or looks into, what it writes."""
+
+    def __init__(self, argv: list[str]):
+        self.argv = argv
+        self.started_ns = time.time_ns()
+        self.output: list[list] = []
+        self.size = 0
+        super().__init__()
+        self._stdout, self._stderr = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = _Tee(sys.stdout, 1, self), _Tee(sys.stderr, 2, self)
+
+    def stop(self) -> None:
+        if not self.active:
+            return
+        super().stop()
         sys.stdout, sys.stderr = self._stdout, self._stderr
+
+    def unknown(self, why: str) -> None:
+        """Something the run depended on cannot be pinned down: the run is not stored."""
+        if self.output is not None and os.environ.get("MIGRASAFE_DEBUG") == "1":
+            print(f"migrasafe: run not cached: {why}", file=sys.__stderr__)
+        self.output = None
 
     def store(self, exit_code: int) -> None:
         """Keep the run for replay, unless its inputs cannot be pinned down."""
         self.stop()
         if self.output is None:
             return
-        for module in list(sys.modules.values()):
-            path = getattr(module, "__file__", None)
-            if isinstance(path, str):
-                self.files.add(os.path.abspath(path))
+        self.files.update(self.seen()["files"])
         store = Store(cache_dir())
         root = os.path.abspath(store.root)
         excluded = root + os.sep
@@ -146,33 +205,6 @@ class Recorder:
             digest = _folder_digest(path) if folder else _file_digest(path)
         return [path, info.st_size if not folder else 0, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, digest]
 
-    def _audit(self, event: str, args: tuple) -> None:
-        if not self.active:
-            return
-        if event == "open":
-            path, mode = args[0], args[1]
-            if isinstance(mode, str) and any(c in mode for c in "wax+"):
-                return
-            self._note(path, self.files)
-        elif event in ("os.listdir", "os.scandir"):
-            self._note(args[0] if args and args[0] is not None else ".", self.folders)
-
-    def _note(self, path, into: set[str]) -> None:
-        if isinstance(path, int):
-            return
-        try:
-            into.add(os.path.abspath(os.fsdecode(path)))
-        except (TypeError, ValueError):
-            pass
-
-    def _watched(self, function):
-        def watched(path, *args, **kwargs):
-            if self.active and not isinstance(path, int) and kwargs.get("dir_fd") is None:
-                self._note(path, self.looked_at)
-            return function(path, *args, **kwargs)
-
-        return watched
-
     def write(self, stream: int, text: str) -> None:
         if self.output is None:
             return
@@ -186,15 +218,39 @@ class Recorder:
             self.output.append([stream, text])
 
 
-# An audit hook cannot be removed: one per process, handing events to the run being recorded.
-_current: list[Recorder] = []
+# An audit hook cannot be removed: one per process, handing events to the watch of the moment.
+_current: list[Watch] = []
 
 
-def _watch(recorder: Recorder) -> None:
+def _watch(watch: Watch) -> None:
     if not _current:
         sys.addaudithook(_audit)
-        _current.append(recorder)
-    _current[0] = recorder
+        _current.append(watch)
+    _current[0] = watch
+
+
+def child_read(seen: dict) -> None:
+    """A child process of this run read these (Watch.seen): they are inputs of the run too."""
+    recorder = _recording()
+    if recorder is None:
+        return
+    try:
+        for kind in ("files", "folders", "looked_at"):
+            getattr(recorder, kind).update(os.path.abspath(p) for p in seen[kind] if isinstance(p, str))
+    except (KeyError, TypeError):
+        recorder.unknown("a child process told what it read in a form not understood")
+
+
+def child_unknown(why: str) -> None:
+    """A child process of this run ended without telling what it read."""
+    recorder = _recording()
+    if recorder is not None:
+        recorder.unknown(why)
+
+
+def _recording() -> Recorder | None:
+    watch = _current[0] if _current else None
+    return watch if isinstance(watch, Recorder) and watch.active else None
 
 
 def _audit(event: str, args: tuple) -> None:

@@ -11,6 +11,7 @@ goes through `Channel`, one JSON object a line on the pipe FD:
     {"event": "warning", "key": K, "line": N, "category": C, "message": M}
     {"event": "refused", "key": K, "line": N, "kind": "network", "message": M}
     {"event": "ending", "key": K, "line": N, "how": "os._exit(0)"}   the code is ending the process
+    {"event": "read", "seen": {...}}              what the child read (cache/whole_run.py Watch.seen)
     {"event": "done"}                             the function returned
     {"event": "error", "key": K, "message": M, "traceback": T}      it raised (out of step K)
 """
@@ -135,19 +136,28 @@ def main(argv: list[str]) -> int:
     module_name, _, function_name = task["target"].partition(":")
     module = __import__(module_name, fromlist=[function_name])
     function: Callable = getattr(module, function_name)
+    from ..cache.whole_run import Watch
 
     channel = Channel(fd)
     layers = _confine(scratch, channel)
+    watch = Watch()  # what the project's code reads is an input of the run (a cached run is replayed)
     channel._emit({"event": "ready", "layers": layers})
     try:
         function(task["payload"], channel)
     except BaseException as error:  # the function's own failure, told rather than printed
+        _tell_what_was_read(channel, watch)
         channel._emit({"event": "error", "key": channel.escaped,
                        "message": " ".join(traceback.format_exception_only(error)[-1].split())[:1000],
                        "traceback": "".join(traceback.format_exception(error))[-4000:]})
         return 1
+    _tell_what_was_read(channel, watch)
     channel._emit({"event": "done"})
     return 0
+
+
+def _tell_what_was_read(channel: Channel, watch) -> None:
+    watch.stop()
+    channel._emit({"event": "read", "seen": watch.seen()}, now=False)
 
 
 def _confine(scratch: str, channel: Channel) -> list[str]:

@@ -54,6 +54,7 @@ class Outcome:
     refusals: list[dict] = field(default_factory=list)  # {"key", "line", "kind", "message"}
     failure: Failure | None = None
     layers: list[str] = field(default_factory=list)  # the confinement the child applied
+    read: dict | None = None  # what the child read, when it told (cache/whole_run.py Watch.seen)
 
 
 class Sandbox:
@@ -110,6 +111,7 @@ class Sandbox:
             tail = _tail(output_path)
             if tail:
                 outcome.failure.message += f" (its last output: {tail})"
+        _tell_the_run(outcome)
         return outcome
 
     def _environment(self) -> dict:
@@ -122,6 +124,20 @@ class Sandbox:
 
     def _run_limit_text(self) -> str:
         return f"the run's time limit of {_seconds(self.limits.run_seconds)} was reached"
+
+
+def _tell_the_run(outcome: Outcome) -> None:
+    """What the child read is an input of the check; a child stopped by a time limit or ended
+    without telling leaves the run's inputs unknown (cache/whole_run.py)."""
+    from ..cache import whole_run
+
+    failure = outcome.failure
+    if failure is not None and failure.kind in ("step-timeout", "run-timeout"):
+        whole_run.child_unknown(f"the project's code was stopped by a time limit ({failure.message})")
+    elif outcome.read is None:
+        whole_run.child_unknown("the project's code ended its process without telling what it read")
+    else:
+        whole_run.child_read(outcome.read)
 
 
 class _Reading:
@@ -191,6 +207,8 @@ class _Reading:
             self.result.refusals.append(message)
         elif event == "ending":
             self.ending = message
+        elif event == "read":
+            self.result.read = message["seen"]
         elif event == "done":
             self.finished = True
         elif event == "error":
