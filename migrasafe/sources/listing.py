@@ -86,19 +86,19 @@ def sniff(path: Path, size: int = SNIFF_BYTES) -> str:
     global _sniffed_bytes
     memory = _sniffed
     if memory is not None:
-        known = memory.get((path, size))
-        if known is not None:
-            return known
+        known = memory.get(path)
+        # (the bytes read, how many were asked for): a shorter read than asked is the whole file.
+        if known is not None and (len(known[0]) >= size or len(known[0]) < known[1]):
+            return known[0][:size].decode("utf-8", errors="replace")
     try:
         with path.open("rb") as handle:
             head = handle.read(size)
     except OSError:
         return ""
-    text = head.decode("utf-8", errors="replace")
     if memory is not None and _sniffed_bytes + len(head) <= _SNIFF_MEMORY:
-        memory[(path, size)] = text
+        memory[path] = (head, size)
         _sniffed_bytes += len(head)
-    return text
+    return head.decode("utf-8", errors="replace")
 
 
 def relative(root: Path, file: Path) -> str:
