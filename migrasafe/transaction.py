@@ -43,6 +43,10 @@ class TxState:
     not_valid: dict[tuple[str, str], int | str] = field(default_factory=dict)  # (table, constraint) → ADD
     # Live tables this transaction emptied (TRUNCATE, DELETE without WHERE): no rows to read or rewrite.
     emptied: set[str] = field(default_factory=set)
+    # Enum labels this transaction added, (type, label) → the ADD VALUE's line: PostgreSQL refuses
+    # to use them before the commit, unless the type itself is new in the transaction (types_created).
+    new_enum_values: dict[tuple[str, str], int | str] = field(default_factory=dict)
+    types_created: set[str] = field(default_factory=set)
     start_line: int = 0
     # The migration that last ran in this session (one connection), when migrations share one.
     last_migration: str | None = None
@@ -70,6 +74,7 @@ class TxState:
         self.open, self.explicit, self.start_line = True, explicit, line
         self.held, self.exclusive_ddl, self.not_valid, self.local = {}, {}, {}, {}
         self.emptied = set()
+        self.new_enum_values, self.types_created = {}, set()
         self.zone_local = None
         self.query_block = None
 
@@ -77,6 +82,7 @@ class TxState:
         self.open = self.explicit = False
         self.held, self.exclusive_ddl, self.not_valid, self.local = {}, {}, {}, {}
         self.emptied = set()
+        self.new_enum_values, self.types_created = {}, set()
         self.zone_local = None
         self.query_block = None
 
