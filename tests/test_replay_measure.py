@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from migrasafe.replay.extrapolate import fit, predict
 from replay_helpers import observed_of, replay, write_migrations
 
 ORDERS = """
@@ -89,14 +90,33 @@ def test_budgets_judge_the_prediction_at_production_size(tmp_path, replay_server
     tight = Budgets(access_exclusive_ms=1.0, blocks_writes_ms=1.0, migration_ms=1.0)
     report = replay(replay_server, [folder], rows=20_000_000, sizes=(5_000, 20_000), probes=False, budgets=tight)
     seen = observed_of(report, line=1)
-    assert seen["predicted_ms"]["rows"] == 20_000_000
-    assert seen["predicted_ms"]["ms"] > seen["duration_ms"] * 100  # 1,000 times the rows
+    predicted = seen["predicted_ms"]
+    assert predicted["rows"] == 20_000_000
+    # Whatever the two runs measured (that depends on the machine), the prediction is the fit
+    # through them carried to production size; the fit itself is tested on fixed figures below.
+    assert [rows for rows, _ in predicted["fit"]["points"]] == [5_000, 20_000]
+    assert predicted["fit"]["growth"] == "linear"
+    again = fit([tuple(point) for point in predicted["fit"]["points"]], "linear")
+    assert predicted["ms"] == pytest.approx(again.predict(20_000_000), rel=1e-3, abs=1e-3)
     over = [f for f in report.results[-1].all_findings() if f.rule == "MS095"]
     assert {f.severity for f in over} == {"error"} and len(over) == 2  # the lock, and the whole migration
     assert any("AccessExclusiveLock on public.orders would be held" in f.message for f in over)
     relaxed = replay(replay_server, [folder], rows=20_000_000, sizes=(5_000, 20_000), probes=False,
                      budgets=Budgets(access_exclusive_ms=1e9, blocks_writes_ms=1e9, migration_ms=1e9))
     assert not [f for f in relaxed.all_findings() if f.rule == "MS095"]
+
+
+def test_a_rewrite_measured_at_two_sizes_is_carried_to_production_size():
+    """The figures the budgets test gets from its two runs, fixed: a rewrite of 5,000 and 20,000
+    rows, predicted at 20,000,000 rows, is about 1,000 times the larger run."""
+    points = [(5_000, 4.0), (20_000, 13.0)]  # 1 ms fixed, 0.6 ms per thousand rows
+    ms, model = predict(points, 20_000_000, "linear")
+    assert model.kind == "fit" and model.fixed_ms == pytest.approx(1.0) and model.per_row_ms == pytest.approx(6e-4)
+    assert ms == pytest.approx(1.0 + 6e-4 * 20_000_000)
+    assert ms > 13.0 * 900
+    # Noise that makes the larger run the faster one is not extrapolated at all.
+    ms, model = predict([(5_000, 13.0), (20_000, 4.0)], 20_000_000, "linear")
+    assert model.kind == "constant" and ms == pytest.approx(8.5)
 
 
 def test_json_report_carries_observed_and_the_replay(tmp_path, replay_server):

@@ -12,6 +12,16 @@ from migrasafe.replay.monitor import Monitor
 from migrasafe.replay.probe import Probe, Sessions, probing
 
 
+def wait_until(condition, timeout: float = 60) -> bool:
+    """Whether `condition()` came true before a deadline generous enough for a busy machine."""
+    deadline = time.perf_counter() + timeout
+    while not condition():
+        if time.perf_counter() > deadline:
+            return False
+        time.sleep(0.002)
+    return True
+
+
 @pytest.fixture(scope="module")
 def database():
     from migrasafe.replay.backends import open_backend
@@ -30,14 +40,19 @@ def test_a_locked_table_blocks_both_probes_and_the_monitor_sees_it(database):
         with probing(database, [("public", "t")], 60_000, sessions) as probes, \
                 Monitor(database, holder.info.backend_pid, probes, connect=lambda: sessions.take("monitor"),
                         release=lambda used: sessions.give("monitor", used)) as monitor:
-            time.sleep(0.3)
+            # The lock is held until the server has been seen holding up both probes, however
+            # long a busy machine takes to get there.
+            assert wait_until(lambda: all(probe.running_since is not None
+                                          and probe.waited_sequence == probe.sequence for probe in probes))
+            committed = time.perf_counter()
             holder.execute("COMMIT")
-            time.sleep(0.1)
+            assert wait_until(lambda: all(probe.queries and probe.queries[-1].ended > committed for probe in probes))
         assert monitor.error is None and monitor.reads >= 1
         for probe in probes:
             waited = [query for query in probe.queries if query.waited]
             assert waited, probe.kind
-            assert max(query.ms for query in waited) > 100  # the one held until the commit
+            # The one held until the commit.
+            assert any(query.started < committed < query.ended for query in waited), probe.kind
         first_pids = sorted(probe.pid for probe in probes)
         # The next migration's probes get the same sessions back.
         with probing(database, [("public", "t")], 60_000, sessions) as again:
@@ -78,7 +93,9 @@ def fake_probe(pid: int) -> Probe:
     return probe
 
 
-def test_the_monitor_reads_only_for_a_query_held_up_and_once_it_is_seen_waiting():
+def test_the_monitor_reads_only_for_a_query_held_up_and_once_it_is_seen_waiting(monkeypatch):
+    import migrasafe.replay.monitor as monitor_module
+
     idle, held = fake_probe(1), fake_probe(2)
     server = FakeConnection(waiting={2})
     with Monitor("", 99, [idle, held], connect=lambda: server, release=lambda used: None) as monitor:
@@ -86,17 +103,17 @@ def test_the_monitor_reads_only_for_a_query_held_up_and_once_it_is_seen_waiting(
         assert monitor.reads == 0  # no query running: nothing to ask
         held.sequence, held.running_since = 1, time.perf_counter()
         held.on_query()
-        deadline = time.perf_counter() + 5
-        while held.waited_sequence != 1 and time.perf_counter() < deadline:
-            time.sleep(0.001)
-        assert held.waited_sequence == 1
+        assert wait_until(lambda: held.waited_sequence == 1)
         time.sleep(0.05)
         # Seen waiting once is enough: the same query is not asked about again.
         assert server.asked == [[2]] and monitor.reads == 1
-        # A query that answers at once is never asked about.
+        # A query that answers before it becomes suspect is never asked about. The threshold is
+        # raised so that "at once" does not depend on how quickly a busy machine runs this thread.
+        monkeypatch.setattr(monitor_module, "SUSPECT_SECONDS", 3600.0)
         idle.sequence, idle.running_since = 1, time.perf_counter()
         idle.on_query()
         idle.running_since = None
+        idle.on_query()  # the monitor looks again, and finds nothing running
         time.sleep(0.05)
         assert monitor.reads == 1
 
