@@ -261,3 +261,76 @@ def test_sql_migrate_statement_block_in_a_notransaction_file_holds_its_locks(tmp
     assert result.migration.format == "sql-migrate"
     assert ("MS031", 4) in found and ("MS031", 7) not in found
     assert [s.in_transaction for s in result.statements] == [True, True, False, False]
+
+
+# fix: a statement split into its own goose migration
+
+
+def _goose_split(tmp_path, files):
+    folder = write(tmp_path / "m", {
+        "00001_orders.sql": "-- +goose Up\nCREATE TABLE orders (id int, note text);\n\n-- +goose Down\nDROP TABLE orders;\n",
+        "00002_note.sql": ("-- +goose Up\nALTER TABLE orders ADD COLUMN extra int;\n"
+                           "CREATE INDEX orders_note_idx ON orders (note);\n\n"
+                           "-- +goose Down\nDROP INDEX orders_note_idx;\nALTER TABLE orders DROP COLUMN extra;\n"),
+        **files,
+    })
+    return folder
+
+
+def test_fix_split_of_a_goose_file_skips_the_versions_of_go_migrations(tmp_path, capsys):
+    # goose runs .go migrations in the same version sequence and refuses two files with one version.
+    folder = _goose_split(tmp_path, {"00004_backfill.go": "package migrations\n"})
+    before = {p.name for p in folder.iterdir()}
+    assert main(["fix", "--write", str(folder / "00002_note.sql")]) == 0
+    new = sorted({p.name for p in folder.iterdir()} - before)
+    assert new == ["00003_note_orders_note_idx_concurrently.sql"]
+    capsys.readouterr()
+    main(["check", "--format", "json", str(folder)])
+    data = json.loads(capsys.readouterr().out)
+    assert [f["rule"] for f in data["findings"] if f["rule"] == "MS099"] == []
+
+
+def test_fix_split_of_a_goose_file_does_not_reuse_the_next_go_migration_version(tmp_path, capsys):
+    folder = _goose_split(tmp_path, {"00003_backfill.go": "package migrations\n"})
+    before = {p.name for p in folder.iterdir()}
+    assert main(["fix", "--write", str(folder / "00002_note.sql")]) == 0
+    out = capsys.readouterr()
+    assert {p.name for p in folder.iterdir()} == before  # 00003 is the Go migration's
+    assert "no free version" in out.out + out.err
+    main(["check", "--format", "json", str(folder)])
+    data = json.loads(capsys.readouterr().out)
+    assert [f["rule"] for f in data["findings"] if f["rule"] == "MS099"] == []
+
+
+def test_fix_split_of_a_goose_file_moves_the_down_statement_of_the_moved_index(tmp_path, capsys):
+    folder = _goose_split(tmp_path, {})
+    assert main(["fix", "--write", str(folder / "00002_note.sql")]) == 0
+    old = (folder / "00002_note.sql").read_text()
+    new = (folder / "00003_note_orders_note_idx_concurrently.sql").read_text()
+    # Rolling back 00002 no longer drops the index it no longer creates; 00003's Down does.
+    assert old == ("-- +goose Up\nSET lock_timeout = '2s';\nALTER TABLE orders ADD COLUMN extra int;\n\n"
+                   "-- +goose Down\nALTER TABLE orders DROP COLUMN extra;\n")
+    up, down = new.split("-- +goose Down\n")
+    assert "-- +goose NO TRANSACTION\n" in up and "CREATE INDEX CONCURRENTLY orders_note_idx" in up
+    assert down == "DROP INDEX CONCURRENTLY IF EXISTS public.orders_note_idx;\n"
+    capsys.readouterr()
+    main(["check", "--format", "json", str(folder)])
+    data = json.loads(capsys.readouterr().out)
+    assert [f["rule"] for f in data["findings"] if f["rule"] == "MS099"] == []
+    assert [m["in_transaction"] for m in data["migrations"] if Path(m["path"]).name.startswith("00003")] == [False]
+
+
+def test_fix_split_of_a_goose_drop_index_moves_its_create_to_the_new_down(tmp_path, capsys):
+    folder = write(tmp_path / "m", {
+        "00001_orders.sql": ("-- +goose Up\nCREATE TABLE orders (id int, note text);\n"
+                             "CREATE INDEX orders_note_idx ON orders (note);\n\n-- +goose Down\nDROP TABLE orders;\n"),
+        "00002_drop.sql": ("-- +goose Up\nALTER TABLE orders ADD COLUMN extra int;\nDROP INDEX orders_note_idx;\n\n"
+                           "-- +goose Down\nCREATE INDEX orders_note_idx ON orders (note);\n"
+                           "ALTER TABLE orders DROP COLUMN extra;\n"),
+    })
+    assert main(["fix", "--write", str(folder / "00002_drop.sql")]) == 0
+    assert (folder / "00002_drop.sql").read_text().endswith("-- +goose Down\nALTER TABLE orders DROP COLUMN extra;\n")
+    (new,) = [p for p in folder.iterdir() if p.name.startswith("00003_")]
+    up, down = new.read_text().split("-- +goose Down\n")
+    assert "DROP INDEX CONCURRENTLY orders_note_idx" in up
+    assert down == "CREATE INDEX orders_note_idx ON orders (note);\n"

@@ -522,6 +522,9 @@ class FileFixer:
                 f"{self.migration.path}: not fixed: no free version between it and the next migration for the "
                 f"statements that must leave its transaction; move them to a new migration by hand")
             return None
+        if fmt == "goose":
+            self.move_down_statements()
+            groups = _group(self.new_statements)
         changes = []
         for version, (description, statements, down, transactional) in zip(versions, groups):
             base = slug(f"{self.migration.description}_{description}")
@@ -532,6 +535,46 @@ class FileFixer:
                 changes.append(FileChange(target, _display(self.migration.path, target), "", text, new=True))
         self.fixes.changes.extend(changes)
         return changes
+
+
+    def move_down_statements(self) -> None:
+        """The file's own `-- +goose Down` part must no longer undo a statement that moved out:
+        `goose down` rolls back the current migration by running its Down part (pressly/goose
+        down.go: "Down rolls back a single migration from the current version"; DownTo repeats it
+        newest first), so the new migration's Down runs before the old one's. The Down statement that
+        drops a moved index goes (the new migration's Down drops it); the one that creates again
+        an index whose DROP moved goes to the new migration's Down, as the sqitch writer does
+        with revert scripts."""
+        from ..parse import split_statements
+        from ..sources.annotated import split_sections
+        from ..sources.goose import annotation
+
+        sections = split_sections(self.text, annotation, "down")
+        if sections.down_line is None:
+            return
+        down = [s for s in split_statements(sections.forward) if s.node is not None]
+        for number, (description, sql, undo, transactional) in enumerate(self.new_statements):
+            if transactional:
+                continue
+            node = split_statements(sql)[0].node
+            created = node.idxname if isinstance(node, ast.IndexStmt) and node.idxname else None
+            dropped = (node.objects[0][-1].sval if isinstance(node, ast.DropStmt) and len(node.objects or ()) == 1
+                       else None)
+            for statement in down:
+                other = statement.node
+                if created and isinstance(other, ast.DropStmt) and len(other.objects or ()) == 1 \
+                        and other.objects[0][-1].sval == created:
+                    self._cut_down(statement)
+                elif dropped and isinstance(other, ast.IndexStmt) and other.idxname == dropped:
+                    self._cut_down(statement)
+                    undo = [*undo, statement.sql]
+            self.new_statements[number] = (description, sql, undo, transactional)
+
+    def _cut_down(self, statement) -> None:
+        start = self.starts[statement.line - 1] + statement.column - 1
+        end = start + len(statement.sql)
+        self.allow(start, self.statement_end(end))
+        self.remove(start, end)
 
 
 def _group(items):
@@ -567,6 +610,19 @@ def _versions_between(layout: Layout, version: str, path: Path, count: int) -> l
         return None
     following = entries[index + 1] if index + 1 < len(entries) else None
     existing = {e.version for e in entries}
+    if layout.taken:
+        # Migrations in another language (goose's .go files) share the version sequence: goose
+        # refuses two files with one version (a duplicate is "version N is also used by"), and runs
+        # every migration in ascending version order, so the next Go migration bounds the new
+        # versions as the next SQL one does.
+        existing |= set(layout.taken)
+        if version.isdigit():
+            later = sorted(v for v in layout.taken if v.isdigit() and int(v) > int(version))
+            if later and (following is None or int(later[0]) < int(following.version)):
+                from ..sources.entries import Entry
+
+                following = Entry(file=path, rel=later[0], version=later[0])
+            existing |= {str(int(v)) for v in layout.taken if v.isdigit()}
     out: list[str] = []
     if fmt == "flyway":
         taken = {flyway_version_key(v) for v in existing}
@@ -586,10 +642,10 @@ def _versions_between(layout: Layout, version: str, path: Path, count: int) -> l
     current = version
     for _ in range(count):
         candidate = _next_moment(current) if fmt == "diesel" else _plus_one(current)
-        if candidate is None or candidate in existing:
+        if candidate is None or candidate in existing or (layout.taken and str(int(candidate)) in existing):
             return None
         if following is not None:
-            if fmt == "golang-migrate":
+            if fmt in ("golang-migrate", "goose"):
                 if int(candidate) >= int(following.version):
                     return None
             elif candidate.replace("-", "") >= following.version.replace("-", ""):
