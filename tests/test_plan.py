@@ -38,7 +38,7 @@ CREATE TABLE tags (id bigserial PRIMARY KEY, code text UNIQUE);
 CREATE TABLE tagged (id bigserial PRIMARY KEY, tag_code text REFERENCES tags (code));
 """
 
-FORMATS = ("sql", "flyway", "golang-migrate", "dbmate", "diesel", "alembic")
+FORMATS = ("sql", "flyway", "golang-migrate", "dbmate", "diesel", "alembic", "sql-migrate", "supabase")
 
 ALEMBIC_ENV = """from alembic import context
 from sqlalchemy import create_engine
@@ -98,6 +98,13 @@ def history(folder: Path, fmt: str, sql: str = SCHEMA) -> Path:
         (folder / "20240101000000_schema.sql").write_text("-- migrate:up\n" + sql + "-- migrate:down\n")
     elif fmt == "alembic":
         alembic_history(folder, sql)
+    elif fmt == "sql-migrate":
+        (folder / "1_schema.sql").write_text("-- +migrate Up\n" + sql + "-- +migrate Down\n")
+    elif fmt == "supabase":
+        (folder / "supabase" / "migrations").mkdir(parents=True)
+        (folder / "supabase" / "config.toml").write_text('project_id = "app"\n')
+        (folder / "supabase" / "migrations" / "20240101000000_schema.sql").write_text(sql)
+        return folder / "supabase" / "migrations"  # where the CLI and `plan --dir` look
     elif fmt == "diesel":
         (folder / "2024-01-01-000000_schema").mkdir()
         (folder / "2024-01-01-000000_schema" / "up.sql").write_text(sql)
@@ -260,6 +267,44 @@ def test_dry_run_prints_and_writes_nothing(tmp_path, capsys):
     assert "── deploy: the application version that reads and writes public.users.full_name" in out
     assert f"==> {folder}/000002_add_users_full_name.up.sql <==" in out
     assert "Order: run steps 1-" in out
+
+
+@pytest.mark.parametrize("first,separator", [("1_schema.sql", "_"), ("20240101000000-schema.sql", "-")])
+def test_plan_names_sql_migrate_files_with_the_history_separator(tmp_path, first, separator):
+    # `sql-migrate new` writes <timestamp>-<name>.sql; a history of 1_name.sql keeps its "_".
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / first).write_text("-- +migrate Up\n" + SCHEMA + "-- +migrate Down\n")
+    before = snapshot(folder)
+    prepared = prepare(str(folder), "add-unique", {"columns": "users.email"}, Config(), now=NOW)
+    write(prepared)
+    new = sorted(set(snapshot(folder)) - set(before))
+    version = first.split(separator)[0]
+    assert len(new) == 2
+    assert all(re.fullmatch(rf"\d+{re.escape(separator)}\w+\.sql", n) and n > version for n in new), new
+    index, constraint = (folder / n for n in sorted(new, key=lambda n: int(re.match(r"\d+", n).group(0))))
+    assert index.read_text().count("-- +migrate Up notransaction\n") == 1
+    assert "CREATE UNIQUE INDEX CONCURRENTLY" in index.read_text()
+    assert "-- +migrate Up\n" in constraint.read_text() and "USING INDEX" in constraint.read_text()
+    report = run_check([str(folder)], Config())
+    assert [f"{f.path}:{f.line} {f.rule}" for f in report.all_findings()] == []
+    assert [r.migration.in_transaction for r in report.results][-2:] == [False, True]
+
+
+def test_plan_writes_supabase_migrations_in_the_cli_layout(tmp_path):
+    folder = history(tmp_path / "p", "supabase")
+    before = snapshot(folder)
+    prepared = prepare(str(folder), "add-unique", {"columns": "users.email"}, Config(), now=NOW)
+    write(prepared)
+    new = sorted(set(snapshot(folder)) - set(before))
+    assert new == ["20250304050607_index_users_email_key.sql", "20250304050608_add_users_email_key.sql"]
+    index, constraint = ((folder / n).read_text() for n in new)
+    # No -- +migrate style annotations: the CLI runs the file as written, CONCURRENTLY on its own.
+    assert "CREATE UNIQUE INDEX CONCURRENTLY" in index and "+migrate" not in index
+    assert "USING INDEX" in constraint
+    report = run_check([str(folder)], Config())
+    assert [f"{f.path}:{f.line} {f.rule}" for f in report.all_findings()] == []
+    assert [r.migration.format for r in report.results] == ["supabase"] * 3
 
 
 def test_plan_writes_the_files_and_keeps_the_folder(tmp_path, capsys):

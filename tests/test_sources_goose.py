@@ -172,6 +172,17 @@ def test_fix_adds_notransaction_to_a_one_statement_sql_migrate_file(tmp_path):
     assert target.read_text().startswith("-- +migrate Up notransaction\nCREATE INDEX CONCURRENTLY")
 
 
+def test_fix_split_of_a_sql_migrate_file_follows_the_history_separator(tmp_path):
+    # The sample history names its files 1_create_orders.sql, 2_...: the split keeps the "_".
+    project = shutil.copytree(LAYOUTS / "sql-migrate", tmp_path / "p")
+    folder = project / "migrations"
+    before = {p.name for p in folder.iterdir()}
+    assert main(["fix", "--write", str(folder / "2_orders_customer_index.sql")]) == 0
+    new = sorted({p.name for p in folder.iterdir()} - before)
+    assert new == ["3_orders_customer_index_orders_customer_idx_concurrently.sql"]
+    assert (folder / new[0]).read_text().count("-- +migrate Up notransaction\n") == 1
+
+
 # The real history
 
 

@@ -645,7 +645,8 @@ def _versions_between(layout: Layout, version: str, path: Path, count: int) -> l
         if candidate is None or candidate in existing or (layout.taken and str(int(candidate)) in existing):
             return None
         if following is not None:
-            if fmt in ("golang-migrate", "goose"):
+            # These order numeric versions as numbers (sql-migrate's byId: "10" runs after "3").
+            if fmt in ("golang-migrate", "goose", "sql-migrate") and following.version.isdigit():
                 if int(candidate) >= int(following.version):
                     return None
             elif candidate.replace("-", "") >= following.version.replace("-", ""):

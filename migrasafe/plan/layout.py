@@ -95,6 +95,11 @@ class Layout:
         layout = cls(fmt, root, entries, taken=[e.version for e in history.code])
         if fmt == "sql":
             layout.separator = _plain_separator(entries)
+        elif fmt == "sql-migrate":
+            # `sql-migrate new` writes `<timestamp>-<name>.sql` (sql-migrate/command_new.go), but the
+            # id is the whole file name and only its numeric prefix orders it: a history written
+            # `12_name.sql` keeps its own separator.
+            layout.separator = _plain_separator(entries, default="-")
         return layout
 
     @property
@@ -136,7 +141,7 @@ def _atlas_layout(cls, root: Path) -> "Layout":
     return cls(fmt, root, entries, prefix="" if str(rel) == "." else f"{rel.as_posix()}/")
 
 
-def _plain_separator(entries: list[Entry]) -> str:
+def _plain_separator(entries: list[Entry], default: str = "_") -> str:
     for entry in reversed(entries):
         stem = entry.file.name[: -len(".sql")]
         match = LEADING_VERSION.match(stem)
@@ -145,4 +150,4 @@ def _plain_separator(entries: list[Entry]) -> str:
             sep = re.match(r"[_\-. ]+", rest)
             if sep:
                 return sep.group(0)
-    return "_"
+    return default

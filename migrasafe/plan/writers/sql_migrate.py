@@ -1,5 +1,5 @@
-"""sql-migrate: `<version>-<name>.sql` with `-- +migrate Up` / `-- +migrate Down`; `notransaction`
-after Up runs the file outside a transaction."""
+"""sql-migrate: `<version>-<name>.sql` (or the history's own separator) with `-- +migrate Up` /
+`-- +migrate Down`; `notransaction` after Up runs the file outside a transaction."""
 from __future__ import annotations
 
 import re
@@ -10,7 +10,9 @@ _UP = re.compile(r"^-- \+migrate Up\b([^\r\n]*)", re.M)
 
 
 def main_file(version: str, slug: str, separator: str) -> str:
-    return f"{version}-{slug}.sql"
+    """`sql-migrate new` writes `<version>-<name>.sql`; a history of `<version>_<name>.sql` gets
+    its own separator (the layout reads it from the last file)."""
+    return f"{version}{separator or '-'}{slug}.sql"
 
 
 def files(new: NewMigration) -> list[tuple[str, str]]:
