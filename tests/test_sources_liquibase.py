@@ -287,3 +287,81 @@ def test_sql_file_changes_of_yaml_and_xml_changesets_are_read(tmp_path):
     # splitStatements:false sends both statements as one query: one implicit transaction.
     assert _rules(report, "error") == [("002_index.sql", 2, "MS004")]
     assert report.results[2].migration.in_transaction is False
+
+
+def test_a_sql_changelog_runs_its_own_changesets_and_its_includes_in_the_order_written(tmp_path):
+    # Liquibase's formatted SQL parser adds each changeset at its --changeset line and the included
+    # changelogs at the --include line: file order, not own changesets first.
+    _project(tmp_path, {
+        "master.sql": ("--liquibase formatted sql\n"
+                       "--changeset a:first\nCREATE TABLE t (id int);\n"
+                       "--include file:parts/one.sql relativeToChangelogFile:true\n"
+                       "--changeset a:middle\nALTER TABLE t ADD COLUMN m text;\n"
+                       "--includeAll path:more relativeToChangelogFile:true\n"
+                       "--changeset a:last\nALTER TABLE t ADD COLUMN z text;\n"),
+        "parts/one.sql": "--liquibase formatted sql\n--changeset b:one\nALTER TABLE t ADD COLUMN v text;\n",
+        "more/1.sql": "--liquibase formatted sql\n--changeset c:1\nALTER TABLE t ADD COLUMN w text;\n",
+        "more/2.sql": "--liquibase formatted sql\n--changeset c:2\nALTER TABLE t ADD COLUMN x text;\n",
+    })
+    history = liquibase.list_history(tmp_path.resolve())
+    assert [(e.rel, e.version) for e in history.forward] == [
+        ("master.sql", "a:first"), ("parts/one.sql", "b:one"), ("master.sql", "a:middle"),
+        ("more/1.sql", "c:1"), ("more/2.sql", "c:2"), ("master.sql", "a:last"),
+    ]
+    assert history.problems == [] and history.skipped == {}
+    report = run([str(tmp_path)], Config(lock_timeout="2s"))
+    assert [r.migration.version for r in report.results] == ["a:first", "b:one", "a:middle", "c:1", "c:2", "a:last"]
+    assert _rules(report) == []
+
+
+def test_a_sql_master_that_only_includes_others_is_not_listed_as_never_run(tmp_path, capsys):
+    _project(tmp_path, {
+        "master.sql": "--liquibase formatted sql\n--includeAll path:changes relativeToChangelogFile:true\n",
+        "changes/001.sql": "--liquibase formatted sql\n--changeset a:1\nCREATE TABLE t (id int);\n",
+        "stray.sql": "--liquibase formatted sql\n--changeset a:9\nDROP TABLE t;\n",
+    })
+    history = liquibase.list_history(tmp_path.resolve())
+    assert [(e.rel, e.version) for e in history.forward] == [("changes/001.sql", "a:1")]
+    assert {Path(k).name: v for k, v in history.skipped.items()} == {
+        "stray.sql": "not included from master.sql: Liquibase never runs it"}
+    assert main(["check", "--format", "json", str(tmp_path)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [Path(s["path"]).name for s in data["skipped"]] == ["stray.sql"]
+
+
+def test_end_delimiter_splits_at_its_own_line_and_each_piece_is_one_query(tmp_path):
+    # endDelimiter:/ — Liquibase splits at a line holding only "/", and sends each piece as one
+    # string: a piece of two statements is one implicit transaction, where CONCURRENTLY fails.
+    _project(tmp_path, {"c.sql": (
+        "--liquibase formatted sql\n"
+        "--changeset a:1\nCREATE TABLE t (id int, v text);\n"
+        "--changeset a:2 endDelimiter:/ runInTransaction:false\n"
+        "CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END; $$\n/\n"
+        "CREATE INDEX CONCURRENTLY t_v ON t (v)\n/\n"
+        "--changeset a:3 endDelimiter:/ runInTransaction:false\n"
+        "SET lock_timeout = '2s';\nCREATE INDEX CONCURRENTLY t_id ON t (id)\n/\n")})
+    report = run([str(tmp_path)], Config(lock_timeout="2s"))
+    second, third = report.results[1], report.results[2]
+    assert [s.statement.sql.split(" (")[0].split(" RETURNS")[0] for s in second.statements] == [
+        "CREATE FUNCTION f()", "CREATE INDEX CONCURRENTLY t_v ON t"]
+    assert second.migration.in_transaction is False
+    assert third.migration.in_transaction and third.migration.meta["implicit_transaction"]
+    assert _rules(report, "error") == [("c.sql", 11, "MS004")]
+
+
+def test_preconditions_lines_never_run_forward(tmp_path):
+    # --preconditions and --precondition-sql-check are read by Liquibase before the changeset runs;
+    # they are comments to the server, so their SQL is not one of the changeset's statements.
+    _project(tmp_path, {"c.sql": (
+        "--liquibase formatted sql\n"
+        "--changeset a:1\nCREATE TABLE t (id int, v text);\n"
+        "--changeset a:2\n"
+        "--preconditions onFail:MARK_RAN onError:HALT\n"
+        "--precondition-sql-check expectedResult:0 SELECT count(*) FROM pg_indexes WHERE indexname = 't_v'\n"
+        "SET lock_timeout = '2s';\nALTER TABLE t ADD COLUMN w int;\n")})
+    report = run([str(tmp_path)], Config(lock_timeout="2s"))
+    assert [r.migration.version for r in report.results] == ["a:1", "a:2"]
+    assert [s.statement.sql for s in report.results[1].statements] == [
+        "SET lock_timeout = '2s'", "ALTER TABLE t ADD COLUMN w int"]
+    assert [s.statement.line for s in report.results[1].statements] == [7, 8]
+    assert _rules(report) == []

@@ -13,7 +13,8 @@ Semantics from Liquibase's documentation (https://docs.liquibase.com/concepts/ch
   `ignore:true` skips it; `context:` and `labels:` depend on the run's options, so every
   changeset is checked as if they match.
 - Order: the master changelog's includes (changelog.py), else the folder's formatted SQL files in
-  alphabetical order of their paths, as `includeAll` would run them.
+  alphabetical order of their paths, as `includeAll` would run them. A formatted SQL changelog
+  holding both includes and changesets runs them in the order written.
 
 The model: a changeset is a unit (its own transaction choice, its own skip), so each changeset is one
 `Migration` whose path is the file, whose version is `author:id`, and whose statements keep the
@@ -70,9 +71,15 @@ def list_history(root: Path) -> History:
             if included.attributes is not None:
                 seen.add(included.file)
                 _add_sql_file(history, root, included.file, included.attributes)
+            elif included.lines is not None:  # a run of a changelog's own changesets, between its includes
+                _add_file(history, root, included.file, included.lines, report=included.file not in seen)
+                seen.add(included.file)
             elif included.file not in seen:
                 seen.add(included.file)
                 _add_file(history, root, included.file)
+        # A changelog the walk read runs, even when it only includes others (a master.sql of
+        # `--includeAll` lines): it is no file that Liquibase never runs.
+        seen |= walked.changelogs
     else:
         for file in sorted((p for p in walk_files(root) if is_formatted(sniff(p, 4096))),
                            key=lambda p: relative(root, p)):
@@ -84,7 +91,10 @@ def list_history(root: Path) -> History:
     return history
 
 
-def _add_file(history: History, root: Path, file: Path) -> None:
+def _add_file(history: History, root: Path, file: Path, lines: tuple[int, int] | None = None,
+              report: bool = True) -> None:
+    """The file's changesets, or with `lines` those starting in [start, end); `report`: add the
+    file's parse problems (once, for a file read in several runs)."""
     rel = relative(root, file)
     try:
         text = read_text(file)
@@ -95,9 +105,11 @@ def _add_file(history: History, root: Path, file: Path) -> None:
         history.forward.append(Entry(file=file, rel=rel, version=RAW.key, options={"changeset": None}))
         return
     parsed = read_formatted(text)
-    history.problems += [Problem(rel, line, message) for line, message in parsed.problems]
+    if report:
+        history.problems += [Problem(rel, line, message) for line, message in parsed.problems]
     skipped = []
-    for changeset in parsed.changesets:
+    changesets = [c for c in parsed.changesets if lines is None or lines[0] <= c.start < lines[1]]
+    for changeset in changesets:
         if changeset.duplicate:
             continue  # reported: Liquibase refuses the changelog
         why = changeset.skipped_because()
@@ -107,7 +119,7 @@ def _add_file(history: History, root: Path, file: Path) -> None:
         history.forward.append(Entry(file=file, rel=rel, version=changeset.key,
                                      description=changeset.attributes.get("comment", ""),
                                      options={"changeset": changeset, "key": f"{file}#{changeset.key}"}))
-    if skipped and len(skipped) == len(parsed.changesets):
+    if skipped and len(skipped) == len(parsed.changesets) and lines is None:
         history.skipped[file] = "; ".join(f"changeset {c.key}: {why}" for c, why in skipped)
     else:
         for changeset, why in skipped:

@@ -35,6 +35,9 @@ class Included:
     # For an `sqlFile` change of a changeSet written in YAML/XML/JSON: the changeSet's and the
     # change's attributes (author, id, runInTransaction, splitStatements, endDelimiter, dbms).
     attributes: dict | None = None
+    # For a formatted SQL changelog that also includes others: the lines [start, end) holding the
+    # run of its own changesets that comes at this point of the order; None for the whole file.
+    lines: tuple[int, int] | None = None
 
 
 @dataclass
@@ -76,9 +79,11 @@ def _visit(file: Path, via: Path, line: int, out: Walk, stack: set[Path]) -> Non
     suffix = file.suffix.lower()
     if suffix == ".sql":
         parsed = read_formatted(text) if is_formatted(text) else None
-        if parsed is None or parsed.changesets or not parsed.includes:
-            out.order.append(Included(file, via, line))
         items = [(kind, target, attrs, number) for number, kind, target, attrs in (parsed.includes if parsed else [])]
+        if parsed is None or not items:
+            out.order.append(Included(file, via, line))
+        elif parsed.changesets:
+            items = _in_file_order(parsed, items)
     else:
         items, changesets, problem = _structured_items(file, text)
         if problem:
@@ -89,6 +94,9 @@ def _visit(file: Path, via: Path, line: int, out: Walk, stack: set[Path]) -> Non
     out.changelogs.add(file)
     stack = stack | {file}
     for kind, target, attrs, number in items:
+        if kind == "own":
+            out.order.append(Included(file, via, line, lines=attrs["lines"]))
+            continue
         relative = str(attrs.get("relativetochangelogfile", "false")).lower() == "true"
         found = _resolve(target, file, relative)
         if found is None:
@@ -105,6 +113,29 @@ def _visit(file: Path, via: Path, line: int, out: Walk, stack: set[Path]) -> Non
             continue
         for child in _changelog_files(found):
             _visit(child, file, number, out, stack)
+
+
+def _in_file_order(parsed, includes: list) -> list:
+    """A formatted SQL changelog's own changesets and its include lines, in the order written.
+
+    Liquibase's formatted SQL parser reads the file line by line and adds each changeset to the
+    changelog at its `--changeset` line (AbstractFormattedChangeLogParser.parse:
+    `changeLog.addChangeSet(changeSet)`); an `--include`/`--includeAll` line (a Liquibase Pro
+    command, InvalidFormattedSqlPatternsForOssUtil) ends the changeset before it and adds the
+    included changelogs where it stands (the parser's `changeSetFinished` hook). So changesets
+    above an include run before the included files, and those below it after them. Each run of
+    own changesets becomes an ("own", None, {"lines": (start, end)}, line) item."""
+    items = []
+    at = 0  # the first line not yet given to a run of own changesets
+    for include in includes:
+        start = include[3] - 1  # the include's 0-based line
+        if any(at <= c.start < start for c in parsed.changesets):
+            items.append(("own", None, {"lines": (at, start)}, start))
+        items.append(include)
+        at = start + 1
+    if any(c.start >= at for c in parsed.changesets):
+        items.append(("own", None, {"lines": (at, 1 << 62)}, at))
+    return items
 
 
 def _structured_items(file: Path, text: str):
