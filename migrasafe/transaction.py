@@ -40,6 +40,12 @@ class TxState:
     # Where the statement was: its line, or "12 of revision abc" once a later migration continues
     # the transaction (Alembic runs a whole upgrade in one).
     exclusive_ddl: dict[str, int | str] = field(default_factory=dict)  # live table → AccessExclusive DDL
+    # Live table → the LOCK TABLE ... IN ACCESS EXCLUSIVE MODE that took it (not DDL: MS030 and
+    # MS028 leave an explicit lock alone, but a long read under it blocks every query all the same).
+    exclusive_lock: dict[str, int | str] = field(default_factory=dict)
+    # The statement being carried past (control() sees each first): its line, and whether it is
+    # a LOCK TABLE, so that hold() knows where the locks it is told about came from.
+    current: tuple[int, bool] = (0, False)
     not_valid: dict[tuple[str, str], int | str] = field(default_factory=dict)  # (table, constraint) → ADD
     # Live tables this transaction emptied (TRUNCATE, DELETE without WHERE): no rows to read or rewrite.
     emptied: set[str] = field(default_factory=set)
@@ -73,6 +79,7 @@ class TxState:
     def begin(self, line: int, explicit: bool) -> None:
         self.open, self.explicit, self.start_line = True, explicit, line
         self.held, self.exclusive_ddl, self.not_valid, self.local = {}, {}, {}, {}
+        self.exclusive_lock = {}
         self.emptied = set()
         self.new_enum_values, self.types_created = {}, set()
         self.zone_local = None
@@ -81,6 +88,7 @@ class TxState:
     def end(self) -> None:
         self.open = self.explicit = False
         self.held, self.exclusive_ddl, self.not_valid, self.local = {}, {}, {}, {}
+        self.exclusive_lock = {}
         self.emptied = set()
         self.new_enum_values, self.types_created = {}, set()
         self.zone_local = None
@@ -88,6 +96,7 @@ class TxState:
 
     def control(self, node, line: int) -> bool:
         """Apply BEGIN/COMMIT/ROLLBACK and SET of timeouts; True when the node was one of them."""
+        self.current = (line, isinstance(node, ast.LockStmt))
         if isinstance(node, ast.TransactionStmt):
             if node.kind in (TK.TRANS_STMT_BEGIN, TK.TRANS_STMT_START):
                 if not self.open:
@@ -164,7 +173,7 @@ class TxState:
 
     def carry_over(self, label: str) -> None:
         """The next migration continues this transaction: earlier lines now belong to `label`."""
-        for where in (self.exclusive_ddl, self.not_valid):
+        for where in (self.exclusive_ddl, self.exclusive_lock, self.not_valid):
             for key, line in where.items():
                 if isinstance(line, int):
                     where[key] = f"{line} of {label}"
@@ -174,6 +183,18 @@ class TxState:
             current = self.held.get(relation)
             if current is None or level(mode) > level(current):
                 self.held[relation] = mode
+            line, explicit_lock = self.current
+            if explicit_lock and mode == "AccessExclusiveLock":
+                self.exclusive_lock.setdefault(relation, line)
+
+    def exclusive_held(self) -> dict[str, int | str]:
+        """Live table → where this transaction took AccessExclusiveLock on it, by DDL or LOCK TABLE."""
+        if not self.open:
+            return {}
+        held = dict(self.exclusive_ddl)
+        for table, line in self.exclusive_lock.items():
+            held.setdefault(table, line)
+        return held
 
     def blocking_held(self) -> dict[str, str]:
         return {rel: mode for rel, mode in self.held.items() if blocks_writes(mode)}

@@ -73,6 +73,15 @@ def test_a_backfill_under_the_ddl_lock_is_ms030_alone(tmp_path):
             if line == 3] == []
 
 
+def test_a_delete_without_where_is_ms028_alone(tmp_path):
+    """The data loss is the finding (MS028, an error); batching the DELETE would lose the same
+    rows, so MS033 does not report it as well. Inside a WITH, which MS028 does not see, it does."""
+    assert findings(tmp_path, "DELETE FROM orders;") == [(1, "MS028", "error")]
+    assert findings(tmp_path, "DELETE FROM orders WHERE status = 'paid';") == [(1, "MS033", "warning")]
+    moved = "WITH gone AS (DELETE FROM orders RETURNING *) SELECT count(*) FROM gone;"
+    assert findings(tmp_path, moved) == [(1, "MS033", "warning")]
+
+
 @pytest.mark.parametrize("update, written", [
     ("UPDATE orders SET note = 'was ' || status WHERE status = 'paid'", ("'was ' || status", "status = 'paid'")),
     # Commas, an = and WHERE inside parentheses and strings, and a comment, are not cuts; the

@@ -1,11 +1,12 @@
 """Data changes and long reads that touch a whole live table in one statement (MS033).
 
 MS030 reports the worst of them, a data change on a live table while the same transaction
-holds AccessExclusiveLock from DDL; a statement it reports is left to it. MS033 reports every
+holds AccessExclusiveLock from DDL; a statement it reports is left to it. A DELETE without
+WHERE is left to MS028: the data loss is the finding, batching it would lose the same rows. MS033 reports every
 other UPDATE or DELETE that neither pins a unique key nor bounds a key range, every copy of a
 live table (INSERT ... SELECT, CREATE TABLE ... AS, SELECT INTO), the same inside a WITH, and
 a long read (ANALYZE, a query scanning a live table) while the transaction holds
-AccessExclusiveLock.
+AccessExclusiveLock, whether DDL or an explicit LOCK TABLE took it.
 """
 from __future__ import annotations
 
@@ -81,6 +82,15 @@ def _exclusive_held(ctx: Context) -> str:
     return ", ".join(f"{t} (line {line})" for t, line in ctx.tx.exclusive_ddl.items()) if ctx.tx.open else ""
 
 
+def _exclusive_any(ctx: Context) -> dict[str, int | str]:
+    """AccessExclusiveLock this transaction holds on live tables, from DDL or LOCK TABLE."""
+    return ctx.tx.exclusive_held()
+
+
+def _described(held: dict[str, int | str]) -> str:
+    return ", ".join(f"{t} (line {line})" for t, line in held.items())
+
+
 def _strong_held(ctx: Context) -> str:
     held = ctx.tx.blocking_held() if ctx.tx.open else {}
     return ", ".join(f"{mode} on {table}" for table, mode in held.items())
@@ -116,6 +126,8 @@ def _judge_change(ctx: Context, node, in_cte: bool):
     target = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
     if not _live_tables(ctx, [target]):
         return
+    if not in_cte and empties_table(node):
+        return  # MS028 reports it: the rows are lost, and batching would lose them all the same
     if node.whereClause is not None and (one_row(ctx.catalog, node, target)
                                          or bounded_key(ctx.catalog, target, node.whereClause)
                                          or _joins_one_batch(ctx, node)):
@@ -130,6 +142,12 @@ def _judge_change(ctx: Context, node, in_cte: bool):
               f"in proportion to the table" + _lock_note(ctx),
               fix=_batched_fix(ctx, node, target) if not in_cte else _generic_fix(ctx, target),
               relation=target, span=_span(ctx, verb))
+
+
+def empties_table(node) -> bool:
+    """A DELETE of every row (no WHERE, no USING): MS028 (rules/locking.py) reports it on a live
+    table with rows, under the same condition, as the data loss it is."""
+    return isinstance(node, ast.DeleteStmt) and node.whereClause is None and node.usingClause is None
 
 
 def _joins_one_batch(ctx: Context, node) -> bool:
@@ -178,7 +196,7 @@ def _judge_copy(ctx: Context, query, what: str):
 
 
 def _long_read_under_lock(ctx: Context, node: ast.SelectStmt):
-    held = _exclusive_held(ctx)
+    held = _exclusive_any(ctx)
     if not held or _one_batch_read(ctx, node):
         return
     # Only what the query itself scans: a subquery in its target list (setval(..., (SELECT max(id)
@@ -186,24 +204,24 @@ def _long_read_under_lock(ctx: Context, node: ast.SelectStmt):
     sources = _read_tables(ctx, node)
     if sources:
         yield Hit(f"this query reads live table{'s' if len(sources) > 1 else ''} {', '.join(sources)} while "
-                  f"the transaction holds AccessExclusiveLock on {held}: every query on "
-                  f"{'them' if len(ctx.tx.exclusive_ddl) > 1 else 'it'} waits until the read ends",
+                  f"the transaction holds AccessExclusiveLock on {_described(held)}: every query on "
+                  f"{'them' if len(held) > 1 else 'it'} waits until the read ends",
                   fix="-- commit the DDL first; run the query after it, in its own transaction",
-                  relation=next(iter(ctx.tx.exclusive_ddl)), span=_span(ctx, "SELECT"))
+                  relation=next(iter(held)), span=_span(ctx, "SELECT"))
 
 
 def _analyze_under_lock(ctx: Context, node: ast.VacuumStmt):
-    held = _exclusive_held(ctx)
+    held = _exclusive_any(ctx)
     if node.is_vacuumcmd or not held:
         return
     rels = [ctx.catalog.qualify(r.relation.schemaname, r.relation.relname) for r in node.rels or ()
             if r.relation is not None]
     tables = _live_tables(ctx, rels) if rels else ["every table of the database"]
     if tables:
-        yield Hit(f"ANALYZE reads {', '.join(tables)} while the transaction holds AccessExclusiveLock on {held}: "
-                  f"every query on {'them' if len(ctx.tx.exclusive_ddl) > 1 else 'it'} waits until it ends",
+        yield Hit(f"ANALYZE reads {', '.join(tables)} while the transaction holds AccessExclusiveLock on "
+                  f"{_described(held)}: every query on {'them' if len(held) > 1 else 'it'} waits until it ends",
                   fix="-- commit the DDL first; run ANALYZE after it, outside the transaction",
-                  relation=next(iter(ctx.tx.exclusive_ddl)), span=_span(ctx, "ANALYZE"))
+                  relation=next(iter(held)), span=_span(ctx, "ANALYZE"))
 
 
 def _lock_note(ctx: Context) -> str:
