@@ -536,7 +536,6 @@ class FileFixer:
         self.fixes.changes.extend(changes)
         return changes
 
-
     def move_down_statements(self) -> None:
         """The file's own `-- +goose Down` part must no longer undo a statement that moved out:
         `goose down` rolls back the current migration by running its Down part (pressly/goose
@@ -558,12 +557,10 @@ class FileFixer:
                 continue
             node = split_statements(sql)[0].node
             created = node.idxname if isinstance(node, ast.IndexStmt) and node.idxname else None
-            dropped = (node.objects[0][-1].sval if isinstance(node, ast.DropStmt) and len(node.objects or ()) == 1
-                       else None)
+            dropped = _dropped_index(node)
             for statement in down:
                 other = statement.node
-                if created and isinstance(other, ast.DropStmt) and len(other.objects or ()) == 1 \
-                        and other.objects[0][-1].sval == created:
+                if created and _dropped_index(other) == created:
                     self._cut_down(statement)
                 elif dropped and isinstance(other, ast.IndexStmt) and other.idxname == dropped:
                     self._cut_down(statement)
@@ -575,6 +572,15 @@ class FileFixer:
         end = start + len(statement.sql)
         self.allow(start, self.statement_end(end))
         self.remove(start, end)
+
+
+def _dropped_index(node) -> str | None:
+    """The name of the one index a DROP INDEX drops, or None."""
+    from pglast.enums.parsenodes import ObjectType
+
+    if isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_INDEX and len(node.objects or ()) == 1:
+        return node.objects[0][-1].sval
+    return None
 
 
 def _group(items):
