@@ -287,6 +287,8 @@ def _advance(tx: TxState, stmt, imp, catalog: Catalog) -> None:
                 tx.exclusive_ddl.setdefault(lock.relation, stmt.line)
     node = stmt.node
     _note_emptied(tx, node, catalog)
+    if tx.open and isinstance(node, (ast.CreateEnumStmt, ast.AlterEnumStmt)):
+        _note_enum_change(tx, node, catalog, stmt.line)
     if tx.open and isinstance(node, ast.AlterTableStmt):
         table = catalog.qualify(node.relation.schemaname, node.relation.relname)
         for cmd in node.cmds or ():
@@ -294,6 +296,21 @@ def _advance(tx: TxState, stmt, imp, catalog: Catalog) -> None:
                 name = cmd.def_.conname
                 if name:
                     tx.not_valid[(table, name)] = stmt.line
+
+
+def _note_enum_change(tx: TxState, node, catalog: Catalog, line: int) -> None:
+    """Labels added in the transaction cannot be used before it commits, unless their type is
+    new in it too (rules/enums.py)."""
+    from .catalog.names import dotted
+
+    schema, name = dotted(node.typeName)
+    if schema is None:
+        schema = next((s for s in catalog.search_path if f"{s}.{name}" in catalog.types), catalog.search_path[0])
+    type_name = f"{schema}.{name}"
+    if isinstance(node, ast.CreateEnumStmt):
+        tx.types_created.add(type_name)
+    elif node.newVal and not node.oldVal:
+        tx.new_enum_values.setdefault((type_name, node.newVal), line)
 
 
 def sort_findings(findings: list[Finding]) -> list[Finding]:

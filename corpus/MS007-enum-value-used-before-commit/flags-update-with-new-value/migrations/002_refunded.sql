@@ -1,0 +1,4 @@
+BEGIN;
+ALTER TYPE order_status ADD VALUE 'refunded';
+UPDATE orders SET status = 'refunded' WHERE id = 2;
+COMMIT;
