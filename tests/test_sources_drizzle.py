@@ -139,6 +139,10 @@ def test_real_history_from_its_project_root():
                             ("0044", "MS011"), ("0079", "MS021"), ("0089", "MS021"), ("0007", "MS022"),
                             ("0147", "MS022"), ("0178", "MS022")]:
         assert rule in rules[dangerous], dangerous
+    # ALTER TYPE ... ADD VALUE in drizzle's run-wide transaction: told (info), since a later
+    # migration of the same deploy cannot use the value; nothing uses it in the same file.
+    added = {Path(r.migration.path).name[:4]: {(f.rule, f.severity) for f in r.all_findings()} for r in report.results}
+    assert ("MS007", "info") in added["0167"]
     # CONCURRENTLY after an embedded COMMIT: outside drizzle's transaction, nothing to report about it.
     for after_commit in ("0233", "0238", "0239", "0220", "0234"):
         assert not rules[after_commit] & {"MS001", "MS002", "MS004"}, after_commit
