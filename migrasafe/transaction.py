@@ -46,6 +46,10 @@ class TxState:
     # The statement being carried past (control() sees each first): its line, and whether it is
     # a LOCK TABLE, so that hold() knows where the locks it is told about came from.
     current: tuple[int, bool] = (0, False)
+    # The session settings (SET timeouts, TimeZone) as they were when the transaction began, and
+    # at each savepoint: PostgreSQL undoes a SET made inside a transaction that rolls back.
+    settings_at_begin: tuple | None = None
+    savepoints: list[tuple[str, tuple]] = field(default_factory=list)
     not_valid: dict[tuple[str, str], int | str] = field(default_factory=dict)  # (table, constraint) → ADD
     # Live tables this transaction emptied (TRUNCATE, DELETE without WHERE): no rows to read or rewrite.
     emptied: set[str] = field(default_factory=set)
@@ -76,8 +80,16 @@ class TxState:
         """The value a SET in this session gave the timeout (0 included); None when none did."""
         return self.local.get(name, self.session.get(name)) if self.open else self.session.get(name)
 
+    def _settings(self) -> tuple:
+        return dict(self.session), dict(self.local), self.zone, self.zone_local
+
+    def _restore(self, settings: tuple) -> None:
+        session, local, self.zone, self.zone_local = settings
+        self.session, self.local = dict(session), dict(local)
+
     def begin(self, line: int, explicit: bool) -> None:
         self.open, self.explicit, self.start_line = True, explicit, line
+        self.settings_at_begin, self.savepoints = self._settings(), []
         self.held, self.exclusive_ddl, self.not_valid, self.local = {}, {}, {}, {}
         self.exclusive_lock = {}
         self.emptied = set()
@@ -85,7 +97,10 @@ class TxState:
         self.zone_local = None
         self.query_block = None
 
-    def end(self) -> None:
+    def end(self, rolled_back: bool = False) -> None:
+        if rolled_back and self.open and self.settings_at_begin is not None:
+            self._restore(self.settings_at_begin)  # SET LOCAL ends below, as at COMMIT
+        self.settings_at_begin, self.savepoints = None, []
         self.open = self.explicit = False
         self.held, self.exclusive_ddl, self.not_valid, self.local = {}, {}, {}, {}
         self.exclusive_lock = {}
@@ -103,14 +118,27 @@ class TxState:
                     self.begin(line, explicit=True)
             elif node.kind in (TK.TRANS_STMT_COMMIT, TK.TRANS_STMT_ROLLBACK, TK.TRANS_STMT_PREPARE):
                 chain = bool(getattr(node, "chain", False))
-                self.end()
+                self.end(rolled_back=node.kind == TK.TRANS_STMT_ROLLBACK)
                 if chain:
                     self.begin(line, explicit=True)
+            elif self.open and node.kind == TK.TRANS_STMT_SAVEPOINT:
+                self.savepoints.append((node.savepoint_name, self._settings()))
+            elif self.open and node.kind in (TK.TRANS_STMT_ROLLBACK_TO, TK.TRANS_STMT_RELEASE):
+                names = [name for name, _ in self.savepoints]
+                if node.savepoint_name in names:
+                    at = len(names) - 1 - names[::-1].index(node.savepoint_name)  # the latest of that name
+                    if node.kind == TK.TRANS_STMT_ROLLBACK_TO:
+                        self._restore(self.savepoints[at][1])
+                        del self.savepoints[at + 1:]  # the savepoint itself stays
+                    else:
+                        del self.savepoints[at:]
             return True
         if isinstance(node, ast.VariableSetStmt) and node.name in TIMEOUTS:
             target = self.local if node.is_local else self.session
             if node.kind in (VK.VAR_RESET, VK.VAR_SET_DEFAULT):
                 target.pop(node.name, None)
+                if not node.is_local:
+                    self.local.pop(node.name, None)  # a plain SET replaces a SET LOCAL made before it
             elif node.kind == VK.VAR_SET_VALUE and node.args:
                 value = _const(node.args[0])
                 ms = parse_duration_ms(value)
@@ -118,6 +146,8 @@ class TxState:
                     if node.is_local and not self.open:
                         return True  # SET LOCAL outside a transaction has no effect
                     target[node.name] = ms
+                    if not node.is_local:
+                        self.local.pop(node.name, None)
             return True
         if isinstance(node, ast.VariableSetStmt) and (node.name or "").lower() == "timezone":
             self._set_zone(node)
@@ -160,6 +190,8 @@ class TxState:
                 ms = parse_duration_ms(args[1])
                 if ms is not None:
                     (self.local if args[2] is True and self.open else self.session)[args[0]] = ms
+                    if args[2] is not True:
+                        self.local.pop(args[0], None)
                 return True
         return False
 
