@@ -345,3 +345,33 @@ def test_fix_split_of_a_goose_drop_index_moves_its_create_to_the_new_down(tmp_pa
     up, down = new.read_text().split("-- +goose Down\n")
     assert "DROP INDEX CONCURRENTLY orders_note_idx" in up
     assert down == "CREATE INDEX orders_note_idx ON orders (note);\n"
+
+
+@pytest.mark.parametrize("layout, up, down, names", [
+    ("sql-migrate", "-- +migrate Up", "-- +migrate Down", ("1_orders.sql", "2_note.sql")),
+    ("dbmate", "-- migrate:up", "-- migrate:down", ("20240101000000_orders.sql", "20240102000000_note.sql")),
+])
+def test_fix_split_moves_the_down_statement_of_the_moved_index_in_every_annotated_layout(
+        tmp_path, capsys, layout, up, down, names):
+    # sql-migrate and dbmate, like goose, roll back the newest migration first by its own down part.
+    first, second = names
+    files = {first: f"{up}\nCREATE TABLE orders (id int, note text);\n\n{down}\nDROP TABLE orders;\n",
+             second: (f"{up}\nALTER TABLE orders ADD COLUMN extra int;\nCREATE INDEX orders_note_idx ON orders (note);\n\n"
+                      f"{down}\nDROP INDEX orders_note_idx;\nALTER TABLE orders DROP COLUMN extra;\n")}
+    if layout == "dbmate":
+        folder = write(tmp_path / "db" / "migrations", files)
+    else:
+        folder = write(tmp_path / "m", files)
+    before = {p.name for p in folder.iterdir()}
+    assert main(["fix", "--write", "--source-format", layout, str(folder / second)]) == 0
+    capsys.readouterr()
+    (new,) = sorted({p.name for p in folder.iterdir()} - before)
+    def down_part(text: str) -> str:
+        return text.split(down, 1)[1].split("\n", 1)[1]  # after the down line and its options
+
+    old_down, new_down = down_part((folder / second).read_text()), down_part((folder / new).read_text())
+    assert "orders_note_idx" not in old_down and "DROP COLUMN extra" in old_down
+    assert "DROP INDEX" in new_down and "orders_note_idx" in new_down
+    main(["check", "--format", "json", "--source-format", layout, str(folder)])
+    data = json.loads(capsys.readouterr().out)
+    assert [f["rule"] for f in data["findings"] if f["rule"] == "MS099"] == []

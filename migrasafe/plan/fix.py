@@ -522,8 +522,8 @@ class FileFixer:
                 f"{self.migration.path}: not fixed: no free version between it and the next migration for the "
                 f"statements that must leave its transaction; move them to a new migration by hand")
             return None
-        if fmt == "goose":
-            self.move_down_statements()
+        if fmt in _DOWN_ANNOTATIONS:
+            self.move_down_statements(_DOWN_ANNOTATIONS[fmt]())
             groups = _group(self.new_statements)
         changes = []
         for version, (description, statements, down, transactional) in zip(versions, groups):
@@ -536,17 +536,17 @@ class FileFixer:
         self.fixes.changes.extend(changes)
         return changes
 
-    def move_down_statements(self) -> None:
-        """The file's own `-- +goose Down` part must no longer undo a statement that moved out:
-        `goose down` rolls back the current migration by running its Down part (pressly/goose
-        down.go: "Down rolls back a single migration from the current version"; DownTo repeats it
-        newest first), so the new migration's Down runs before the old one's. The Down statement that
-        drops a moved index goes (the new migration's Down drops it); the one that creates again
-        an index whose DROP moved goes to the new migration's Down, as the sqitch writer does
-        with revert scripts."""
+    def move_down_statements(self, annotation) -> None:
+        """The file's own down part (`-- +goose Down`, `-- +migrate Down`, `-- migrate:down`) must
+        no longer undo a statement that moved out: each tool rolls back one migration at a time,
+        newest first, by running its down part (pressly/goose down.go: "Down rolls back a single
+        migration from the current version"; rubenv/sql-migrate and dbmate's rollback likewise
+        apply the newest migration's down part first), so the new migration's down part runs before
+        the old one's. The down statement that drops a moved index goes (the new migration's down
+        part drops it); the one that creates again an index whose DROP moved goes to the new
+        migration's down part, as the sqitch writer does with revert scripts."""
         from ..parse import split_statements
         from ..sources.annotated import split_sections
-        from ..sources.goose import annotation
 
         sections = split_sections(self.text, annotation, "down")
         if sections.down_line is None:
@@ -581,6 +581,35 @@ def _dropped_index(node) -> str | None:
     if isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_INDEX and len(node.objects or ()) == 1:
         return node.objects[0][-1].sval
     return None
+
+
+def _goose_annotation():
+    from ..sources.goose import annotation
+
+    return annotation
+
+
+def _sql_migrate_annotation():
+    from ..sources.sql_migrate import annotation
+
+    return annotation
+
+
+def _dbmate_annotation():
+    from ..sources.dbmate import directive
+
+    def annotation(line: str):
+        for part in ("up", "down"):
+            options = directive(line, part)
+            if options is not None:
+                return part, options
+        return None
+
+    return annotation
+
+
+# The layouts whose files hold their own down part after an annotation line.
+_DOWN_ANNOTATIONS = {"goose": _goose_annotation, "sql-migrate": _sql_migrate_annotation, "dbmate": _dbmate_annotation}
 
 
 def _group(items):
