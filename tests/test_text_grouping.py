@@ -39,3 +39,25 @@ def test_a_few_findings_of_a_rule_are_all_shown(tmp_path):
     text = render_text(run([str(tmp_path)], Config()))
     assert text.count(" MS043 drop-table [error]") == 5
     assert "more MS043" not in text
+
+
+RENAMES = CASE.parents[2] / "MS040-rename-column" / "flags-many-columns-renamed" / "migrations"
+
+
+def test_a_hundred_renamed_columns_show_the_first_few_and_count_the_rest(capsys):
+    from migrasafe.cli import main
+
+    report = run([str(RENAMES)], Config())
+    assert sum(f.rule == "MS040" for f in report.all_findings()) == 100
+    text = render_text(report)
+    assert text.count(" MS040 rename-column [") == GROUP_SHOWN
+    assert text.count("and 97 more MS040 rename-column findings like these in ") == 1
+    assert GROUP_SHOWN == 3  # the 97 above
+    for i in range(1, GROUP_SHOWN + 1):
+        assert f"c{i:03d}" in text
+    assert "c004" not in text and "c100" not in text  # grouped, not printed
+    main(["check", str(RENAMES), "--format", "json"])
+    doc = json.loads(capsys.readouterr().out)
+    renames = [f for m in doc["migrations"] for s in m["statements"] for f in s["findings"] if f["rule"] == "MS040"]
+    assert len(renames) == 100
+    assert all(any(f"c{i:03d}" in f["message"] for f in renames) for i in range(1, 101))
