@@ -43,6 +43,9 @@ class Config:
     replay: dict = field(default_factory=dict)  # [tool.migrasafe.replay], see migrasafe/replay/settings.py
     # Files added or changed since --since (resolved paths); None when --since is not given.
     changed: frozenset[Path] | None = None
+    # --from: the migration the database is at, in any layout with an ordered history (Alembic's own
+    # reading takes it from alembic["from"]); the migrations after it are the pending run.
+    start: str | None = None
     since: str | None = None  # the --since ref itself: the history checks read its tree (migrasafe/history)
     # Load unchanged migrations' results from the cache (migrasafe/cache); `check` on the command
     # line turns it on unless --no-cache or `cache = false`.

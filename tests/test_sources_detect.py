@@ -51,3 +51,52 @@ def test_folder_without_migrations_is_searched_below(tmp_path):
     assert [(m.format, Path(m.path).name) for m in migrations] == [("flyway", "V1__a.sql"), ("sql", "001_x.sql")]
     assert migrations[0].meta["history"] != migrations[1].meta["history"]
     assert migrations[0].path == str(tmp_path / "db" / "flyway" / "V1__a.sql")
+
+
+def test_seed_and_fixture_folders_below_a_root_are_data_not_histories(tmp_path, capsys):
+    write(tmp_path, {
+        "db/migrations/001_orders.sql": "CREATE TABLE orders (id int);",
+        "db/seeds/001_orders.sql": "INSERT INTO orders VALUES (1);",
+        "db/seeds/dev/002_more.sql": "INSERT INTO orders VALUES (2);",
+        "test/fixtures/001_rows.sql": "INSERT INTO orders VALUES (3);",
+        "seed/001_x.sql": "INSERT INTO orders VALUES (4);",
+    })
+    skipped: dict[str, str] = {}
+    migrations, findings = read_migrations([str(tmp_path)], Config(), skipped)
+    assert findings == []
+    assert [Path(m.path).relative_to(tmp_path).as_posix() for m in migrations] == ["db/migrations/001_orders.sql"]
+    data = {Path(p).relative_to(tmp_path).as_posix(): r for p, r in skipped.items()}
+    assert sorted(data) == ["db/seeds/001_orders.sql", "db/seeds/dev/002_more.sql", "seed/001_x.sql",
+                            "test/fixtures/001_rows.sql"]
+    assert all(r.startswith("data, not a migration") for r in data.values())
+
+    from migrasafe.cli import main
+
+    assert main(["check", "--no-cache", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    (line,) = [line for line in out.splitlines() if line.startswith("read ")]
+    assert line == f"read 1 history: {tmp_path / 'db' / 'migrations'} (sql, 1 migration)"
+    assert "not read: 4 files" in out
+
+
+def test_a_seeds_folder_named_explicitly_is_checked(tmp_path):
+    write(tmp_path, {"db/seeds/001_orders.sql": "CREATE TABLE orders (id int);"})
+    migrations, findings = read_migrations([str(tmp_path / "db" / "seeds")], Config())
+    assert findings == [] and [m.format for m in migrations] == ["sql"]
+
+
+def test_fix_and_check_take_the_same_source_formats():
+    import argparse
+
+    from migrasafe.cli import build_parser
+    from migrasafe.sources.registry import FORMATS
+
+    def choices(command):
+        commands = next(a for a in build_parser(command)._actions if isinstance(a, argparse._SubParsersAction))
+        action = next(a for a in commands.choices[command]._actions if a.dest == "source_format")
+        return list(action.choices)
+
+    expected = [*FORMATS, "alembic", "django"]
+    assert choices("check") == expected
+    assert choices("fix") == expected
+    assert {"atlas", "graphile-migrate", "versioned-folders"} <= set(choices("fix"))

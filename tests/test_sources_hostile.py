@@ -148,6 +148,13 @@ def test_a_listable_but_unreadable_migration(tmp_path):
 def test_a_path_with_no_migration_is_never_a_pass(tmp_path, capsys):
     write(tmp_path, {"README.md": "nothing here\n", "seeds/seed.sql": "INSERT INTO t VALUES (1);\n"})
     code, data, _ = check_json(capsys, tmp_path)
-    assert code == 2 and data["migrations"] == [] and data["verdict"] != "pass" or code == 2
+    assert code == 2
+    assert data["migrations"] == [] and data["verdict"] != "pass"
     (error,) = input_errors(data)
-    assert error[0] == str(tmp_path) and error[1].startswith(f"no migration found in {tmp_path}")
+    assert error[0] == str(tmp_path) and error[1].startswith(f"no migration found in {tmp_path}; looked for ")
+    looked_for = error[1].split("; looked for ", 1)[1]
+    for layout in ("Flyway (V<version>__<name>.sql", "goose", "sql-migrate", "diesel", "Drizzle", "plain SQL (*.sql)",
+                   "Alembic (alembic.ini", "dbconfig.yml, diesel.toml or flyway.conf"):
+        assert layout.lower() in looked_for.lower(), layout
+    # The seeds folder is data: listed as not read, never checked as the history that was looked for.
+    assert [s["path"] for s in data["skipped"]] == [str(tmp_path / "seeds" / "seed.sql")]

@@ -1,3 +1,4 @@
+import json
 import os
 from pathlib import Path
 
@@ -171,3 +172,91 @@ def test_a_python_file_that_is_no_revision_is_an_input_error(tmp_path):
     assert migrations == []
     assert [(f.rule, f.path) for f in findings] == [("MS099", named)]
     assert "not a migration file" in findings[0].message
+
+
+def test_every_file_of_a_migrations_folder_not_read_is_listed_except_companions(tmp_path):
+    write(tmp_path, {
+        "db/00001_a.sql": "-- +goose Up\nCREATE TABLE a (id int);\n",
+        "db/00002_b.sql": "-- +goose Up\nCREATE TABLE b (id int);\n",
+        "db/00003_c.psql": "-- +goose Up\nCREATE TABLE c (id int);\n",
+        "db/notes.txt": "why b exists",
+        "db/embed.go": "package db\n",  # goose's own language: the package its migrations build into
+        "db/helper.py": "",
+        "db/README.md": "", "db/README": "", "db/LICENSE": "", "db/.gitkeep": "", "db/.editorconfig": "",
+    })
+    skipped: dict[str, str] = {}
+    migrations, findings = read_migrations([str(tmp_path / "db")], Config(), skipped)
+    assert findings == [] and [m.format for m in migrations] == ["goose", "goose"]
+    listed = {os.path.basename(p): r for p, r in skipped.items()}
+    assert sorted(listed) == ["00003_c.psql", "helper.py", "notes.txt"]
+    assert listed["00003_c.psql"] == listed["notes.txt"] == "not a migration file: goose does not run it"
+    assert listed["helper.py"].startswith("Python code, not a migration")
+
+
+DRIZZLE_JOURNAL = {"version": "7", "dialect": "postgresql", "entries": [
+    {"idx": i, "version": "7", "when": 1700000000000 + i, "tag": tag, "breakpoints": True}
+    for i, tag in enumerate(["0000_init", "0001_orders", "0002_index"])
+]}
+DRIZZLE = {
+    "drizzle/meta/_journal.json": json.dumps(DRIZZLE_JOURNAL),
+    "drizzle/0000_init.sql": "CREATE TABLE a (id int);",
+    "drizzle/0001_orders.sql": "CREATE TABLE orders (id int);",
+    "drizzle/0002_index.sql": "CREATE INDEX orders_id ON orders (id);",
+}
+
+
+def test_from_a_drizzle_tag_or_index_checks_the_later_entries_as_one_run(tmp_path):
+    write(tmp_path, DRIZZLE)
+    for start in ("0000_init", "0"):
+        migrations, findings = read_migrations([str(tmp_path / "drizzle")], Config(start=start))
+        assert findings == []
+        assert [(os.path.basename(m.path), m.meta["context"]) for m in migrations] == [
+            ("0000_init.sql", True), ("0001_orders.sql", False), ("0002_index.sql", False)]
+        pending = migrations[1:]
+        assert {m.meta.get("session") for m in pending} == {f"run:{pending[0].meta['history']}"}
+        assert all(m.meta.get("shared_transaction") for m in pending)
+
+
+def test_from_a_file_of_a_plain_ordered_folder_checks_the_files_after_it(tmp_path):
+    write(tmp_path, FLYWAY)
+    for start in ("V2__b.sql", "2", "V2__b"):
+        migrations, findings = read_migrations([str(tmp_path / "db")], Config(start=start))
+        assert findings == []
+        assert summary(migrations) == [(str(tmp_path / "db" / f), f in ("V1__a.sql", "V2__b.sql"))
+                                       for f in ("V1__a.sql", "V2__b.sql", "V3__c.sql", "V4__d.sql")]
+
+
+def test_from_on_the_command_line_is_used_or_refused_never_ignored(tmp_path, capsys):
+    from migrasafe.cli import main
+
+    write(tmp_path, {**DRIZZLE, "plain/001_a.sql": "CREATE TABLE a (id int);",
+                     "plain/002_b.sql": "CREATE INDEX a_id ON a (id);"})
+    assert main(["check", "--no-cache", "--format", "json", str(tmp_path / "plain"), "--from", "002_b"]) == 0
+    assert json.loads(capsys.readouterr().out)["migrations"] == []  # nothing after it: nothing pending
+
+    code = main(["check", "--no-cache", "--format", "json", str(tmp_path / "drizzle"), "--from", "0001_orders"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 1 and [os.path.basename(m["path"]) for m in data["migrations"]] == ["0002_index.sql"]
+
+    code = main(["check", "--no-cache", "--format", "json", str(tmp_path / "drizzle"), "--from", "0009_none"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 2 and data["migrations"] == []
+    (finding,) = data["findings"]
+    assert finding["rule"] == "MS099"
+    assert "--from 0009_none names no migration of the drizzle history" in finding["message"]
+
+
+def test_from_is_refused_for_a_layout_without_one_order(tmp_path, capsys):
+    from migrasafe.cli import main
+
+    write(tmp_path, {
+        "manage.py": "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'site.settings')\n",
+        "shop/__init__.py": "", "shop/migrations/__init__.py": "",
+        "shop/migrations/0001_initial.py": "from django.db import migrations\n\n\n"
+                                           "class Migration(migrations.Migration):\n    operations = []\n",
+    })
+    code = main(["check", "--no-cache", "--format", "json", str(tmp_path), "--from", "0001_initial"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 2 and data["migrations"] == []
+    (finding,) = data["findings"]
+    assert "--from 0001_initial is not supported for the Django layout" in finding["message"]

@@ -3,12 +3,37 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Sequence
 
 from .errors import UsageError
 
-SOURCE_FORMATS = ("sql", "flyway", "golang-migrate", "dbmate", "diesel", "popx", "alembic", "sqitch", "atlas", "versioned-folders",
-                  "prisma", "supabase", "graphile-migrate", "drizzle", "node-pg-migrate",
-                  "goose", "sql-migrate", "liquibase", "django")
+
+class _RegisteredFormats(Sequence):
+    """The layouts `--source-format` accepts: every format of the registry (sources/registry.py),
+    then Alembic and Django, which are read by their own packages. Asked for only when an option
+    names one or help lists them, since importing the readers costs more than building the parser."""
+
+    def _names(self) -> tuple[str, ...]:
+        from ..sources.plan import ALEMBIC, DJANGO
+        from ..sources.registry import FORMATS
+
+        return (*FORMATS, ALEMBIC, DJANGO)
+
+    def __getitem__(self, index):
+        return self._names()[index]
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __contains__(self, name) -> bool:
+        return name in self._names()
+
+    def __repr__(self) -> str:
+        return repr(self._names())
+
+
+# Every command's --source-format takes these (check, baseline, verify, fix).
+SOURCE_FORMATS: Sequence[str] = _RegisteredFormats()
 OUTPUT_FORMATS = ("text", "json", "sarif", "github", "gitlab", "junit", "markdown")
 FAIL_ON = ("info", "warning", "error", "never")
 PG_VERSIONS = range(12, 19)
@@ -43,7 +68,8 @@ def add_analysis_options(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument(
         "--from", dest="alembic_from", metavar="REV",
-        help="Alembic: the revision the database is at; only the revisions after it are checked",
+        help="the migration the database is at (Alembic revision, Drizzle journal tag or index, a "
+        "migration's file name or version): only the ones after it are checked, as the pending run",
     )
     command.add_argument("--to", dest="alembic_to", metavar="REV", help="Alembic: the last revision to check")
     command.add_argument(
@@ -126,6 +152,7 @@ def settings(args: argparse.Namespace):
             alembic[key] = value.strip()
     if alembic:
         config.alembic = {**config.alembic, **alembic}
+    config.start = alembic.get("from")
     if getattr(args, "django_settings", None):
         config.django = {**config.django, "settings": args.django_settings.strip()}
     return config

@@ -71,7 +71,8 @@ def list_history(root: Path) -> History:
             version, _, description = tag.partition("_")
             history.forward.append(Entry(
                 file=path, rel=relative(root, path), version=version, description=description,
-                options={"breakpoints": item.get("breakpoints", True) is not False, "when": item.get("when")},
+                options={"breakpoints": item.get("breakpoints", True) is not False, "when": item.get("when"),
+                         "tag": tag, "idx": item.get("idx", position)},
             ))
     for path in files_in(root):
         if path not in listed:

@@ -11,7 +11,8 @@ from ..config import Config
 from ..model import Finding, Migration
 from . import diesel, findings, plain, versioned_folders
 from .lazy import history_digest, placeholder
-from .unread import BROKEN, unread_files, unreadable_folders
+from .markers import MARKER_NAMES, Marked, not_postgres_reason, read_markers
+from .unread import BROKEN, companion, is_code_migration, unread_files, unreadable_folders
 from .build import build_migration, display_path
 from .detect import detect_format, layouts_looked_for
 from .entries import Entry, History
@@ -19,12 +20,19 @@ from .alembic.layout import Layout, find_layout, layout_of_revision, revision_fo
 from .alembic.settings import alembic_settings
 from .exclude import is_excluded
 from .formats import SourceFormat
-from .listing import subfolders
+from .listing import files_in, subfolders, walk_files
 from .registry import FORMATS
 from .versions import same_version
 
 # How deep to look for migration folders below a folder that holds none itself.
 _DISCOVERY_DEPTH = 8
+# How far above a folder named on the command line to look for a tool's configuration naming it.
+_MARKER_LEVELS = 4
+# Folders of rows to load (seeds, fixtures), found below a project's root: not migration histories.
+DATA_FOLDERS = {"seeds", "seed", "seeders", "seed-data", "seed_data", "fixtures"}
+DATA_REASON = "data, not a migration (a seeds or fixtures folder): name the folder to check its files as migrations"
+# A folder found that is not read, with the reason in Plan._not_read.
+NOT_READ = "(not read)"
 # Python revisions, rendered to SQL by the alembic package rather than listed as SQL files.
 ALEMBIC = "alembic"
 # Django migrations, rendered by Django's own schema editor (sources/django/).
@@ -63,6 +71,10 @@ class Plan:
         # path in which no migration was found is reported instead of passing.
         self.origins: dict[str, list[str] | None] = {}
         self._given: str | None = None
+        self._walk: tuple[Path, str] | None = None  # the folder discovery started from, the user's spelling
+        self._claimed: set[Path] = set()  # folders a tool's configuration named (markers.py)
+        self._not_read: dict[Path, str] = {}  # folders found that are no PostgreSQL history → why
+        self._flat: set[Path] = set()  # of those, the ones whose tool reads no subfolder (sql-migrate)
         self._companions: dict[str, str] = {}  # history key → digest of its tool's companion files
 
     # Paths → requests
@@ -119,6 +131,16 @@ class Plan:
             display = os.path.normpath(os.path.join(given, os.path.relpath(root, folder)))
             self._request(str(root), root, fmt, display).whole = True
             return
+        marked = self._marked_above(folder) if forced is None else None
+        if marked is not None:  # a tool's configuration above names this folder as its migrations
+            if marked.other_database:
+                if marked.format == "sql-migrate":
+                    self._flat.add(folder)
+                self._skip_folder(folder, given, not_postgres_reason(marked))
+                self.origins[given] = None  # said why: listed as not read
+                return
+            self._request(str(folder), folder, marked.format, given).whole = True
+            return
         fmt = detect_format(folder) if forced is None else None if forced == ALEMBIC else forced
         # A named folder of unversioned .sql files is read as plain SQL only if no history is
         # found below it: at a project's root such files are seeds, dumps or queries.
@@ -129,9 +151,13 @@ class Plan:
                 return
         discovered = False
         claimed = fmt if fmt is not None and not fallback else None
+        self._walk = (folder, given)
         for found, fmt in self._discover(folder, 1, claimed):
-            discovered = True
             display = os.path.join(given, os.path.relpath(found, folder))
+            if fmt == NOT_READ:
+                self._skip_folder(found, display, self._not_read.pop(found))
+                continue
+            discovered = True
             if fmt == ALEMBIC:
                 self._alembic_request(find_layout(found), display).whole = True
             else:
@@ -149,10 +175,16 @@ class Plan:
         if depth > _DISCOVERY_DEPTH:
             return
         owner = FORMATS[nested_in].root_of if nested_in in FORMATS else None
+        yield from self._marked(folder)
         for sub in subfolders(folder):
-            if is_excluded(sub, self.config.exclude, self.config.root):
+            if sub in self._claimed or is_excluded(sub, self.config.exclude, self.config.root):
                 continue
             if owner is not None and owner(sub) is not None:
+                continue
+            if sub.name.lower() in DATA_FOLDERS:
+                # Seeds and fixtures fill a database with rows; they are checked only when named.
+                self._not_read[sub] = DATA_REASON
+                yield sub, NOT_READ
                 continue
             if self.config.format in (None, ALEMBIC) and find_layout(sub) is not None:
                 yield sub, ALEMBIC
@@ -166,6 +198,56 @@ class Plan:
                 yield from self._discover(sub, depth + 1, nested_in)
             elif FORMATS[fmt].nested:
                 yield from self._discover(sub, depth + 1, fmt)
+
+    def _marked(self, folder: Path):
+        """The folders the tools' configuration files in `folder` name as their migrations
+        (markers.py): each is the history, in that tool's layout, or not read when the tool runs it
+        on another database."""
+        if self.config.format is not None:
+            return  # the layout was given: the folders are found by their shape in it
+        markers = read_markers(folder)
+        top, given = self._walk or (folder, str(folder))
+        for problem in markers.problems:
+            shown = os.path.join(given, os.path.relpath(folder / problem.rel, top))
+            self.findings.append(findings.input_error(shown, problem.message, problem.line, fix=problem.fix))
+        for marked in markers.folders:
+            if marked.folder in self._claimed or is_excluded(marked.folder, self.config.exclude, self.config.root):
+                continue
+            if not marked.folder.is_dir():
+                shown = os.path.join(given, os.path.relpath(folder / marked.file, top))
+                self.findings.append(findings.input_error(
+                    shown, f"{marked.marker} names the migrations folder {os.path.relpath(marked.folder, folder)}, "
+                           "which does not exist: no migration of it is checked", marked.line,
+                    fix="correct the folder in the configuration, or name the migrations folder"))
+                continue
+            self._claimed.add(marked.folder)
+            if marked.other_database:
+                self._not_read[marked.folder] = not_postgres_reason(marked)
+                if marked.format == "sql-migrate":  # reads the files of its dir, not below it
+                    self._flat.add(marked.folder)
+                yield marked.folder, NOT_READ
+            else:
+                yield marked.folder, marked.format
+
+    def _marked_above(self, folder: Path) -> Marked | None:
+        """The marker (markers.py) in a folder above `folder`, up to the configuration's root or a
+        few levels, that names `folder` as its migrations."""
+        for level, above in enumerate(folder.parents):
+            if level >= _MARKER_LEVELS:
+                break
+            found = [m for m in read_markers(above).folders if m.folder == folder]
+            if found:  # PostgreSQL first, as read_markers chose
+                return next((m for m in found if not m.other_database), found[0])
+            if above == self.config.root:
+                break
+        return None
+
+    def _skip_folder(self, folder: Path, display: str, reason: str) -> None:
+        """List the SQL files of a folder that is not a migration history here, each with `reason`:
+        below it for seeds and Flyway (which scans locations recursively), in it for sql-migrate."""
+        for path in files_in(folder, "") if folder in self._flat else walk_files(folder, ""):
+            if ".sql" in path.name.lower() and not companion(path.name):
+                self.skipped.setdefault(os.path.join(display, os.path.relpath(path, folder)), reason)
 
     def _add_file(self, path: Path, given: str) -> None:
         versioned = versioned_folders.history_root(path.parent.resolve(), self.config.format)
@@ -355,6 +437,8 @@ class Plan:
             return [self._build(e, fmt, request, key, context=True) for e in before] + [
                 self._build(request.undo, fmt, request, key, context=False)
             ]
+        if self.config.start is not None:
+            return self._from_start(key, request, history, fmt)
         if request.whole:
             return [self._build(e, fmt, request, key, context=False) for e in history.forward]
         last = max(i for i, e in enumerate(history.forward) if e.file in request.named)
@@ -362,6 +446,30 @@ class Plan:
             self._build(e, fmt, request, key, context=e.file not in request.named)
             for e in history.forward[: last + 1]
         ]
+
+    def _from_start(self, key: str, request: Request, history: History, fmt: SourceFormat) -> list[Migration]:
+        """--from: the history's migrations up to the named one are applied (read as context), the
+        ones after it are pending, and a tool that runs every pending migration in one transaction
+        (Drizzle) runs them as one."""
+        start = self.config.start
+        shown = request.display_root or "."
+        if not request.whole or request.undo is not None:
+            self.findings.append(findings.input_error(
+                next(iter(request.named.values()), shown),
+                f"--from {start} applies to a whole history, not to files named one by one",
+                fix="name the history's folder with --from, or name the pending files without it"))
+            return []
+        index = start_index(history, start)
+        if index is None:
+            names = ("a tag of meta/_journal.json or its idx" if fmt.name == "drizzle"
+                     else "a migration's file name or version")
+            first = history.forward[0].rel if history.forward else ""
+            self.findings.append(findings.input_error(
+                shown, f"--from {start} names no migration of the {fmt.name} history in {shown}: expected {names}"
+                       + (f" (such as {first})" if first else ""),
+                fix="give the last migration the database has applied"))
+            return []
+        return [self._build(e, fmt, request, key, context=i <= index) for i, e in enumerate(history.forward)]
 
     def _alembic_migrations(self, key: str, request: Request) -> list[Migration]:
         from .alembic.read import read_project  # loads Alembic and SQLAlchemy: only for Alembic projects
@@ -390,6 +498,12 @@ class Plan:
         from .django.read import read_project as read_django  # Django loads in a child process only
 
         layout, display = self.django[key]
+        if self.config.start is not None:
+            self.findings.append(findings.input_error(
+                display or ".", f"--from {self.config.start} is not supported for the Django layout: its "
+                "migrations form a graph per app, not one ordered history",
+                fix="name the pending migration files instead, or use --since"))
+            return []
         cache = not isinstance(self.config.django, dict) or self.config.django.get("cache", True)
         reading = read_django(layout, self.config, display, {} if request.whole else request.named, use_cache=cache,
                               backwards=self.backward)
@@ -413,7 +527,7 @@ class Plan:
         for file, reason in sorted(unread_files(history, fmt.code_migrations, fmt.name).items()):
             shown = display_path(display_root, os.path.relpath(file, history.root))
             self.skipped.setdefault(shown, reason)
-            if file.suffix in fmt.code_migrations and not reason.startswith(BROKEN):
+            if file.suffix in fmt.code_migrations and is_code_migration(reason):
                 self.findings.append(findings.not_checked(shown, reason))
             elif reason.startswith(BROKEN) and ".sql" in file.name.lower():
                 self.findings.append(findings.input_error(shown, f"cannot read this migration: {reason}"))
@@ -456,7 +570,7 @@ class Plan:
         setting that makes it so (Atlas's tx-mode all), when it is not the tool's default."""
         runs_all = reason or _runs_all(fmt)
         migration.in_transaction = True
-        ranged = not request.whole or self.config.changed is not None
+        ranged = not request.whole or self.config.changed is not None or self.config.start is not None
         if not ranged:
             migration.transaction_reason = (f"{runs_all}; the history was applied over many deploys, so "
                                             "each migration is checked as its own run (name the pending files, "
@@ -472,6 +586,20 @@ class Plan:
                                             "are held until it commits")
         else:
             migration.transaction_reason = runs_all
+
+
+def start_index(history: History, name: str) -> int | None:
+    """The position in the forward run of the migration `--from` names: its Drizzle journal tag or
+    idx, its file name (with or without .sql), its path in the history, or its version."""
+    found = None
+    for i, entry in enumerate(history.forward):
+        stem = entry.file.name[: -len(".sql")] if entry.file.name.endswith(".sql") else entry.file.name
+        names = {entry.rel, entry.file.name, stem, str(entry.options.get("tag", "")), str(entry.options.get("idx", ""))}
+        if entry.rel.endswith("/up.sql"):  # a migration folder (diesel): the folder's name
+            names.add(entry.rel[: -len("/up.sql")])
+        if name in names - {""} or (entry.version and same_version(history.format, entry.version, name)):
+            found = i
+    return found
 
 
 def _up_to_version(history: History, version: str) -> list[Entry]:
@@ -542,5 +670,6 @@ def _nothing_read(given: str, keys: list[str], requests: dict[str, Request]) -> 
         layout = ", ".join(sorted({r.format for r in named}))
         message = f"no migration found in {given}: the {layout} layout there lists no migration to run"
     else:
-        message = f"no migration found in {given}; looked for {layouts_looked_for()}; Alembic (alembic.ini, or env.py beside versions/)"
+        message = (f"no migration found in {given}; looked for {layouts_looked_for()}; Alembic (alembic.ini, or env.py "
+                   f"beside versions/); a folder named by {', '.join(MARKER_NAMES[:-1])} or {MARKER_NAMES[-1]}")
     return findings.input_error(given, message, fix="name the folder that holds the migrations, or pass --source-format")

@@ -1,6 +1,8 @@
 """Files inside a history's folders that no reader ran, each with the reason: nothing is skipped
-silently. A README or a tool's configuration is not a migration and is not listed; what could be one
-(SQL of any dialect, code in a migration language, a link to nothing, a pipe or a device) is."""
+silently. A README, a licence, a dotfile or a tool's own configuration, plan, journal or lock file is
+not a migration and is not listed (`companion`); every other file is, with why it was not read (SQL
+of another dialect, code in a migration language, a file of another kind the tool does not run, a
+link to nothing, a pipe or a device)."""
 from __future__ import annotations
 
 import errno
@@ -15,6 +17,33 @@ from .listing import SKIPPED_FOLDERS
 OTHER_DIALECTS = (".mysql", ".sqlite", ".sqlite3", ".mssql", ".sqlserver", ".oracle", ".cockroach", ".crdb")
 LANGUAGES = {".go": "Go", ".js": "JavaScript", ".mjs": "JavaScript", ".cjs": "JavaScript",
              ".ts": "TypeScript", ".py": "Python", ".rb": "Ruby", ".java": "Java", ".kt": "Kotlin"}
+
+
+# The tools' own files beside their migrations: configuration, plans, journals, locks, templates.
+TOOL_FILES = {
+    "alembic.ini", "env.py", "script.py.mako", "__init__.py",  # Alembic, Django
+    "atlas.sum", "atlas.hcl",  # Atlas
+    "sqitch.plan", "sqitch.conf",  # sqitch
+    "_journal.json",  # Drizzle Kit's meta/
+    "migration_lock.toml",  # Prisma
+    "config.toml",  # Supabase
+    "flyway.conf", "flyway.toml",  # Flyway
+    "dbconfig.yml",  # sql-migrate
+    "diesel.toml", "metadata.toml",  # diesel
+    "liquibase.properties",  # Liquibase
+}
+
+
+def companion(name: str) -> bool:
+    """A file that sits beside migrations without being one: never listed as not read."""
+    lower = name.lower()
+    return (name.startswith(".") or lower.startswith(("readme", "license", "licence")) or lower.endswith(".md")
+            or lower in TOOL_FILES or lower.endswith(".sql.conf"))  # Flyway's per-script configuration
+
+
+def is_code_migration(reason: str) -> bool:
+    """Whether `unread_files` gave this reason for a migration written in code (not checked)."""
+    return reason.endswith(_CODE_MIGRATION)
 
 
 def unread_files(history: History, code_migrations: tuple[str, ...], tool: str = "") -> dict[Path, str]:
@@ -34,7 +63,7 @@ def unread_files(history: History, code_migrations: tuple[str, ...], tool: str =
             continue  # the listing itself reported it
         for item in sorted(entries, key=lambda e: e.name):
             path = folder / item.name
-            if path in claimed or item.name.startswith("."):
+            if path in claimed or companion(item.name):
                 continue
             reason = _why_unread(item, path, code_migrations, tool)
             if reason:
@@ -79,12 +108,18 @@ def _why_unread(item: os.DirEntry, path: Path, code_migrations: tuple[str, ...],
         return BROKEN[2] + " (a pipe, socket or device): never opened"
     name = item.name.lower()
     suffix = os.path.splitext(name)[1]
-    if suffix in code_migrations and name[:1].isdigit():
+    if suffix in code_migrations:
         # Tools that run code migrations name them with a leading version like their SQL ones;
-        # other code in the folder (an embed.go, a helper module) is not a migration.
-        return f"a {LANGUAGES.get(suffix, suffix)} migration: migrasafe reads SQL only, so it is not checked"
+        # other code in the tool's language (goose's embed.go, a helper module) is the package the
+        # migrations are built into, a companion, not a migration.
+        return f"a {LANGUAGES.get(suffix, suffix)} migration{_CODE_MIGRATION}" if name[:1].isdigit() else None
     if name.endswith(OTHER_DIALECTS) or any(f"{d}." in name for d in OTHER_DIALECTS):
         return f"SQL for another database, which {tool} does not run on PostgreSQL"
     if ".sql" in name:
         return f"not a migration in this layout: {tool} does not run it"
-    return None
+    if suffix in LANGUAGES:
+        return f"{LANGUAGES[suffix]} code, not a migration {tool} runs"
+    return f"not a migration file: {tool} does not run it"
+
+
+_CODE_MIGRATION = ": migrasafe reads SQL only, so it is not checked"
