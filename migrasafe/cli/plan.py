@@ -11,7 +11,6 @@ def add_command(commands, only: str | None) -> None:
         else:
             add_plan_command(commands)
         add_fix_command(commands)
-        _same_source_formats(commands.choices["fix"])
     else:
         # Listed, not runnable: another command runs, and the plan module is not worth loading.
         from ..plan import FIX_HELP, PLAN_HELP
@@ -19,11 +18,3 @@ def add_command(commands, only: str | None) -> None:
         commands.add_parser("plan", help=PLAN_HELP)
         commands.add_parser("fix", help=FIX_HELP)
 
-
-def _same_source_formats(fix) -> None:
-    """`fix --source-format` takes the layouts `check` takes, from the registry (options.py)."""
-    from .options import SOURCE_FORMATS
-
-    for action in fix._actions:
-        if action.dest == "source_format":
-            action.choices = SOURCE_FORMATS

@@ -9,7 +9,8 @@ import sys
 
 from . import FIX_HELP, PLAN_HELP
 
-SOURCE_FORMATS = ("sql", "flyway", "golang-migrate", "dbmate", "diesel", "goose", "sql-migrate", "sqitch", "liquibase", "prisma", "supabase", "drizzle", "node-pg-migrate")
+# The layouts `plan` writes its steps in (plan/writers/).
+PLAN_FORMATS = ("sql", "flyway", "golang-migrate", "dbmate", "diesel", "goose", "sql-migrate", "sqitch", "liquibase", "prisma", "supabase", "drizzle", "node-pg-migrate")
 
 
 def add_plan_placeholder(commands):
@@ -47,7 +48,7 @@ def add_plan_command(commands) -> None:
 def _plan_options(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--dir", required=True, metavar="FOLDER", help="the migration folder to continue (Alembic: the folder holding alembic.ini)")
     sub.add_argument("--dry-run", action="store_true", help="print the files instead of writing them")
-    sub.add_argument("--source-format", choices=SOURCE_FORMATS,
+    sub.add_argument("--source-format", choices=PLAN_FORMATS,
                      help="the folder's migration format (default: detected; needed for an empty folder)")
     sub.add_argument("--batch-size", type=_positive, default=1000, metavar="N",
                      help="rows per backfill transaction (default: 1000)")
@@ -213,6 +214,8 @@ def add_fix_command(commands) -> None:
     fix.add_argument("--lock-timeout", default="2s", metavar="DURATION",
                      help="lock_timeout to set where one is missing (default: 2s)")
     fix.add_argument("--config", metavar="FILE", help="config file (default: nearest migrasafe.toml or pyproject.toml)")
+    from ..cli.options import SOURCE_FORMATS  # the layouts check reads: fix edits what check flags
+
     fix.add_argument("--source-format", choices=SOURCE_FORMATS, help="migration format (default: detected)")
     fix.add_argument("--pg-version", type=_pg_version, metavar="N", help="PostgreSQL major version, 12 to 18")
     fix.set_defaults(command="fix", run=run_fix)
