@@ -46,6 +46,7 @@ class Config:
     # --from: the migration the database is at, in any layout with an ordered history (Alembic's own
     # reading takes it from alembic["from"]); the migrations after it are the pending run.
     start: str | None = None
+    stop: str | None = None  # --to: the last migration checked (every ordered layout)
     since: str | None = None  # the --since ref itself: the history checks read its tree (migrasafe/history)
     # Load unchanged migrations' results from the cache (migrasafe/cache); `check` on the command
     # line turns it on unless --no-cache or `cache = false`.

@@ -260,3 +260,25 @@ def test_from_is_refused_for_a_layout_without_one_order(tmp_path, capsys):
     assert code == 2 and data["migrations"] == []
     (finding,) = data["findings"]
     assert "--from 0001_initial is not supported for the Django layout" in finding["message"]
+
+
+def test_to_stops_the_history_at_the_named_migration_in_every_ordered_layout(tmp_path, capsys):
+    from migrasafe.cli import main
+
+    write(tmp_path, {**DRIZZLE, **FLYWAY})
+    migrations, findings = read_migrations([str(tmp_path / "db")], Config(stop="V2__b.sql"))
+    assert findings == [] and [os.path.basename(m.path) for m in migrations] == ["V1__a.sql", "V2__b.sql"]
+    migrations, findings = read_migrations([str(tmp_path / "db")], Config(start="1", stop="3"))
+    assert findings == []
+    assert [(os.path.basename(m.path), m.meta["context"]) for m in migrations] == [
+        ("V1__a.sql", True), ("V2__b.sql", False), ("V3__c.sql", False)]
+    # Drizzle: the entries between --from and --to are the pending run; 0002 is not read.
+    code = main(["check", "--no-cache", "--format", "json", str(tmp_path / "drizzle"), "--to", "0001_orders"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0 and [os.path.basename(m["path"]) for m in data["migrations"]] == ["0000_init.sql", "0001_orders.sql"]
+    for options, said in ((["--to", "V9__none"], "--to V9__none names no migration of the flyway history"),
+                          (["--from", "V3__c", "--to", "V2__b"], "--to V2__b comes before --from V3__c")):
+        code = main(["check", "--no-cache", "--format", "json", str(tmp_path / "db"), *options])
+        data = json.loads(capsys.readouterr().out)
+        assert code == 2 and data["migrations"] == []
+        assert said in data["findings"][0]["message"]

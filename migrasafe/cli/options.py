@@ -71,7 +71,9 @@ def add_analysis_options(command: argparse.ArgumentParser) -> None:
         help="the migration the database is at (Alembic revision, Drizzle journal tag or index, a "
         "migration's file name or version): only the ones after it are checked, as the pending run",
     )
-    command.add_argument("--to", dest="alembic_to", metavar="REV", help="Alembic: the last revision to check")
+    command.add_argument("--to", dest="alembic_to", metavar="REV",
+                         help="the last migration to check (Alembic revision, Drizzle journal tag or index, a "
+                              "migration's file name or version): the ones after it are not read")
     command.add_argument(
         "--django-settings", metavar="MODULE",
         help="Django settings module (default: manage.py's DJANGO_SETTINGS_MODULE, or a minimal one)",
@@ -152,7 +154,7 @@ def settings(args: argparse.Namespace):
             alembic[key] = value.strip()
     if alembic:
         config.alembic = {**config.alembic, **alembic}
-    config.start = alembic.get("from")
+    config.start, config.stop = alembic.get("from"), alembic.get("to")
     if getattr(args, "django_settings", None):
         config.django = {**config.django, "settings": args.django_settings.strip()}
     return config

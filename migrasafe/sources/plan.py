@@ -437,7 +437,7 @@ class Plan:
             return [self._build(e, fmt, request, key, context=True) for e in before] + [
                 self._build(request.undo, fmt, request, key, context=False)
             ]
-        if self.config.start is not None:
+        if self.config.start is not None or self.config.stop is not None:
             return self._from_start(key, request, history, fmt)
         if request.whole:
             return [self._build(e, fmt, request, key, context=False) for e in history.forward]
@@ -450,26 +450,45 @@ class Plan:
     def _from_start(self, key: str, request: Request, history: History, fmt: SourceFormat) -> list[Migration]:
         """--from: the history's migrations up to the named one are applied (read as context), the
         ones after it are pending, and a tool that runs every pending migration in one transaction
-        (Drizzle) runs them as one."""
-        start = self.config.start
+        (Drizzle) runs them as one. --to: the migrations after the named one are not read."""
         shown = request.display_root or "."
         if not request.whole or request.undo is not None:
+            option = f"--from {self.config.start}" if self.config.start is not None else f"--to {self.config.stop}"
             self.findings.append(findings.input_error(
                 next(iter(request.named.values()), shown),
-                f"--from {start} applies to a whole history, not to files named one by one",
-                fix="name the history's folder with --from, or name the pending files without it"))
+                f"{option} applies to a whole history, not to files named one by one",
+                fix="name the history's folder with it, or name the pending files without it"))
             return []
-        index = start_index(history, start)
+        index = self._position(history, fmt, shown, "--from", self.config.start,
+                               "give the last migration the database has applied")
+        stop = self._position(history, fmt, shown, "--to", self.config.stop, "give the last migration to check")
+        if index is False or stop is False:
+            return []
+        if index is not None and stop is not None and stop < index:
+            self.findings.append(findings.input_error(
+                shown, f"--to {self.config.stop} comes before --from {self.config.start} in the {fmt.name} history "
+                       f"in {shown}: nothing would be checked"))
+            return []
+        last = len(history.forward) - 1 if stop is None else stop
+        return [self._build(e, fmt, request, key, context=index is not None and i <= index)
+                for i, e in enumerate(history.forward[: last + 1])]
+
+    def _position(self, history: History, fmt: SourceFormat, shown: str, option: str, name: str | None,
+                  fix: str) -> int | None | bool:
+        """The index of the migration an option names; None without the option; False (reported)
+        when it names none."""
+        if name is None:
+            return None
+        index = start_index(history, name)
         if index is None:
             names = ("a tag of meta/_journal.json or its idx" if fmt.name == "drizzle"
                      else "a migration's file name or version")
             first = history.forward[0].rel if history.forward else ""
             self.findings.append(findings.input_error(
-                shown, f"--from {start} names no migration of the {fmt.name} history in {shown}: expected {names}"
-                       + (f" (such as {first})" if first else ""),
-                fix="give the last migration the database has applied"))
-            return []
-        return [self._build(e, fmt, request, key, context=i <= index) for i, e in enumerate(history.forward)]
+                shown, f"{option} {name} names no migration of the {fmt.name} history in {shown}: expected {names}"
+                       + (f" (such as {first})" if first else ""), fix=fix))
+            return False
+        return index
 
     def _alembic_migrations(self, key: str, request: Request) -> list[Migration]:
         from .alembic.read import read_project  # loads Alembic and SQLAlchemy: only for Alembic projects
@@ -498,9 +517,10 @@ class Plan:
         from .django.read import read_project as read_django  # Django loads in a child process only
 
         layout, display = self.django[key]
-        if self.config.start is not None:
+        if self.config.start is not None or self.config.stop is not None:
+            option = f"--from {self.config.start}" if self.config.start is not None else f"--to {self.config.stop}"
             self.findings.append(findings.input_error(
-                display or ".", f"--from {self.config.start} is not supported for the Django layout: its "
+                display or ".", f"{option} is not supported for the Django layout: its "
                 "migrations form a graph per app, not one ordered history",
                 fix="name the pending migration files instead, or use --since"))
             return []
