@@ -6,12 +6,18 @@ that rolls back); the comparison is then one test per case and major. Compared: 
 locks of the backend, the relations rewritten, whether the statement may run in a transaction
 block, the relations it creates or drops and the tables whose columns it changes. A case a major
 refuses is recorded in truth_matrix/rejected.tsv; its test checks that the server still refuses
-it with the recorded SQLSTATE (see truth_matrix/rejections.py).
+it with the recorded SQLSTATE (see truth_matrix/rejections.py), and, when a later major runs it,
+that migrasafe reports it as unsupported on the refusing major (MS005). Every case name is
+compared with the model on some major, but for the few whose refusal is what they test.
 """
 from __future__ import annotations
 
 import pytest
+from pglast.parser import parse_sql
 
+from migrasafe.locks import impact
+from migrasafe.replay.servers import SUPPORTED_MAJORS
+from migrasafe.rules.syntax_versions import missing_syntax
 from truth_matrix.cases import Case, all_cases
 from truth_matrix.contexts import CONTEXTS, BY_NAME
 from truth_matrix import rejections
@@ -20,6 +26,34 @@ from truth_matrix.server import Seen, observe_context
 
 CASES = all_cases()
 REJECTED = rejections.load()
+
+# The cases refused on every major because the refusal is the behaviour they test, with the
+# SQLSTATE(s) they are refused with; each has a sibling that runs. Nothing else may be refused
+# everywhere (test_every_case_is_compared).
+REFUSED_BY_DESIGN = {
+    # A second DEFAULT partition conflicts with t_def (create_partition_of runs).
+    "create_second_default": {"42P17"},
+    # An inheritance parent with a child is not dropped without CASCADE (drop_parent_cascade runs).
+    "drop_parent": {"2BP01"},
+    # An owned sequence moves with its table only (sequence_set_schema runs on a free one).
+    "owned_sequence_set_schema": {"0A000"},
+    # A partition cannot have columns of its own (add_column runs on the partitioned table).
+    "partition_add_column": {"42809"},
+    # No DETACH ... CONCURRENTLY while a default partition exists, 55000 (from 14; 42601 before,
+    # the syntax is new in 14); detach_partition_concurrently_without_default runs.
+    "detach_partition_concurrently": {"55000", "42601"},
+}
+
+
+def unsupported_on(sql: str, catalog, major: int) -> str | None:
+    """Why migrasafe reports this statement as unsupported on `major` (MS005), or None: the
+    lock model's note or the syntax the major lacks, as the rule reads them."""
+    node = parse_sql(sql)[0].stmt
+    return impact(node, catalog.copy(), pg_version=major).notes.get("unsupported") or missing_syntax(node, major)
+
+
+def runs_on_a_later_major(case: Case, major: int) -> bool:
+    return any((later, case.id) not in REJECTED for later in SUPPORTED_MAJORS if later > major)
 
 
 class Matrix:
@@ -90,8 +124,35 @@ def test_model_matches_server(case: Case, pg_server, matrix):
             f"pg{pg_server.major} {case.id}: {case.sql}\nrecorded as "
             f"{'refused with ' + recorded if recorded else 'run'}, the server {said}; "
             "re-record with: cd tests && python -m truth_matrix.rejections")
+        if runs_on_a_later_major(case, pg_server.major):
+            # Refused here, run by a newer major: the syntax or feature is new, and migrasafe
+            # configured for this major must say so.
+            assert unsupported_on(case.sql, matrix.catalog(case.context), pg_server.major), (
+                f"pg{pg_server.major} {case.id}: {case.sql}\nthe server refuses it ({error}) and a later "
+                f"major runs it, but migrasafe --pg-version {pg_server.major} does not report it as unsupported (MS005)")
         return
     catalog = matrix.catalog(case.context)
     predicted = claim(catalog, case.sql, pg_server.major)
     problems = disagreements(predicted, seen, relation_names(catalog))
+    reason = unsupported_on(case.sql, catalog, pg_server.major)
+    if reason:
+        problems.append(f"reported as unsupported on {pg_server.major} ({reason}), but the server runs it")
     assert not problems, f"pg{pg_server.major} {case.id}: {case.sql}\n" + "\n".join(problems)
+
+
+def test_every_case_is_compared():
+    """Every case name of the families is compared with the model on some major: a case that
+    every major refuses checks nothing about the model, unless its refusal is what it tests."""
+    names: dict[str, list[Case]] = {}
+    for case in CASES:
+        names.setdefault(case.name, []).append(case)
+    never = {}
+    for name, cases in names.items():
+        refusals = [REJECTED.get((major, c.id)) for c in cases for major in SUPPORTED_MAJORS]
+        if all(refusals):
+            never[name] = set(refusals)
+    unexpected = {n: sorted(s) for n, s in never.items() if n not in REFUSED_BY_DESIGN}
+    assert not unexpected, f"refused on every major, so never compared with the model: {unexpected}"
+    stale = {n: sorted(never.get(n, ())) for n, states in REFUSED_BY_DESIGN.items() if never.get(n) != states}
+    assert not stale, ("REFUSED_BY_DESIGN lists cases that now run on some major, or are refused with "
+                       f"other SQLSTATEs (refused with): {stale}")

@@ -158,6 +158,8 @@ def _add_column(effect: Effect, cmd, rel: Relation | None, catalog, pg_version, 
         elif ct == CT.CONSTR_IDENTITY:
             effect.rewrite = fills = True
             effect.notes["adds_identity"] = True
+            if rel is not None and rel.kind == "partitioned" and not has("identity_on_partitioned_tables", pg_version):
+                effect.notes["unsupported"] = "identity columns on a partitioned table need PostgreSQL 17 or later"
         elif ct == CT.CONSTR_GENERATED:
             virtual = con.generated_kind == "v" and has("virtual_generated_columns", pg_version)
             fills = True
@@ -240,7 +242,13 @@ def _add_constraint(effect: Effect, cmd, rel: Relation | None, catalog: Catalog,
         effect.other_locks.extend((r, SHARE_ROW_EXCLUSIVE) for r in catalog.family(target))
         if not con.skip_validation:
             effect.scan = True
+        elif rel is not None and rel.kind == "partitioned" \
+                and not has("not_valid_foreign_keys_on_partitioned_tables", pg_version):
+            effect.notes["unsupported"] = "a NOT VALID foreign key on a partitioned table needs PostgreSQL 18 or later"
     elif ct in (CT.CONSTR_PRIMARY, CT.CONSTR_UNIQUE, CT.CONSTR_EXCLUSION):
+        if ct == CT.CONSTR_EXCLUSION and rel is not None and rel.kind == "partitioned" \
+                and not has("exclusion_constraints_on_partitioned_tables", pg_version):
+            effect.notes["unsupported"] = "an EXCLUDE constraint on a partitioned table needs PostgreSQL 17 or later"
         if con.indexname is None:
             effect.scan = True
             effect.notes["builds_index"] = True
@@ -275,6 +283,19 @@ def _attach(effect: Effect, cmd, rel, catalog: Catalog, pg_version, _tz):
     if not has("attach_partition_share_update", pg_version):
         effect.need(ACCESS_EXCLUSIVE)
     effect.other_locks.append((child, ACCESS_EXCLUSIVE))
+    # The default partition may no longer hold the new partition's rows: it is locked and scanned.
+    effect.other_locks.extend((d, ACCESS_EXCLUSIVE) for d in default_partitions(rel, catalog))
+    if rel is not None:
+        # The new partition gets the partitioned table's foreign keys both ways, as a partition
+        # made by CREATE TABLE ... PARTITION OF does: triggers on the referenced tables (each
+        # partition of a partitioned one), checks from the tables referencing the partitioned one.
+        for con in rel.constraints.values():
+            if con.kind == "f" and con.references:
+                effect.other_locks.extend((r, SHARE_ROW_EXCLUSIVE) for r in catalog.family(con.references))
+        clone = SHARE_ROW_EXCLUSIVE if has("partition_fk_clone_share_row_exclusive", pg_version) else "AccessShareLock"
+        for referencing, _ in rel.referencing(catalog):
+            if referencing.name != rel.name:
+                effect.other_locks.append((referencing.name, clone))
     effect.scan = True
     effect.notes["attach"] = child
 
@@ -368,6 +389,8 @@ def _set_expression(effect: Effect, cmd, rel: Relation | None, catalog, pg_versi
 
 
 def _set_access_method(effect: Effect, cmd, rel: Relation | None, catalog, pg_version, _tz):
+    if rel is not None and rel.kind == "partitioned" and not has("set_access_method_partitioned_tables", pg_version):
+        effect.notes["unsupported"] = "SET ACCESS METHOD of a partitioned table needs PostgreSQL 17 or later"
     # heap is the only table access method PostgreSQL ships, and every table's default.
     if (cmd.name or "heap") != "heap" or not has("set_access_method_same_is_noop", pg_version):
         effect.rewrite = True

@@ -95,6 +95,9 @@ def _reindex(b: _Builder, node: ast.ReindexStmt, pg_version, _tz):
     b.lock(table, SHARE_UPDATE_EXCLUSIVE if concurrently else SHARE)
     b.impact.scans.append(table)
     rel = b.catalog.get(table)
+    if rel is not None and rel.kind == "partitioned" and node.kind == RO.REINDEX_OBJECT_INDEX \
+            and not has("reindex_partitioned_tables", pg_version):
+        b.impact.notes["unsupported"] = "REINDEX of a partitioned index needs PostgreSQL 14 or later"
     if rel is not None and rel.kind == "partitioned" and has("reindex_partitioned_tables", pg_version):
         # Each partition's indexes are rebuilt in a transaction of their own; the concurrent
         # form of REINDEX TABLE first gathers the partitions under SHARE.

@@ -189,9 +189,18 @@ def _inserted_rows(b: _Builder, target: str, provided: set[str], values=None) ->
                 owned = b.catalog.get(seq)
                 if owned is not None and owned.owned_by_column == col.name:
                     b.lock(seq, ROW_EXCLUSIVE)
-    for con in rel.constraints.values():
-        if con.kind == "f" and con.references:
-            _fk_check(b, con, values or {})
+    for con in _foreign_keys(b, rel):
+        _fk_check(b, con, values or {})
+
+
+def _foreign_keys(b: _Builder, rel):
+    """The foreign keys a row written into `rel` is checked against: its own and, for a
+    partition, those of the partitioned tables above it, which every partition has too."""
+    seen: set[str] = set()
+    while rel is not None and rel.name not in seen:
+        seen.add(rel.name)
+        yield from (con for con in rel.constraints.values() if con.kind == "f" and con.references)
+        rel = b.catalog.get(rel.partition_of) if rel.partition_of else None
 
 
 def _update(b: _Builder, node: ast.UpdateStmt, *_):
@@ -218,8 +227,8 @@ def _updated_rows(b: _Builder, target: str, changed: set[str], values=None) -> N
     rel = b.catalog.get(target)
     if rel is None:
         return
-    for con in rel.constraints.values():
-        if con.kind == "f" and con.references and changed & set(con.columns):
+    for con in _foreign_keys(b, rel):
+        if changed & set(con.columns):
             _fk_check(b, con, values or {})  # the new key is checked in the parent
     for child, con in rel.referencing(b.catalog):
         if changed & set(con.ref_columns or _primary_key(rel)):
@@ -291,9 +300,11 @@ def _primary_key(rel) -> tuple[str, ...]:
 
 
 def _referencing_action(b: _Builder, child: str, action: str) -> None:
-    """A changed or deleted parent row fires the child's foreign key action."""
-    if action in ("c", "n", "d"):
-        b.lock(child, ROW_EXCLUSIVE)  # CASCADE / SET NULL / SET DEFAULT write the child rows
-    else:
-        b.lock(child, ROW_SHARE)  # NO ACTION / RESTRICT look for child rows FOR KEY SHARE
+    """A changed or deleted parent row fires the child's foreign key action; its query reaches
+    every partition of a partitioned child."""
+    # CASCADE / SET NULL / SET DEFAULT write the child rows; NO ACTION / RESTRICT look for
+    # child rows FOR KEY SHARE.
+    mode = ROW_EXCLUSIVE if action in ("c", "n", "d") else ROW_SHARE
+    for rel in b.catalog.family(child):
+        b.lock(rel, mode)
 

@@ -64,6 +64,12 @@ FIRST_VERSION = {
     "reindex_partitioned_tables": 14,
     # CLUSTER of a partitioned table clusters each partition, one transaction each.
     "cluster_partitioned_tables": 15,
+    # EXCLUDE constraints on partitioned tables (the partition key among their columns, with =).
+    "exclusion_constraints_on_partitioned_tables": 17,
+    # ALTER TABLE ... SET ACCESS METHOD of a partitioned table (sets the partitions' default).
+    "set_access_method_partitioned_tables": 17,
+    # ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID on a partitioned table.
+    "not_valid_foreign_keys_on_partitioned_tables": 18,
     # VACUUM and ANALYZE of an inheritance parent process its children as relations of their
     # own (before, ANALYZE only sampled them under ACCESS SHARE for the tree's statistics).
     "vacuum_processes_inheritance_children": 18,

@@ -22,10 +22,12 @@ class Context:
 
 ROWS = "INSERT INTO {t} (id, a, b, c) SELECT g, g, 'row ' || g, g FROM generate_series(1, 150) g;"
 
-# Beside every context: a free table shaped like t (for ATTACH PARTITION / INHERIT), a table to
-# reference, a schema to move to, a trigger function.
+# Beside every context: a free table shaped like t, with t's check t_c_pos, which ATTACH
+# PARTITION asks a new partition to have (and INHERIT a child), a table to reference, a schema
+# to move to, a trigger function.
 SPARE = """
 CREATE TABLE t_spare (id int NOT NULL, a int, b text, c int, g int GENERATED ALWAYS AS (id * 2) STORED);
+ALTER TABLE t_spare ADD CONSTRAINT t_c_pos CHECK (c > 0) NOT VALID;
 INSERT INTO t_spare VALUES (250, 1, 'x', 250);
 CREATE TABLE lookup (id int PRIMARY KEY);
 INSERT INTO lookup SELECT generate_series(1, 1000);
@@ -57,6 +59,10 @@ CREATE TABLE t_def PARTITION OF t DEFAULT;
 {ROWS.format(t="t")}
 INSERT INTO t VALUES (500, 500, 'in default', 500);
 CREATE INDEX t_a_idx ON t (a);
+CREATE TABLE nodef (id int NOT NULL, v int) PARTITION BY RANGE (id);
+CREATE TABLE nodef_p1 PARTITION OF nodef FOR VALUES FROM (0) TO (100);
+CREATE TABLE nodef_p2 PARTITION OF nodef FOR VALUES FROM (100) TO (200);
+INSERT INTO nodef SELECT g, g FROM generate_series(1, 150) g;
 {SPARE}
 """
 
@@ -133,7 +139,7 @@ CREATE TABLE other_owner (id int PRIMARY KEY, n int);
 
 FOREIGN_KEYS = f"""
 CREATE TABLE ref (id int PRIMARY KEY, label text);
-INSERT INTO ref SELECT g, 'r' || g FROM generate_series(1, 150) g;
+INSERT INTO ref SELECT g, 'r' || g FROM generate_series(1, 160) g;
 CREATE TABLE t (id int PRIMARY KEY, a int REFERENCES ref (id), b text, c int);
 {EXTRAS.format(t="t")}
 {ROWS.format(t="t")}
@@ -147,7 +153,7 @@ FOREIGN_KEYS_PARTITIONED = f"""
 CREATE TABLE ref (id int NOT NULL, label text, PRIMARY KEY (id)) PARTITION BY RANGE (id);
 CREATE TABLE ref_p1 PARTITION OF ref FOR VALUES FROM (0) TO (1000);
 CREATE TABLE ref_def PARTITION OF ref DEFAULT;
-INSERT INTO ref SELECT g, 'r' || g FROM generate_series(1, 150) g;
+INSERT INTO ref SELECT g, 'r' || g FROM generate_series(1, 160) g;
 CREATE TABLE t (id int NOT NULL, a int REFERENCES ref (id), b text, c int, PRIMARY KEY (id)) PARTITION BY RANGE (id);
 CREATE TABLE t_p1 PARTITION OF t FOR VALUES FROM (0) TO (100);
 CREATE TABLE t_p2 PARTITION OF t FOR VALUES FROM (100) TO (200);
@@ -193,7 +199,7 @@ CREATE POLICY t_read ON t FOR SELECT USING (a > 0);
 
 CONTEXTS = [
     Context("plain", PLAIN, frozenset({"table"})),
-    Context("partitioned", PARTITIONED, frozenset({"partitioned", "default_partition"})),
+    Context("partitioned", PARTITIONED, frozenset({"partitioned", "default_partition", "partitioned_without_default"})),
     Context("partition", PARTITION, frozenset({"table", "partition"})),
     Context("inheritance_child", INHERITANCE_CHILD, frozenset({"table", "inheritance_child"})),
     Context("inheritance_parent", INHERITANCE_PARENT, frozenset({"table", "inheritance_parent"})),

@@ -37,7 +37,8 @@ def alter_table_columns(ctx: Context):
     yield _alter("alter_type_rewrite", "ALTER COLUMN c TYPE bigint")
     yield _alter("alter_type_same", "ALTER COLUMN c TYPE int")
     yield _alter("alter_type_text_varchar", "ALTER COLUMN b TYPE varchar")
-    yield _alter("alter_type_using", "ALTER COLUMN c TYPE text USING c::text")
+    # numeric, not text: the check t_c_pos (c > 0) must still apply to the new type.
+    yield _alter("alter_type_using", "ALTER COLUMN c TYPE numeric USING c::numeric")
     yield _alter("alter_type_indexed", "ALTER COLUMN a TYPE bigint")
     yield _alter("set_default", "ALTER COLUMN c SET DEFAULT 0")
     yield _alter("drop_default", "ALTER COLUMN c DROP DEFAULT")
@@ -58,7 +59,9 @@ def alter_table_constraints(ctx: Context):
     yield _alter("add_check", "ADD CONSTRAINT ck_new CHECK (c > -1)")
     yield _alter("add_check_not_valid", "ADD CONSTRAINT ck_new CHECK (c > -1) NOT VALID")
     yield _alter("add_unique", "ADD CONSTRAINT uq_new UNIQUE (id, c)")
+    # Refused (42P16) where t has a primary key already; runs on partitioned_indexes' t.
     yield _alter("add_primary_key", "ADD PRIMARY KEY (id, c)")
+    yield "add_primary_key_spare", "ALTER TABLE t_spare ADD PRIMARY KEY (id)"
     yield _alter("add_unique_using_index", "ADD CONSTRAINT t_id_c_key UNIQUE USING INDEX t_id_c_key")
     yield _alter("add_foreign_key", "ADD CONSTRAINT fk_new FOREIGN KEY (c) REFERENCES lookup (id)")
     yield _alter("add_foreign_key_not_valid", "ADD CONSTRAINT fk_new FOREIGN KEY (c) REFERENCES lookup (id) NOT VALID")
@@ -131,7 +134,12 @@ def partitions(ctx: Context):
         yield "attach_partition", f"ALTER TABLE t ATTACH PARTITION t_spare FOR VALUES {bound}"
         yield "detach_partition", "ALTER TABLE t DETACH PARTITION t_p1"
         yield "detach_default_partition", "ALTER TABLE t DETACH PARTITION t_def"
+        # Refused from 14 on (55000): t has a default partition. nodef has none.
         yield "detach_partition_concurrently", "ALTER TABLE t DETACH PARTITION t_p1 CONCURRENTLY"
+        if ctx.has("partitioned_without_default"):
+            yield ("detach_partition_concurrently_without_default",
+                   "ALTER TABLE nodef DETACH PARTITION nodef_p1 CONCURRENTLY")
+            yield "detach_partition_without_default", "ALTER TABLE nodef DETACH PARTITION nodef_p1"
         yield "partition_of_sub_partitioned", (
             f"CREATE TABLE t_new PARTITION OF t FOR VALUES {bound} PARTITION BY RANGE (id)")
         yield "partition_add_column", "ALTER TABLE t_p1 ADD COLUMN n_new int"
@@ -147,8 +155,10 @@ def partitions(ctx: Context):
     else:
         return
     yield "create_partition_of", f"CREATE TABLE t_new PARTITION OF {parent} FOR VALUES {bound}"
-    yield "create_partition_overlapping_default", (
-        f"CREATE TABLE t_new PARTITION OF {parent} FOR VALUES FROM (0) TO (1000)")
+    # Bounds the default partition covered until now, none of its rows among them: the default
+    # partition is scanned for such rows under its lock, and the partition is created.
+    taken = "IN (400)" if ctx.has("list_partitioned") else "FROM (300) TO (400)"
+    yield "create_partition_overlapping_default", f"CREATE TABLE t_new PARTITION OF {parent} FOR VALUES {taken}"
     yield "create_second_default", f"CREATE TABLE t_new PARTITION OF {parent} DEFAULT"
     yield "create_partition_with_fk", (
         f"CREATE TABLE t_new PARTITION OF {parent} (CONSTRAINT fk_part FOREIGN KEY (c) REFERENCES lookup (id)) "
@@ -228,7 +238,7 @@ def drops(ctx: Context):
     yield "drop_index_concurrently", "DROP INDEX CONCURRENTLY t_a_idx"
     yield "drop_spare_table", "DROP TABLE t_spare"
     if ctx.has("views"):
-        yield "drop_view", "DROP VIEW t_v"
+        yield "drop_view", "DROP VIEW t_v_b"
         yield "drop_view_cascade", "DROP VIEW t_v CASCADE"
         yield "drop_matview", "DROP MATERIALIZED VIEW t_mv"
         yield "create_or_replace_view", "CREATE OR REPLACE VIEW t_v_b AS SELECT id, b, 1 AS one FROM t"
@@ -349,12 +359,12 @@ def data_changes(ctx: Context):
         yield "select_view_of_view", "SELECT * FROM t_v_of_v"
         yield "select_matview", "SELECT * FROM t_mv"
     if ctx.has("partitioned"):
-        yield "insert_into_partition", "INSERT INTO t_p1 (id, a, b, c) VALUES (60, 1, 'x', 1)"
+        yield "insert_into_partition", "INSERT INTO t_p1 (id, a, b, c) VALUES (0, 1, 'x', 1)"
         yield "update_partition", "UPDATE t_p1 SET b = 'p' WHERE id = 2"
         yield "delete_from_default", "DELETE FROM t_def"
         yield "select_partition", "SELECT * FROM t_p2"
     if ctx.has("partition"):
-        yield "insert_into_parent", "INSERT INTO parent (id, a, b, c) VALUES (60, 1, 'x', 1)"
+        yield "insert_into_parent", "INSERT INTO parent (id, a, b, c) VALUES (0, 1, 'x', 1)"
         yield "update_parent", "UPDATE parent SET b = 'p'"
     if ctx.has("inheritance_child"):
         yield "select_parent", "SELECT * FROM parent"
@@ -362,8 +372,9 @@ def data_changes(ctx: Context):
         yield "select_only_parent", "SELECT * FROM ONLY parent"
     if ctx.has("foreign_keys"):
         yield "insert_dependent", "INSERT INTO dependent VALUES (500, 3)"
-        yield "delete_ref", "DELETE FROM ref WHERE id = 140"
-        yield "update_ref_key", "UPDATE ref SET id = 5000 WHERE id = 140"
+        # ref rows 151-160 are referenced by no row of t.
+        yield "delete_ref", "DELETE FROM ref WHERE id = 155"
+        yield "update_ref_key", "UPDATE ref SET id = 5000 WHERE id = 155"
 
 
 FAMILIES: dict[str, Family] = {
