@@ -49,6 +49,9 @@ def test_flags_whole_table_changes(tmp_path, sql):
     "DELETE FROM orders WHERE id IN (SELECT id FROM orders WHERE note IS NULL LIMIT 500);",
     "INSERT INTO orders (id) SELECT 5000 WHERE NOT EXISTS (SELECT 1 FROM orders WHERE id = 5000);",
     "SELECT setval('s', (SELECT max(id) FROM orders));",
+    # A temporary copy writes no WAL and reaches no replica: only a read, outside any strong lock.
+    "CREATE TEMP TABLE pending AS SELECT id FROM orders WHERE note IS NULL;",
+    "SELECT id INTO TEMP pending FROM orders WHERE note IS NULL;",
 ])
 def test_passes_one_row_or_one_batch(tmp_path, sql):
     assert findings(tmp_path, sql) == []
@@ -122,3 +125,10 @@ def test_observed_row_locks_match_what_ms033_says(pg_server, tmp_path):
         pytest.fail(f"pg{pg_server.major}: {err}")
     assert (locked, total) == (1000, 3000)  # every matching row, until commit
     assert batch_locked == 100
+
+
+def test_a_temporary_copy_under_an_exclusive_lock_is_a_long_read(tmp_path):
+    sql = ("BEGIN;\nSET LOCAL lock_timeout = '2s';\nALTER TABLE orders ADD COLUMN extra int;\n"
+           "CREATE TEMP TABLE pending AS SELECT id FROM orders;\nCOMMIT;\n")
+    assert (4, "MS033", "warning") in findings(tmp_path, sql)
+

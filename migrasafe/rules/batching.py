@@ -33,13 +33,24 @@ def unbatched_data_change(ctx: Context):
     if isinstance(node, (ast.UpdateStmt, ast.DeleteStmt, ast.InsertStmt)):
         yield from _judge_change(ctx, node, in_cte=False)
     elif isinstance(node, ast.CreateTableAsStmt) and node.objtype == ObjectType.OBJECT_TABLE:
-        if not node.into.skipData:
+        if node.into.skipData:
+            return
+        if _temporary(node.into):
+            yield from _long_read_under_lock(ctx, node.query)
+        else:
             yield from _judge_copy(ctx, node.query, "CREATE TABLE ... AS")
     elif isinstance(node, ast.SelectStmt):
-        if node.intoClause is not None:
+        if node.intoClause is not None and not _temporary(node.intoClause):
             yield from _judge_copy(ctx, node, "SELECT INTO")
         else:
             yield from _long_read_under_lock(ctx, node)
+
+
+def _temporary(into: ast.IntoClause) -> bool:
+    """A copy into a temporary table writes no WAL and reaches no replica: what is left of it is a
+    read of the source, which matters only under a strong lock (the session's own scratch rows,
+    such as the keys a batched backfill then walks)."""
+    return into.rel is not None and into.rel.relpersistence == "t"
 
 
 def _data_modifying_ctes(node):
