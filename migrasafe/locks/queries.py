@@ -12,15 +12,17 @@ from . import foreign_keys, partitions
 from .builder import ACCESS_SHARE, ROW_EXCLUSIVE, ROW_SHARE, _Builder, _rv
 from .versions import has
 
-def _read(b: _Builder, node, mode: str = ACCESS_SHARE, where=None, ctes=(), expand: bool = True) -> None:
+def _read(b: _Builder, node, mode: str = ACCESS_SHARE, where=None, ctes=(), expand: bool = True,
+          written=None) -> None:
     """Every relation a query reads, and the base tables behind the views it reads.
 
     `where` prunes the partitions of a partitioned table when it is the query's only relation;
     `ctes` are the names the statement's own WITH defines, for a part read on its own. Without
     `expand`, only the relations named are locked: a query that is parsed but not run (a view's
-    definition) never reaches the tables behind a view or the partitions of a table.
+    definition) never reaches the tables behind a view or the partitions of a table. `written`:
+    the RangeVar of the table a SELECT INTO creates, which it does not read.
     """
-    ranges = _ranges(node, ctes)
+    ranges = _ranges(node, ctes, written)
     for schema, relname, inh in ranges:
         name = b.catalog.qualify(schema, relname)
         if expand:
@@ -31,11 +33,11 @@ def _read(b: _Builder, node, mode: str = ACCESS_SHARE, where=None, ctes=(), expa
         _sequence_functions(b, node)
 
 
-def _ranges(node, ctes=()) -> list[tuple[str | None, str, bool]]:
+def _ranges(node, ctes=(), written=None) -> list[tuple[str | None, str, bool]]:
     """The relations a query names, with whether it reaches their inheritors (no ONLY)."""
     names = set(referenced_relations(node, ctes))
     return [(n.schemaname, n.relname, bool(n.inh)) for n in walk(node)
-            if type(n) is ast.RangeVar and (n.schemaname, n.relname) in names]
+            if type(n) is ast.RangeVar and n is not written and (n.schemaname, n.relname) in names]
 
 
 # nextval() and setval() lock the sequence they advance in ROW EXCLUSIVE mode.
@@ -83,7 +85,9 @@ def _inheritance_children(catalog: Catalog, name: str) -> list[str]:
 
 def _select(b: _Builder, node: ast.SelectStmt, *_):
     mode = ROW_SHARE if any(isinstance(n, ast.LockingClause) for n in walk(node)) else ACCESS_SHARE
-    _read(b, node, mode, where=node.whereClause)
+    # SELECT ... INTO creates its target, as CREATE TABLE ... AS does: it reads only the rest.
+    written = node.intoClause.rel if node.intoClause is not None else None
+    _read(b, node, mode, where=node.whereClause, written=written)
 
 
 def _writes_target(b: _Builder, target: str, where=None, rows: list[str] | None = None, inh: bool = True,

@@ -1,0 +1,1 @@
+SELECT id, customer_id, amount INTO order_copy FROM orders;
