@@ -19,6 +19,9 @@ def index_without_concurrently(ctx: Context):
     table = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
     if not ctx.live(table):
         return
+    if node.if_not_exists and node.idxname and ctx.catalog.qualify_index(table.split(".")[0], node.idxname) \
+            in ctx.catalog.indexes:
+        return  # the index exists: PostgreSQL only says so (a notice), it builds and scans nothing
     fix = _concurrently(ctx)
     rel = ctx.catalog.get(table)
     if rel is not None and rel.kind == "partitioned":
@@ -74,13 +77,23 @@ def drop_index_without_concurrently(ctx: Context):
     node = ctx.node
     if not isinstance(node, ast.DropStmt) or node.removeType != OT.OBJECT_INDEX or node.concurrent:
         return
+    held = ctx.tx.exclusive_held()
     for obj in node.objects or ():
         idx = ctx.catalog.indexes.get(ctx.catalog.qualify_index(*dotted(obj)))
-        if idx is not None and ctx.live(idx.table):
-            yield Hit(f"DROP INDEX {idx.name} takes AccessExclusiveLock on live table {idx.table}",
-                      fix=_concurrently(ctx) + _outside_note(ctx, "op.drop_index", _DJANGO_CONCURRENT_DROP),
-                      relation=idx.table,
-                      span=ctx.span_of("DROP INDEX"))
+        if idx is None or not ctx.live(idx.table):
+            continue
+        if idx.table in held:
+            # The transaction already holds AccessExclusiveLock on the table: the DROP takes
+            # nothing more, and CONCURRENTLY could not run inside that transaction anyway.
+            yield Hit(f"DROP INDEX {idx.name} adds no lock: this transaction already holds AccessExclusiveLock "
+                      f"on live table {idx.table} (line {held[idx.table]}), which every query on it waits for",
+                      fix="-- nothing to change in this statement; the earlier statement's lock is the one to shorten",
+                      relation=idx.table, span=ctx.span_of("DROP INDEX"), severity="info")
+            continue
+        yield Hit(f"DROP INDEX {idx.name} takes AccessExclusiveLock on live table {idx.table}",
+                  fix=_concurrently(ctx) + _outside_note(ctx, "op.drop_index", _DJANGO_CONCURRENT_DROP),
+                  relation=idx.table,
+                  span=ctx.span_of("DROP INDEX"))
 
 
 @detects("MS003", ast.ReindexStmt)

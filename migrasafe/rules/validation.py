@@ -80,6 +80,33 @@ def unique_constraint_builds_index(ctx: Context):
                        f"  -- own migration, no transaction\n"
                        f"ALTER TABLE {qualified(table)} ADD CONSTRAINT {name} {kind} USING INDEX {name};"),
                   relation=table, span=ctx.span_of(kind.split()[0]))
+    yield from _column_added_with_unique_key(ctx)
+
+
+def _column_added_with_unique_key(ctx: Context):
+    """ADD COLUMN ... UNIQUE / PRIMARY KEY builds the key's index over every row, as ADD
+    CONSTRAINT does, under the ADD COLUMN's AccessExclusiveLock."""
+    table = ctx.altered_live_table()
+    if table is None:
+        return
+    for cmd in ctx.node.cmds or ():
+        if cmd.subtype != AT.AT_AddColumn or not isinstance(cmd.def_, ast.ColumnDef):
+            continue
+        column = cmd.def_
+        for con in column.constraints or ():
+            if con.contype not in (CT.CONSTR_UNIQUE, CT.CONSTR_PRIMARY):
+                continue
+            kind = "PRIMARY KEY" if con.contype == CT.CONSTR_PRIMARY else "UNIQUE"
+            col = ident(column.colname)
+            name = ident(con.conname or f"{table.split('.')[1]}_{column.colname}_{'pkey' if con.contype == CT.CONSTR_PRIMARY else 'key'}")
+            kind_sql = expression(column.typeName) if column.typeName is not None else "<type>"
+            yield Hit(f"ADD COLUMN {column.colname} {kind} builds its index over every row of live table {table} "
+                      f"under AccessExclusiveLock",
+                      fix=(f"ALTER TABLE {qualified(table)} ADD COLUMN {col} {kind_sql};\n"
+                           f"CREATE UNIQUE INDEX CONCURRENTLY {name} ON {qualified(table)} ({col});"
+                           f"  -- own migration, no transaction\n"
+                           f"ALTER TABLE {qualified(table)} ADD CONSTRAINT {name} {kind} USING INDEX {name};"),
+                      relation=table, span=ctx.span_of(kind.split()[0]))
 
 
 @detects("MS023", ast.AlterTableStmt)

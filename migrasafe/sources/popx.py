@@ -99,8 +99,9 @@ def detect(folder: Path) -> bool:
 FORMAT = SourceFormat(
     name="popx", list_history=list_history, prepare=prepare, preprocess=True, detect=detect,
     looks_like="popx (<version>_<name>[.postgres].up.sql)",
-    outside_transaction=("move it to its own migration named <version>_<name>.autocommit.up.sql (popx then "
-                         "runs it without a transaction)"),
+    outside_transaction=("move it to its own migration named <version>_<name>.autocommit.up.sql (ory/popx then "
+                         "runs it without a transaction; gobuffalo/pop, which reads the same names, has no such "
+                         "file and runs every migration in a transaction: with pop, run it outside the migrator)"),
     runner=Runner(
         wraps=True,
         wrapped="popx runs each migration in a transaction",
