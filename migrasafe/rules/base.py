@@ -66,6 +66,18 @@ class Context:
         # because the table does, so it is live; of one the history dropped, a no-op.
         return table if self.live(table) else None
 
+    def blocked(self, *relations: str) -> str:
+        """What waits on these relations while the statement runs: "writes", or "reads and writes"
+        when its own lock, or one this transaction already holds on them, is AccessExclusiveLock
+        (a DROP CONSTRAINT in the same ALTER, an earlier DROP INDEX)."""
+        from ..locks.modes import level
+
+        modes = [l.mode for l in self.impact.locks if l.relation in relations]
+        if self.tx.open:
+            modes += [self.tx.held[r] for r in relations if r in self.tx.held]
+        strongest = max(modes, key=level, default="")
+        return "reads and writes" if strongest == "AccessExclusiveLock" else "writes"
+
     def live_locks(self):
         cached = self.__dict__.get("_live_locks")
         if cached is None:

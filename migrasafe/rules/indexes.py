@@ -29,7 +29,10 @@ def index_without_concurrently(ctx: Context):
                "-- parent, build each partition's index CONCURRENTLY, then ALTER INDEX ... ATTACH PARTITION.")
     else:
         fix += _outside_note(ctx, "op.create_index", DJANGO_CONCURRENT_INDEX)
-    yield Hit(f"CREATE INDEX on live table {table} blocks writes until the index is built",
+    held = ctx.tx.exclusive_held().get(table)
+    also = (f" (this transaction already holds AccessExclusiveLock on it, since line {held}, so reads wait too)"
+            if held is not None else "")
+    yield Hit(f"CREATE INDEX on live table {table} blocks writes until the index is built{also}",
               fix=fix, relation=table, span=_through(ctx, "INDEX"))
 
 

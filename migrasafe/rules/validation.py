@@ -41,12 +41,13 @@ def foreign_key_without_not_valid(ctx: Context):
         if cmd.def_.skip_validation:
             continue
         ref = ctx.catalog.qualify(cmd.def_.pktable.schemaname, cmd.def_.pktable.relname)
-        yield Hit(f"adding a foreign key checks every row of {table} while blocking writes to {table} and {ref}",
+        yield Hit(f"adding a foreign key checks every row of {table} while blocking {ctx.blocked(table, ref)} "
+                  f"on {table} and {ref}",
                   fix=_not_valid_fix(ctx, table, cmd), relation=table, span=ctx.span_of("FOREIGN KEY"))
     for cmd, con in validated_keys(ctx) if table is not None else ():
         ref = ctx.catalog.qualify(con.pktable.schemaname, con.pktable.relname)
         yield Hit(f"ADD COLUMN {cmd.def_.colname} REFERENCES {ref} with a default: PostgreSQL checks every row of {table} "
-                  f"while blocking writes to {table} and {ref}",
+                  f"while blocking {ctx.blocked(table, ref)} on {table} and {ref}",
                   fix=split_constraint_fix(ctx, table, cmd, con, later_transaction(ctx)), relation=table,
                   span=column_span(ctx, cmd, "REFERENCES"))
 
