@@ -211,3 +211,14 @@ def test_popx_templates_are_substituted_and_reported(tmp_path):
     (finding,) = migration.findings
     assert (finding.rule, finding.line) == ("MS090", 2)
     assert [s.parse_error for s in migration.statements] == [None, None]
+
+
+def test_a_repeated_placeholder_is_reported_once_with_its_lines(tmp_path):
+    ns = '{{ index .Options "Namespace" }}'
+    write(tmp_path, {"1_a.up.sql": f"CREATE TABLE {ns}.t (id int);\nCREATE TABLE {ns}.u (id int);\n"
+                                    f"CREATE INDEX ON {ns}.u (id);\nCREATE TABLE {{{{ .Other }}}}.v (id int);\n"})
+    (migration,), _ = read(tmp_path)
+    found = [(f.rule, f.line, f.message) for f in migration.findings]
+    assert [(rule, line) for rule, line, _ in found] == [("MS090", 1), ("MS090", 4)]
+    assert found[0][2].endswith("(3 times, lines 1, 2, 3)")
+    assert "times" not in found[1][2]

@@ -61,12 +61,19 @@ def build_migration(
         sql = result.text
         if result.templates:
             migration.meta["templates"] = result.templates
+        # One finding per placeholder, at its first line: a template repeated on every line of a
+        # file is one thing to know, not one per use.
+        substituted: dict[str, list[int]] = {}
         for line, message in result.notes:
             line += prepared.line_offset
             if message.startswith(_META_COMMAND_NOTE):
                 migration.findings.append(findings.psql_meta_command(display, line, message))
             else:
-                migration.findings.append(findings.placeholder_substituted(display, line, message))
+                substituted.setdefault(message, []).append(line)
+        for message, lines in substituted.items():
+            if len(lines) > 1:
+                message += f" ({len(lines)} times, lines {_line_list(lines)})"
+            migration.findings.append(findings.placeholder_substituted(display, lines[0], message))
     try:
         statements = split_statements(sql, line_offset=prepared.line_offset)
     except Exception as err:  # the input must never stop the run; report and move on
@@ -85,3 +92,9 @@ def build_migration(
         migration.meta["query_blocks"] = list(choice.query_blocks)
     migration.meta["line_offset"] = prepared.line_offset
     return migration
+
+
+def _line_list(lines: list[int], shown: int = 5) -> str:
+    text = ", ".join(str(n) for n in lines[:shown])
+    return text + (f" and {len(lines) - shown} more" if len(lines) > shown else "")
+
