@@ -32,8 +32,11 @@ class _RegisteredFormats(Sequence):
         return repr(self._names())
 
 
-# Every command's --source-format takes these (check, baseline, verify, fix).
+# Every command's --source-format takes these (check, baseline, verify, fix). A metavar keeps
+# argparse from listing them while the parser is built (it formats each option's arguments
+# then); the help lists them, and so does the error for a name not among them.
 SOURCE_FORMATS: Sequence[str] = _RegisteredFormats()
+SOURCE_FORMAT_HELP = "migration layout, one of: %(choices)s (default: detected)"
 OUTPUT_FORMATS = ("text", "json", "sarif", "github", "gitlab", "junit", "markdown")
 FAIL_ON = ("info", "warning", "error", "never")
 PG_VERSIONS = range(12, 19)
@@ -57,7 +60,7 @@ def add_analysis_options(command: argparse.ArgumentParser) -> None:
         "--schema", action="append", default=[], metavar="DUMP",
         help="pg_dump --schema-only file describing the existing database; repeat for more",
     )
-    command.add_argument("--source-format", choices=SOURCE_FORMATS, help="migration format (default: detected)")
+    command.add_argument("--source-format", choices=SOURCE_FORMATS, metavar="LAYOUT", help=SOURCE_FORMAT_HELP)
     command.add_argument(
         "--timezone-utc", action="store_true", default=None,
         help="the session TimeZone is UTC (timestamp to timestamptz needs no rewrite)",

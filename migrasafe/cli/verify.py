@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 
 from .errors import UsageError
-from .options import SOURCE_FORMATS, pg_version, placeholder, settings
+from .options import SOURCE_FORMAT_HELP, SOURCE_FORMATS, pg_version, placeholder, settings
 
 FORMATS = ("text", "json", "markdown")
 
@@ -30,7 +30,7 @@ def add_command(commands, only: str | None) -> None:
                         help="round-trip only the migrations added or changed since this git ref (`auto`: the "
                         "base of the pull or merge request CI runs for)")
     verify.add_argument("--config", metavar="FILE", help="config file (default: nearest migrasafe.toml or pyproject.toml)")
-    verify.add_argument("--source-format", choices=SOURCE_FORMATS, help="migration format (default: detected)")
+    verify.add_argument("--source-format", choices=SOURCE_FORMATS, metavar="LAYOUT", help=SOURCE_FORMAT_HELP)
     verify.add_argument("--pg-version", type=pg_version, metavar="N",
                         help="PostgreSQL major version: the docker backend's image, and the lock model's")
     verify.add_argument("--placeholder", action="append", type=placeholder, default=[], metavar="NAME=VALUE",

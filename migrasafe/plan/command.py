@@ -214,9 +214,9 @@ def add_fix_command(commands) -> None:
     fix.add_argument("--lock-timeout", default="2s", metavar="DURATION",
                      help="lock_timeout to set where one is missing (default: 2s)")
     fix.add_argument("--config", metavar="FILE", help="config file (default: nearest migrasafe.toml or pyproject.toml)")
-    from ..cli.options import SOURCE_FORMATS  # the layouts check reads: fix edits what check flags
+    from ..cli.options import SOURCE_FORMAT_HELP, SOURCE_FORMATS  # the layouts check reads: fix edits what check flags
 
-    fix.add_argument("--source-format", choices=SOURCE_FORMATS, help="migration format (default: detected)")
+    fix.add_argument("--source-format", choices=SOURCE_FORMATS, metavar="LAYOUT", help=SOURCE_FORMAT_HELP)
     fix.add_argument("--pg-version", type=_pg_version, metavar="N", help="PostgreSQL major version, 12 to 18")
     fix.set_defaults(command="fix", run=run_fix)
 
