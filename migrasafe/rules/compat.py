@@ -169,6 +169,16 @@ def drop_default_on_not_null(ctx: Context):
         if cmd.subtype == AT.AT_ColumnDefault and cmd.def_ is None:
             col = rel.columns.get(cmd.name)
             if col is not None and col.not_null and col.has_default and not _default_set_again(ctx, table, cmd.name):
+                if col.added_in is not None and col.added_in == ctx.catalog.migration:
+                    # Added by this migration: the running application does not know the column,
+                    # so every one of its INSERTs omits it (MS026's case, reached in two steps).
+                    yield Hit(f"dropping the default of NOT NULL column {table}.{cmd.name}, which this migration "
+                              f"adds: the running application does not know the column, so every one of its "
+                              f"INSERTs into {table} fails from the commit on",
+                              fix=(f"-- keep the default in this migration; drop it in a later one, once deployed "
+                                   f"code always sets {cmd.name}"),
+                              relation=table, span=ctx.span_of("DROP DEFAULT"), severity="error")
+                    continue
                 yield Hit(f"dropping the default of NOT NULL column {table}.{cmd.name}: the running "
                           f"application's INSERTs that omit it start failing",
                           fix=f"-- deploy code that always sets {cmd.name} first, then drop the default",

@@ -1,5 +1,6 @@
-"""Findings say what a statement really blocks when its own lock, or one the transaction already
-holds on the table, is AccessExclusiveLock; a DROP INDEX under such a lock adds nothing."""
+"""Cases a review of real histories found: what a statement really blocks when its own lock, or
+one the transaction already holds on the table, is AccessExclusiveLock; a DROP INDEX under such
+a lock adds nothing; the default dropped from a column the same migration adds."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -44,3 +45,11 @@ def test_drop_and_create_index_in_one_transaction(tmp_path):
 def test_drop_index_under_a_held_exclusive_lock_is_info(tmp_path):
     found = findings(tmp_path, "BEGIN;\nALTER TABLE b ADD COLUMN note text;\nDROP INDEX b_a;\nCOMMIT;\n")
     assert [(line, severity) for line, rule, severity, _ in found if rule == "MS002"] == [(3, "info")]
+
+
+def test_dropping_the_default_of_a_column_this_migration_adds_is_an_error(tmp_path):
+    found = findings(tmp_path, "ALTER TABLE b ADD COLUMN flag boolean NOT NULL DEFAULT false;\n"
+                               "ALTER TABLE b ALTER COLUMN flag DROP DEFAULT;\n")
+    assert [(line, severity) for line, rule, severity, _ in found if rule == "MS046"] == [(2, "error")]
+    (message,) = [m for _, rule, _, m in found if rule == "MS046"]
+    assert "which this migration adds" in message
