@@ -24,6 +24,11 @@ CASES = {
     "cast": ["ALTER TYPE mood ADD VALUE 'x2'", "SELECT 'x2'::mood"],
     "default": ["ALTER TYPE mood ADD VALUE 'x3'", "ALTER TABLE person ALTER COLUMN current_mood SET DEFAULT 'x3'"],
     "new column default": ["ALTER TYPE mood ADD VALUE 'x4'", "ALTER TABLE person ADD COLUMN m2 mood DEFAULT 'x4'"],
+    "insert select": ["ALTER TYPE mood ADD VALUE 'x8'", "INSERT INTO person (id, current_mood) SELECT 3, 'x8'"],
+    "multiple assignment": ["ALTER TYPE mood ADD VALUE 'x9'",
+                            "UPDATE person SET (current_mood, note) = ('x9', 'n') WHERE id = 1"],
+    "update in a WITH": ["ALTER TYPE mood ADD VALUE 'x10'",
+                         "WITH u AS (UPDATE person SET current_mood = 'x10' RETURNING id) SELECT count(*) FROM u"],
     # Not uses of the new value: the same text as another type's value, or a plain string.
     "other column": ["ALTER TYPE mood ADD VALUE 'x5'", "UPDATE person SET note = 'x5' WHERE id = 1"],
     "plain string": ["ALTER TYPE mood ADD VALUE 'x6'", "SELECT 'x6'"],

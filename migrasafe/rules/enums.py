@@ -84,6 +84,14 @@ def _string(node) -> str | None:
     return None
 
 
+def _assigned(value):
+    """The expression a SET item assigns: the matching member of `SET (a, b) = ('x', 'y')`."""
+    if type(value) is ast.MultiAssignRef and type(value.source) is ast.RowExpr and value.colno:
+        members = value.source.args or ()
+        return members[value.colno - 1] if value.colno <= len(members) else None
+    return value
+
+
 def _typed_constants(ctx: Context, node) -> set[tuple[str, str]]:
     """(type, label) for each string constant the statement reads as a value of a user type:
     cast to it, compared with or written to a column of it, or a column default of it."""
@@ -119,19 +127,27 @@ def _typed_constants(ctx: Context, node) -> set[tuple[str, str]]:
             add(type_name, item.raw_default)
             for constraint in item.constraints or ():
                 add(type_name, getattr(constraint, "raw_expr", None))
-    target = getattr(node, "relation", None)
-    table = catalog.get(catalog.qualify(target.schemaname, target.relname)) if type(target) is ast.RangeVar else None
-    if isinstance(node, ast.UpdateStmt) and table is not None:
-        for res in node.targetList or ():
-            add(column_type(res.name, table), res.val)
-    elif isinstance(node, ast.InsertStmt) and table is not None:
-        names = [c.name for c in node.cols] if node.cols else list(table.columns)
-        select = node.selectStmt
-        for row in (getattr(select, "valuesLists", None) or ()):
-            for name, value in zip(names, row):
-                add(column_type(name, table), value)
-    elif isinstance(node, ast.AlterTableStmt) and table is not None:
-        for cmd in node.cmds or ():
-            if cmd.subtype == AT.AT_ColumnDefault:
-                add(column_type(cmd.name, table), cmd.def_)
+    for item in walk(node):  # the statement itself and the data changes in its WITH
+        if type(item) not in (ast.UpdateStmt, ast.InsertStmt, ast.AlterTableStmt):
+            continue
+        target = item.relation
+        table = catalog.get(catalog.qualify(target.schemaname, target.relname)) if target is not None else None
+        if table is None:
+            continue
+        if type(item) is ast.UpdateStmt:
+            for res in item.targetList or ():
+                add(column_type(res.name, table), _assigned(res.val))
+        elif type(item) is ast.InsertStmt:
+            names = [c.name for c in item.cols] if item.cols else list(table.columns)
+            select = item.selectStmt
+            rows = getattr(select, "valuesLists", None) or ()
+            if not rows and getattr(select, "targetList", None):
+                rows = ([t.val for t in select.targetList],)
+            for row in rows:
+                for name, value in zip(names, row):
+                    add(column_type(name, table), value)
+        else:
+            for cmd in item.cmds or ():
+                if cmd.subtype == AT.AT_ColumnDefault:
+                    add(column_type(cmd.name, table), cmd.def_)
     return out
