@@ -13,17 +13,10 @@ from migrasafe.sources import read_migrations
 from migrasafe.sources.atlas.hcl import migration_settings
 from migrasafe.sources.atlas.nolint import rules_of
 from migrasafe.sources.atlas.sumfile import listed_names, sum_text
+from project_files import write
 
 LAYOUTS = Path(__file__).parent / "layouts" / "atlas"
 OPENMETER = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "openmeterio__openmeter"
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
 
 
 def with_sum(folder: Path) -> None:

@@ -5,14 +5,7 @@ import pytest
 from migrasafe.config import Config
 from migrasafe.sources import read_migrations
 from migrasafe.sources.detect import detect_format
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
+from project_files import write
 
 
 @pytest.mark.parametrize(

@@ -2,14 +2,7 @@ from pathlib import Path
 
 from migrasafe.config import Config
 from migrasafe.sources import read_migrations
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
+from project_files import write
 
 
 def read(root: Path, config: Config | None = None):

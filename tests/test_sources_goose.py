@@ -10,17 +10,10 @@ from migrasafe.check import run
 from migrasafe.cli import main
 from migrasafe.config import Config
 from migrasafe.sources import read_migrations
+from project_files import write
 
 LAYOUTS = Path(__file__).parent / "layouts"
 HATCHET = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "hatchet-dev__hatchet"
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
 
 
 def findings_of(report, at_least="warning"):

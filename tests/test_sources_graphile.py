@@ -6,17 +6,10 @@ from pathlib import Path
 from migrasafe.check import run
 from migrasafe.cli import main
 from migrasafe.config import Config
+from project_files import write
 
 LAYOUT = Path(__file__).parent / "layouts" / "graphile-migrate"
 COMMITTED = LAYOUT / "migrations" / "committed"
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
 
 
 def serious(report):

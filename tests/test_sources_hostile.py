@@ -8,16 +8,9 @@ import sys
 from pathlib import Path
 
 from migrasafe.cli import main
+from project_files import write
 
 FLYWAY = {"V1__create.sql": "CREATE TABLE t (a int);\n", "V3__index.sql": "CREATE INDEX t_a ON t (a);\n"}
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
 
 
 def check_json(capsys, *paths):

@@ -6,16 +6,9 @@ from pathlib import Path
 from migrasafe.cli import main
 from migrasafe.config import Config
 from migrasafe.sources import read_migrations
+from project_files import write
 
 UP = "-- +migrate Up\n"
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
 
 
 def read(root: Path):

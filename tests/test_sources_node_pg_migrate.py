@@ -5,17 +5,10 @@ from pathlib import Path
 from migrasafe.check import run
 from migrasafe.cli import main
 from migrasafe.config import Config
+from project_files import write
 
 LAYOUT = Path(__file__).parent / "layouts" / "node-pg-migrate"
 CREATE = "-- Up Migration\nCREATE TABLE t (id int PRIMARY KEY, v text);\n-- Down Migration\nDROP TABLE t;\n"
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
 
 
 def serious(report):

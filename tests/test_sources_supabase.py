@@ -9,17 +9,10 @@ import pytest
 from migrasafe.check import run
 from migrasafe.cli import main
 from migrasafe.config import Config
+from project_files import write
 
 LAYOUT = Path(__file__).parent / "layouts" / "supabase"
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "mckaywrigley__chatbot-ui"
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
 
 
 def serious(report):

@@ -8,17 +8,10 @@ from migrasafe.cli import main
 from migrasafe.config import Config
 from migrasafe.sources import read_migrations
 from migrasafe.sources.versioned_folders import classify, version_key
+from project_files import write
 
 LAYOUT = Path(__file__).parent / "layouts" / "versioned-folders" / "app"
 UPGRADE = LAYOUT / "db" / "upgrade"
-
-
-def write(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return root
 
 
 def findings_of(report, at_least="warning"):
