@@ -303,10 +303,7 @@ def _note_enum_change(tx: TxState, node, catalog: Catalog, line: int) -> None:
     new in it too (rules/enums.py)."""
     from .catalog.names import dotted
 
-    schema, name = dotted(node.typeName)
-    if schema is None:
-        schema = next((s for s in catalog.search_path if f"{s}.{name}" in catalog.types), catalog.search_path[0])
-    type_name = f"{schema}.{name}"
+    type_name = catalog.qualify_type(*dotted(node.typeName))
     if isinstance(node, ast.CreateEnumStmt):
         tx.types_created.add(type_name)
     elif node.newVal and not node.oldVal:

@@ -191,6 +191,16 @@ class Catalog:
         first = next((s for s in self.search_path if s not in ("$user", "pg_temp", "pg_catalog")), "public")
         return f"{first}.{name}"
 
+    def qualify_type(self, schema: str | None, name: str) -> str:
+        """An enum type's qualified name: its schema, else the first of the search_path that holds
+        one of that name, else the first of the search_path."""
+        if schema:
+            return f"{schema}.{name}"
+        for s in self.search_path:
+            if f"{s}.{name}" in self.types:
+                return f"{s}.{name}"
+        return f"{self.search_path[0]}.{name}"
+
     def qualify_index(self, schema: str | None, name: str) -> str:
         if schema:
             return f"{schema}.{name}"

@@ -15,7 +15,7 @@ from pglast.enums.parsenodes import AlterTableType as AT
 
 from ..catalog.names import dotted, referenced_relations, walk
 from .base import Context, Hit, detects
-from .layout_advice import later_transaction
+from .layout_advice import later_transaction, run_wide_transaction
 
 # PostgreSQL 17 lets a value added to an enum type created in the same transaction be used at
 # once (pg_enum.c keeps the types made in the transaction apart); 12 to 16 refuse it too
@@ -25,13 +25,7 @@ TYPE_CREATED_EXEMPT_FROM = 17
 
 def enum_type_name(ctx: Context, type_name) -> str:
     """The qualified name of a user type as the catalog knows it (search_path applied)."""
-    schema, name = dotted(type_name)
-    if schema:
-        return f"{schema}.{name}"
-    for candidate in ctx.catalog.search_path:
-        if f"{candidate}.{name}" in ctx.catalog.types:
-            return f"{candidate}.{name}"
-    return f"{ctx.catalog.search_path[0]}.{name}"
+    return ctx.catalog.qualify_type(*dotted(type_name))
 
 
 @detects("MS007")
@@ -60,7 +54,7 @@ def _added_in_run(ctx: Context, node: ast.AlterEnumStmt):
     migration of the same deploy cannot use the label (info; a use it can see is MS007 proper)."""
     if not node.newVal or node.oldVal or not ctx.tx.open:
         return
-    if not ctx.migration.meta.get("shared_transaction") and not _run_scoped(ctx):
+    if not run_wide_transaction(ctx):
         return
     type_name = enum_type_name(ctx, node.typeName)
     yield Hit(f"adds {node.newVal!r} to {type_name} inside the transaction the tool keeps open for every pending "
@@ -68,14 +62,6 @@ def _added_in_run(ctx: Context, node: ast.AlterEnumStmt):
               f"(\"unsafe use of new value\") until the whole run commits",
               fix=f"-- use {node.newVal!r} only {later_transaction(ctx)}",
               severity="info")
-
-
-def _run_scoped(ctx: Context) -> bool:
-    from ..sources.plan import run_scope
-    from .layout_advice import _source
-
-    source = _source(ctx)
-    return source is not None and run_scope(source, ctx.config) == "run"
 
 
 def _string(node) -> str | None:

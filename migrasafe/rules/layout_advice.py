@@ -30,11 +30,20 @@ def later_transaction(ctx: Context) -> str:
         return _SEPARATE
     if source.separate_transaction != _SEPARATE:
         return source.separate_transaction
+    return _RUN_SCOPED if run_wide_transaction(ctx) else _SEPARATE
+
+
+def run_wide_transaction(ctx: Context) -> bool:
+    """Whether the migration runs in the one transaction its tool keeps open for every pending
+    migration of a run (Drizzle, node-pg-migrate, or a configured run scope)."""
+    if ctx.migration.meta.get("shared_transaction"):
+        return True
+    source = _source(ctx)
+    if source is None:
+        return False
     from ..sources.plan import run_scope
 
-    if ctx.migration.meta.get("shared_transaction") or run_scope(source, ctx.config) == "run":
-        return _RUN_SCOPED
-    return _SEPARATE
+    return run_scope(source, ctx.config) == "run"
 
 
 def self_committing_advice(ctx: Context) -> str:
