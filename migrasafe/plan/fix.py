@@ -523,7 +523,7 @@ class FileFixer:
                 f"statements that must leave its transaction; move them to a new migration by hand")
             return None
         if fmt in _DOWN_ANNOTATIONS:
-            self.move_down_statements(_DOWN_ANNOTATIONS[fmt]())
+            self.move_down_statements(_annotation_of(fmt))
             groups = _group(self.new_statements)
         changes = []
         for version, (description, statements, down, transactional) in zip(versions, groups):
@@ -583,33 +583,15 @@ def _dropped_index(node) -> str | None:
     return None
 
 
-def _goose_annotation():
-    from ..sources.goose import annotation
-
-    return annotation
-
-
-def _sql_migrate_annotation():
-    from ..sources.sql_migrate import annotation
-
-    return annotation
+# The layouts whose files hold their own down part after an annotation line: the reader module
+# whose `annotation(line)` tells the parts apart.
+_DOWN_ANNOTATIONS = {"goose": "goose", "sql-migrate": "sql_migrate", "dbmate": "dbmate"}
 
 
-def _dbmate_annotation():
-    from ..sources.dbmate import directive
+def _annotation_of(fmt: str):
+    from importlib import import_module
 
-    def annotation(line: str):
-        for part in ("up", "down"):
-            options = directive(line, part)
-            if options is not None:
-                return part, options
-        return None
-
-    return annotation
-
-
-# The layouts whose files hold their own down part after an annotation line.
-_DOWN_ANNOTATIONS = {"goose": _goose_annotation, "sql-migrate": _sql_migrate_annotation, "dbmate": _dbmate_annotation}
+    return import_module(f"..sources.{_DOWN_ANNOTATIONS[fmt]}", __package__).annotation
 
 
 def _group(items):

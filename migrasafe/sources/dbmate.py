@@ -105,6 +105,16 @@ def prepare(entry: Entry, text: str, config: Config, display: str) -> Prepared:
     return Prepared(section, line_offset=start, marker=marker, findings=notes, broken=bool(notes))
 
 
+def annotation(line: str) -> tuple[str, list[str]] | None:
+    """("up" or "down", options) of a `-- migrate:up` / `-- migrate:down` line, as the annotated
+    layouts' readers tell their parts apart (sources/annotated.py)."""
+    for part in ("up", "down"):
+        options = directive(line, part)
+        if options is not None:
+            return part, options
+    return None
+
+
 def detect(folder: Path) -> bool:
     return any(FILE_NAME.match(p.name) and has_up_directive(sniff(p)) for p in files_in(folder))
 
