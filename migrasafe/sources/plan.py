@@ -21,6 +21,7 @@ from .alembic.settings import alembic_settings
 from .exclude import is_excluded
 from .formats import SourceFormat
 from .listing import files_in, subfolders, walk_files
+from .ranges import NoRange, history_range
 from .registry import FORMATS
 from .versions import same_version
 
@@ -459,36 +460,12 @@ class Plan:
                 f"{option} applies to a whole history, not to files named one by one",
                 fix="name the history's folder with it, or name the pending files without it"))
             return []
-        index = self._position(history, fmt, shown, "--from", self.config.start,
-                               "give the last migration the database has applied")
-        stop = self._position(history, fmt, shown, "--to", self.config.stop, "give the last migration to check")
-        if index is False or stop is False:
+        chosen = history_range(history, fmt.name, shown, self.config.start, self.config.stop)
+        if isinstance(chosen, NoRange):
+            self.findings.append(findings.input_error(shown, chosen.message, fix=chosen.fix))
             return []
-        if index is not None and stop is not None and stop < index:
-            self.findings.append(findings.input_error(
-                shown, f"--to {self.config.stop} comes before --from {self.config.start} in the {fmt.name} history "
-                       f"in {shown}: nothing would be checked"))
-            return []
-        last = len(history.forward) - 1 if stop is None else stop
-        return [self._build(e, fmt, request, key, context=index is not None and i <= index)
-                for i, e in enumerate(history.forward[: last + 1])]
-
-    def _position(self, history: History, fmt: SourceFormat, shown: str, option: str, name: str | None,
-                  fix: str) -> int | None | bool:
-        """The index of the migration an option names; None without the option; False (reported)
-        when it names none."""
-        if name is None:
-            return None
-        index = start_index(history, name)
-        if index is None:
-            names = ("a tag of meta/_journal.json or its idx" if fmt.name == "drizzle"
-                     else "a migration's file name or version")
-            first = history.forward[0].rel if history.forward else ""
-            self.findings.append(findings.input_error(
-                shown, f"{option} {name} names no migration of the {fmt.name} history in {shown}: expected {names}"
-                       + (f" (such as {first})" if first else ""), fix=fix))
-            return False
-        return index
+        return [self._build(e, fmt, request, key, context=chosen.applied is not None and i <= chosen.applied)
+                for i, e in enumerate(history.forward[: chosen.last + 1])]
 
     def _alembic_migrations(self, key: str, request: Request) -> list[Migration]:
         from .alembic.read import read_project  # loads Alembic and SQLAlchemy: only for Alembic projects
@@ -606,20 +583,6 @@ class Plan:
                                             "are held until it commits")
         else:
             migration.transaction_reason = runs_all
-
-
-def start_index(history: History, name: str) -> int | None:
-    """The position in the forward run of the migration `--from` names: its Drizzle journal tag or
-    idx, its file name (with or without .sql), its path in the history, or its version."""
-    found = None
-    for i, entry in enumerate(history.forward):
-        stem = entry.file.name[: -len(".sql")] if entry.file.name.endswith(".sql") else entry.file.name
-        names = {entry.rel, entry.file.name, stem, str(entry.options.get("tag", "")), str(entry.options.get("idx", ""))}
-        if entry.rel.endswith("/up.sql"):  # a migration folder (diesel): the folder's name
-            names.add(entry.rel[: -len("/up.sql")])
-        if name in names - {""} or (entry.version and same_version(history.format, entry.version, name)):
-            found = i
-    return found
 
 
 def _up_to_version(history: History, version: str) -> list[Entry]:
