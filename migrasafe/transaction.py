@@ -89,21 +89,19 @@ class TxState:
 
     def begin(self, line: int, explicit: bool) -> None:
         self.open, self.explicit, self.start_line = True, explicit, line
-        self.settings_at_begin, self.savepoints = self._settings(), []
-        self.held, self.exclusive_ddl, self.not_valid, self.local = {}, {}, {}, {}
-        self.exclusive_lock = {}
-        self.emptied = set()
-        self.new_enum_values, self.types_created = {}, set()
-        self.zone_local = None
-        self.query_block = None
+        self._clear()
+        self.settings_at_begin = self._settings()
 
     def end(self, rolled_back: bool = False) -> None:
         if rolled_back and self.open and self.settings_at_begin is not None:
             self._restore(self.settings_at_begin)  # SET LOCAL ends below, as at COMMIT
-        self.settings_at_begin, self.savepoints = None, []
         self.open = self.explicit = False
-        self.held, self.exclusive_ddl, self.not_valid, self.local = {}, {}, {}, {}
-        self.exclusive_lock = {}
+        self._clear()
+
+    def _clear(self) -> None:
+        """What lasts one transaction, as none has been done in it yet."""
+        self.settings_at_begin, self.savepoints = None, []
+        self.held, self.exclusive_ddl, self.exclusive_lock, self.not_valid, self.local = {}, {}, {}, {}, {}
         self.emptied = set()
         self.new_enum_values, self.types_created = {}, set()
         self.zone_local = None
