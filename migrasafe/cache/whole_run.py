@@ -96,12 +96,8 @@ class Watch:
     def seen(self) -> dict[str, list[str]]:
         """What was watched, with the source files of every module loaded (imported before the
         watch began or not), as plain data."""
-        files = set(self.files)
-        for module in list(sys.modules.values()):
-            path = getattr(module, "__file__", None)
-            if isinstance(path, str):
-                files.add(os.path.abspath(path))
-        return {"files": sorted(files), "folders": sorted(self.folders), "looked_at": sorted(self.looked_at)}
+        return {"files": sorted(self.files | _module_files()), "folders": sorted(self.folders),
+                "looked_at": sorted(self.looked_at)}
 
     def _audit(self, event: str, args: tuple) -> None:
         if not self.active:
@@ -160,7 +156,7 @@ class Recorder(Watch):
         self.stop()
         if self.output is None:
             return
-        self.files.update(self.seen()["files"])
+        self.files |= _module_files()
         store = Store(cache_dir())
         root = os.path.abspath(store.root)
         excluded = root + os.sep
@@ -216,6 +212,12 @@ class Recorder(Watch):
             self.output[-1][1] += text
         else:
             self.output.append([stream, text])
+
+
+def _module_files() -> set[str]:
+    """The source files of every module loaded, imported before a watch began or not."""
+    return {os.path.abspath(path) for module in list(sys.modules.values())
+            if isinstance(path := getattr(module, "__file__", None), str)}
 
 
 # An audit hook cannot be removed: one per process, handing events to the watch of the moment.
