@@ -49,6 +49,7 @@ class _Unparsed:
 
 
 UNPARSED = _Unparsed()  # a Statement.node to be parsed from the statement's text when read
+_parse_alone = None  # parse.parse_alone, once a tree is first read
 
 
 # slots: a large file keeps one per statement. The __init__ is written out because two fields
@@ -110,13 +111,14 @@ class Statement:
         # count from the statement's start rather than the file's.
         if name != "node":
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        from .parse import parse_alone
-
+        global _parse_alone
+        if _parse_alone is None:
+            from .parse import parse_alone as _parse_alone  # the parser loads with the first tree read
         sql = self._sql
         if sql.__class__ is int:
             start = sql >> _LENGTH_BITS
             sql = self._text[start:start + (sql & _LENGTH_MASK)]
-        node = parse_alone(sql)
+        node = _parse_alone(sql)
         object.__setattr__(self, "node", node)  # as read, not as assigned (packed/statements.py)
         return node
 

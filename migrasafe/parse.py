@@ -178,6 +178,8 @@ def trusted_node_attributes():
 
 
 def parse_sql(text: str):
+    if ast.Node.__setattr__ is object.__setattr__:  # a run's trusted block is open: no swap needed
+        return parser.parse_sql(text)
     with trusted_node_attributes():
         return parser.parse_sql(text)
 
