@@ -129,12 +129,28 @@ def keyword_span(sql: str, phrase: str) -> tuple[int, int] | None:
     """Character offsets of the first run of these keywords, found with PostgreSQL's own
     scanner so that a name, a string or a comment holding the same word never matches."""
     words = phrase.upper().split()
-    tokens = [t for t in parser.scan(sql) if t.name not in _COMMENTS]
-    for i in range(len(tokens) - len(words) + 1):
-        run = tokens[i:i + len(words)]
-        if all(t.kind != "NO_KEYWORD" and sql[t.start:t.end + 1].upper() == w for t, w in zip(run, words)):
+    tokens = _tokens(sql)
+    count = len(words)
+    for i in range(len(tokens) - count + 1):
+        run = tokens[i:i + count]
+        # A keyword token is ASCII (PostgreSQL looks keywords up by their ASCII spelling), so
+        # its length is that of the word it spells: a cheap test before the comparison.
+        if all(t.kind != "NO_KEYWORD" and t.end + 1 - t.start == len(w) and sql[t.start:t.end + 1].upper() == w
+               for t, w in zip(run, words)):
             return run[0].start, run[-1].end + 1
     return None
+
+
+_last_scanned: tuple[str, list] = ("", [])
+
+
+def _tokens(sql: str) -> list:
+    """The statement's tokens without comments; the last statement's are kept, as the rules that
+    fire on one statement look for their keywords in it one after the other."""
+    global _last_scanned
+    if _last_scanned[0] != sql:
+        _last_scanned = (sql, [t for t in parser.scan(sql) if t.name not in _COMMENTS])
+    return _last_scanned[1]
 
 
 def insert_after(sql: str, phrase: str, words: str) -> str | None:
