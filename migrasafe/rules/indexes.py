@@ -7,6 +7,7 @@ from pglast.enums.parsenodes import ObjectType as OT, ReindexObjectType as RO
 from ..catalog.names import dotted
 from ..plan.sql import ident
 from .base import Context, Hit, detects, edited, insert_after, render
+from .syntax_versions import missing_syntax
 
 
 @detects("MS001", ast.IndexStmt)
@@ -168,8 +169,6 @@ def outside_advice(fmt: str) -> str:
 
 @detects("MS005")
 def unsupported_on_version(ctx: Context):
-    from .syntax_versions import missing_syntax
-
     reason = ctx.impact.notes.get("unsupported")
     if reason:
         yield Hit(f"{reason}; the configured version is {ctx.pg_version}", span=ctx.span_of("CONCURRENTLY"))

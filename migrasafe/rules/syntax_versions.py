@@ -32,6 +32,11 @@ CREATE_OR_REPLACE_TRIGGER = 14
 
 def missing_syntax(node, pg_version: int) -> str | None:
     """Why this statement does not run on `pg_version`, or None."""
+    checked = _CHECKED.get(type(node))
+    if checked is None:
+        checked = _CHECKED[type(node)] = _checked(type(node))
+    if not checked:
+        return None
     if type(node).__name__ == "MergeStmt" and pg_version < 15:
         return "MERGE needs PostgreSQL 15 or later"
     if isinstance(node, ast.CreateTrigStmt) and node.replace and pg_version < CREATE_OR_REPLACE_TRIGGER:
@@ -53,6 +58,14 @@ def missing_syntax(node, pg_version: int) -> str | None:
                         and cmd.def_.contype == CT.CONSTR_NOTNULL:
                     return "ADD CONSTRAINT ... NOT NULL needs PostgreSQL 18 or later"
     return None
+
+
+# Statement class -> whether it is one of those checked below (every other one runs on any major).
+_CHECKED: dict[type, bool] = {}
+
+
+def _checked(cls: type) -> bool:
+    return cls.__name__ == "MergeStmt" or issubclass(cls, (ast.CreateTrigStmt, ast.AlterTableStmt, ast.CreateStmt))
 
 
 def _new_columns(node):
