@@ -129,7 +129,7 @@ def keyword_span(sql: str, phrase: str) -> tuple[int, int] | None:
     """Character offsets of the first run of these keywords, found with PostgreSQL's own
     scanner so that a name, a string or a comment holding the same word never matches."""
     words = phrase.upper().split()
-    tokens = _tokens(sql)
+    tokens = tokens_of(sql)
     count = len(words)
     for i in range(len(tokens) - count + 1):
         run = tokens[i:i + count]
@@ -144,7 +144,7 @@ def keyword_span(sql: str, phrase: str) -> tuple[int, int] | None:
 _last_scanned: tuple[str, list] = ("", [])
 
 
-def _tokens(sql: str) -> list:
+def tokens_of(sql: str) -> list:
     """The statement's tokens without comments; the last statement's are kept, as the rules that
     fire on one statement look for their keywords in it one after the other."""
     global _last_scanned

@@ -10,11 +10,11 @@ AccessExclusiveLock, whether DDL or an explicit LOCK TABLE took it.
 """
 from __future__ import annotations
 
-from pglast import ast, parser
+from pglast import ast
 from pglast.enums.parsenodes import ObjectType
 
 from ..catalog.names import referenced_relations
-from .base import Context, Hit, detects, expression
+from .base import Context, Hit, detects, expression, tokens_of
 from .keys import bounded_key, one_row, pinned_columns, unique_keys
 from .locking import backfill_under_exclusive_lock
 
@@ -303,10 +303,8 @@ def _as_written(ctx: Context, node: ast.UpdateStmt) -> tuple[list[str], str | No
     depth, section = 0, None
     values: list[list] = []  # per SET item: [seen "=", tokens of the value...]
     where: list = []
-    for token in parser.scan(sql):
+    for token in tokens_of(sql):
         name = token.name
-        if name in ("C_COMMENT", "SQL_COMMENT"):
-            continue
         cut = depth == 0 and name not in _OPENING
         depth += (name in _OPENING) - (name in _CLOSING)
         if cut:
