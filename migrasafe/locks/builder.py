@@ -39,17 +39,28 @@ class _Builder:
             self.lock(rel, mode)
 
     def finish(self) -> Impact:
-        # Interned: every statement's records name the same few relations; one copy of each.
-        self.impact.locks = [Lock(intern(rel), mode) for rel, mode in self.modes.items()]
+        # Interned: every statement's records name the same few relations; one copy of each,
+        # and one Lock (frozen) for each relation and mode.
+        self.impact.locks = [_LOCKS.get((rel, mode)) or _lock(rel, mode) for rel, mode in self.modes.items()]
         # A partitioned table has no storage of its own (its partitions are what is rewritten),
         # and a sequence's new file is no table rewrite.
-        self.impact.rewrites = sorted(intern(r) for r in set(self.impact.rewrites) if self._has_table_storage(r))
-        self.impact.scans = sorted(intern(r) for r in set(self.impact.scans))
+        if self.impact.rewrites:
+            self.impact.rewrites = sorted(intern(r) for r in set(self.impact.rewrites) if self._has_table_storage(r))
+        if self.impact.scans:
+            self.impact.scans = sorted(intern(r) for r in set(self.impact.scans))
         return self.impact
 
     def _has_table_storage(self, name: str) -> bool:
         rel = self.catalog.get(name)
         return rel is None or rel.kind not in ("partitioned", "sequence", "view")
+
+
+_LOCKS: dict[tuple[str, str], Lock] = {}
+
+
+def _lock(relation: str, mode: str) -> Lock:
+    lock = _LOCKS[(relation, mode)] = Lock(intern(relation), mode)
+    return lock
 
 
 def _rv(b: _Builder, rv: ast.RangeVar) -> str:
