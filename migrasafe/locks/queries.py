@@ -6,7 +6,7 @@ from pglast import ast
 from pglast.enums.nodes import CmdType
 
 from ..catalog.bounds import constant
-from ..catalog.names import referenced_relations, strval, walk
+from ..catalog.names import strval, walk
 from ..catalog.state import Catalog
 from . import foreign_keys, partitions
 from .builder import ACCESS_SHARE, ROW_EXCLUSIVE, ROW_SHARE, _Builder, _rv
@@ -22,7 +22,8 @@ def _read(b: _Builder, node, mode: str = ACCESS_SHARE, where=None, ctes=(), expa
     definition) never reaches the tables behind a view or the partitions of a table. `written`:
     the RangeVar of the table a SELECT INTO creates, which it does not read.
     """
-    ranges = _ranges(node, ctes, written)
+    nodes = list(walk(node))  # one walk for the relations and the sequence functions
+    ranges = _ranges(nodes, ctes, written)
     for schema, relname, inh in ranges:
         name = b.catalog.qualify(schema, relname)
         if expand:
@@ -30,22 +31,30 @@ def _read(b: _Builder, node, mode: str = ACCESS_SHARE, where=None, ctes=(), expa
         elif (rel := b.catalog.get(name)) is None or rel.kind != "sequence":
             b.lock(name, mode)
     if expand:
-        _sequence_functions(b, node)
+        _sequence_functions(b, nodes)
 
 
-def _ranges(node, ctes=(), written=None) -> list[tuple[str | None, str, bool]]:
-    """The relations a query names, with whether it reaches their inheritors (no ONLY)."""
-    names = set(referenced_relations(node, ctes))
-    return [(n.schemaname, n.relname, bool(n.inh)) for n in walk(node)
-            if type(n) is ast.RangeVar and n is not written and (n.schemaname, n.relname) in names]
+def _ranges(nodes, ctes=(), written=None) -> list[tuple[str | None, str, bool]]:
+    """The relations a query names, with whether it reaches their inheritors (no ONLY): of the
+    nodes of its walk, the RangeVars that are not a name its own WITH defines (nor one of the
+    `ctes` an enclosing statement's WITH defines), as referenced_relations tells them apart."""
+    ctes, found = set(ctes), []
+    for n in nodes:
+        if type(n) is ast.RangeVar:
+            found.append(n)
+        elif type(n) is ast.CommonTableExpr:
+            ctes.add(n.ctename)
+    names = {(n.schemaname, n.relname) for n in found if not (n.schemaname is None and n.relname in ctes)}
+    return [(n.schemaname, n.relname, bool(n.inh)) for n in found
+            if n is not written and (n.schemaname, n.relname) in names]
 
 
 # nextval() and setval() lock the sequence they advance in ROW EXCLUSIVE mode.
 SEQUENCE_FUNCTIONS = {"nextval": ROW_EXCLUSIVE, "setval": ROW_EXCLUSIVE}
 
 
-def _sequence_functions(b: _Builder, node) -> None:
-    for n in walk(node):
+def _sequence_functions(b: _Builder, nodes) -> None:
+    for n in nodes:
         if type(n) is not ast.FuncCall or not n.args:
             continue
         mode = SEQUENCE_FUNCTIONS.get(strval(n.funcname[-1]).lower())
