@@ -11,7 +11,20 @@ SKIPPED_FOLDERS = {"node_modules", "__pycache__", "venv", "target", "vendor"}
 
 def files_in(root: Path, suffix: str = ".sql") -> list[Path]:
     """The folder's own regular files (not its subfolders'), sorted by name. Links to nothing, link
-    loops, pipes and devices are left to the unread-file sweep, which reports them."""
+    loops, pipes and devices are left to the unread-file sweep, which reports them.
+
+    Within one reading of the paths (`sniffing_once`) a folder is listed once for all the layouts'
+    detectors and readers that ask."""
+    memory = _listed
+    if memory is not None:
+        known = memory.get((root, suffix))
+        if known is None:
+            known = memory[(root, suffix)] = _files_in(root, suffix)
+        return list(known)
+    return _files_in(root, suffix)
+
+
+def _files_in(root: Path, suffix: str) -> list[Path]:
     try:
         with os.scandir(root) as entries:
             names = sorted(e.name for e in entries if e.name.endswith(suffix) and _is_file(e))
@@ -64,21 +77,22 @@ SNIFF_BYTES = 64 * 1024
 _SNIFF_MEMORY = 32 * 1024 * 1024
 _sniffed: dict | None = None
 _sniffed_bytes = 0
+_listed: dict | None = None  # (folder, suffix) -> files_in's answer, within sniffing_once
 
 
 @contextmanager
 def sniffing_once():
-    """Detectors called within share what `sniff` read; the files are read afresh after it, so
-    that a later run sees a file changed in between."""
-    global _sniffed, _sniffed_bytes
+    """Detectors called within share what `sniff` read and `files_in` listed; the files are read
+    afresh after it, so that a later run sees a file changed in between."""
+    global _sniffed, _sniffed_bytes, _listed
     if _sniffed is not None:  # an outer reading already shares
         yield
         return
-    _sniffed, _sniffed_bytes = {}, 0
+    _sniffed, _sniffed_bytes, _listed = {}, 0, {}
     try:
         yield
     finally:
-        _sniffed, _sniffed_bytes = None, 0
+        _sniffed, _sniffed_bytes, _listed = None, 0, None
 
 
 def sniff(path: Path, size: int = SNIFF_BYTES) -> str:
