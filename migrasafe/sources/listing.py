@@ -104,15 +104,26 @@ def sniff(path: Path, size: int = SNIFF_BYTES) -> str:
         # (the bytes read, how many were asked for): a shorter read than asked is the whole file.
         if known is not None and (len(known[0]) >= size or len(known[0]) < known[1]):
             return known[0][:size].decode("utf-8", errors="replace")
+    # Shared, a read takes as much as any detector asks for, so that one read serves them all.
+    asked = size if memory is None else max(size, SNIFF_BYTES)
     try:
-        with path.open("rb") as handle:
-            head = handle.read(size)
+        with open(path, "rb") as handle:
+            head = handle.read(asked)
     except OSError:
         return ""
     if memory is not None and _sniffed_bytes + len(head) <= _SNIFF_MEMORY:
-        memory[path] = (head, size)
+        memory[path] = (head, asked)
         _sniffed_bytes += len(head)
-    return head.decode("utf-8", errors="replace")
+    return head[:size].decode("utf-8", errors="replace")
+
+
+def sniffed_whole(path: Path) -> bytes | None:
+    """The whole file, when `sniff` read all of it within this reading of the paths."""
+    memory = _sniffed
+    known = memory.get(path) if memory is not None else None
+    if known is not None and len(known[0]) < known[1]:
+        return known[0]
+    return None
 
 
 def relative(root: Path, file: Path) -> str:

@@ -5,6 +5,8 @@ import codecs
 import stat
 from pathlib import Path
 
+from .listing import sniffed_whole
+
 
 class UnreadableFile(Exception):
     def __init__(self, message: str, line: int = 1):
@@ -18,7 +20,9 @@ def read_text(path: Path, encoding: str = "utf-8") -> str:
         if not stat.S_ISREG(path.stat().st_mode):
             # A pipe would block the run until something writes to it; a device never ends.
             raise UnreadableFile("not a regular file (a pipe, socket or device): never opened")
-        raw = path.read_bytes()
+        raw = sniffed_whole(path)
+        if raw is None:
+            raw = path.read_bytes()
     except OSError as err:
         raise UnreadableFile(f"cannot read file: {err.strerror or err}") from None
     return decode(raw, encoding)
