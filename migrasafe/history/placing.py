@@ -61,7 +61,7 @@ def place(report: Report, found: list[Found], changed, selection: RuleSelection,
         file = result.migration.meta.get("file")
         if file:
             by_file.setdefault(Path(file), []).append(result)
-    directives = Directives()
+    directives = Directives(report.results)
     for item in found:
         results = by_file.get(item.file, [])
         if item.key is not None:

@@ -19,8 +19,13 @@ from .ids import SINCE_RULES, is_history_rule
 class Directives:
     """The directives of each file, read once."""
 
-    def __init__(self):
+    def __init__(self, results: list[MigrationResult] = ()):
         self._by_file: dict[Path, list[Directive]] = {}
+        # Files that held no directive when their migration was read (sources/build.py).
+        for result in results:
+            meta = result.migration.meta
+            if meta.get("no_directives") and meta.get("file"):
+                self._by_file[Path(meta["file"])] = []
 
     def of(self, file: Path) -> list[Directive]:
         if file not in self._by_file:

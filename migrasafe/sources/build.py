@@ -41,8 +41,9 @@ def build_migration(
         where = display_path(display_root, problem.rel)
         migration.findings.append(findings.input_error(where, problem.message, problem.line, fix=problem.fix))
         migration.broken = True
+    encoding = entry.options.get("encoding", "utf-8")
     try:
-        text = read_text(entry.file, entry.options.get("encoding", "utf-8"))
+        text = read_text(entry.file, encoding)
     except UnreadableFile as err:
         migration.findings.append(findings.input_error(display, err.message, err.line))
         migration.broken = True
@@ -50,6 +51,9 @@ def build_migration(
         migration.in_transaction, migration.transaction_reason = choice.in_transaction, choice.reason
         return migration
 
+    if encoding == "utf-8" and "migrasafe:" not in text:
+        # The whole file as read holds no directive: the history checks need not read it again.
+        migration.meta["no_directives"] = True
     from ..parse import preprocess, split_statements  # pglast: only for migrations that are read
 
     prepared = fmt.prepare(entry, text, config, display)
