@@ -184,10 +184,15 @@ class Catalog:
         if schema:
             return f"{schema}.{name}"
         # pg_catalog is searched first unless the path names it (then in the path's order).
-        path = self.search_path if "pg_catalog" in self.search_path else ["pg_catalog", *self.search_path]
+        relations, path = self.relations, self.search_path
+        if "pg_catalog" not in path:
+            qualified = f"pg_catalog.{name}"
+            if name in PG_CATALOG_RELATIONS or qualified in relations:
+                return qualified
         for s in path:
-            if s == "pg_catalog" and name in PG_CATALOG_RELATIONS or f"{s}.{name}" in self.relations:
-                return f"{s}.{name}"
+            qualified = f"{s}.{name}"
+            if s == "pg_catalog" and name in PG_CATALOG_RELATIONS or qualified in relations:
+                return qualified
         first = next((s for s in self.search_path if s not in ("$user", "pg_temp", "pg_catalog")), "public")
         return f"{first}.{name}"
 
