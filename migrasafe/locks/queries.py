@@ -136,8 +136,9 @@ def _insert(b: _Builder, node: ast.InsertStmt, *_):
     rel = b.catalog.get(target)
     rows = partitions.routed(b.catalog, rel, node) if rel is not None and rel.partitions else None
     _writes_target(b, target, rows=rows, inh=node.relation.inh, insert=True)
+    # The inserted values matter only to the foreign key checks: read when there is one.
     _inserted_rows(b, target, {t.name for t in node.cols or ()} if node.selectStmt is not None else set(),
-                   _inserted_values(node, rel))
+                   lambda: _inserted_values(node, rel))
 
 
 def _inserted_values(node: ast.InsertStmt, rel) -> dict:
@@ -182,7 +183,8 @@ def _fk_check(b: _Builder, con, values: dict) -> None:
 def _inserted_rows(b: _Builder, target: str, provided: set[str], values=None) -> None:
     """What inserting rows costs beyond the target, assuming rows are inserted: nextval() for
     the sequence defaults of the columns not given, the foreign key checks, the rules' actions.
-    A view's rows land in its base table."""
+    A view's rows land in its base table. `values`: column -> the value every row gives it, or
+    a function that makes that dict."""
     _rule_actions(b, target, CmdType.CMD_INSERT)
     _partition_ancestors(b, target)
     rel = b.catalog.get(target)
@@ -203,6 +205,8 @@ def _inserted_rows(b: _Builder, target: str, provided: set[str], values=None) ->
                 if owned is not None and owned.owned_by_column == col.name:
                     b.lock(seq, ROW_EXCLUSIVE)
     for con in _foreign_keys(b, rel):
+        if callable(values):
+            values = values()
         _fk_check(b, con, values or {})
 
 
