@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 
 from pglast import ast
 from pglast.enums.parsenodes import AlterTableType as AT
@@ -116,6 +115,8 @@ def internal_error(err: BaseException, *, path: str, line: int, column: int = 1,
     """MS088: the analysis of one statement (or migration) stopped on an unexpected error.
     Always reported, whatever is selected: the check is incomplete (exit 2)."""
     if os.environ.get("MIGRASAFE_DEBUG") == "1":
+        import traceback
+
         traceback.print_exception(err, file=sys.stderr)
     message = (f"migrasafe failed to analyse this statement ({type(err).__name__}: {_one_line(err)}); "
                "its locks and rewrites are unknown and the statements after it are checked without its changes")

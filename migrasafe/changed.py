@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -96,6 +95,8 @@ def fetch_hint() -> str:
 
 
 def git(folder: Path, *args: str, failure: str | None = None) -> str:
+    import subprocess  # only a run that asks git: it is slow to import
+
     try:
         done = subprocess.run(
             ["git", *args], cwd=folder, capture_output=True, text=True, encoding="utf-8",

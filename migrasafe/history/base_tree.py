@@ -7,7 +7,6 @@ can collide with once both are merged.
 """
 from __future__ import annotations
 
-import subprocess
 from functools import lru_cache
 from pathlib import Path
 
@@ -51,6 +50,8 @@ class BaseTree:
         if not wanted:
             return {}
         request = "".join(f"{self.ref}:{rel}\n" for _, rel in wanted).encode("utf-8", "surrogateescape")
+        import subprocess  # only with --since: it is slow to import
+
         try:
             done = subprocess.run(["git", "cat-file", "--batch"], cwd=self.top, input=request, capture_output=True)
         except FileNotFoundError:

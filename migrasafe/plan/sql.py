@@ -1,7 +1,6 @@
 """Spelling names and values in generated SQL."""
 from __future__ import annotations
 
-import hashlib
 import re
 
 from pglast.keywords import COL_NAME_KEYWORDS, RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
@@ -42,6 +41,8 @@ def object_name(*parts: str, suffix: str = "") -> str:
     name = "_".join(p for p in parts if p) + (f"_{suffix}" if suffix else "")
     if len(name.encode()) <= NAME_LIMIT:
         return name
+    import hashlib  # only for a name too long: it is slow to import
+
     digest = hashlib.sha1(name.encode()).hexdigest()[:8]
     keep = NAME_LIMIT - len(digest) - 1
     return name.encode()[:keep].decode(errors="ignore").rstrip("_") + "_" + digest

@@ -2,7 +2,6 @@
 a key of what it was read from; it is parsed only when its result is not in the cache."""
 from __future__ import annotations
 
-import hashlib
 import json
 import stat
 from typing import Callable
@@ -14,6 +13,8 @@ from .entries import Entry, History
 def history_digest(history: History) -> str:
     """The files a tool reads besides the migrations (plans, journals, configurations): a change
     of one can change how every migration of the history is read."""
+    import hashlib  # only with the cache: it is slow to import
+
     digest = hashlib.sha256()
     for path in sorted(history.companions):
         try:
@@ -36,6 +37,8 @@ def placeholder(entry: Entry, fmt_name: str, display: str, history_key: str, con
         return None
     described = json.dumps([fmt_name, display, history_key, entry.rel, entry.version, entry.description,
                             entry.kind, entry.options, companions], sort_keys=True, default=str)
+    import hashlib
+
     key = hashlib.sha256(described.encode() + b"\0" + raw).hexdigest()
     return Migration(path=display, format=fmt_name, version=entry.version, description=entry.description,
                      kind=entry.kind, meta={"file": str(entry.file), "history": history_key, "context": context,
