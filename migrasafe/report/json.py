@@ -37,8 +37,7 @@ def render_json_chunks(report: Report) -> Iterator[str]:
         copies = getattr(statements, "plain", None)  # a large migration's (packed/): read as plain objects
         for start in range(0, len(statements), _BATCH):
             batch = copies(start, start + _BATCH) if copies is not None else statements[start:start + _BATCH]
-            # A list's text is its items' joined by ",": the batch's, without the brackets.
-            piece = _dumps([statement_to_json(s) for s in batch])[1:-1]
+            piece = ",".join(_dumps(statement_to_json(s)) for s in batch)
             yield ("," if start else "") + piece
         yield "]" + tail
     yield "]" + after + "\n"
