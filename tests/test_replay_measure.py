@@ -134,3 +134,29 @@ def test_json_report_carries_observed_and_the_replay(tmp_path, replay_server):
     assert data["replay"]["sizes"] == [1_000, 2_000] and data["replay"]["server_major"] == 18
     text = render(report, "text")
     assert "replay: PostgreSQL 18" in text and "ShareLock on public.orders held" in text
+
+
+def test_a_statement_that_blocks_writes_is_rehearsed_and_one_that_does_not_runs_once(tmp_path, replay_server):
+    folder = write_migrations(tmp_path / "m", ORDERS, "ALTER TABLE orders ADD COLUMN c int;\nANALYZE orders;\n"
+                                                      "ALTER TABLE orders ADD CONSTRAINT positive CHECK (quantity > 0) NOT VALID;\n"
+                                                      "ALTER TABLE orders VALIDATE CONSTRAINT positive;\n")
+    report = replay(replay_server, [folder], rows=2_000, probes=False, repeat=3)
+    (timeline,) = [m for m in report.replay["timeline"][0]["migrations"] if m["path"].endswith("002_step.sql")]
+    rehearsed = {entry["index"]: "rehearsal_start_ms" in entry for entry in timeline["statements"]}
+    assert rehearsed == {0: True, 1: False, 2: True, 3: False}
+
+
+def test_a_table_is_not_seeded_ahead_across_a_change_of_the_type_its_rows_are_made_of(tmp_path, replay_server):
+    setup = ("CREATE TYPE mood AS ENUM ('calm');\n"
+             "CREATE TABLE orders (id bigserial PRIMARY KEY, note text);\n"
+             "CREATE TABLE feelings (id bigserial PRIMARY KEY, mood mood NOT NULL);\n")
+    folder = write_migrations(tmp_path / "m", setup, "ALTER TABLE orders ADD COLUMN c int;\n",
+                              "ALTER TYPE mood ADD VALUE 'angry';\n",
+                              "ALTER TABLE feelings ADD CONSTRAINT only_calm CHECK (mood = 'calm');\n")
+    report = replay(replay_server, [folder], rows=1_000, probes=False)
+    # Seeded after the new label was committed, some rows carry it: the constraint fails, as it
+    # would on rows made just before the migration that first touches the table.
+    assert "23514" in observed_of(report, line=1)["error"]
+    unfenced = write_migrations(tmp_path / "u", setup, "ALTER TABLE orders ADD COLUMN c int;\n",
+                                "ALTER TABLE feelings ADD CONSTRAINT only_calm CHECK (mood = 'calm');\n")
+    assert "error" not in observed_of(replay(replay_server, [unfenced], rows=1_000, probes=False), line=1)

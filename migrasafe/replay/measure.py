@@ -35,6 +35,7 @@ from ..model import AnalysedStatement, MigrationResult
 from ..locks.modes import strongest
 from .monitor import Monitor
 from .probe import prepare_session
+from .rehearsal import worth_rehearsing
 
 SNAPSHOT_SQL = r"""
 SELECT c.oid, n.nspname, c.relname, c.relkind::text, c.relfilenode
@@ -246,7 +247,7 @@ class Runner:
         always sent alone, so its time is its own.
         """
         run.in_transaction = True
-        rehearsing = self.repeat > 1 and repeatable(analysed)
+        rehearsing = self.repeat > 1 and worth_rehearsing(analysed)
         first_savepoint = f"SAVEPOINT {SAVEPOINT}_trial" if rehearsing else f"SAVEPOINT {SAVEPOINT}"
         opening = ["BEGIN"] if begin else []
         before, held = {}, set()
@@ -385,14 +386,6 @@ class Runner:
                 # work, not the migration's: production would not wait for it.
                 run.cpu_wait_ms = min(max((queued_after - queued_before) / 1e6, 0.0), run.duration_ms)
                 run.duration_ms -= run.cpu_wait_ms
-
-
-# Rolled back, these leave dead rows behind that would slow what follows: they run once.
-DATA_CHANGES = (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt) + ((ast.MergeStmt,) if hasattr(ast, "MergeStmt") else ())
-
-
-def repeatable(analysed: AnalysedStatement) -> bool:
-    return not isinstance(analysed.statement.node, DATA_CHANGES)
 
 
 def runqueue_ns(pid: int | None) -> int | None:

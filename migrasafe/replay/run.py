@@ -36,7 +36,7 @@ from .progress import Progress
 from .seed import SeedResult, Seeder
 from .stats import ProductionRows
 from .timeline import migration_timeline
-from .touched import touched_tables
+from .touched import confined, seed_ahead, touched_tables
 
 DEFAULT_SIZES = (10_000, 100_000)
 DEFAULT_STATEMENT_TIMEOUT_MS = 600_000.0
@@ -202,6 +202,8 @@ def replay_history(server: Server, results: list[MigrationResult], size_run: Siz
                           refuse=refuse)
 
         sessions_ahead = [SessionAhead(runner_for(results[0]))] if results else []
+        touched = [touched_tables(result) for result in results]
+        fenced = [not confined(result) for result in results]
         try:
             for position, result in enumerate(results):
                 following = results[position + 1] if position + 1 < len(results) else None
@@ -211,14 +213,15 @@ def replay_history(server: Server, results: list[MigrationResult], size_run: Siz
                         sessions_ahead.append(SessionAhead(runner_for(following)))
 
                 replay_migration(result, sessions_ahead.pop(0), open_next, seeder, sessions, size_run, settings,
-                                 rows_for, progress)
+                                 rows_for, progress, touched[position], seed_ahead(touched, fenced, position))
         finally:
             for ahead in sessions_ahead:
                 ahead.discard()
 
 
 def replay_migration(result: MigrationResult, ahead: SessionAhead, open_next, seeder: Seeder, sessions: Sessions,
-                     size_run: SizeRun, settings: ReplaySettings, rows_for, progress: Progress) -> None:
+                     size_run: SizeRun, settings: ReplaySettings, rows_for, progress: Progress,
+                     touched: set[str] | None, seed_later) -> None:
     """Seed what the migration touches, then run it under measurement with probes on its live tables.
 
     `open_next` starts opening the next migration's session once this one's statements are done.
@@ -226,7 +229,7 @@ def replay_migration(result: MigrationResult, ahead: SessionAhead, open_next, se
     runner = ahead.runner
     conninfo = runner.conninfo
     reported = not result.migration.meta.get("context")
-    size_run.seeding.extend(seeder.seed(rows_for, only=touched_tables(result)))
+    size_run.seeding.extend(seeder.seed(rows_for, only=touched, ahead=seed_later))
     progress.step(f"migration {Path(result.migration.path).name}", 0, 1, force=True)
     conn = ahead.take()
     try:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterable
 
 import psycopg
 from psycopg import sql as q
@@ -32,7 +32,7 @@ from psycopg import sql as q
 from .distinct import ENDLESS, distinct_rows, distinct_run
 from .hints import Hint, check_hints
 from .schema import Column, ForeignKey, Table, read_tables
-from .seeding import seed_levels
+from .seeding import ahead_tables, seed_tables
 from .values import value_sql
 
 CHUNK_ROWS = 100_000
@@ -67,11 +67,14 @@ class Seeder:
     _key_tables: int = 0
     _helper: Seeder | None = None
 
-    def seed(self, rows_for: Callable[[str, str], int], only: set[str] | None = None) -> list[SeedResult]:
+    def seed(self, rows_for: Callable[[str, str], int], only: set[str] | None = None,
+             ahead: Iterable[tuple[set[str], set[str]]] = ()) -> list[SeedResult]:
         """Seed every table not seeded before, parents first, to rows_for(schema, table) rows.
 
         `only` (schema-qualified names) limits it to those tables and the parents their foreign
-        keys reference: a table nothing touches yet is seeded when something does.
+        keys reference: a table nothing touches yet is seeded when something does. When some of
+        them need seeding, the tables `ahead` names that can be seeded now with the same rows
+        are seeded with them (seeding.ahead_tables).
         """
         if only is not None:
             kinds = self.kinds_of(only)
@@ -85,11 +88,16 @@ class Seeder:
         todo = [t for oid, t in tables.items() if oid not in self.seeded]
         if only is not None:
             todo = with_parents([t for t in todo if t.qualified in only], tables, self.seeded)
+            if todo:
+                later = ahead_tables(ahead, tables, self.seeded)
+                if later and self.kinds_of({t.qualified for t in later}) is not None:
+                    chosen = {t.oid for t in todo}
+                    todo += [t for t in later if t.oid not in chosen]
         if self.superuser:
             # Foreign keys are correct by construction; checking them row by row would triple the time.
             self.conn.execute("SET session_replication_role = replica")
         try:
-            return seed_levels(self, self.helper() if len(todo) > 1 else None, parents_first(todo), rows_for)
+            return seed_tables(self, self.helper() if len(todo) > 1 else None, parents_first(todo), rows_for)
         finally:
             if self.superuser:
                 self.conn.execute("RESET session_replication_role")

@@ -49,3 +49,48 @@ def touched_tables(result: MigrationResult) -> set[str] | None:
             return None
         out.update(names.names)
     return out
+
+
+# Statements whose effect on rows is confined to the relations they name or lock. Any other kind
+# (a type, domain, sequence, function or extension changed) can change the rows a table not
+# touched by name would be seeded with, so no table is seeded ahead across it.
+CONFINED = (
+    ast.CreateStmt, ast.AlterTableStmt, ast.IndexStmt, ast.ViewStmt, ast.CommentStmt, ast.VacuumStmt,
+    ast.TransactionStmt, ast.VariableSetStmt, ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt,
+    ast.SelectStmt, ast.CreateTableAsStmt, ast.CreateSeqStmt, ast.GrantStmt, ast.ClusterStmt,
+    ast.ReindexStmt, ast.TruncateStmt, ast.LockStmt, ast.CreateStatsStmt, ast.CreateSchemaStmt,
+)
+RELATION_OBJECTS = {"OBJECT_TABLE", "OBJECT_INDEX", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_COLUMN",
+                    "OBJECT_TABCONSTRAINT", "OBJECT_SEQUENCE"}
+
+
+def confined(result: MigrationResult) -> bool:
+    """Does every statement change only the rows of the tables touched_tables names?"""
+    for analysed in result.statements:
+        node = analysed.statement.node
+        if node is None or isinstance(node, CONFINED):
+            continue
+        kind = getattr(node, "removeType", None) if isinstance(node, ast.DropStmt) else (
+            getattr(node, "renameType", None) if isinstance(node, ast.RenameStmt) else None)
+        if kind is None or getattr(kind, "name", str(kind)) not in RELATION_OBJECTS:
+            return False
+    return True
+
+
+def seed_ahead(touched: list[set[str] | None], fenced: list[bool], position: int):
+    """For each migration after `position` that a table can be seeded ahead for: the tables it
+    touches, and those touched from `position` up to it (Seeder.seed's `ahead`).
+
+    It stops at a migration whose reach is hidden, and after one that is not confined; nothing
+    is seeded ahead of a migration that is not confined itself.
+    """
+    if touched[position] is None or fenced[position]:
+        return
+    barred = set(touched[position])
+    for later in range(position + 1, len(touched)):
+        if touched[later] is None:
+            return
+        yield touched[later], barred
+        if fenced[later]:
+            return
+        barred |= touched[later]
