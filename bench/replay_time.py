@@ -76,6 +76,7 @@ def main(argv: list[str]) -> int:
     timed(measure.Runner, "timed", "statements (every run, rehearsals included)")
     timed(measure.Runner, "run", "runner")
     timed(ahead.SessionAhead, "take", "waiting for a migration's session")
+    timed(ahead.SessionKept, "take", "waiting for a migration's session")
     timed_context(run, "probing", "probes started and stopped")
     timed(background.BackgroundServer, "close", "server stopped and removed")
 

@@ -160,3 +160,21 @@ def test_a_table_is_not_seeded_ahead_across_a_change_of_the_type_its_rows_are_ma
     unfenced = write_migrations(tmp_path / "u", setup, "ALTER TABLE orders ADD COLUMN c int;\n",
                                 "ALTER TABLE feelings ADD CONSTRAINT only_calm CHECK (mood = 'calm');\n")
     assert "error" not in observed_of(replay(replay_server, [unfenced], rows=1_000, probes=False), line=1)
+
+
+def test_each_migration_runs_in_the_previous_session_reset_to_a_new_sessions_state(tmp_path, replay_server,
+                                                                                  monkeypatch):
+    from migrasafe.replay.measure import Runner
+
+    opened = []
+    original = Runner.open
+    monkeypatch.setattr(Runner, "open", lambda self: opened.append(1) or original(self))
+    folder = write_migrations(tmp_path / "m", ORDERS,
+                              "SET search_path = nowhere;\nCREATE TEMP TABLE scratch (id int);\n",
+                              "CREATE TEMP TABLE scratch (id int);\nCREATE TABLE later (id int);\n")
+    report = replay(replay_server, [folder], rows=1_000, sizes=(500, 1_000), probes=False)
+    # Nothing the migration before left in its session reaches the next: its temporary table and
+    # search_path are gone (else these would fail).
+    for line in (1, 2):
+        assert "error" not in observed_of(report, line=line), line
+    assert len(opened) == 2  # one session per size, handed from each migration to the next

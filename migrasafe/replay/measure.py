@@ -1,7 +1,7 @@
 """Run one migration's statements on a replay database and observe what each one did.
 
-The migration runs on its own connection (a new session, as each migration file gets from its
-runner), inside a transaction when its runner would open one. For each statement:
+The migration runs on its own connection (in a new session's state: the one the migration before
+ran in, reset with DISCARD ALL), inside a transaction when its runner would open one. For each statement:
 
 * wall time, taken around the statement alone, less the time the server process waited for a
   CPU of the replay machine (Linux schedstat, when the server runs on this machine);
@@ -138,7 +138,17 @@ class Runner:
     # ---------------------------------------------------------------- session
 
     def open(self) -> psycopg.Connection:
-        conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=15)
+        return self.prepare(psycopg.connect(self.conninfo, autocommit=True, connect_timeout=15))
+
+    def adopt(self, conn: psycopg.Connection) -> psycopg.Connection:
+        """The session a migration before ran in, back in a new session's state: DISCARD ALL resets
+        every setting, drops temporary tables, prepared statements, cursors, LISTENs and advisory
+        locks; only the server's caches of the catalog stay warm, as on a migration tool's one
+        connection."""
+        conn.execute("DISCARD ALL")
+        return self.prepare(conn)
+
+    def prepare(self, conn: psycopg.Connection) -> psycopg.Connection:
         prepare_session(conn, self.guard_ms, application_name="migrasafe replay")
         # One process per statement: whether the server adds parallel workers depends on the
         # size of the table and on the cores of the machine, neither of which is production's

@@ -23,7 +23,7 @@ from ..analyse import RuleSelection, make_finding
 from ..config import Config
 from ..locks.modes import blocks_writes, conflicts
 from ..model import AnalysedStatement, MigrationResult, Report
-from .ahead import SessionAhead
+from .ahead import SessionAhead, SessionKept, next_session
 from .backends import BackendError, Server, open_backend
 from .budget import Budgets, format_ms, judge
 from .extrapolate import growth_of, predict
@@ -208,9 +208,12 @@ def replay_history(server: Server, results: list[MigrationResult], size_run: Siz
             for position, result in enumerate(results):
                 following = results[position + 1] if position + 1 < len(results) else None
 
-                def open_next(following=following) -> None:
-                    if following is not None:
-                        sessions_ahead.append(SessionAhead(runner_for(following)))
+                def open_next(used=None, following=following) -> bool:
+                    """The next migration's session: `used` when it can be reset (True), else a new one."""
+                    if following is None:
+                        return False
+                    sessions_ahead.append(next_session(runner_for(following), used))
+                    return isinstance(sessions_ahead[-1], SessionKept)
 
                 replay_migration(result, sessions_ahead.pop(0), open_next, seeder, sessions, size_run, settings,
                                  rows_for, progress, touched[position], seed_ahead(touched, fenced, position))
@@ -219,12 +222,13 @@ def replay_history(server: Server, results: list[MigrationResult], size_run: Siz
                 ahead.discard()
 
 
-def replay_migration(result: MigrationResult, ahead: SessionAhead, open_next, seeder: Seeder, sessions: Sessions,
+def replay_migration(result: MigrationResult, ahead: SessionAhead | SessionKept, open_next, seeder: Seeder, sessions: Sessions,
                      size_run: SizeRun, settings: ReplaySettings, rows_for, progress: Progress,
                      touched: set[str] | None, seed_later) -> None:
     """Seed what the migration touches, then run it under measurement with probes on its live tables.
 
-    `open_next` starts opening the next migration's session once this one's statements are done.
+    `open_next(conn)` hands this migration's session on to the next one once its statements are
+    done (it says whether it took it), or starts opening a new one.
     """
     runner = ahead.runner
     conninfo = runner.conninfo
@@ -232,18 +236,20 @@ def replay_migration(result: MigrationResult, ahead: SessionAhead, open_next, se
     size_run.seeding.extend(seeder.seed(rows_for, only=touched, ahead=seed_later))
     progress.step(f"migration {Path(result.migration.path).name}", 0, 1, force=True)
     conn = ahead.take()
+    handed_on = False
     try:
         tables = probe_tables(conn, result) if settings.probes and reported else []
         with probing(conninfo, tables, settings.statement_timeout_ms, sessions) as probes, \
                 Monitor(conninfo, conn.info.backend_pid, probes, connect=lambda: sessions.take("monitor"),
                         release=lambda used: sessions.give("monitor", used)) as monitor:
             migration_run = runner.run(result, monitor)
-            open_next()
+            handed_on = open_next(conn)
         if monitor.error is not None:
             size_run.problems.append(f"{result.migration.path}: the locks of statements outside a transaction "
                                      f"could not be sampled: {monitor.error}")
     finally:
-        conn.close()
+        if not handed_on:
+            conn.close()
     key = migration_key(result)
     size_run.migrations[key] = migration_run
     for run in migration_run.runs:
