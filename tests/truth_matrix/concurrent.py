@@ -28,7 +28,8 @@ from pgtruth import (
 LOCKED_KINDS = LOCKABLE_KINDS | {"m"}
 DEADLINE_SECONDS = 60.0
 POLL_SECONDS = 0.002
-QUEUE_SECONDS = 2.0
+# A request not in pg_locks by then means the observation cannot be trusted: it fails, loudly.
+QUEUE_SECONDS = 10.0
 QUEUED_SQL = "SELECT count(*) > 0 FROM pg_locks WHERE pid = %s AND locktype = 'relation' AND mode = 'AccessExclusiveLock'"
 MAX_ARMS = 4  # per blocker: enough for every separate transaction of one statement on a table
 
@@ -92,8 +93,12 @@ def observe_outside_transaction(conninfo: str, statement: str, pool: Connections
                     # so that its next request on the table, in a later transaction, waits again.
                     if partner.arms < MAX_ARMS:
                         partner.arm(wait=False)
-                        partner.wait_queued(watcher)
+                        if not partner.wait_queued(watcher):
+                            errors.append(f"the partner blocker's request was not queued within {QUEUE_SECONDS:.0f}s")
                     blocker.release()
+            if errors:
+                runner.cancel()
+                break
             if time.monotonic() - started > DEADLINE_SECONDS:
                 errors.append(f"did not finish within {DEADLINE_SECONDS:.0f}s")
                 runner.cancel()
@@ -127,13 +132,15 @@ class Blocker:
         if wait:
             self._drain()
 
-    def wait_queued(self, watcher: psycopg.Connection) -> None:
-        """Until the server has the request (held or queued): only then may the statement move on."""
+    def wait_queued(self, watcher: psycopg.Connection) -> bool:
+        """Until the server has the request (held or queued): only then may the statement move on.
+        False when it did not within QUEUE_SECONDS."""
         deadline = time.monotonic() + QUEUE_SECONDS
         while time.monotonic() < deadline:
             if watcher.execute(QUEUED_SQL, [self.pid]).fetchone()[0]:
-                return
+                return True
             time.sleep(POLL_SECONDS)
+        return False
 
     def release(self) -> None:
         if not self.armed:
