@@ -40,8 +40,9 @@ class TxState:
     # Where the statement was: its line, or "12 of revision abc" once a later migration continues
     # the transaction (Alembic runs a whole upgrade in one).
     exclusive_ddl: dict[str, int | str] = field(default_factory=dict)  # live table → AccessExclusive DDL
-    # Live table → the LOCK TABLE ... IN ACCESS EXCLUSIVE MODE that took it (not DDL: MS030 and
-    # MS028 leave an explicit lock alone, but a long read under it blocks every query all the same).
+    # Live table → the LOCK TABLE ... IN ACCESS EXCLUSIVE MODE that took it (not DDL: MS028 leaves
+    # an explicit lock alone; a backfill (MS030) or a long read (MS033) under it blocks every
+    # query all the same).
     exclusive_lock: dict[str, int | str] = field(default_factory=dict)
     # The statement being carried past (control() sees each first): its line, and whether it is
     # a LOCK TABLE, so that hold() knows where the locks it is told about came from.

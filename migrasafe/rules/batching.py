@@ -1,7 +1,7 @@
 """Data changes and long reads that touch a whole live table in one statement (MS033).
 
 MS030 reports the worst of them, a data change on a live table while the same transaction
-holds AccessExclusiveLock from DDL; a statement it reports is left to it. A DELETE without
+holds AccessExclusiveLock (from DDL or LOCK TABLE); a statement it reports is left to it. A DELETE without
 WHERE is left to MS028: the data loss is the finding, batching it would lose the same rows. MS033 reports every
 other UPDATE or DELETE that neither pins a unique key nor bounds a key range, every copy of a
 live table (INSERT ... SELECT, CREATE TABLE ... AS, SELECT INTO), the same inside a WITH, and

@@ -62,17 +62,19 @@ def backfill_under_strong_lock(ctx: Context):
     target = backfill_under_exclusive_lock(ctx, node)
     if target is None:
         return
-    held = ", ".join(f"{t} (line {line})" for t, line in ctx.tx.exclusive_ddl.items())
+    exclusive = ctx.tx.exclusive_held()
+    held = ", ".join(f"{t} (line {line})" for t, line in exclusive.items())
     verb = type(node).__name__.replace("Stmt", "").upper()
     yield Hit(f"{verb} on live table {target} runs while this transaction holds AccessExclusiveLock on {held}: "
               f"every query on it waits for the whole backfill",
-              fix="-- commit the DDL first; backfill in batches by primary key in later transactions",
-              relation=next(iter(ctx.tx.exclusive_ddl)), span=(0, len(verb)))
+              fix="-- commit the DDL first; backfill in batches by primary key in later transactions" if ctx.tx.exclusive_ddl
+              else "-- backfill without the LOCK TABLE, in batches by primary key, each in a transaction of its own",
+              relation=next(iter(exclusive)), span=(0, len(verb)))
 
 
 def backfill_under_exclusive_lock(ctx: Context, node) -> str | None:
     """The live table MS030 reports this data change on, or None. MS033 leaves these to it."""
-    if not isinstance(node, _BACKFILLS) or not ctx.tx.open or not ctx.tx.exclusive_ddl:
+    if not isinstance(node, _BACKFILLS) or not ctx.tx.open or not (ctx.tx.exclusive_ddl or ctx.tx.exclusive_lock):
         return None
     if isinstance(node, ast.InsertStmt) and not _insert_select(node):
         return None
