@@ -41,7 +41,7 @@ def analyse_migration(migration: Migration, catalog: Catalog, config: Config,
                       selection: RuleSelection, session: TxState | None = None) -> MigrationResult:
     """`session` is the connection state the previous migration of the same run left, for tools
     that run several migrations on one connection; it is updated in place."""
-    catalog.migration = migration.meta.get("key", migration.path)
+    catalog.migration = migration.unit
     catalog.search_path = ["public"]  # SET search_path lasts one session: one file
     result = MigrationResult(migration=migration, findings=selection.admit(migration.findings))
     tx = enter_migration(migration, session if session is not None else TxState())

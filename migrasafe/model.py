@@ -206,6 +206,12 @@ class Migration:
     # Extra per-format data (revision id for Alembic, the raw file path for sections, ...).
     meta: dict = field(default_factory=dict)
 
+    @property
+    def unit(self) -> str:
+        """What reaches production at once with it: a relation created there is not live yet.
+        The migration itself, unless its reader knows of a larger unit (an Ory popx release)."""
+        return self.meta.get("deploy_unit") or self.meta.get("key", self.path)
+
 
 @dataclass(frozen=True, slots=True)
 class Lock:

@@ -181,6 +181,22 @@ def test_popx_prefers_the_postgres_file_and_ignores_other_dialects(tmp_path):
     assert all(m.format == "popx" and m.in_transaction for m in migrations)
 
 
+def test_popx_steps_of_one_release_reach_production_together(tmp_path):
+    from migrasafe.check import run
+
+    write(tmp_path, {
+        "20150100000001000000_users.postgres.up.sql": "CREATE TABLE users (id int, email text);",
+        "20150100000001000001_users.postgres.up.sql": "CREATE INDEX users_email_idx ON users (email);",
+        "20150200000001000000_later.postgres.up.sql": "CREATE INDEX users_id_idx ON users (id);",
+    })
+    report = run([str(tmp_path)], Config())
+    flagged = [(result.migration.path.rsplit("/", 1)[-1], f.rule) for result in report.results
+               for f in result.all_findings() if f.rule == "MS001"]
+    # The table is new for every step of the release that creates it; a later release finds it live.
+    assert flagged == [("20150200000001000000_later.postgres.up.sql", "MS001")]
+    assert [r.migration.unit for r in report.results][:2] == ["popx release 20150100000001"] * 2
+
+
 def test_popx_orders_versions_as_strings(tmp_path):
     write(tmp_path, {"9_b.postgres.up.sql": "SELECT 1;", "10_a.postgres.up.sql": "SELECT 1;"})
     migrations, _ = read(tmp_path)

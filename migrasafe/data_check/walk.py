@@ -59,7 +59,7 @@ class Walk:
             self.catalog = catalogs.get(history)
             if self.catalog is None:
                 self.catalog = catalogs[history] = base.copy()
-            self.catalog.migration = migration.meta.get("key", migration.path)
+            self.catalog.migration = migration.unit
             self.catalog.search_path = ["public"]
             self.migration = migration
             probing = not migration.meta.get("context")

@@ -202,7 +202,7 @@ def load_project(folder: str, config: Config) -> Project:
     for migration in migrations:
         if migration.kind == "undo":
             continue
-        catalog.migration = migration.meta.get("key", migration.path)
+        catalog.migration = migration.unit
         catalog.search_path = ["public"]
         for stmt in migration.statements:
             if stmt.node is not None:

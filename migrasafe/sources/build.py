@@ -35,6 +35,8 @@ def build_migration(
         migration.meta["runs_as"] = entry.options["atlas_format"]
     if "atlas_lint" in entry.options:  # what a bare atlas:nolint waives (sources/atlas/nolint.py)
         migration.meta["atlas_lint"] = entry.options["atlas_lint"]
+    if "deploy_unit" in entry.options:  # migrations that always reach production together
+        migration.meta["deploy_unit"] = entry.options["deploy_unit"]
     if "key" in entry.options:  # one of several migrations in the file (a Liquibase changeset)
         migration.meta["key"] = entry.options["key"]
     for problem in entry.problems:

@@ -44,6 +44,10 @@ def has_dialect_marker(name: str) -> bool:
     return parsed is not None and (parsed[2] != GENERIC or parsed[3])
 
 
+# Ory's versions are a 14-digit timestamp and a 6-digit step: one change split into steps, shipped
+# in one release, so a table one step creates is not yet live for the next (analyse.py).
+RELEASE_VERSION_DIGITS = 20
+
 # One reason for every shadowed file, so the report counts them together; the JSON names each file.
 SHADOWED = "a generic file shadowed by its .postgres variant of the same version, which popx runs instead"
 
@@ -58,9 +62,11 @@ def list_history(root: Path) -> History:
         if dialect not in ("postgres", GENERIC):
             history.skipped[file] = f"for the {dialect} dialect: popx runs it only there"
             continue
+        options = {"dialect": dialect, "autocommit": autocommit}
+        if len(version) == RELEASE_VERSION_DIGITS:
+            options["deploy_unit"] = f"popx release {version[:14]}"
         entry = Entry(file=file, rel=relative(root, file), version=version, description=label,
-                      kind="versioned" if direction == "up" else "undo",
-                      options={"dialect": dialect, "autocommit": autocommit})
+                      kind="versioned" if direction == "up" else "undo", options=options)
         key = (version, direction)
         current = chosen.get(key)
         # For one version, the postgres file wins over the generic one (popx's sortAndFilter).
