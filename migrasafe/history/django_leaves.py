@@ -10,11 +10,14 @@ labels are the ones Django gave the migrations it loaded.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..model import Migration
-from ..sources.django.files import MigrationFile, read_migration_file
 from .found import Found
 from .ids import CONFLICTING_LEAVES
+
+if TYPE_CHECKING:
+    from ..sources.django.files import MigrationFile
 
 
 def conflicting_leaves(migrations: list[Migration], changed: frozenset[Path] | None) -> list[Found]:
@@ -43,6 +46,8 @@ def conflicting_leaves(migrations: list[Migration], changed: frozenset[Path] | N
 
 
 def _leaves(folder: Path, label: str) -> list[MigrationFile]:
+    from ..sources.django.files import read_migration_file  # only for a Django history
+
     nodes: dict[str, MigrationFile] = {}
     for path in sorted(folder.glob("*.py")):
         if path.name[0] in "_~":

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from ..sources import Listed
 from ..sources.build import display_path
-from ..sources.flyway import parse_name
 from ..sources.versions import flyway_version_key
 from .found import Found
 from .ids import DUPLICATE_VERSION
@@ -33,6 +32,8 @@ def is_flyway(listed: Listed) -> bool:
 def duplicate_versions(listed: list[Listed], changed: frozenset[Path] | None) -> list[Found]:
     out: list[Found] = []
     for item in (i for i in listed if is_flyway(i)):
+        from ..sources.flyway import parse_name  # the reader, only for a Flyway history
+
         history = item.history
         files = {e.file: (e.kind, e.version, e.rel) for e in history.forward}
         for file in history.skipped:  # below a baseline: still listed, still one of a version

@@ -13,7 +13,6 @@ import os
 
 from ..sources import Listed
 from ..sources.build import display_path
-from ..sources.drizzle import NOT_IN_JOURNAL
 from .found import Found
 from .ids import FILE_NOT_LISTED, LISTED_FILE_MISSING
 
@@ -44,6 +43,8 @@ def missing_files(listed: list[Listed]) -> list[Found]:
 def unlisted_files(listed: list[Listed]) -> list[Found]:
     out: list[Found] = []
     for item in (i for i in listed if i.history.format == "drizzle"):
+        from ..sources.drizzle import NOT_IN_JOURNAL  # the reader, only for a drizzle history
+
         history = item.history
         for file, why in sorted(history.skipped.items()):
             if why != NOT_IN_JOURNAL:
