@@ -93,3 +93,34 @@ def test_fix_and_check_take_the_same_source_formats():
     assert choices("check") == expected
     assert choices("fix") == expected
     assert {"atlas", "graphile-migrate", "versioned-folders"} <= set(choices("fix"))
+
+
+def test_the_registry_lists_each_reader_once_with_its_markers():
+    from migrasafe.sources.registry import DETECTION_ORDER, FORMATS, ROOTED
+
+    assert [FORMATS[name].name for name in DETECTION_ORDER] == list(DETECTION_ORDER) == list(FORMATS)
+    assert list(ROOTED) == [name for name, fmt in FORMATS.items() if fmt.root_of is not None]
+    assert "nope" not in FORMATS and FORMATS.get("nope") is None
+
+
+def test_a_folder_of_plain_sql_imports_no_other_reader(tmp_path):
+    import subprocess
+    import sys
+
+    folder = tmp_path / "a" / "b" / "c" / "d" / "e" / "migrations"
+    folder.mkdir(parents=True)
+    (folder / "0001_init.sql").write_text("CREATE TABLE t (id int);\n", encoding="utf-8")
+    probe = (
+        "import sys\n"
+        "from migrasafe.config import Config\n"
+        "from migrasafe.sources import read_migrations\n"
+        f"migrations, _ = read_migrations([{str(folder)!r}], Config())\n"
+        "assert [m.format for m in migrations] == ['sql'], migrations\n"
+        "print(sorted(m for m in sys.modules if m.startswith('migrasafe.sources.')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    loaded = eval(done.stdout)
+    for reader in ("atlas", "sqitch", "liquibase", "goose", "sql_migrate", "prisma", "drizzle", "supabase",
+                   "graphile", "node_pg_migrate", "flyway", "popx", "golang_migrate", "dbmate"):
+        assert f"migrasafe.sources.{reader}" not in loaded

@@ -4,14 +4,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from .listing import files_in
-from .registry import DETECTION_ORDER, FORMATS
+from .registry import FORMATS, READERS
 
 
 def detect_format(folder: Path) -> str | None:
-    """The format of the migrations in `folder`, or None when it holds none."""
-    for fmt in DETECTION_ORDER:
-        if fmt.detect is not None and fmt.detect(folder):
-            return fmt.name
+    """The format of the migrations in `folder`, or None when it holds none. A reader is imported
+    only when the folder passes its format's marker (registry.py)."""
+    for name, (_, marker) in READERS.items():
+        if marker(folder):
+            detect = FORMATS[name].detect
+            if detect is not None and detect(folder):
+                return name
     return "sql" if files_in(folder) else None
 
 

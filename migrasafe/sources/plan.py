@@ -22,7 +22,7 @@ from .exclude import is_excluded
 from .formats import SourceFormat
 from .listing import files_in, subfolders, walk_files
 from .ranges import NoRange, history_range
-from .registry import FORMATS
+from .registry import FORMATS, ROOTED
 from .versions import same_version
 
 # How deep to look for migration folders below a folder that holds none itself.
@@ -327,7 +327,7 @@ class Plan:
 
     def _add_django(self, path: Path, given: str) -> bool:
         """Claim a Django project (manage.py, or apps' migrations/ packages); False when it is not one."""
-        if self.config.format not in (None, DJANGO):
+        if self.config.format not in (None, DJANGO) or (path.suffix != ".py" and not path.is_dir()):
             return False
         from .django.layout import find_layout as find_django, layout_of_file  # no Django import
 
@@ -376,11 +376,11 @@ class Plan:
         return self._request(key, layout.script_location or layout.folder, ALEMBIC, display)
 
     def _project_of(self, folder: Path) -> tuple[Path, str] | None:
-        for fmt in FORMATS.values():
-            if fmt.root_of is not None and self.config.format in (None, fmt.name):
-                root = fmt.root_of(folder)
+        for name, marker in ROOTED.items():  # a reader is imported only when its marker holds
+            if self.config.format in (None, name) and marker(folder):
+                root = FORMATS[name].root_of(folder)
                 if root is not None:
-                    return root, fmt.name
+                    return root, name
         return None
 
     def _format_of(self, folder: Path) -> str | None:
