@@ -151,3 +151,31 @@ def test_a_path_with_no_migration_is_never_a_pass(tmp_path, capsys):
         assert layout.lower() in looked_for.lower(), layout
     # The seeds folder is data: listed as not read, never checked as the history that was looked for.
     assert [s["path"] for s in data["skipped"]] == [str(tmp_path / "seeds" / "seed.sql")]
+
+
+def test_a_fifo_among_the_files_detection_sniffs_is_never_opened(tmp_path):
+    # A Liquibase folder: detection and the reader look at the start of every .sql file below it.
+    write(tmp_path, {"master.sql": "--liquibase formatted sql\n--changeset a:1\nCREATE TABLE t (a int);\n",
+                     "more/0002_b.sql": "CREATE TABLE u (a int);\n"})
+    fifo = tmp_path / "0003_pipe.sql"
+    os.mkfifo(fifo)
+    os.mkfifo(tmp_path / "more" / "0004_pipe.sql")  # below: not a file Liquibase runs here
+    command = [sys.executable, "-m", "migrasafe", "check", "--format", "json", "--no-cache", str(tmp_path)]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    except subprocess.TimeoutExpired:
+        raise AssertionError("the check blocked on a FIFO") from None
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr
+    data = json.loads(result.stdout)
+    assert result.returncode == 2
+    assert input_errors(data) == [
+        (str(fifo), "cannot read this migration: not a regular file (a pipe, socket or device): never opened")]
+    assert [Path(m["path"]).name for m in data["migrations"]] == ["master.sql"]
+
+
+def test_sniff_never_opens_a_device():
+    from migrasafe.sources.listing import sniff, sniffing_once
+
+    assert sniff(Path("/dev/zero")) == ""
+    with sniffing_once():
+        assert sniff(Path("/dev/zero"), 512) == ""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -96,7 +97,9 @@ def sniffing_once():
 
 
 def sniff(path: Path, size: int = SNIFF_BYTES) -> str:
-    """The start of a file as text, for format detection ("" when it cannot be read)."""
+    """The start of a file as text, for format detection ("" when it cannot be read). Only a regular
+    file is opened: a pipe would block the run until something writes to it, and a device never
+    ends (reading.read_text reports them when the file is read as a migration)."""
     global _sniffed_bytes
     memory = _sniffed
     if memory is not None:
@@ -107,6 +110,8 @@ def sniff(path: Path, size: int = SNIFF_BYTES) -> str:
     # Shared, a read takes as much as any detector asks for, so that one read serves them all.
     asked = size if memory is None else max(size, SNIFF_BYTES)
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return ""
         with open(path, "rb") as handle:
             head = handle.read(asked)
     except OSError:
