@@ -21,7 +21,6 @@ from .alembic.settings import alembic_settings
 from .exclude import is_excluded
 from .formats import SourceFormat
 from .listing import files_in, subfolders, walk_files
-from .ranges import NoRange, history_range
 from .registry import FORMATS, ROOTED
 from .versions import same_version
 
@@ -452,6 +451,8 @@ class Plan:
         """--from: the history's migrations up to the named one are applied (read as context), the
         ones after it are pending, and a tool that runs every pending migration in one transaction
         (Drizzle) runs them as one. --to: the migrations after the named one are not read."""
+        from .ranges import NoRange, history_range  # only with --from or --to
+
         shown = request.display_root or "."
         if not request.whole or request.undo is not None:
             option = f"--from {self.config.start}" if self.config.start is not None else f"--to {self.config.stop}"
