@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from json.encoder import encode_basestring as _string
 
 from ..model import AnalysedStatement, Finding, MigrationResult, Report
 from ..verdict import reported, verdict
@@ -35,9 +36,10 @@ def render_json_chunks(report: Report) -> Iterator[str]:
         yield ("," if number else "") + head + "["
         statements = result.statements
         copies = getattr(statements, "plain", None)  # a large migration's (packed/): read as plain objects
+        encode = _StatementEncoder().encode
         for start in range(0, len(statements), _BATCH):
             batch = copies(start, start + _BATCH) if copies is not None else statements[start:start + _BATCH]
-            piece = ",".join(_dumps(statement_to_json(s)) for s in batch)
+            piece = ",".join([encode(s) for s in batch])
             yield ("," if start else "") + piece
         yield "]" + tail
     yield "]" + after + "\n"
@@ -94,6 +96,41 @@ def statement_to_json(analysed: AnalysedStatement) -> dict:
     if analysed.observed is not None:
         out["observed"] = analysed.observed
     return out
+
+
+class _StatementEncoder:
+    """`_dumps(statement_to_json(s))`, written out: statements share their Lock objects
+    (locks/builder.py), so the text of each lock is made once for all that take it. Anything but
+    the plain record (observed results, a number or text of another type) is encoded the general
+    way."""
+
+    def __init__(self):
+        self._locks: dict[int, tuple] = {}  # id(lock) -> (lock, its text)
+
+    def encode(self, analysed: AnalysedStatement) -> str:
+        statement = analysed.statement
+        index, line, column, sql = statement.index, statement.line, statement.column, statement.sql
+        if (analysed.observed is not None or index.__class__ is not int or line.__class__ is not int
+                or column.__class__ is not int or sql.__class__ is not str):
+            return _dumps(statement_to_json(analysed))
+        impact = analysed.impact
+        texts = self._locks
+        locks = []
+        for lock in impact.locks:
+            known = texts.get(id(lock))
+            if known is None or known[0] is not lock:
+                relation, mode = lock.relation, lock.mode
+                text = (f'{{"relation":{_string(relation)},"mode":{_string(mode)}}}'
+                        if relation.__class__ is str and mode.__class__ is str
+                        else _dumps({"relation": relation, "mode": mode}))
+                known = texts[id(lock)] = (lock, text)
+            locks.append(known[1])
+        rewrites = impact.rewrites
+        rewritten = _dumps(list(rewrites)) if rewrites else "[]"
+        findings = analysed.findings
+        found = ",".join([_dumps(f.to_json()) for f in findings]) if findings else ""
+        return (f'{{"index":{index},"line":{line},"column":{column},"sql":{_string(sql)},'
+                f'"locks":[{",".join(locks)}],"rewrites":{rewritten},"findings":[{found}]}}')
 
 
 def located_finding(finding: Finding) -> dict:
