@@ -15,17 +15,32 @@ class RuleSelection:
         self.severity = {_rule_id(k): v for k, v in config.severity.items()}
         self._by_node = None  # built on first use: a run that loads every result never needs it
         self._for_type: dict[type, list] = {}
+        self._alter_table = None  # pglast's AlterTableStmt, once the detectors are built
+        self._for_subcommands: dict[tuple, list] = {}
 
     def detectors(self, node) -> list:
         """The enabled detectors that can fire on this statement."""
-        found = self._for_type.get(type(node))
+        cls = type(node)
+        found = self._for_type.get(cls)
         if found is None:
             if self._by_node is None:
+                from pglast import ast
+
                 from .rules.base import detectors_for
 
                 self._by_node = detectors_for(self.enabled)
+                self._alter_table = ast.AlterTableStmt
             table = self._by_node
-            found = self._for_type[type(node)] = table.get(type(node), []) + table.get(None, [])
+            found = self._for_type[cls] = table.get(cls, []) + table.get(None, [])
+        if cls is self._alter_table:
+            # Only the rules that look at one of its subcommands' types.
+            key = tuple([getattr(cmd, "subtype", None) for cmd in node.cmds or ()])
+            narrowed = self._for_subcommands.get(key)
+            if narrowed is None:
+                from .rules.base import for_subcommands
+
+                narrowed = self._for_subcommands[key] = for_subcommands(found, set(key))
+            return narrowed
         return found
 
     def enabled(self, rule_id: str) -> bool:

@@ -99,12 +99,17 @@ DETECTORS: dict[str, Detector] = {}
 # Statement node class → the rules that can fire on it; rules that look at every statement are
 # listed under None.
 NODE_TYPES: dict[str, tuple] = {}
+# Rule id -> the ALTER TABLE subcommand types (AlterTableCmd.subtype) it looks at: on an ALTER
+# TABLE with none of them, the rule cannot fire and is not run.
+SUBCOMMANDS: dict[str, frozenset] = {}
 
 
-def detects(rule_id: str, *node_types):
+def detects(rule_id: str, *node_types, subcommands=()):
     def register(func: Detector) -> Detector:
         DETECTORS[rule_id] = func
         NODE_TYPES[rule_id] = node_types
+        if subcommands:
+            SUBCOMMANDS[rule_id] = frozenset(subcommands)
         return func
 
     return register
@@ -120,6 +125,12 @@ def detectors_for(enabled) -> dict:
             for node_type in NODE_TYPES[rule_id] or (None,):
                 table.setdefault(node_type, []).append((rule_id, func))
     return table
+
+
+def for_subcommands(detectors: list, subtypes) -> list:
+    """Of an ALTER TABLE's detectors, those that can fire on one with these subcommand types."""
+    return [(rule_id, func) for rule_id, func in detectors
+            if rule_id not in SUBCOMMANDS or not SUBCOMMANDS[rule_id].isdisjoint(subtypes)]
 
 
 _COMMENTS = ("C_COMMENT", "SQL_COMMENT")

@@ -57,7 +57,7 @@ def _set_schema(ctx: Context, node: ast.AlterObjectSchemaStmt):
                   relation=table, span=ctx.span_of("SET SCHEMA"))
 
 
-@detects("MS042", ast.AlterTableStmt)
+@detects("MS042", ast.AlterTableStmt, subcommands=(AT.AT_DropColumn,))
 def drop_column(ctx: Context):
     node, table = ctx.node, ctx.altered_live_table()
     if table is None:
@@ -87,7 +87,7 @@ def drop_table(ctx: Context):
                           relation=table, span=ctx.span_of("DROP"))
 
 
-@detects("MS044", ast.AlterTableStmt)
+@detects("MS044", ast.AlterTableStmt, subcommands=(AT.AT_AlterColumnType,))
 def incompatible_type_change(ctx: Context):
     node, table = ctx.node, ctx.altered_live_table()
     rel = ctx.catalog.get(table) if table else None
@@ -106,7 +106,7 @@ def incompatible_type_change(ctx: Context):
                           relation=table, span=ctx.span_of("TYPE"))
 
 
-@detects("MS045", ast.AlterTableStmt)
+@detects("MS045", ast.AlterTableStmt, subcommands=(AT.AT_SetNotNull, AT.AT_AddConstraint))
 def set_not_null_breaks_writers(ctx: Context):
     node, table = ctx.node, ctx.altered_live_table()
     if table is None:
@@ -159,7 +159,7 @@ def _default_set_again(ctx: Context, table: str, column: str) -> bool:
     return False
 
 
-@detects("MS046", ast.AlterTableStmt)
+@detects("MS046", ast.AlterTableStmt, subcommands=(AT.AT_ColumnDefault,))
 def drop_default_on_not_null(ctx: Context):
     node, table = ctx.node, ctx.altered_live_table()
     rel = ctx.catalog.get(table) if table else None

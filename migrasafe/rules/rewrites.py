@@ -21,7 +21,7 @@ def _alter_cmds(ctx: Context, *subtypes):
     return table, [c for c in ctx.node.cmds or () if c.subtype in subtypes]
 
 
-@detects("MS010", ast.AlterTableStmt)
+@detects("MS010", ast.AlterTableStmt, subcommands=(AT.AT_AddColumn,))
 def volatile_default_rewrite(ctx: Context):
     table, cmds = _alter_cmds(ctx, AT.AT_AddColumn)
     if not cmds or not ctx.impact.notes.get("volatile_default") or not _rewritten(ctx, table):
@@ -44,7 +44,7 @@ def volatile_default_rewrite(ctx: Context):
             relation=table, span=column_span(ctx, cmd, "DEFAULT"))
 
 
-@detects("MS011", ast.AlterTableStmt)
+@detects("MS011", ast.AlterTableStmt, subcommands=(AT.AT_AlterColumnType,))
 def rewriting_type_change(ctx: Context):
     table, cmds = _alter_cmds(ctx, AT.AT_AlterColumnType)
     if not cmds or not _rewritten(ctx, table):
@@ -60,7 +60,7 @@ def rewriting_type_change(ctx: Context):
             relation=table, span=ctx.span_of("TYPE"))
 
 
-@detects("MS012", ast.AlterTableStmt)
+@detects("MS012", ast.AlterTableStmt, subcommands=(AT.AT_AddColumn,))
 def rewriting_column_add(ctx: Context):
     table, cmds = _alter_cmds(ctx, AT.AT_AddColumn)
     notes = ctx.impact.notes
@@ -81,13 +81,13 @@ def _whole_table_rewrite(ctx: Context, subtypes, label: str, fix: str):
                   span=ctx.span_of("SET"))
 
 
-@detects("MS013", ast.AlterTableStmt)
+@detects("MS013", ast.AlterTableStmt, subcommands=(AT.AT_SetTableSpace,))
 def set_tablespace(ctx: Context):
     yield from _whole_table_rewrite(ctx, (AT.AT_SetTableSpace,), "SET TABLESPACE",
                                     "-- move data with pg_repack --tablespace, or create a copy and swap")
 
 
-@detects("MS014", ast.AlterTableStmt)
+@detects("MS014", ast.AlterTableStmt, subcommands=(AT.AT_SetLogged, AT.AT_SetUnLogged))
 def set_logged_unlogged(ctx: Context):
     yield from _whole_table_rewrite(ctx, (AT.AT_SetLogged, AT.AT_SetUnLogged), "SET LOGGED/UNLOGGED",
                                     "-- schedule it in a maintenance window; there is no online form")

@@ -34,7 +34,7 @@ def _not_valid_fix(ctx: Context, table: str, cmd) -> str:
             f"ALTER TABLE {qualified(table)} VALIDATE CONSTRAINT {name};")
 
 
-@detects("MS020", ast.AlterTableStmt)
+@detects("MS020", ast.AlterTableStmt, subcommands=(AT.AT_AddConstraint, AT.AT_AddColumn))
 def foreign_key_without_not_valid(ctx: Context):
     table, cmds = _constraint_cmds(ctx, CT.CONSTR_FOREIGN)
     for cmd in cmds:
@@ -52,7 +52,7 @@ def foreign_key_without_not_valid(ctx: Context):
                   span=column_span(ctx, cmd, "REFERENCES"))
 
 
-@detects("MS021", ast.AlterTableStmt)
+@detects("MS021", ast.AlterTableStmt, subcommands=(AT.AT_AddConstraint, AT.AT_AddColumn))
 def check_without_not_valid(ctx: Context):
     table, cmds = _constraint_cmds(ctx, CT.CONSTR_CHECK)
     for cmd in cmds:
@@ -66,7 +66,7 @@ def check_without_not_valid(ctx: Context):
                   span=column_span(ctx, cmd, "CHECK"))
 
 
-@detects("MS022", ast.AlterTableStmt)
+@detects("MS022", ast.AlterTableStmt, subcommands=(AT.AT_AddConstraint, AT.AT_AddColumn))
 def unique_constraint_builds_index(ctx: Context):
     table, cmds = _constraint_cmds(ctx, CT.CONSTR_UNIQUE, CT.CONSTR_PRIMARY)
     for cmd in cmds:
@@ -110,7 +110,7 @@ def _column_added_with_unique_key(ctx: Context):
                       relation=table, span=ctx.span_of(kind.split()[0]))
 
 
-@detects("MS023", ast.AlterTableStmt)
+@detects("MS023", ast.AlterTableStmt, subcommands=(AT.AT_AddConstraint,))
 def exclusion_constraint(ctx: Context):
     table, cmds = _constraint_cmds(ctx, CT.CONSTR_EXCLUSION)
     for _ in cmds:
@@ -119,7 +119,7 @@ def exclusion_constraint(ctx: Context):
                   relation=table, span=ctx.span_of("EXCLUDE"))
 
 
-@detects("MS024", ast.AlterTableStmt)
+@detects("MS024", ast.AlterTableStmt, subcommands=(AT.AT_SetNotNull,))
 def set_not_null_scan(ctx: Context):
     node, table = ctx.node, ctx.altered_live_table()
     if table is None or table not in ctx.impact.scans:
@@ -143,7 +143,7 @@ def set_not_null_scan(ctx: Context):
                   relation=table, span=ctx.span_of("SET NOT NULL"))
 
 
-@detects("MS025", ast.AlterTableStmt)
+@detects("MS025", ast.AlterTableStmt, subcommands=(AT.AT_ValidateConstraint,))
 def validate_in_same_transaction(ctx: Context):
     node, table = ctx.node, ctx.altered_live_table()
     if table is None or not ctx.tx.open:
@@ -157,7 +157,7 @@ def validate_in_same_transaction(ctx: Context):
                       relation=table, span=ctx.span_of("VALIDATE"))
 
 
-@detects("MS026", ast.AlterTableStmt)
+@detects("MS026", ast.AlterTableStmt, subcommands=(AT.AT_AddColumn,))
 def add_column_not_null_without_default(ctx: Context):
     table = ctx.altered_live_table()
     if table is None:
