@@ -51,7 +51,7 @@ def analyse_migration(migration: Migration, catalog: Catalog, config: Config,
     if not isinstance(migration.statements, list) or len(migration.statements) >= packed.PACK_AT:
         packed.pack(migration, result)
         shared = Shared(recent=packed.RECENT_IMPACTS)
-    for stmt in migration.statements:
+    for stmt in _with_trees(migration.statements):
         if blocks:
             _enter_query_block(tx, blocks, stmt)
         if one_query and not tx.open and stmt.index > 0:
@@ -79,6 +79,31 @@ def analyse_migration(migration: Migration, catalog: Catalog, config: Config,
         shared.keep_little(analysed)
         result.statements.append(analysed)
     return result
+
+
+# Trees are built a run of statements at a time, before any of the run is analysed: built
+# between the analyses of one statement and the next, they took two fifths longer to build, and
+# the analyses slowed down too (bench/run.py, the 20,000-statement file). A run is at most
+# this many statements, or as many as hold this much text, so that only a few of a large file's
+# trees exist at once (the analysis drops each one after its statement: records.py).
+_RUN = 1024
+_RUN_TEXT = 1 << 18
+
+
+def _with_trees(statements):
+    """The statements in order, each run's trees built when the run is reached."""
+    start, count = 0, len(statements)
+    while start < count:
+        run = statements[start:start + _RUN]  # held while it is analysed: a packed row's tree lives in its view
+        text = 0
+        for taken, stmt in enumerate(run, 1):
+            stmt.node
+            text += len(stmt.sql)
+            if text > _RUN_TEXT:
+                del run[taken:]
+                break
+        start += len(run)
+        yield from run
 
 
 def _enter_query_block(tx: TxState, blocks, stmt) -> None:
