@@ -156,7 +156,6 @@ class _Positions:
         i = bisect_right(self.starts, offset) - 1
         return i + 1, offset - self.starts[i] + 1
 
-
 @contextmanager
 def trusted_node_attributes():
     """Build nodes without pglast's per-attribute validation while this block runs.
@@ -257,12 +256,22 @@ def _statement(index, text, start, end, positions, line_offset, node=None, error
 def _part(index, text, start, end, positions, line_offset) -> tuple[int, int, int, int, int, int]:
     """(start, length, index, line, column, end line) of the statement text[start:end] holds:
     its sql is that text without the blanks and the semicolon that end it."""
-    sql = text[start:end].rstrip()
-    if sql.endswith(";"):
-        sql = sql[:-1].rstrip()
-    length = len(sql)
-    line, column = positions.at(start)
-    end_line, _ = positions.at(start + max(length - 1, 0))
+    tail = text[end - 1] if end > start else ";"
+    if tail == ";" or tail.isspace():
+        sql = text[start:end].rstrip()
+        if sql.endswith(";"):
+            sql = sql[:-1].rstrip()
+        length = len(sql)
+    else:
+        length = end - start  # the parser's slices end at the statement's last character
+    starts = positions.starts
+    i = bisect_right(starts, start) - 1
+    line, column = i + 1, start - starts[i] + 1
+    last = start + max(length - 1, 0)
+    if i + 1 == len(starts) or starts[i + 1] > last:
+        end_line = line  # no line starts after the statement's first character up to its last
+    else:
+        end_line, _ = positions.at(last)
     if line_offset:
         line, end_line = line + line_offset, end_line + line_offset
     # A one-line statement's end is the same int object as its start: a large file keeps a
