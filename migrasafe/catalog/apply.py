@@ -13,8 +13,8 @@ from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT, Obje
 from .bounds import partition_bound
 from .index_match import index_signature
 from .names import (
-    SERIALS, choose_name, column_names, dotted, index_column_names, is_volatile, not_null_check_column,
-    referenced_relations, shared_type, strval, type_spec, walk,
+    SERIALS, choose_name, column_names, dotted, index_column_names, is_volatile, nodes_of, not_null_check_column,
+    referenced_relations, shared_type, strval, type_spec,
 )
 from .state import Catalog, Column, Constraint, Domain, EnumType, Index, Relation
 
@@ -576,13 +576,10 @@ def _columns_used(catalog: Catalog, query) -> dict[str, set[str]] | None:
     """relation -> the columns a view's query names (a * names them all); None when a name
     cannot be placed."""
     ranges = {}
-    for n in walk(query):
-        if type(n) is ast.RangeVar:
-            ranges[n.alias.aliasname if n.alias else n.relname] = catalog.qualify(n.schemaname, n.relname)
+    for n in nodes_of(query, (ast.RangeVar,)):
+        ranges[n.alias.aliasname if n.alias else n.relname] = catalog.qualify(n.schemaname, n.relname)
     used: dict[str, set[str]] = {name: set() for name in ranges.values()}
-    for n in walk(query):
-        if type(n) is not ast.ColumnRef:
-            continue
+    for n in nodes_of(query, (ast.ColumnRef,)):
         fields = n.fields
         if len(fields) == 1:
             targets = list(used)

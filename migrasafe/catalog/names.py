@@ -141,10 +141,43 @@ def walk(node):
                 push(child)
 
 
+def nodes_of(node, classes: tuple) -> list:
+    """The nodes of `walk(node)` whose class is one of `classes`, in its order (without making
+    the others one by one)."""
+    found = []
+    stack = [node]
+    pop, push, extend, keep = stack.pop, stack.append, stack.extend, found.append
+    while stack:
+        current = pop()
+        cls = type(current)
+        if cls is tuple or cls is list:
+            extend(current)
+            continue
+        if cls in _LEAVES:
+            if cls in classes:
+                keep(current)
+            continue
+        attrs = _CHILD_ATTRS.get(cls)
+        if attrs is None:
+            if not isinstance(current, ast.Node):
+                continue
+            attrs = _child_attrs(cls)
+        if cls in classes:
+            keep(current)
+        for attr in attrs:
+            child = getattr(current, attr, None)
+            if child is not None:
+                push(child)
+    return found
+
+
+_VOLATILE_NODES = (ast.FuncCall, ast.SubLink)
+
+
 def is_volatile(expr, user_functions: dict[str, str] | None = None) -> bool:
     """Would PostgreSQL evaluate this default once per row?"""
     user_functions = user_functions or {}
-    for node in walk(expr):
+    for node in nodes_of(expr, _VOLATILE_NODES):
         if isinstance(node, ast.FuncCall):
             name = function_name(node)
             if name in VOLATILE_FUNCTIONS:

@@ -6,7 +6,7 @@ from pglast import ast
 from pglast.enums.nodes import CmdType
 
 from ..catalog.bounds import constant
-from ..catalog.names import strval, walk
+from ..catalog.names import nodes_of, strval, walk
 from ..catalog.state import Catalog
 from . import foreign_keys, partitions
 from .builder import ACCESS_SHARE, ROW_EXCLUSIVE, ROW_SHARE, _Builder, _rv
@@ -22,7 +22,7 @@ def _read(b: _Builder, node, mode: str = ACCESS_SHARE, where=None, ctes=(), expa
     definition) never reaches the tables behind a view or the partitions of a table. `written`:
     the RangeVar of the table a SELECT INTO creates, which it does not read.
     """
-    nodes = list(walk(node))  # one walk for the relations and the sequence functions
+    nodes = nodes_of(node, _QUERY_NODES)  # one walk for the relations and the sequence functions
     ranges = _ranges(nodes, ctes, written)
     for schema, relname, inh in ranges:
         name = b.catalog.qualify(schema, relname)
@@ -32,6 +32,9 @@ def _read(b: _Builder, node, mode: str = ACCESS_SHARE, where=None, ctes=(), expa
             b.lock(name, mode)
     if expand:
         _sequence_functions(b, nodes)
+
+
+_QUERY_NODES = (ast.RangeVar, ast.CommonTableExpr, ast.FuncCall)
 
 
 def _ranges(nodes, ctes=(), written=None) -> list[tuple[str | None, str, bool]]:
