@@ -129,8 +129,9 @@ def _analyse_statement(stmt, migration, catalog, config, selection, tx, earlier)
     analysed = AnalysedStatement(stmt, imp, in_transaction=tx.open)
     analysed.live = {l.relation for l in imp.locks if catalog.is_live(l.relation)}
     analysed.strong_lock_held = tx.open and bool(tx.blocking_held())
-    analysed.findings = _judge(stmt, imp, analysed, migration, catalog, config, selection, tx, earlier)
-    _advance(tx, stmt, imp, catalog)
+    analysed.findings = _judge(stmt, imp, analysed, migration, catalog, config, selection, tx, earlier,
+                               live=analysed.live)
+    _advance(tx, stmt, imp, catalog, analysed.live)
     apply(catalog, stmt.node)
     return analysed
 
@@ -155,11 +156,13 @@ def _one_line(err: BaseException, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _judge(stmt, imp, analysed, migration, catalog, config, selection, tx, earlier, shift=None) -> list[Finding]:
+def _judge(stmt, imp, analysed, migration, catalog, config, selection, tx, earlier, shift=None,
+           live=None) -> list[Finding]:
     """The findings of every rule that fires on one statement. For a statement inside a DO block,
-    `shift` is where its text starts in the block's (-1: not found), to underline it there."""
+    `shift` is where its text starts in the block's (-1: not found), to underline it there.
+    `live`: the relations of its locks that are live, when they are known already."""
     found = []
-    ctx = Context(migration, stmt, imp, catalog, tx, config, earlier)
+    ctx = Context(migration, stmt, imp, catalog, tx, config, earlier, live)
     for rule_id, detect in selection.detectors(stmt.node):
         for hit in detect(ctx) or ():
             if rule_id in ROW_COST_RULES and tx.open and hit.relation in tx.emptied:
@@ -213,10 +216,12 @@ def _drop_absent_locks(imp: Impact, catalog: Catalog) -> None:
     def absent(name: str) -> bool:
         return is_system(name) or (name in catalog.dropped and name not in catalog.relations)
 
-    if any(absent(lock.relation) for lock in imp.locks):
-        imp.locks = [lock for lock in imp.locks if not absent(lock.relation)]
-        imp.rewrites = [r for r in imp.rewrites if not absent(r)]
-        imp.scans = [r for r in imp.scans if not absent(r)]
+    for lock in imp.locks:  # a loop, not any(): most statements have one lock and none absent
+        if absent(lock.relation):
+            imp.locks = [lock for lock in imp.locks if not absent(lock.relation)]
+            imp.rewrites = [r for r in imp.rewrites if not absent(r)]
+            imp.scans = [r for r in imp.scans if not absent(r)]
+            return
 
 
 def _fix_for(migration: Migration, rule_id: str, fix: str) -> str:
@@ -302,12 +307,13 @@ def enter_migration(migration: Migration, tx: TxState) -> TxState:
     return tx
 
 
-def _advance(tx: TxState, stmt, imp, catalog: Catalog) -> None:
-    """Carry the transaction state past this statement."""
+def _advance(tx: TxState, stmt, imp, catalog: Catalog, live=None) -> None:
+    """Carry the transaction state past this statement; `live`: the relations of its locks that
+    are live, when they are known already."""
     if tx.control(stmt.node, stmt.line):
         return
     for lock in imp.locks:
-        if catalog.is_live(lock.relation):
+        if lock.relation in live if live is not None else catalog.is_live(lock.relation):
             tx.hold(lock.relation, lock.mode)
             if lock.mode == "AccessExclusiveLock" and not isinstance(stmt.node, ast.LockStmt) and tx.open:
                 tx.exclusive_ddl.setdefault(lock.relation, stmt.line)

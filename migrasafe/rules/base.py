@@ -33,6 +33,8 @@ class Context:
     tx: TxState  # the transaction state before this statement
     config: Config
     earlier: list[AnalysedStatement]  # statements of this migration already analysed
+    # The relations of the statement's locks that are live (AnalysedStatement.live), when known.
+    live_relations: set | None = None
 
     @property
     def node(self):
@@ -81,7 +83,9 @@ class Context:
     def live_locks(self):
         cached = self.__dict__.get("_live_locks")
         if cached is None:
-            cached = self.__dict__["_live_locks"] = [l for l in self.impact.locks if self.live(l.relation)]
+            live = self.live_relations
+            cached = self.__dict__["_live_locks"] = [l for l in self.impact.locks if (
+                l.relation in live if live is not None else self.live(l.relation))]
         return cached
 
     def span_of(self, word: str) -> tuple[int, int] | None:
