@@ -1,7 +1,9 @@
 """Shared pieces of the replay tests: one embedded server per test process, and a replay call."""
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -39,13 +41,15 @@ def observed_of(report, line: int, migration: int = -1) -> dict:
 
 
 def ensure_tablespaces(conninfo: str, names: list[str]) -> None:
-    """Tablespaces a corpus case moves tables into, in folders the server's OS user owns."""
+    """Tablespaces a corpus case moves tables into, in folders the server's OS user owns (removed
+    when the test process ends: they lie outside the server's data directory)."""
     with psycopg.connect(conninfo, autocommit=True) as conn:
         owner = os.stat(conn.execute("SHOW data_directory").fetchone()[0])
         for name in names:
             if conn.execute("SELECT 1 FROM pg_tablespace WHERE spcname = %s", (name,)).fetchone():
                 continue
             folder = Path(tempfile.mkdtemp(prefix=f"migrasafe-{name}-"))
+            atexit.register(shutil.rmtree, folder, True)
             os.chown(folder, owner.st_uid, owner.st_gid)
             folder.chmod(0o700)
             conn.execute(f'CREATE TABLESPACE "{name}" LOCATION \'{folder}\'')
