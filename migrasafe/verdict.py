@@ -42,3 +42,14 @@ def exit_code(report: Report, fail_on: str) -> int:
     if any(severity_rank(f.severity) >= threshold for f in reported_findings(report)):
         return 1
     return 0
+
+
+def input_errors(report: Report) -> list[str]:
+    """`file:line: message` of each input that could not be read or parsed (up to three a migration)."""
+    out = [f"{f.path}:{f.line}: {f.message}" for f in report.findings if f.rule == "MS099"]
+    for result in report.results:
+        if result.migration.broken:
+            errors = [f for f in result.all_findings() if f.severity == "error"] or result.all_findings()
+            out += [f"{f.path}:{f.line}: {f.message}" for f in errors[:3]] or [
+                f"{result.migration.path}: could not be read or parsed"]
+    return out

@@ -144,6 +144,9 @@ def test_replay_is_skipped_for_input_that_does_not_parse(tmp_path):
     (tmp_path / "001_a.sql").write_text("CREATE TABLE (;\n")
     done = run_cli("replay", str(tmp_path))
     assert done.returncode == 2 and "could not be read or parsed" in done.stderr
+    assert f"{tmp_path / '001_a.sql'}:1: syntax error" in done.stderr  # which input, where
+    missing = run_cli("replay", str(tmp_path / "nowhere"))
+    assert missing.returncode == 2 and f"{tmp_path / 'nowhere'}:1: path does not exist" in missing.stderr
 
 
 def test_check_replay_option_is_there():

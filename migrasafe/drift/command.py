@@ -6,6 +6,7 @@ import sys
 
 from ..snapshot import diff, take_snapshot
 from .live import LiveError, read_live
+from ..verdict import input_errors
 from .result import DATABASE, MIGRATIONS, DriftResult
 
 
@@ -59,13 +60,3 @@ def run(args, config, usage_error) -> int:
 
     write(render(result, args.format))
     return result.exit_code()
-
-
-def input_errors(report) -> list[str]:
-    out = [f"{f.path}:{f.line}: {f.message}" for f in report.findings if f.rule == "MS099"]
-    for result in report.results:
-        if result.migration.broken:
-            errors = [f for f in result.all_findings() if f.severity == "error"] or result.all_findings()
-            out += [f"{f.path}:{f.line}: {f.message}" for f in errors[:3]] or [
-                f"{result.migration.path}: could not be read or parsed"]
-    return out

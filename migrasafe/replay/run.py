@@ -105,8 +105,10 @@ def replay_report(report: Report, paths: list[str], config: Config, settings: Re
     backend starts one and removes it afterwards.
     """
     if report.broken:
+        from ..verdict import input_errors
+
         raise ReplayError("some migrations could not be read or parsed; the replay would stop there, "
-                          "so it did not run")
+                          "so it did not run:\n  " + "\n  ".join(input_errors(report)))
     started = time.perf_counter()
     deadline = started + settings.timeout_ms / 1000 if settings.timeout_ms else None
     sizes = plan_sizes(settings.sizes, settings.production)
