@@ -36,7 +36,7 @@ from .progress import Progress
 from .seed import SeedResult, Seeder
 from .stats import ProductionRows
 from .timeline import migration_timeline
-from .touched import confined, seed_ahead, touched_tables
+from .touched import history_reach, seed_ahead
 
 DEFAULT_SIZES = (10_000, 100_000)
 DEFAULT_STATEMENT_TIMEOUT_MS = 600_000.0
@@ -115,6 +115,8 @@ def replay_report(report: Report, paths: list[str], config: Config, settings: Re
     histories: dict[str, list[MigrationResult]] = {}
     for result in report.results:
         histories.setdefault(result.migration.meta.get("history", ""), []).append(result)
+    # What each migration touches, and whether it reaches further, is the same at every size.
+    reaches = {key: history_reach(history) for key, history in histories.items()}
     progress = Progress(settings.progress)
     size_runs: list[SizeRun] = []
     try:
@@ -126,9 +128,9 @@ def replay_report(report: Report, paths: list[str], config: Config, settings: Re
             for number, size in enumerate(sizes, start=1):
                 size_run = SizeRun(size)
                 size_runs.append(size_run)
-                for history in histories.values():
+                for key, history in histories.items():
                     progress.set_prefix(f"replay {number}/{len(sizes)} ({size:,} rows) ")
-                    replay_history(server, history, size_run, config, settings, deadline, progress)
+                    replay_history(server, history, size_run, config, settings, deadline, progress, reaches[key])
             server_label, server_major, backend = server.label, server.major, server.backend
     except BackendError as err:
         raise ReplayError(str(err)) from None
@@ -172,7 +174,8 @@ def static_model(paths: list[str], config: Config, major: int) -> Report:
 
 
 def replay_history(server: Server, results: list[MigrationResult], size_run: SizeRun, config: Config,
-                   settings: ReplaySettings, deadline: float | None, progress: Progress) -> None:
+                   settings: ReplaySettings, deadline: float | None, progress: Progress,
+                   reach: tuple[list[set[str] | None], list[bool]]) -> None:
     import psycopg
 
     production = settings.production
@@ -204,8 +207,7 @@ def replay_history(server: Server, results: list[MigrationResult], size_run: Siz
                           refuse=refuse)
 
         sessions_ahead = [SessionAhead(runner_for(results[0]))] if results else []
-        touched = [touched_tables(result) for result in results]
-        fenced = [not confined(result) for result in results]
+        touched, fenced = reach
         try:
             for position, result in enumerate(results):
                 following = results[position + 1] if position + 1 < len(results) else None

@@ -77,6 +77,11 @@ def confined(result: MigrationResult) -> bool:
     return True
 
 
+def history_reach(results: list[MigrationResult]) -> tuple[list[set[str] | None], list[bool]]:
+    """Per migration: touched_tables, and whether it is not confined (seed_ahead's input)."""
+    return [touched_tables(r) for r in results], [not confined(r) for r in results]
+
+
 def seed_ahead(touched: list[set[str] | None], fenced: list[bool], position: int):
     """For each migration after `position` that a table can be seeded ahead for: the tables it
     touches, and those touched from `position` up to it (Seeder.seed's `ahead`).
