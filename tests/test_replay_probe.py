@@ -133,3 +133,31 @@ def test_sampling_reads_the_backend_locks_until_the_block_ends():
         time.sleep(0.05)
         assert monitor.reads <= after + 1  # a read under way when the block ended, no more
     assert reads_during.is_set()
+
+
+class SlowLockConnection:
+    """Answers that the migration backend holds a lock, after `delay` seconds in flight."""
+
+    def __init__(self, delay: float):
+        self.delay = delay
+
+    def execute(self, sql, params):
+        time.sleep(self.delay)
+        rows = [("lock", 4242, "ShareUpdateExclusiveLock")] if params["pid"] else []
+        return type("Result", (), {"fetchall": lambda self: rows})()
+
+
+def test_a_reading_sent_before_a_statement_started_is_not_counted_as_its_locks():
+    monitor = Monitor("", 99, [], connect=lambda: SlowLockConnection(0.05), release=lambda used: None)
+    monitor._ensure_connection()
+    monitor._sampling = 1
+    before_read = time.perf_counter()
+    reader = threading.Thread(target=monitor._read, args=({},))
+    reader.start()
+    time.sleep(0.02)
+    # The next statement starts while the reading made during the one before is in flight.
+    next_started = time.perf_counter()
+    reader.join()
+    next_ended = time.perf_counter()
+    assert monitor.locks_between(next_started, next_ended) == set()
+    assert monitor.locks_between(before_read, next_ended) == {(4242, "ShareUpdateExclusiveLock")}

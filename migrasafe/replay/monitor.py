@@ -48,7 +48,8 @@ class Monitor:
         self.conninfo = conninfo
         self.migration_pid = migration_pid
         self.probes = {p.pid: p for p in probes if p.pid is not None}
-        self.samples: list[tuple[float, int, str]] = []  # (time, oid, mode)
+        # (sent, received, oid, mode): pg_locks was read at some moment between sent and received.
+        self.samples: list[tuple[float, float, int, str]] = []
         self.reads = 0  # queries sent to the server
         self.error: str | None = None
         self._connect = connect or (lambda: psycopg.connect(conninfo, autocommit=True, connect_timeout=10))
@@ -159,23 +160,31 @@ class Monitor:
     def _read(self, due: dict[int, int]) -> None:
         sampling = self._sampling > 0
         self.reads += 1
+        sent = time.perf_counter()
         rows = self._conn.execute(MONITOR_SQL, {"pid": self.migration_pid if sampling else 0,
                                                 "probes": list(due)}).fetchall()
-        now = time.perf_counter()
+        received = time.perf_counter()
         with self._lock:
             for kind, number, mode in rows:
                 if kind == "lock":
-                    self.samples.append((now, number, mode))
+                    self.samples.append((sent, received, number, mode))
                 elif number in due:
                     self.probes[number].mark_waiting(due[number])
 
     def locks_between(self, started: float, ended: float) -> set[tuple[int, str]]:
+        """The locks seen by readings made wholly between started and ended.
+
+        A reading sent while the statement before was still running can come back after this one
+        started: what it saw belongs to the one before, so only a reading sent after the start
+        and answered before the end is this statement's.
+        """
         with self._lock:
-            return {(oid, mode) for at, oid, mode in self.samples if started <= at <= ended}
+            return {(oid, mode) for sent, received, oid, mode in self.samples
+                    if started <= sent and received <= ended}
 
     def forget_before(self, moment: float) -> None:
         with self._lock:
-            self.samples = [s for s in self.samples if s[0] >= moment]
+            self.samples = [s for s in self.samples if s[1] >= moment]
 
 
 def first_line(err: Exception) -> str:
