@@ -51,7 +51,7 @@ def analyse_migration(migration: Migration, catalog: Catalog, config: Config,
     if not isinstance(migration.statements, list) or len(migration.statements) >= packed.PACK_AT:
         packed.pack(migration, result)
         shared = Shared(recent=packed.RECENT_IMPACTS)
-    for stmt in _with_trees(migration.statements):
+    for stmt in with_trees(migration.statements):
         if blocks:
             _enter_query_block(tx, blocks, stmt)
         if one_query and not tx.open and stmt.index > 0:
@@ -90,7 +90,7 @@ _RUN = 1024
 _RUN_TEXT = 1 << 18
 
 
-def _with_trees(statements):
+def with_trees(statements):
     """The statements in order, each run's trees built when the run is reached."""
     start, count = 0, len(statements)
     while start < count:

@@ -74,12 +74,15 @@ def _run(paths: list[str], config: Config, parsing: contextlib.ExitStack) -> Rep
 
         cache = open_cache(config)
 
-    def judge(migration, catalog):
+    def start_parsing():
         if not sessions.get("parsing"):
             from .parse import trusted_node_attributes
 
             parsing.enter_context(trusted_node_attributes())
             sessions["parsing"] = True
+
+    def judge(migration, catalog):
+        start_parsing()
         migration = realize(migration)
         session = migration.meta.get("session")
         if session:
@@ -88,11 +91,21 @@ def _run(paths: list[str], config: Config, parsing: contextlib.ExitStack) -> Rep
             sessions.setdefault(("tx", session), TxState())
         return analyse(migration, catalog, config, selection, sessions.get(("tx", session)))
 
-    for migration in migrations:
-        history = migration.meta.get("history", "")
+    def catalog_of(history: str) -> Catalog:
         catalog = catalogs.get(history)
         if catalog is None:
             catalog = catalogs[history] = base.copy()
+        return catalog
+
+    shared = None
+    if cache is None and config.jobs > 1 and migrations:
+        from .parallel.run import judge_in_shares
+
+        start_parsing()
+        shared = judge_in_shares(migrations, catalog_of, judge, config.jobs)
+    for migration in migrations if shared is None else ():
+        history = migration.meta.get("history", "")
+        catalog = catalog_of(history)
         key = cache.key(migration) if cache is not None else None
         if key is not None:
             cached = cache.result(key)
@@ -104,6 +117,8 @@ def _run(paths: list[str], config: Config, parsing: contextlib.ExitStack) -> Rep
         if key is not None:
             cache.analysed(migration, key, result, catalog)
         report.results.append(result)
+    if shared is not None:
+        report.results.extend(shared)
     if cache is not None:
         cache.finish(catalogs)
     from .history import check_histories  # after the cache stored each result: these are never cached

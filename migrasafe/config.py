@@ -51,6 +51,9 @@ class Config:
     # Load unchanged migrations' results from the cache (migrasafe/cache); `check` on the command
     # line turns it on unless --no-cache or `cache = false`.
     cache: bool | None = None
+    # Processes that judge a run without the cache (migrasafe/parallel); the command line gives
+    # every CPU this process may use.
+    jobs: int = 1
     root: Path | None = None  # folder of the config file, when one was found
     source: str | None = None  # the config file, for messages
 

@@ -39,6 +39,9 @@ def add_command(commands, only: str | None) -> None:
     check.add_argument("--no-cache", action="store_true",
                        help="analyse every migration again instead of loading unchanged ones' results "
                        "from the cache (MIGRASAFE_CACHE_DIR, else the user cache folder)")
+    check.add_argument("--jobs", type=positive_count, metavar="N",
+                       help="processes that analyse a run the cache does not answer "
+                       "(default: every CPU this process may use)")
     check.add_argument("--replay", action="store_true",
                        help="also run the migrations on a throwaway PostgreSQL with production-shaped rows "
                        "(see `migrasafe replay --help`)")
@@ -101,6 +104,12 @@ def check_and_write(args: argparse.Namespace):
             config.cache = False
         elif config.cache is None:
             config.cache = True  # the command line's default, as ruff's; the Python API asks for it
+        if args.jobs is not None:
+            config.jobs = args.jobs
+        else:
+            from ..parallel import usable_cpus
+
+            config.jobs = usable_cpus()
         from ..check import run
 
         report = run(args.paths, config)
@@ -154,3 +163,9 @@ def broken_context(result) -> str:
     if worst is None:
         return f"{result.migration.path}: could not be read or parsed (read for its schema only)"
     return f"{worst.path}:{worst.line}: {worst.message} (read for its schema only)"
+
+
+def positive_count(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of processes such as 2, not {text!r}")
+    return int(text)
