@@ -38,20 +38,35 @@ def lock_line(analysed: AnalysedStatement, relation: str | None, until: str | No
 
 
 def analyse_migration(migration: Migration, catalog: Catalog, config: Config,
-                      selection: RuleSelection, session: TxState | None = None) -> MigrationResult:
+                      selection: RuleSelection, session: TxState | None = None, *,
+                      resume_at: int = 0, pause_at: int | None = None) -> MigrationResult:
     """`session` is the connection state the previous migration of the same run left, for tools
-    that run several migrations on one connection; it is updated in place."""
-    catalog.migration = migration.unit
-    catalog.search_path = ["public"]  # SET search_path lasts one session: one file
-    result = MigrationResult(migration=migration, findings=selection.admit(migration.findings))
-    tx = enter_migration(migration, session if session is not None else TxState())
+    that run several migrations on one connection; it is updated in place.
+
+    A migration can also be judged in parts (migrasafe/parallel): `pause_at` stops before the
+    first statement from that index on that runs outside a transaction (`result.paused_at`,
+    with `session` as it was there); `resume_at` starts at such a statement, from the `session`
+    and the catalog as the statements before it left them (`splittable` says which migrations
+    can be)."""
+    if resume_at:
+        tx = session
+        result = MigrationResult(migration=migration)
+    else:
+        catalog.migration = migration.unit
+        catalog.search_path = ["public"]  # SET search_path lasts one session: one file
+        result = MigrationResult(migration=migration, findings=selection.admit(migration.findings))
+        tx = enter_migration(migration, session if session is not None else TxState())
     one_query = bool(migration.meta.get("implicit_transaction"))
     blocks = migration.meta.get("query_blocks") or ()
     shared = Shared()
     if not isinstance(migration.statements, list) or len(migration.statements) >= packed.PACK_AT:
         packed.pack(migration, result)
         shared = Shared(recent=packed.RECENT_IMPACTS)
-    for stmt in with_trees(migration.statements):
+    statements = migration.statements
+    for position, stmt in enumerate(with_trees(statements, resume_at, pause_at), resume_at):
+        if pause_at is not None and position >= pause_at and not tx.open:
+            result.paused_at = position
+            break
         if blocks:
             _enter_query_block(tx, blocks, stmt)
         if one_query and not tx.open and stmt.index > 0:
@@ -90,9 +105,23 @@ _RUN = 1024
 _RUN_TEXT = 1 << 18
 
 
-def with_trees(statements):
-    """The statements in order, each run's trees built when the run is reached."""
-    start, count = 0, len(statements)
+def splittable(migration: Migration) -> bool:
+    """Whether the migration can be judged in parts: its statements run one by one, outside a
+    transaction unless they open one (not one transaction, not one query, not in sent blocks)."""
+    meta = migration.meta
+    return (not migration.in_transaction and not meta.get("implicit_transaction") and not meta.get("query_blocks")
+            and not meta.get("session") and isinstance(migration.statements, list)
+            and len(migration.statements) < packed.PACK_AT)
+
+
+def with_trees(statements, start: int = 0, batch_until: int | None = None):
+    """The statements in order from `start`, each run's trees built when the run is reached (up
+    to `batch_until`; after it, each tree when it is read)."""
+    count = len(statements)
+    if batch_until is not None and batch_until < count:
+        yield from with_trees(statements[:batch_until], start)
+        yield from statements[max(start, batch_until):]
+        return
     while start < count:
         run = statements[start:start + _RUN]  # held while it is analysed: a packed row's tree lives in its view
         text = 0

@@ -81,9 +81,13 @@ def _run(paths: list[str], config: Config, parsing: contextlib.ExitStack) -> Rep
             parsing.enter_context(trusted_node_attributes())
             sessions["parsing"] = True
 
-    def judge(migration, catalog):
+    def judge(migration, catalog, tx=None, **part):
+        """`part`: one part of the migration (analyse_migration's resume_at and pause_at), from
+        the transaction state `tx`; unfinished."""
         start_parsing()
         migration = realize(migration)
+        if part:
+            return analyse(migration, catalog, config, selection, tx, **part)
         session = migration.meta.get("session")
         if session:
             from .transaction import TxState
@@ -102,7 +106,7 @@ def _run(paths: list[str], config: Config, parsing: contextlib.ExitStack) -> Rep
         from .parallel.run import judge_in_shares
 
         start_parsing()
-        shared = judge_in_shares(migrations, catalog_of, judge, config.jobs)
+        shared = judge_in_shares(migrations, catalog_of, judge, finish, config.jobs)
     for migration in migrations if shared is None else ():
         history = migration.meta.get("history", "")
         catalog = catalog_of(history)
@@ -127,13 +131,27 @@ def _run(paths: list[str], config: Config, parsing: contextlib.ExitStack) -> Rep
     return report
 
 
-def analyse(migration, catalog: Catalog, config: Config, selection: RuleSelection, tx):
-    """One migration's result, its suppressions and grouped findings applied."""
+def analyse(migration, catalog: Catalog, config: Config, selection: RuleSelection, tx, **part):
+    """One migration's result, its suppressions and grouped findings applied; with `part`
+    (analyse_migration's resume_at and pause_at), the statements of one part only, to be
+    `finish`ed once the parts are put together."""
     from .analyse import analyse_migration, internal_error
-    from .rules.locking import fold_repeated_findings
 
     try:
-        result = analyse_migration(migration, catalog, config, selection, session=tx)
+        result = analyse_migration(migration, catalog, config, selection, session=tx, **part)
+    except Exception as err:  # noqa: BLE001 - one migration's failure must not end the run
+        migration.broken = True
+        return MigrationResult(migration=migration, findings=[internal_error(err, path=migration.path, line=1)])
+    return result if part else finish(result)
+
+
+def finish(result: MigrationResult) -> MigrationResult:
+    """What is done over a migration's whole result: suppressions, grouped findings, templates."""
+    from .analyse import internal_error
+    from .rules.locking import fold_repeated_findings
+
+    migration = result.migration
+    try:
         if "migrasafe:" in migration.text or "atlas:nolint" in migration.text:  # only then load the reader
             from .suppress import apply_suppressions
 

@@ -261,6 +261,8 @@ class MigrationResult:
     migration: Migration
     statements: list[AnalysedStatement] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)  # findings not tied to one statement
+    # Judged in parts (migrasafe/parallel): the statement this part stopped before, when it did.
+    paused_at: int | None = None
 
     def all_findings(self) -> list[Finding]:
         out = list(self.findings)

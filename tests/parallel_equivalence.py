@@ -22,23 +22,26 @@ from migrasafe.sources import read_migrations
 
 def report_of(path: Path, jobs: int, starts=None) -> str:
     if starts is not None:
-        parallel_run.share_starts = lambda weights, processes: list(starts)
+        parallel_run.planned_starts = lambda migrations, processes: list(starts)
     config = Config(cache=False, jobs=jobs)
     return render(run([str(path)], config), "json")
 
 
-def splits(count: int, spread: int | None = None):
-    """Every two-share split, and every three-share one of a history of up to eight."""
+def splits(migrations, spread: int | None = None):
+    """Every two-share split, and every three-share one of a history of up to eight places
+    (a place: a migration, or a statement inside one that can be judged in parts)."""
+    places = parallel_run.places(migrations)[0][1:]
     if spread:
-        points = sorted({max(1, count * k // (spread + 1)) for k in range(1, spread + 1)} - {count})
-        yield from ([0, point] for point in points)
-        yield from ([0, a, b] for a, b in zip(points, points[1:]))
+        count = len(places)
+        points = sorted({places[count * k // (spread + 1)] for k in range(1, spread + 1)} if count else ())
+        yield from ([(0, 0), point] for point in points)
+        yield from ([(0, 0), a, b] for a, b in zip(points, points[1:]))
         return
-    for first in range(1, count):
-        yield [0, first]
-    if count <= 8:
-        for first, second in itertools.combinations(range(1, count), 2):
-            yield [0, first, second]
+    for first in places:
+        yield [(0, 0), first]
+    if len(places) <= 8:
+        for first, second in itertools.combinations(places, 2):
+            yield [(0, 0), first, second]
 
 
 def main(argv: list[str]) -> int:
@@ -87,7 +90,7 @@ def main(argv: list[str]) -> int:
 
     def counted(child):
         sent = results(child)
-        received.append(len(sent))
+        received.append(len(sent[1]) if sent is not None else 0)
         return sent
 
     parallel_run.Child.results = counted
@@ -96,7 +99,7 @@ def main(argv: list[str]) -> int:
         migrations, _ = read_migrations([str(path)], Config(cache=False), {}, [])
         alone = report_of(path, 1)
         stopped += '"MS088"' in alone
-        for starts in splits(len(migrations), args.spread):
+        for starts in splits(migrations, args.spread):
             compared += 1
             if report_of(path, len(starts), starts) != alone:
                 differences += 1

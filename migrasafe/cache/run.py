@@ -46,7 +46,7 @@ def run_fingerprint(config: Config) -> str:
     """Everything about the run, besides the migrations themselves, that decides a result."""
     from ..report import tool_version
 
-    settings = {k: v for k, v in dataclasses.asdict(config).items() if k not in ("changed", "since", "root", "source", "cache")}
+    settings = {k: v for k, v in dataclasses.asdict(config).items() if k not in ("changed", "since", "root", "source", "cache", "jobs")}
     digest = hashlib.sha256()
     digest.update(tool_version().encode())
     digest.update(code_fingerprint().encode())

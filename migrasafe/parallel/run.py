@@ -1,81 +1,189 @@
-"""Judge the shares of a run in forked processes and put their results back in order."""
+"""Judge the shares of a run in forked processes and put their results back in order.
+
+A position is (migration index, statement index). A share starts at a migration, or inside one
+whose statements run one by one (analyse.splittable) at the first statement from its planned
+start on that runs outside a transaction; the share before it pauses there too.
+"""
 from __future__ import annotations
 
 import json
 import os
 import sys
 import threading
+from dataclasses import dataclass
 from typing import Callable
 
+from ..analyse import splittable
 from ..catalog import Catalog
 from ..model import Migration, MigrationResult
 from ..sources.lazy import realize
-from .catch_up import catch_up
+from ..transaction import TxState
+from .catch_up import catch_up, catch_up_part
 from .shares import share_starts
 
-Judge = Callable[[Migration, Catalog], MigrationResult]
+Judge = Callable[..., MigrationResult]
 CatalogOf = Callable[[str], Catalog]
+Position = tuple[int, int]
 
 
-def judge_in_shares(migrations: list[Migration], catalog_of: CatalogOf, judge: Judge,
+def judge_in_shares(migrations: list[Migration], catalog_of: CatalogOf, judge: Judge, finish,
                     processes: int) -> list[MigrationResult] | None:
     """Every migration's result, in order, judged by up to `processes` processes; None when the
-    run is better done by one (too small, no fork here, or migrations that share a session,
-    whose transaction state flows from one to the next, or other threads in this process)."""
+    run is better done by one (too small, no fork here, migrations that share a session, whose
+    transaction state flows from one to the next, or other threads in this process)."""
     if processes < 2 or not hasattr(os, "fork") or any(m.meta.get("session") for m in migrations):
         return None
     if threading.active_count() > 1:
         return None  # a fork copies only this thread: a lock another one holds would never be released
-    starts = share_starts([_weight(m) for m in migrations], processes)
+    starts = planned_starts(migrations, processes)
     if len(starts) < 2:
         return None
-    bounds = list(zip(starts, starts[1:] + [len(migrations)]))
+    ends = starts[1:] + [(len(migrations), 0)]
     sys.stdout.flush()
     sys.stderr.flush()
     children = []
     try:
-        for low, high in bounds[1:]:
-            children.append(Child.start(migrations, low, high, catalog_of, judge))
-        return _collect(migrations, bounds, children, catalog_of, judge)
+        for start, end in zip(starts[1:], ends[1:]):
+            children.append(Child.start(Walk(migrations, catalog_of, judge), start, end))
+        parts = _collect(Walk(migrations, catalog_of, judge), ends, children)
     finally:
         for child in children:
             child.close()
+    return _put_together(migrations, parts, finish)
 
 
-def _collect(migrations, bounds, children, catalog_of: CatalogOf, judge: Judge) -> list[MigrationResult]:
+def planned_starts(migrations: list[Migration], processes: int) -> list[Position]:
+    units, weights = places(migrations)
+    return [units[i] for i in share_starts(weights, processes)]
+
+
+def places(migrations: list[Migration]) -> tuple[list[Position], list[int]]:
+    """Where a share may start, and the weight of what follows up to the next such place."""
+    units, weights = [], []
+    for index, migration in enumerate(migrations):
+        count = len(migration.statements)
+        if count > 1 and splittable(migration):
+            units += [(index, s) for s in range(count)]
+            weights += [2] + [1] * (count - 1)
+        else:
+            units.append((index, 0))
+            weights.append(count + 1)
+    return units, weights
+
+
+@dataclass
+class Part:
+    """A migration's result (`finished`), or the result of its statements from `start` on."""
+    migration: int
+    start: int
+    result: MigrationResult
+    finished: bool
+
+
+def _collect(walk: "Walk", ends: list[Position], children: list["Child"]) -> list[Part]:
+    parts = walk.judge_to(ends[0])
+    frontier = walk.at  # the results reach this far; the parent's catalogs may lag behind
+    trusted = not any(_stopped(p) for p in parts)
+    for end, child in zip(ends[1:], children):
+        # A child caught up over everything before its share: exact only when judging none of
+        # it stopped on an internal error, and only if it started where the share before ended.
+        sent = child.results() if trusted else None
+        if sent is not None and sent[0] == frontier and sent[1] and not any(_stopped(p) for p in sent[1]):
+            parts += sent[1]
+            last = sent[1][-1]
+            paused = last.result.paused_at
+            frontier = (last.migration, paused) if paused is not None else (last.migration + 1, 0)
+            continue
+        walk.catch_up_to(frontier)
+        own = walk.judge_to(end)
+        parts += own
+        frontier = walk.at
+        trusted = trusted and not any(_stopped(p) for p in own)
+    return parts
+
+
+def _put_together(migrations: list[Migration], parts: list[Part], finish) -> list[MigrationResult]:
     results: list[MigrationResult] = []
-    low, high = bounds[0]
-    for migration in migrations[low:high]:
-        results.append(judge(migration, catalog_of(_history(migration))))
-    absorbed = high  # the parent's catalogs are as the migrations before this index left them
-    for (low, high), child in zip(bounds[1:], children):
-        # A child caught up over the migrations before its share; that is exact only when judging
-        # none of them stopped on an internal error.
-        sent = child.results() if not any(_stopped(r) for r in results) else []
-        results.extend(sent[:high - low])
-        if len(results) < high:
-            for j in range(absorbed, len(results)):
-                migration = migrations[j]
-                if _stopped(results[j]):
-                    judge(migration, catalog_of(_history(migration)))  # what it left, exactly
-                else:
-                    catch_up(realize(migration), catalog_of(_history(migration)))
-            for migration in migrations[len(results):high]:
-                results.append(judge(migration, catalog_of(_history(migration))))
-            absorbed = high
+    at = 0
+    while at < len(parts):
+        first = parts[at]
+        group = [first]
+        at += 1
+        while at < len(parts) and parts[at].migration == first.migration:
+            group.append(parts[at])
+            at += 1
+        if len(group) == 1 and first.finished:
+            results.append(first.result)
+            continue
+        migration = realize(migrations[first.migration])
+        whole = MigrationResult(migration=migration, findings=list(first.result.findings))
+        for part in group:
+            whole.statements.extend(part.result.statements)
+            migration.broken = migration.broken or part.result.migration.broken
+        results.append(finish(whole))
     return results
 
 
-def _weight(migration: Migration) -> int:
-    return len(migration.statements) + 1
+def _stopped(part: Part) -> bool:
+    return any(f.rule == "MS088" for f in part.result.all_findings())
 
 
-def _history(migration: Migration) -> str:
-    return migration.meta.get("history", "")
+class Walk:
+    """One process's way through the run: the catalogs, as the statements before `at` left
+    them, and the transaction state there when `at` is inside a migration."""
 
+    def __init__(self, migrations: list[Migration], catalog_of: CatalogOf, judge: Judge):
+        self.migrations, self.catalog_of, self.judge = migrations, catalog_of, judge
+        self.at: Position = (0, 0)
+        self.tx: TxState | None = None
 
-def _stopped(result: MigrationResult) -> bool:
-    return any(f.rule == "MS088" for f in result.all_findings())
+    def _catalog(self, migration: Migration) -> Catalog:
+        return self.catalog_of(migration.meta.get("history", ""))
+
+    def catch_up_to(self, target: Position) -> Position:
+        """Apply without judging up to `target`; a target inside a migration moves on to the
+        first statement there that runs outside a transaction. Where it got to."""
+        m, s = self.at
+        while (m, s) < target:
+            migration = realize(self.migrations[m])
+            if m < target[0]:
+                if s == 0:
+                    catch_up(migration, self._catalog(migration))
+                else:
+                    catch_up_part(migration, self._catalog(migration), self.tx, s, None)
+                m, s = m + 1, 0
+                continue
+            if s == 0:
+                self.tx = TxState()
+            s = catch_up_part(migration, self._catalog(migration), self.tx, s, target[1])
+            if s >= len(migration.statements):
+                m, s = m + 1, 0
+            break
+        self.at = (m, s)
+        return self.at
+
+    def judge_to(self, end: Position) -> list[Part]:
+        """Judge from `at` to `end` (inside a migration: up to where it pauses)."""
+        parts = []
+        m, s = self.at
+        while (m, s) < end:
+            migration = realize(self.migrations[m])
+            catalog = self._catalog(migration)
+            if m < end[0] and s == 0:
+                parts.append(Part(m, 0, self.judge(migration, catalog), True))
+                m += 1
+                continue
+            tx = self.tx if s else TxState()
+            pause = end[1] if m == end[0] else None
+            result = self.judge(migration, catalog, tx=tx, resume_at=s, pause_at=pause)
+            parts.append(Part(m, s, result, False))
+            if result.paused_at is None:
+                m, s = m + 1, 0
+            else:
+                s, self.tx = result.paused_at, tx
+                break
+        self.at = (m, s)
+        return parts
 
 
 class Child:
@@ -85,23 +193,23 @@ class Child:
         self.pid, self.reading = pid, reading
 
     @classmethod
-    def start(cls, migrations, low: int, high: int, catalog_of: CatalogOf, judge: Judge) -> "Child":
+    def start(cls, walk: Walk, start: Position, end: Position) -> "Child":
         reading, writing = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child: never returns
             os.close(reading)
             code = 1
             try:
-                _judge_share(writing, migrations, low, high, catalog_of, judge)
+                _judge_share(writing, walk, start, end)
                 code = 0
             finally:
                 os._exit(code)  # no atexit handlers, no flushing of the parent's buffers
         os.close(writing)
         return cls(pid, reading)
 
-    def results(self) -> list[MigrationResult]:
-        """What the child sent, decoded; fewer than its share (none) when it stopped early or
-        failed: the parent judges the rest."""
+    def results(self) -> tuple[Position, list[Part]] | None:
+        """Where the child started and what it sent, decoded; None when it failed: the parent
+        judges its share."""
         from ..cache.codec import decode_result
 
         chunks = []
@@ -109,13 +217,18 @@ class Child:
             self.reading = None
             while chunk := pipe.read(1 << 20):
                 chunks.append(chunk)
-        code = self._wait()
-        if code != 0:
-            return []
+        if self._wait() != 0:
+            return None
         try:
-            return [decode_result(data) for data in json.loads(b"".join(chunks))]
+            data = json.loads(b"".join(chunks))
+            parts = []
+            for m, s, finished, paused_at, encoded in data["parts"]:
+                result = decode_result(encoded)
+                result.paused_at = paused_at
+                parts.append(Part(m, s, result, finished))
+            return tuple(data["start"]), parts
         except Exception:  # noqa: BLE001 - anything odd is judged again, never trusted
-            return []
+            return None
 
     def _wait(self) -> int | None:
         if self.pid is None:
@@ -136,20 +249,27 @@ class Child:
             self._wait()
 
 
-def _judge_share(writing: int, migrations, low: int, high: int, catalog_of: CatalogOf, judge: Judge) -> None:
-    from ..cache.codec import NotStorable, encode_result
+def _judge_share(writing: int, walk: Walk, start: Position, end: Position) -> None:
+    from ..cache.codec import encode_result
 
-    for migration in migrations[:low]:
-        catch_up(realize(migration), catalog_of(_history(migration)))
+    begun = walk.catch_up_to(start)
     encoded = []
-    for migration in migrations[low:high]:
-        result = judge(migration, catalog_of(_history(migration)))
-        try:
-            encoded.append(encode_result(result))
-        except NotStorable:
-            break  # the parent judges this one and the rest
-        if _stopped(result):
-            break  # the catalog after it is not what catching up would give: the parent goes on
-    data = json.dumps(encoded, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    for part in walk.judge_to(end):
+        result = part.result
+        if not part.finished:
+            # Only its own statements: the parent has the migration.
+            own = [a.statement for a in result.statements]
+            migration = _with_statements(result.migration, own)
+            result = MigrationResult(migration=migration, statements=result.statements, findings=result.findings)
+        encoded.append([part.migration, part.start, part.finished, part.result.paused_at, encode_result(result)])
+    data = json.dumps({"start": begun, "parts": encoded}, ensure_ascii=False, separators=(",", ":"))
     with os.fdopen(writing, "wb") as pipe:
-        pipe.write(data)
+        pipe.write(data.encode("utf-8"))
+
+
+def _with_statements(migration: Migration, statements) -> Migration:
+    import copy
+
+    shallow = copy.copy(migration)
+    shallow.statements = statements
+    return shallow
