@@ -3,7 +3,8 @@ lists, dicts and sets are one object each.
 
 They read as what they stand for. A list of them refuses any change in place (`+=` gives the
 holder a new list of its own instead); the empty dict refuses additions, and removing from it
-changes nothing, as from any empty dict. A copy or a pickle of either is a plain container.
+changes nothing, as from any empty dict. A copy or a pickle stays shared where the original was
+(copy and pickle keep one copy of an object met twice), so it stays one that refuses changes.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ class SharedList(list):
         return [*self, *other]
 
     def __reduce__(self):
-        return list, (list(self),)
+        return SharedList, (list(self),)
 
 
 class SharedEmptyDict(dict):
@@ -31,7 +32,7 @@ class SharedEmptyDict(dict):
     __setitem__ = setdefault = update = __ior__ = _refuse
 
     def __reduce__(self):
-        return dict, ()
+        return SharedEmptyDict, ()
 
 
 NONE = SharedList()  # no findings, no rewrites, no partitions...

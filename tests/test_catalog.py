@@ -81,3 +81,20 @@ def test_renames_keep_foreign_keys_pointing_at_the_table():
     assert [(child.name, con.name) for child, con in parent.referencing(cat)] == [("app.c", "c_parent")]
     replay("ALTER TABLE app.c DROP CONSTRAINT c_parent;", cat)
     assert parent.referencing(cat) == []
+
+
+def test_a_copied_catalog_keeps_each_relations_containers_its_own():
+    import pickle
+
+    from migrasafe.catalog.state import Catalog, Relation
+
+    catalog = Catalog()
+    for name in ("public.a", "public.b"):
+        catalog.relations[name] = Relation(name, "table")
+    # Both start with the one shared empty list and dict; a copy (or a pickle) meets it twice.
+    for copied in (catalog.copy(), pickle.loads(pickle.dumps(catalog))):
+        a, b = copied.relations["public.a"], copied.relations["public.b"]
+        a.changeable("indexes").append("public.a_idx")
+        a.changeable("columns")["note"] = None
+        assert b.indexes == [] and b.columns == {}
+        assert a.indexes == ["public.a_idx"] and list(a.columns) == ["note"]

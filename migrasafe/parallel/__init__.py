@@ -7,9 +7,10 @@ model, no rules: about a third of the work of judging them, `catch_up.py`), then
 share. The shares are sized so that the processes finish together (`shares.py`).
 
 Child processes are forked after the migrations were read, so they start with everything the
-parent has loaded. Each sends its results back as the cache's plain data (`cache/codec.py`);
-the parent decodes them as it decodes cached results. A result a child could not send, or a
-child that failed, is judged again by the parent; so is everything after the parent's own share
+parent has loaded. Each sends its results back on a pipe of its own. A share inside one file
+(analyse.splittable) starts at a statement outside a transaction, and the parts of the file are
+put together and finished as one result. A share a child could not send, or a child that
+failed, is judged again by the parent; so is everything after the parent's own share
 when any process stopped on an internal error (MS088), because applying DDL alone is then not
 the same as judging it. The results, and so the report, are the same as one process's:
 tests/test_parallel.py compares them on every corpus case, split at every point.

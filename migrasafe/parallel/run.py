@@ -6,8 +6,8 @@ start on that runs outside a transaction; the share before it pauses there too.
 """
 from __future__ import annotations
 
-import json
 import os
+import pickle
 import sys
 import threading
 from dataclasses import dataclass
@@ -187,7 +187,8 @@ class Walk:
 
 
 class Child:
-    """A forked process judging one share; its results come back on a pipe as plain data."""
+    """A forked process judging one share. Its results come back pickled on a pipe: they are
+    this run's own objects, from a process this one made, never read from anywhere else."""
 
     def __init__(self, pid: int, reading: int):
         self.pid, self.reading = pid, reading
@@ -208,10 +209,8 @@ class Child:
         return cls(pid, reading)
 
     def results(self) -> tuple[Position, list[Part]] | None:
-        """Where the child started and what it sent, decoded; None when it failed: the parent
-        judges its share."""
-        from ..cache.codec import decode_result
-
+        """Where the child started and what it sent; None when it failed: the parent judges its
+        share."""
         chunks = []
         with os.fdopen(self.reading, "rb", closefd=True) as pipe:
             self.reading = None
@@ -220,15 +219,10 @@ class Child:
         if self._wait() != 0:
             return None
         try:
-            data = json.loads(b"".join(chunks))
-            parts = []
-            for m, s, finished, paused_at, encoded in data["parts"]:
-                result = decode_result(encoded)
-                result.paused_at = paused_at
-                parts.append(Part(m, s, result, finished))
-            return tuple(data["start"]), parts
+            start, parts = pickle.loads(b"".join(chunks))
         except Exception:  # noqa: BLE001 - anything odd is judged again, never trusted
             return None
+        return tuple(start), parts
 
     def _wait(self) -> int | None:
         if self.pid is None:
@@ -250,26 +244,20 @@ class Child:
 
 
 def _judge_share(writing: int, walk: Walk, start: Position, end: Position) -> None:
-    from ..cache.codec import encode_result
-
     begun = walk.catch_up_to(start)
-    encoded = []
-    for part in walk.judge_to(end):
-        result = part.result
+    parts = walk.judge_to(end)
+    for part in parts:
         if not part.finished:
             # Only its own statements: the parent has the migration.
-            own = [a.statement for a in result.statements]
-            migration = _with_statements(result.migration, own)
-            result = MigrationResult(migration=migration, statements=result.statements, findings=result.findings)
-        encoded.append([part.migration, part.start, part.finished, part.result.paused_at, encode_result(result)])
-    data = json.dumps({"start": begun, "parts": encoded}, ensure_ascii=False, separators=(",", ":"))
+            part.result.migration = _with_statements(part.result.migration, [a.statement for a in part.result.statements])
+    data = pickle.dumps((begun, parts), protocol=pickle.HIGHEST_PROTOCOL)
     with os.fdopen(writing, "wb") as pipe:
-        pipe.write(data.encode("utf-8"))
+        pipe.write(data)
 
 
 def _with_statements(migration: Migration, statements) -> Migration:
     import copy
 
     shallow = copy.copy(migration)
-    shallow.statements = statements
+    shallow.statements, shallow.text = statements, ""
     return shallow
