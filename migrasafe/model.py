@@ -218,6 +218,9 @@ class Lock:
     relation: str  # schema-qualified, "public.orders"
     mode: str  # pg_locks name, "AccessExclusiveLock"
 
+    def __reduce__(self):  # a pickle (migrasafe/parallel) rebuilt by one call, not field by field
+        return Lock, (self.relation, self.mode)
+
 
 @dataclass(slots=True)
 class Impact:
@@ -230,6 +233,9 @@ class Impact:
     transactional: bool = True
     # Statement-level notes the rules use, e.g. {"concurrently": True}.
     notes: dict = field(default_factory=dict)
+
+    def __reduce__(self):
+        return Impact, (self.locks, self.rewrites, self.scans, self.transactional, self.notes)
 
     def mode_on(self, relation: str) -> str | None:
         for lock in self.locks:

@@ -15,7 +15,7 @@ from typing import Callable
 
 from ..analyse import splittable
 from ..catalog import Catalog
-from ..model import Migration, MigrationResult
+from ..model import AnalysedStatement, Migration, MigrationResult
 from ..sources.lazy import realize
 from ..transaction import TxState
 from .catch_up import catch_up, catch_up_part
@@ -190,8 +190,8 @@ class Child:
     """A forked process judging one share. Its results come back pickled on a pipe: they are
     this run's own objects, from a process this one made, never read from anywhere else."""
 
-    def __init__(self, pid: int, reading: int):
-        self.pid, self.reading = pid, reading
+    def __init__(self, pid: int, reading: int, migrations: list[Migration]):
+        self.pid, self.reading, self.migrations = pid, reading, migrations
 
     @classmethod
     def start(cls, walk: Walk, start: Position, end: Position) -> "Child":
@@ -206,7 +206,7 @@ class Child:
             finally:
                 os._exit(code)  # no atexit handlers, no flushing of the parent's buffers
         os.close(writing)
-        return cls(pid, reading)
+        return cls(pid, reading, walk.migrations)
 
     def results(self) -> tuple[Position, list[Part]] | None:
         """Where the child started and what it sent; None when it failed: the parent judges its
@@ -219,10 +219,10 @@ class Child:
         if self._wait() != 0:
             return None
         try:
-            start, parts = pickle.loads(b"".join(chunks))
+            start, sent = pickle.loads(b"".join(chunks))
+            return tuple(start), [_received(self.migrations, item) for item in sent]
         except Exception:  # noqa: BLE001 - anything odd is judged again, never trusted
             return None
-        return tuple(start), parts
 
     def _wait(self) -> int | None:
         if self.pid is None:
@@ -245,14 +245,49 @@ class Child:
 
 def _judge_share(writing: int, walk: Walk, start: Position, end: Position) -> None:
     begun = walk.catch_up_to(start)
-    parts = walk.judge_to(end)
-    for part in parts:
-        if not part.finished:
-            # Only its own statements: the parent has the migration.
-            part.result.migration = _with_statements(part.result.migration, [a.statement for a in part.result.statements])
-    data = pickle.dumps((begun, parts), protocol=pickle.HIGHEST_PROTOCOL)
+    sent = [_sendable(part) for part in walk.judge_to(end)]
+    data = pickle.dumps((begun, sent), protocol=pickle.HIGHEST_PROTOCOL)
     with os.fdopen(writing, "wb") as pipe:
         pipe.write(data)
+
+
+# The parent holds the same statements: a part's analysed statements are sent with each one's
+# position in its migration rather than a copy of it (half the time a pickle of the whole result
+# takes, on a large file). The rest of the migration goes as it is, since judging may have
+# changed it (what a directive suppressed, whether it broke).
+_ANALYSED = ("impact", "in_transaction", "live", "strong_lock_held", "findings", "folded", "observed")
+
+
+def _sendable(part: Part):
+    result = part.result
+    statements = result.migration.statements
+    if isinstance(result.statements, list) and isinstance(statements, list):
+        position = {id(stmt): index for index, stmt in enumerate(statements)}
+        rows = []
+        for analysed in result.statements:
+            at = position.get(id(analysed.statement))
+            if at is None or statements[at] is not analysed.statement:
+                break
+            rows.append((at, *(getattr(analysed, name) for name in _ANALYSED)))
+        else:
+            result.migration = _with_statements(result.migration, [])
+            result.statements = rows
+            return ("rows", part)
+    if not part.finished:
+        result.migration = _with_statements(result.migration, [a.statement for a in result.statements])
+    return ("whole", part)
+
+
+def _received(migrations: list[Migration], sent) -> Part:
+    how, part = sent
+    if how == "rows":
+        result = part.result
+        own = realize(migrations[part.migration])
+        result.migration.statements, result.migration.text = own.statements, own.text
+        statements = own.statements
+        result.statements = [AnalysedStatement(statements[row[0]], **dict(zip(_ANALYSED, row[1:])))
+                             for row in result.statements]
+    return part
 
 
 def _with_statements(migration: Migration, statements) -> Migration:
