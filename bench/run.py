@@ -38,6 +38,7 @@ HERE = Path(__file__).resolve().parent
 SMALL_TARGET_MS = 100.0
 SMALL_COLD_TARGET_MS = 150.0
 WARM, COLD = "migrasafe, warm", "migrasafe --no-cache"
+COLD_ONE = "migrasafe --no-cache --jobs 1"  # the same on one process
 WARM_LIMIT, COLD_LIMIT = 1.0, 2.0
 PARSE_FLOOR = "floor: python + pglast parse only"
 CASES = ("small", "files", "big")
@@ -674,11 +675,12 @@ def main(argv=None) -> int:
         warm_env = {**with_bytecode, "MIGRASAFE_CACHE_DIR": str(tmp / "cache")}
         ms = Tool(WARM, [migrasafe, "check", "{path}", "--format", "json"], warm_env)
         cold = Tool(COLD, [*ms.cmd, "--no-cache"], with_bytecode)
+        cold_one = Tool(COLD_ONE, [*cold.cmd, "--jobs", "1"], with_bytecode)
         ms_source = Tool("migrasafe, warm, no bytecode", ms.cmd, {**without_bytecode, **{"MIGRASAFE_CACHE_DIR": str(tmp / "cache")}})
         sq = Tool("squawk", [squawk, "--reporter", "json", "{path}"], base)
         floor = Tool("python -c pass", [python, "-c", "pass"], with_bytecode)
         parse_only = Tool(PARSE_FLOOR, [python, str(HERE / "parse_floor.py"), "{path}"], with_bytecode)
-        commands = {WARM: ms.cmd, COLD: cold.cmd, "squawk": sq.cmd, PARSE_FLOOR: [python, "bench/parse_floor.py", "{path}"]}
+        commands = {WARM: ms.cmd, COLD: cold.cmd, COLD_ONE: cold_one.cmd, "squawk": sq.cmd, PARSE_FLOOR: [python, "bench/parse_floor.py", "{path}"]}
 
         rows: list[Row] = []
         for case in CASES:
@@ -686,14 +688,15 @@ def main(argv=None) -> int:
                 continue
             path, files, statements = inputs[case]
             check = check_migrasafe(statements, files)
-            checks = {WARM: check, COLD: check, ms_source.label: check, "squawk": check_squawk}
+            checks = {WARM: check, COLD: check, COLD_ONE: check, ms_source.label: check, "squawk": check_squawk}
             print(f"bench: {case}: {files:,} file(s), {statements:,} statements ...", file=sys.stderr, flush=True)
             # migrasafe reads a folder; squawk takes files or patterns, so it gets FOLDER/*.sql.
             pattern = str(path / "*.sql") if path.is_dir() else str(path)
             jobs = [(cold, str(path)), (ms, str(path)), (sq, pattern)]
             if case != "small":
                 checks[PARSE_FLOOR] = check_parse_floor(statements)
-                rows += measure(case, jobs + [(parse_only, str(path))], args.batch_runs, scratch, checks)
+                rows += measure(case, jobs + [(cold_one, str(path)), (parse_only, str(path))], args.batch_runs, scratch,
+                                checks)
                 continue
             found = measure(case, jobs + [(floor, "")], args.small_runs, scratch, checks)
             source_dir = package_dir(python, with_bytecode)
