@@ -15,7 +15,7 @@ from pglast import ast, parse_plpgsql, parser
 from .model import Statement
 
 # PL/pgSQL statements whose SQL PostgreSQL runs as written.
-_STATIC = {"PLpgSQL_stmt_execsql": "sqlstmt", "PLpgSQL_stmt_perform": "expr"}
+_STATIC = {"PLpgSQL_stmt_execsql": "sqlstmt", "PLpgSQL_stmt_perform": "expr", "PLpgSQL_stmt_fors": "query"}
 _DYNAMIC = ("PLpgSQL_stmt_dynexecute", "PLpgSQL_stmt_dynfors")
 
 

@@ -76,13 +76,39 @@ def test_a_backfill_under_the_ddl_lock_is_ms030_alone(tmp_path):
             if line == 3] == []
 
 
+@pytest.mark.parametrize("change", [
+    "UPDATE orders SET c = 'x'",
+    "WITH u AS (UPDATE orders SET c = 'x' RETURNING id) SELECT count(*) FROM u",
+    # Joined to one batch, yet the whole transaction holds the DDL lock: still MS030.
+    "WITH batch AS (SELECT id FROM orders LIMIT 1000), u AS (UPDATE orders o SET c = 'x' FROM batch b "
+    "WHERE o.id = b.id RETURNING o.id) SELECT count(*) FROM u",
+    "WITH moved AS (DELETE FROM orders WHERE status = 'paid' RETURNING id) INSERT INTO done SELECT id FROM moved",
+])
+def test_a_backfill_in_a_with_under_the_ddl_lock_is_ms030_alone(tmp_path, change):
+    sql = f"CREATE TABLE done (id bigint);\nBEGIN;\nALTER TABLE orders ADD COLUMN c text;\n{change};\nCOMMIT;"
+    assert [rule for line, rule, _ in findings(tmp_path, sql) if line == 4] == ["MS030"]
+
+
+def test_with_query_names_are_not_copied_tables(tmp_path):
+    (tmp_path / "001_setup.sql").write_text(SETUP + "CREATE TABLE queue (id bigint);\n")
+    (tmp_path / "002_change.sql").write_text("WITH paid AS (SELECT * FROM orders WHERE status = 'paid'), "
+                                             "ids AS (SELECT DISTINCT id FROM paid) INSERT INTO queue SELECT id FROM ids;")
+    report = run([str(tmp_path)], Config(lock_timeout="2s"))
+    [finding] = [f for f in report.all_findings() if Path(f.path).name == "002_change.sql"]
+    assert finding.rule == "MS033"
+    assert "copies live table public.orders into public.queue" in finding.message
+    [analysed] = report.results[-1].statements
+    assert {l.relation: l.mode for l in analysed.impact.locks} == {
+        "public.orders": "AccessShareLock", "public.queue": "RowExclusiveLock"}
+
+
 def test_a_delete_without_where_is_ms028_alone(tmp_path):
     """The data loss is the finding (MS028, an error); batching the DELETE would lose the same
-    rows, so MS033 does not report it as well. Inside a WITH, which MS028 does not see, it does."""
+    rows, so MS033 does not report it as well, inside a WITH too."""
     assert findings(tmp_path, "DELETE FROM orders;") == [(1, "MS028", "error")]
     assert findings(tmp_path, "DELETE FROM orders WHERE status = 'paid';") == [(1, "MS033", "warning")]
     moved = "WITH gone AS (DELETE FROM orders RETURNING *) SELECT count(*) FROM gone;"
-    assert findings(tmp_path, moved) == [(1, "MS033", "warning")]
+    assert findings(tmp_path, moved) == [(1, "MS028", "error")]
 
 
 @pytest.mark.parametrize("update, written", [

@@ -258,15 +258,67 @@ def _object_name(name1: str, name2: str, label: str) -> str:
 
 
 def referenced_relations(node, ctes=()) -> list[tuple[str | None, str]]:
-    """Every RangeVar below a node (the tables a query reads), less the names its own WITH
-    defines and the `ctes` an enclosing statement's WITH defines."""
-    ctes, ranges = set(ctes), []
+    """Every RangeVar below a node (the tables a query reads), less those naming a WITH query in
+    scope: one the node's own WITHs define, or one of the `ctes` an enclosing statement's WITH
+    defines."""
+    ranges, defines = [], bool(ctes)
     for n in walk(node):
         if type(n) is ast.RangeVar:
             ranges.append(n)
         elif type(n) is ast.CommonTableExpr:
-            ctes.add(n.ctename)
-    return [(n.schemaname, n.relname) for n in ranges if not (n.schemaname is None and n.relname in ctes)]
+            defines = True
+    if not defines:
+        return [(n.schemaname, n.relname) for n in ranges]
+    named = cte_references(node, ctes)
+    return [(n.schemaname, n.relname) for n in ranges if id(n) not in named]
+
+
+# The statements a WITH can be attached to.
+_WITH_HOLDERS = frozenset((ast.SelectStmt, ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt)
+                          + ((ast.MergeStmt,) if hasattr(ast, "MergeStmt") else ()))
+_WRITERS = _WITH_HOLDERS - {ast.SelectStmt}
+
+
+def cte_references(node, ctes=()) -> set[int]:
+    """The ids of the RangeVars below `node` that name a WITH query rather than a relation, as
+    PostgreSQL resolves them: a WITH's names are seen by its statement (every set-operation arm
+    of it too) and by the WITH queries after them, by all of its queries when it is RECURSIVE, and
+    nowhere else: the same name in an enclosing query or in an earlier sibling is a relation.
+    `ctes`: the names an enclosing statement's WITH defines for a part read on its own."""
+    found: set[int] = set()
+    stack = [(node, frozenset(ctes))]
+    pop, push = stack.pop, stack.append
+    while stack:
+        current, scope = pop()
+        cls = type(current)
+        if cls is tuple or cls is list:
+            stack.extend((child, scope) for child in current)
+            continue
+        if cls is ast.RangeVar:
+            if current.schemaname is None and current.relname in scope:
+                found.add(id(current))
+            continue
+        if cls in _LEAVES or not isinstance(current, ast.Node):
+            continue
+        attrs = _CHILD_ATTRS.get(cls) or _child_attrs(cls)
+        if cls is ast.WithClause:  # one read apart from its statement
+            attrs, with_clause = (), current
+        else:
+            with_clause = current.withClause if cls in _WITH_HOLDERS else None
+        if with_clause is not None and with_clause.ctes:
+            names = [cte.ctename for cte in with_clause.ctes]
+            inner = scope | frozenset(names)
+            for position, cte in enumerate(with_clause.ctes):
+                if cte.ctequery is not None:
+                    push((cte.ctequery, inner if with_clause.recursive else scope | frozenset(names[:position])))
+            scope = inner
+            attrs = tuple(a for a in attrs if a != "withClause")
+        for attr in attrs:
+            child = getattr(current, attr, None)
+            if child is not None:
+                # The table a data change writes is a relation whatever the WITH defines.
+                push((child, frozenset() if attr == "relation" and cls in _WRITERS else scope))
+    return found
 
 
 def not_null_check_column(expr) -> str | None:

@@ -6,7 +6,7 @@ from pglast import ast
 from pglast.enums.nodes import CmdType
 
 from ..catalog.bounds import constant
-from ..catalog.names import nodes_of, strval, walk
+from ..catalog.names import cte_references, nodes_of, strval, walk
 from ..catalog.state import Catalog
 from . import foreign_keys, partitions
 from .builder import ACCESS_SHARE, ROW_EXCLUSIVE, ROW_SHARE, _Builder, _rv
@@ -14,16 +14,22 @@ from .versions import has
 
 def _read(b: _Builder, node, mode: str = ACCESS_SHARE, where=None, ctes=(), expand: bool = True,
           written=None) -> None:
-    """Every relation a query reads, and the base tables behind the views it reads.
+    """Every relation a query reads, and the base tables behind the views it reads; the data
+    changes of its WITH lock what they write.
 
     `where` prunes the partitions of a partitioned table when it is the query's only relation;
-    `ctes` are the names the statement's own WITH defines, for a part read on its own. Without
+    `ctes` are the names an enclosing statement's WITH defines, for a part read on its own. Without
     `expand`, only the relations named are locked: a query that is parsed but not run (a view's
     definition) never reaches the tables behind a view or the partitions of a table. `written`:
     the RangeVar of the table a SELECT INTO creates, which it does not read.
     """
     nodes = nodes_of(node, _QUERY_NODES)  # one walk for the relations and the sequence functions
-    ranges = _ranges(nodes, ctes, written)
+    changes = _data_changes(node, ctes) if expand else ()
+    if changes:
+        # What they name is theirs to lock: their target is written, not read.
+        inside = {id(n) for change, _ in changes for n in nodes_of(change, _QUERY_NODES)}
+        nodes = [n for n in nodes if id(n) not in inside]
+    ranges = _ranges(node, nodes, ctes, written)
     for schema, relname, inh in ranges:
         name = b.catalog.qualify(schema, relname)
         if expand:
@@ -32,24 +38,35 @@ def _read(b: _Builder, node, mode: str = ACCESS_SHARE, where=None, ctes=(), expa
             b.lock(name, mode)
     if expand:
         _sequence_functions(b, nodes)
+    for change, scope in changes:
+        _DATA_CHANGES[type(change)](b, change, ctes=scope)
 
 
 _QUERY_NODES = (ast.RangeVar, ast.CommonTableExpr, ast.FuncCall)
 
 
-def _ranges(nodes, ctes=(), written=None) -> list[tuple[str | None, str, bool]]:
+def _data_changes(node, ctes=()) -> list:
+    """(query, the WITH names it sees) for each INSERT, UPDATE, DELETE or MERGE of the WITH of
+    this query (or of this WITH): each runs as the statement it is, whether or not the query
+    reads its rows. PostgreSQL accepts them only in the WITH of the outermost statement."""
+    with_clause = node if type(node) is ast.WithClause else getattr(node, "withClause", None) \
+        if type(node) is ast.SelectStmt else None
+    if with_clause is None or not with_clause.ctes:
+        return []
+    names = [cte.ctename for cte in with_clause.ctes]
+    return [(cte.ctequery, frozenset(ctes) | frozenset(names if with_clause.recursive else names[:position]))
+            for position, cte in enumerate(with_clause.ctes) if type(cte.ctequery) in _DATA_CHANGES]
+
+
+def _ranges(node, nodes, ctes=(), written=None) -> list[tuple[str | None, str, bool]]:
     """The relations a query names, with whether it reaches their inheritors (no ONLY): of the
-    nodes of its walk, the RangeVars that are not a name its own WITH defines (nor one of the
-    `ctes` an enclosing statement's WITH defines), as referenced_relations tells them apart."""
-    ctes, found = set(ctes), []
-    for n in nodes:
-        if type(n) is ast.RangeVar:
-            found.append(n)
-        elif type(n) is ast.CommonTableExpr:
-            ctes.add(n.ctename)
-    names = {(n.schemaname, n.relname) for n in found if not (n.schemaname is None and n.relname in ctes)}
-    return [(n.schemaname, n.relname, bool(n.inh)) for n in found
-            if n is not written and (n.schemaname, n.relname) in names]
+    nodes of its walk, the RangeVars that do not name a WITH query in scope (one the query
+    defines, or one of the `ctes` an enclosing statement's WITH defines)."""
+    found = [n for n in nodes if type(n) is ast.RangeVar and n is not written]
+    if ctes or any(type(n) is ast.CommonTableExpr for n in nodes):
+        named = cte_references(node, ctes)
+        found = [n for n in found if id(n) not in named]
+    return [(n.schemaname, n.relname, bool(n.inh)) for n in found]
 
 
 # nextval() and setval() lock the sequence they advance in ROW EXCLUSIVE mode.
@@ -126,16 +143,22 @@ def _writes_target(b: _Builder, target: str, where=None, rows: list[str] | None 
             _writes_target(b, dep, insert=insert, seen=seen)
 
 
-def _cte_names(with_clause) -> set[str]:
-    return {cte.ctename for cte in with_clause.ctes or ()} if with_clause is not None else set()
-
-
-def _insert(b: _Builder, node: ast.InsertStmt, *_):
-    target = _rv(b, node.relation)
-    ctes = _cte_names(node.withClause)
-    for part in (node.withClause, node.selectStmt):
+def _read_parts(b: _Builder, node, parts, ctes=()) -> None:
+    """What a data change reads: its WITH (whose own data changes write), and its other parts,
+    which see the names that WITH defines besides the `ctes` of an enclosing one."""
+    with_clause = node.withClause
+    if with_clause is not None:
+        _read(b, with_clause, ctes=ctes)
+    seen = frozenset(ctes) | {cte.ctename for cte in with_clause.ctes or ()} if with_clause is not None \
+        else ctes
+    for part in parts:
         if part is not None:
-            _read(b, part, ctes=ctes)
+            _read(b, part, ctes=seen)
+
+
+def _insert(b: _Builder, node: ast.InsertStmt, *_, ctes=()):
+    target = _rv(b, node.relation)
+    _read_parts(b, node, (node.selectStmt,), ctes)
     rel = b.catalog.get(target)
     rows = partitions.routed(b.catalog, rel, node) if rel is not None and rel.partitions else None
     _writes_target(b, target, rows=rows, inh=node.relation.inh, insert=True)
@@ -223,11 +246,8 @@ def _foreign_keys(b: _Builder, rel):
         rel = b.catalog.get(rel.partition_of) if rel.partition_of else None
 
 
-def _update(b: _Builder, node: ast.UpdateStmt, *_):
-    ctes = _cte_names(node.withClause)
-    for part in (node.fromClause, node.targetList, node.withClause, node.whereClause):
-        if part is not None:
-            _read(b, part, ctes=ctes)
+def _update(b: _Builder, node: ast.UpdateStmt, *_, ctes=()):
+    _read_parts(b, node, (node.fromClause, node.targetList, node.whereClause), ctes)
     target = _rv(b, node.relation)
     _writes_target(b, target, where=node.whereClause, inh=node.relation.inh)
     values = {t.name: t.val for t in node.targetList or ()}
@@ -255,11 +275,8 @@ def _updated_rows(b: _Builder, target: str, changed: set[str], values=None) -> N
             _referencing_action(b, child.name, con.on_update)
 
 
-def _delete(b: _Builder, node: ast.DeleteStmt, *_):
-    ctes = _cte_names(node.withClause)
-    for part in (node.usingClause, node.whereClause, node.withClause):
-        if part is not None:
-            _read(b, part, ctes=ctes)
+def _delete(b: _Builder, node: ast.DeleteStmt, *_, ctes=()):
+    _read_parts(b, node, (node.usingClause, node.whereClause), ctes)
     target = _rv(b, node.relation)
     _writes_target(b, target, where=node.whereClause, inh=node.relation.inh)
     if not has("delete_from_partition_skips_parent", b.pg_version):
@@ -294,13 +311,10 @@ def _deleted_rows(b: _Builder, target: str) -> None:
         _referencing_action(b, child.name, con.on_delete)
 
 
-def _merge(b: _Builder, node, *_):
+def _merge(b: _Builder, node, *_, ctes=()):
     """MERGE (PostgreSQL 15+): ROW EXCLUSIVE on the target, the source and conditions read, and
     what each of its actions costs when rows reach it (a foreign key check, nextval, ...)."""
-    ctes = _cte_names(node.withClause)
-    for part in (node.withClause, node.sourceRelation, node.joinCondition, node.mergeWhenClauses):
-        if part is not None:
-            _read(b, part, ctes=ctes)
+    _read_parts(b, node, (node.sourceRelation, node.joinCondition, node.mergeWhenClauses), ctes)
     target = _rv(b, node.relation)
     _writes_target(b, target)
     for clause in node.mergeWhenClauses or ():
@@ -328,3 +342,8 @@ def _referencing_action(b: _Builder, child: str, action: str) -> None:
     for rel in b.catalog.family(child):
         b.lock(rel, mode)
 
+
+# The data changes a WITH can hold, and what each locks (also as a statement of its own).
+_DATA_CHANGES = {ast.InsertStmt: _insert, ast.UpdateStmt: _update, ast.DeleteStmt: _delete}
+if hasattr(ast, "MergeStmt"):
+    _DATA_CHANGES[ast.MergeStmt] = _merge

@@ -16,7 +16,7 @@ from pglast.enums.parsenodes import ObjectType
 from ..catalog.names import referenced_relations
 from .base import Context, Hit, detects, expression, tokens_of
 from .keys import bounded_key, one_row, pinned_columns, unique_keys
-from .locking import backfill_under_exclusive_lock
+from .locking import backfill_under_exclusive_lock, data_modifying_ctes
 
 BATCH = 1000
 
@@ -28,10 +28,13 @@ def unbatched_data_change(ctx: Context):
     if isinstance(node, ast.VacuumStmt):
         yield from _analyze_under_lock(ctx, node)
         return
-    for inner in _data_modifying_ctes(node):
+    changes = list(data_modifying_ctes(node))
+    for inner in changes:
         yield from _judge_change(ctx, inner, in_cte=True)
     if isinstance(node, (ast.UpdateStmt, ast.DeleteStmt, ast.InsertStmt)):
         yield from _judge_change(ctx, node, in_cte=False)
+    elif any(backfill_under_exclusive_lock(ctx, inner) is not None for inner in changes):
+        return  # MS030 reports the statement: every query on the table waits for the whole of it
     elif isinstance(node, ast.CreateTableAsStmt) and node.objtype == ObjectType.OBJECT_TABLE:
         if node.into.skipData:
             return
@@ -51,15 +54,6 @@ def _temporary(into: ast.IntoClause) -> bool:
     read of the source, which matters only under a strong lock (the session's own scratch rows,
     such as the keys a batched backfill then walks)."""
     return into.rel is not None and into.rel.relpersistence == "t"
-
-
-def _data_modifying_ctes(node):
-    with_clause = getattr(node, "withClause", None)
-    for cte in (with_clause.ctes if with_clause is not None else ()) or ():
-        query = cte.ctequery
-        if isinstance(query, (ast.UpdateStmt, ast.DeleteStmt, ast.InsertStmt)):
-            yield query
-            yield from _data_modifying_ctes(query)
 
 
 def _live_tables(ctx: Context, names) -> list[str]:
@@ -84,9 +78,18 @@ def _read_tables(ctx: Context, query, ctes=()) -> list[str]:
     own = tuple(c.ctename for c in (with_clause.ctes if with_clause is not None else ()) or ())
     names = [ctx.catalog.qualify(s, n) for item in query.fromClause or ()
              for s, n in referenced_relations(item, ctes + own)]
-    for cte in (with_clause.ctes if with_clause is not None else ()) or ():
-        names += _read_tables(ctx, cte.ctequery, ctes + own)
-    return _live_tables(ctx, names)
+    return _live_tables(ctx, names + _with_reads(ctx, with_clause, ctes))
+
+
+def _with_reads(ctx: Context, with_clause, ctes=()) -> list[str]:
+    """The live tables the SELECTs of a WITH scan. Each sees the names of the WITH queries before
+    it (all of them in a WITH RECURSIVE) besides the enclosing `ctes`: those are no tables."""
+    names = [c.ctename for c in (with_clause.ctes if with_clause is not None else ()) or ()]
+    out: list[str] = []
+    for position, cte in enumerate((with_clause.ctes if with_clause is not None else ()) or ()):
+        seen = ctes + tuple(names if with_clause.recursive else names[:position])
+        out += [t for t in _read_tables(ctx, cte.ctequery, seen) if t not in out]
+    return out
 
 
 def _exclusive_held(ctx: Context) -> str:
@@ -108,12 +111,17 @@ def _strong_held(ctx: Context) -> str:
 
 
 def _cte_names(ctx: Context) -> tuple[str, ...]:
-    with_clause = getattr(ctx.node, "withClause", None)
+    with_clause = _with_clause(ctx.node)
     return tuple(c.ctename for c in (with_clause.ctes if with_clause is not None else ()) or ())
 
 
+def _with_clause(node):
+    """The WITH of a statement (of its query, for CREATE TABLE ... AS)."""
+    return getattr(node.query if isinstance(node, ast.CreateTableAsStmt) else node, "withClause", None)
+
+
 def _judge_change(ctx: Context, node, in_cte: bool):
-    if not in_cte and backfill_under_exclusive_lock(ctx, node) is not None:
+    if backfill_under_exclusive_lock(ctx, node) is not None:
         return  # MS030 reports it, with the lock it waits behind
     verb = type(node).__name__.replace("Stmt", "").upper()
     where = " in a WITH" if in_cte else ""
@@ -122,9 +130,8 @@ def _judge_change(ctx: Context, node, in_cte: bool):
         if not isinstance(sel, ast.SelectStmt) or sel.valuesLists is not None or _one_batch_read(ctx, sel):
             return
         sources = _read_tables(ctx, sel, _cte_names(ctx))
-        with_clause = getattr(ctx.node, "withClause", None) if not in_cte else None
-        for cte in (with_clause.ctes if with_clause is not None else ()) or ():
-            sources += [t for t in _read_tables(ctx, cte.ctequery) if t not in sources]
+        if not in_cte:
+            sources += [t for t in _with_reads(ctx, node.withClause) if t not in sources]
         if not sources:
             return
         target = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
@@ -137,7 +144,7 @@ def _judge_change(ctx: Context, node, in_cte: bool):
     target = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
     if not _live_tables(ctx, [target]):
         return
-    if not in_cte and empties_table(node):
+    if empties_table(node):
         return  # MS028 reports it: the rows are lost, and batching would lose them all the same
     if node.whereClause is not None and (one_row(ctx.catalog, node, target)
                                          or bounded_key(ctx.catalog, target, node.whereClause)
@@ -164,7 +171,7 @@ def empties_table(node) -> bool:
 def _joins_one_batch(ctx: Context, node) -> bool:
     """UPDATE ... FROM / DELETE ... USING a subquery or WITH query that has a LIMIT: the rows
     changed are those of one batch."""
-    with_clause = getattr(ctx.node, "withClause", None)
+    with_clause = _with_clause(ctx.node)
     ctes = {c.ctename: c.ctequery for c in (with_clause.ctes if with_clause is not None else ()) or ()}
     with_clause = getattr(node, "withClause", None)
     ctes.update({c.ctename: c.ctequery for c in (with_clause.ctes if with_clause is not None else ()) or ()})

@@ -29,14 +29,18 @@ def refresh_matview_without_concurrently(ctx: Context):
                       relation=name, span=ctx.span_of("REFRESH"))
 
 
-@detects("MS028", ast.TruncateStmt, ast.DeleteStmt)
+@detects("MS028", ast.TruncateStmt, ast.DeleteStmt, ast.InsertStmt, ast.UpdateStmt, ast.SelectStmt,
+         ast.CreateTableAsStmt)
 def truncate_table(ctx: Context):
     node = ctx.node
-    if isinstance(node, ast.DeleteStmt) and node.whereClause is None and node.usingClause is None:
+    for change in data_changes(node) if not isinstance(node, ast.TruncateStmt) else ():
+        if not (isinstance(change, ast.DeleteStmt) and change.whereClause is None and change.usingClause is None):
+            continue
         # Every row goes, as with TRUNCATE: the data loss is the same whatever the verb.
-        table = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
+        table = ctx.catalog.qualify(change.relation.schemaname, change.relation.relname)
         if ctx.holds_rows(table):
-            yield Hit(f"DELETE without WHERE empties live table {table}",
+            where = "" if change is node else " in a WITH"
+            yield Hit(f"DELETE{where} without WHERE empties live table {table}",
                       fix="-- delete only the rows that must go (DELETE ... WHERE), in batches, or drop the "
                           "table after the application stopped using it", relation=table, span=ctx.span_of("DELETE"))
     if isinstance(node, ast.TruncateStmt):
@@ -56,20 +60,44 @@ def _truncated(ctx: Context) -> list[str]:
     return list(dict.fromkeys(named + [t for t in ctx.impact.rewrites if t not in covered]))
 
 
-@detects("MS030", ast.UpdateStmt, ast.DeleteStmt, ast.InsertStmt)
+@detects("MS030", ast.UpdateStmt, ast.DeleteStmt, ast.InsertStmt, ast.SelectStmt, ast.CreateTableAsStmt)
 def backfill_under_strong_lock(ctx: Context):
     node = ctx.node
-    target = backfill_under_exclusive_lock(ctx, node)
-    if target is None:
+    found = [(change, target) for change in data_changes(node)
+             if (target := backfill_under_exclusive_lock(ctx, change)) is not None]
+    if not found:
         return
     exclusive = ctx.tx.exclusive_held()
+    # One finding for the statement: about the change to a table the lock is on, when one is.
+    change, target = next(((c, t) for c, t in found if t in exclusive), found[0])
     held = ", ".join(f"{t} (line {line})" for t, line in exclusive.items())
-    verb = type(node).__name__.replace("Stmt", "").upper()
-    yield Hit(f"{verb} on live table {target} runs while this transaction holds AccessExclusiveLock on {held}: "
-              f"every query on it waits for the whole backfill",
-              fix="-- commit the DDL first; backfill in batches by primary key in later transactions" if ctx.tx.exclusive_ddl
+    verb = type(change).__name__.replace("Stmt", "").upper()
+    where = "" if change is node else " in a WITH"
+    yield Hit(f"{verb}{where} on live table {target} runs while this transaction holds AccessExclusiveLock on "
+              f"{held}: every query on it waits for the whole backfill",
+              fix="-- commit the DDL first; backfill in batches by primary key in later transactions"
+              if ctx.tx.exclusive_ddl
               else "-- backfill without the LOCK TABLE, in batches by primary key, each in a transaction of its own",
-              relation=next(iter(exclusive)), span=(0, len(verb)))
+              relation=next(iter(exclusive)), span=(0, len(verb)) if change is node else ctx.span_of(verb))
+
+
+def data_changes(node) -> list:
+    """The data changes a statement makes: itself when it is one, and those of its WITH (at any
+    depth), which run to completion whether or not the statement reads their rows."""
+    found = [node] if isinstance(node, _BACKFILLS) else []
+    return found + list(data_modifying_ctes(node))
+
+
+def data_modifying_ctes(node):
+    """The INSERT, UPDATE and DELETE queries of a statement's WITH, and of theirs."""
+    if isinstance(node, ast.CreateTableAsStmt):
+        node = node.query
+    with_clause = getattr(node, "withClause", None)
+    for cte in (with_clause.ctes if with_clause is not None else ()) or ():
+        query = cte.ctequery
+        if isinstance(query, _BACKFILLS):
+            yield query
+            yield from data_modifying_ctes(query)
 
 
 def backfill_under_exclusive_lock(ctx: Context, node) -> str | None:

@@ -352,6 +352,24 @@ def data_changes(ctx: Context):
     yield "merge_update", ("MERGE INTO t USING t_spare s ON t.id = s.id - 200 "
                            "WHEN MATCHED THEN UPDATE SET b = s.b")
     yield "merge_delete", "MERGE INTO t USING t_spare s ON t.id = s.id - 200 WHEN MATCHED THEN DELETE"
+    # A data change in a WITH locks what it writes as the statement it is, whether or not the
+    # statement reads its rows; it may sit in the WITH of a data change too.
+    yield "with_update_select", "WITH u AS (UPDATE t SET b = 'w' WHERE id < 5 RETURNING id) SELECT count(*) FROM u"
+    yield "with_delete_select", "WITH d AS (DELETE FROM t WHERE id = 149 RETURNING id) SELECT * FROM d"
+    yield "with_insert_select", ("WITH i AS (INSERT INTO t (id, a, b, c) VALUES (199, 1, 'x', 1) RETURNING id) "
+                                 "SELECT * FROM i")
+    yield "with_batch_update_in_update", ("WITH batch AS (SELECT id FROM t ORDER BY id LIMIT 10), "
+                                          "u AS (UPDATE t SET b = 'w' FROM batch WHERE t.id = batch.id RETURNING t.id) "
+                                          "UPDATE t_spare SET b = 'w' WHERE id IN (SELECT id FROM u)")
+    yield "with_delete_into_insert", ("WITH moved AS (DELETE FROM t WHERE id = 149 RETURNING id, a, b, c) "
+                                      "INSERT INTO t_spare (id, a, b, c) SELECT id + 1000, a, b, c FROM moved")
+    yield "create_table_as_with_update", ("CREATE TABLE t_copy_ids AS WITH u AS (UPDATE t SET b = 'w' WHERE id = 5 "
+                                          "RETURNING id) SELECT id FROM u")
+    # A WITH's names are seen only inside its statement and by the WITH queries after them:
+    # lookup is the table wherever the WITH query of that name is out of scope.
+    yield "select_cte_out_of_scope", ("SELECT * FROM (WITH lookup AS (SELECT id FROM t) SELECT id FROM lookup) x, lookup "
+                                      "WHERE x.id = lookup.id")
+    yield "select_cte_defined_later", "WITH x AS (SELECT id FROM lookup), lookup AS (SELECT id FROM x) SELECT * FROM lookup"
     if ctx.has("views"):
         yield "insert_through_view", "INSERT INTO t_v (id, a, b) VALUES (1000, 1, 'x')"
         yield "update_through_view", "UPDATE t_v SET b = 'z' WHERE id = 3"

@@ -99,8 +99,17 @@ def observe_context(uri: str, setup: str, statements: list[str]) -> tuple[set[st
     return relations, seen
 
 
+_WRITES = (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt)
+
+
 def writes_rows(statement: str) -> bool:
-    return isinstance(parse_sql(statement)[0].stmt, (ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt))
+    """A data change, or a query (CREATE TABLE ... AS one) whose WITH holds one."""
+    node = parse_sql(statement)[0].stmt
+    if isinstance(node, ast.CreateTableAsStmt):
+        node = node.query
+    with_clause = getattr(node, "withClause", None)
+    return isinstance(node, _WRITES) or any(isinstance(cte.ctequery, _WRITES)
+                                            for cte in (with_clause.ctes if with_clause is not None else ()) or ())
 
 
 def schema_order(statement: str) -> int:
