@@ -195,7 +195,7 @@ def _judge(stmt, imp, analysed, migration, catalog, config, selection, tx, earli
     for rule_id, detect in selection.detectors(stmt.node):
         for hit in detect(ctx) or ():
             if rule_id in ROW_COST_RULES and tx.open and hit.relation in tx.emptied:
-                continue  # emptied earlier in this transaction: nothing to read or rewrite
+                continue  # truncated earlier in this transaction: nothing to read or rewrite
             span = hit.span
             if shift is not None:
                 if shift < 0:
@@ -214,28 +214,28 @@ def _judge(stmt, imp, analysed, migration, catalog, config, selection, tx, earli
     return found
 
 
-# Rules whose cost is the table's rows: moot for a table this transaction emptied.
+# Rules whose cost is the table's rows: moot for a table this transaction truncated. Not MS026:
+# what it reports is also the running application's INSERTs that fail from the commit on, which
+# an empty table does not spare.
 ROW_COST_RULES = frozenset({"MS001", "MS003", "MS010", "MS011", "MS012", "MS020", "MS021", "MS022", "MS023",
-                            "MS024", "MS026", "MS030", "MS033"})
+                            "MS024", "MS030", "MS033"})
 
 
-def _note_emptied(tx: TxState, node, catalog: Catalog) -> None:
-    """TRUNCATE and DELETE without WHERE leave the table empty for the rest of the transaction
-    (TRUNCATE's lock keeps writers out; a DELETE's concurrent inserts are the exception); an
-    INSERT ... SELECT fills it again."""
+def _note_emptied(tx: TxState, node, catalog: Catalog, line: int) -> None:
+    """TRUNCATE leaves the table empty for the rest of the transaction (its lock keeps writers
+    out); an INSERT ... SELECT fills it again. A DELETE without WHERE does not count: every
+    tuple stays in the heap until the commit, so a scan, rewrite or index build later in the
+    transaction still reads every page (CREATE INDEX even indexes the deleted tuples)."""
     if not tx.open:
         return
     if isinstance(node, ast.TruncateStmt):
         for rv in node.relations or ():
             for name in catalog.family(catalog.qualify(rv.schemaname, rv.relname)):
-                tx.emptied.add(name)
-    elif isinstance(node, ast.DeleteStmt) and node.whereClause is None and not node.usingClause:
-        table = catalog.qualify(node.relation.schemaname, node.relation.relname)
-        tx.emptied.update(catalog.family(table) if node.relation.inh else [table])
+                tx.emptied.setdefault(name, line)
     elif isinstance(node, ast.InsertStmt) and node.relation is not None:
         sel = node.selectStmt
         if isinstance(sel, ast.SelectStmt) and sel.valuesLists is None:
-            tx.emptied.discard(catalog.qualify(node.relation.schemaname, node.relation.relname))
+            tx.emptied.pop(catalog.qualify(node.relation.schemaname, node.relation.relname), None)
 
 
 def _drop_absent_locks(imp: Impact, catalog: Catalog) -> None:
@@ -347,7 +347,7 @@ def _advance(tx: TxState, stmt, imp, catalog: Catalog, live=None) -> None:
             if lock.mode == "AccessExclusiveLock" and not isinstance(stmt.node, ast.LockStmt) and tx.open:
                 tx.exclusive_ddl.setdefault(lock.relation, stmt.line)
     node = stmt.node
-    _note_emptied(tx, node, catalog)
+    _note_emptied(tx, node, catalog, stmt.line)
     if tx.open and isinstance(node, (ast.CreateEnumStmt, ast.AlterEnumStmt)):
         _note_enum_change(tx, node, catalog, stmt.line)
     if tx.open and isinstance(node, ast.AlterTableStmt):

@@ -52,8 +52,9 @@ class TxState:
     settings_at_begin: tuple | None = None
     savepoints: list[tuple[str, tuple]] = field(default_factory=list)
     not_valid: dict[tuple[str, str], int | str] = field(default_factory=dict)  # (table, constraint) → ADD
-    # Live tables this transaction emptied (TRUNCATE, DELETE without WHERE): no rows to read or rewrite.
-    emptied: set[str] = field(default_factory=set)
+    # Live table → the TRUNCATE that emptied it in this transaction: no rows to read or rewrite.
+    # A DELETE is not one: the deleted tuples stay in the heap until the commit.
+    emptied: dict[str, int | str] = field(default_factory=dict)
     # Enum labels this transaction added, (type, label) → the ADD VALUE's line: PostgreSQL refuses
     # to use them before the commit, unless the type itself is new in the transaction (types_created).
     new_enum_values: dict[tuple[str, str], int | str] = field(default_factory=dict)
@@ -103,7 +104,7 @@ class TxState:
         """What lasts one transaction, as none has been done in it yet."""
         self.settings_at_begin, self.savepoints = None, []
         self.held, self.exclusive_ddl, self.exclusive_lock, self.not_valid, self.local = {}, {}, {}, {}, {}
-        self.emptied = set()
+        self.emptied = {}
         self.new_enum_values, self.types_created = {}, set()
         self.zone_local = None
         self.query_block = None
@@ -204,7 +205,7 @@ class TxState:
 
     def carry_over(self, label: str) -> None:
         """The next migration continues this transaction: earlier lines now belong to `label`."""
-        for where in (self.exclusive_ddl, self.exclusive_lock, self.not_valid):
+        for where in (self.exclusive_ddl, self.exclusive_lock, self.not_valid, self.emptied):
             for key, line in where.items():
                 if isinstance(line, int):
                     where[key] = f"{line} of {label}"

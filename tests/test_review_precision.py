@@ -1,6 +1,8 @@
 """Cases a review of real histories found: what a statement really blocks when its own lock, or
 one the transaction already holds on the table, is AccessExclusiveLock; a DROP INDEX under such
-a lock adds nothing; the default dropped from a column the same migration adds."""
+a lock adds nothing; the default dropped from, or NOT NULL set on, a column the same migration
+adds; a DELETE without WHERE, which leaves the table's pages to read, against a TRUNCATE; the
+index of a partitioned table, which cannot be dropped CONCURRENTLY."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -53,3 +55,58 @@ def test_dropping_the_default_of_a_column_this_migration_adds_is_an_error(tmp_pa
     assert [(line, severity) for line, rule, severity, _ in found if rule == "MS046"] == [(2, "error")]
     (message,) = [m for _, rule, _, m in found if rule == "MS046"]
     assert "which this migration adds" in message
+
+
+def test_set_not_null_on_a_column_this_migration_adds_is_an_error(tmp_path):
+    found = findings(tmp_path, "BEGIN;\nALTER TABLE b ADD COLUMN note text;\nUPDATE b SET note = 'x';\n"
+                               "ALTER TABLE b ALTER COLUMN note SET NOT NULL;\nCOMMIT;\n")
+    assert [(line, severity) for line, rule, severity, _ in found if rule == "MS045"] == [(4, "error")]
+    (message,) = [m for _, rule, _, m in found if rule == "MS045"]
+    assert "does not know the column, so every one of its INSERTs into public.b fails from the commit on" in message
+    (finding,) = [f for f in run([str(tmp_path)], Config(lock_timeout="2s")).all_findings() if f.rule == "MS045"]
+    assert "ADD COLUMN note text NOT NULL DEFAULT <constant>;" in finding.fix
+    assert "NOT VALID, VALIDATE" in finding.fix
+
+
+def test_set_not_null_on_an_older_column_stays_a_warning(tmp_path):
+    found = findings(tmp_path, "ALTER TABLE b ALTER COLUMN a_id SET NOT NULL;\n")
+    assert [(line, severity) for line, rule, severity, _ in found if rule == "MS045"] == [(1, "warning")]
+
+
+def test_a_delete_without_where_leaves_later_index_builds_and_not_null_columns_flagged(tmp_path):
+    found = findings(tmp_path, "BEGIN;\nDELETE FROM b;\nALTER TABLE b ADD COLUMN tenant text NOT NULL;\n"
+                               "CREATE UNIQUE INDEX b_a_unique ON b (a_id);\nCOMMIT;\n")
+    assert [(line, rule, severity) for line, rule, severity, _ in found if rule in ("MS001", "MS026")] == [
+        (3, "MS026", "error"), (4, "MS001", "error")]
+
+
+def test_a_truncate_spares_the_index_build_but_not_the_inserts_of_the_running_application(tmp_path):
+    found = findings(tmp_path, "BEGIN;\nTRUNCATE b;\nALTER TABLE b ADD COLUMN tenant text NOT NULL;\n"
+                               "CREATE UNIQUE INDEX b_a_unique ON b (a_id);\nCOMMIT;\n")
+    assert [(line, rule, severity) for line, rule, severity, _ in found if rule in ("MS001", "MS026")] == [
+        (3, "MS026", "error")]
+    (message,) = [m for _, rule, _, m in found if rule == "MS026"]
+    assert "succeeds only because the TRUNCATE on line 2 emptied public.b" in message
+
+
+def test_a_truncate_then_insert_select_fills_the_table_again(tmp_path):
+    found = findings(tmp_path, "BEGIN;\nTRUNCATE b;\nINSERT INTO b SELECT id, id FROM a;\n"
+                               "CREATE INDEX b_id_a ON b (id, a_id);\nCOMMIT;\n")
+    assert [line for line, rule, _, _ in found if rule == "MS001"] == [4]
+
+
+PARTITIONED = ("CREATE TABLE ev (id bigint, key text, at date) PARTITION BY RANGE (at);\n"
+               "CREATE TABLE ev_2024 PARTITION OF ev FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');\n"
+               "CREATE INDEX ev_key_idx ON ev (key);\n")
+
+
+def test_drop_index_of_a_partitioned_table_is_not_told_to_use_concurrently(tmp_path):
+    (tmp_path / "001_setup.sql").write_text(PARTITIONED)
+    (tmp_path / "002_change.sql").write_text("DROP INDEX ev_key_idx;\n")
+    (finding,) = [f for f in run([str(tmp_path)], Config()).all_findings() if f.rule == "MS002"]
+    assert "every one of its partitions" in finding.message
+    assert "CONCURRENTLY" not in finding.fix.replace("CONCURRENTLY is not supported", "")
+    assert finding.fix.endswith("SET lock_timeout = '2s';\nDROP INDEX ev_key_idx;")
+    (tmp_path / "002_change.sql").write_text("SET lock_timeout = '1s';\nDROP INDEX ev_key_idx;\n")
+    (finding,) = [f for f in run([str(tmp_path)], Config()).all_findings() if f.rule == "MS002"]
+    assert "SET lock_timeout" not in finding.fix

@@ -305,7 +305,7 @@ class FileFixer:
         keyword = span[1] if span else None
         if keyword is None:
             return self.note(analysed, "could not find the INDEX keyword")
-        if any(f.rule == "MS001" and "partitioned" in f.fix for f in analysed.findings):
+        if any(f.rule in ("MS001", "MS002") and "partitioned" in f.fix for f in analysed.findings):
             return self.note(analysed, "CONCURRENTLY is not supported on a partitioned table")
         start, end = where
         concurrent_sql = (analysed.statement.sql[:keyword] + " CONCURRENTLY" + analysed.statement.sql[keyword:])

@@ -48,8 +48,8 @@ class Context:
         return self.catalog.is_live(relation)
 
     def holds_rows(self, relation: str) -> bool:
-        """Live, and not emptied earlier in this transaction (TRUNCATE, DELETE without WHERE):
-        what reads or rewrites it costs nothing then."""
+        """Live, and not truncated earlier in this transaction: what reads or rewrites it costs
+        nothing then. A DELETE without WHERE leaves every tuple in the heap until the commit."""
         return self.live(relation) and not (self.tx.open and relation in self.tx.emptied)
 
     def altered_live_table(self) -> str | None:

@@ -120,8 +120,23 @@ def set_not_null_breaks_writers(ctx: Context):
             continue
         if rel is not None and rel.not_null_proven(column):
             continue
-        if ctx.catalog.column_is_new(table, column) and rel.columns[column].has_default:
-            continue  # the running code never names it, and its INSERTs get the default
+        if ctx.catalog.column_is_new(table, column):
+            col = rel.columns[column]
+            if col.has_default or col.generated:
+                continue  # the running code never names it, and its INSERTs get the default
+            # The running code never names it, so none of its INSERTs can give it a value.
+            yield Hit(f"NOT NULL on {table}.{column}, which this migration adds without a default: the running "
+                      f"application does not know the column, so every one of its INSERTs into {table} fails "
+                      f"from the commit on",
+                      fix=(f"-- in place of the ADD COLUMN and this SET NOT NULL, add it with a default:\n"
+                           f"ALTER TABLE {qualified(table)} ADD COLUMN {ident(column)} {col.type} "
+                           f"NOT NULL DEFAULT <constant>;\n"
+                           f"-- or keep {column} nullable in this migration; once deployed code always writes it, "
+                           f"in a later migration:\n"
+                           f"-- CHECK ({column} IS NOT NULL) NOT VALID, VALIDATE in a transaction of its own, "
+                           f"then SET NOT NULL"),
+                      relation=table, span=ctx.span_of("NOT NULL"), severity="error")
+            continue
         yield Hit(f"NOT NULL on {table}.{column}: the running application may still write NULLs there",
                   fix=(f"-- deploy code that always writes {column} first; then enforce it with "
                        f"CHECK ({column} IS NOT NULL) NOT VALID, VALIDATE, SET NOT NULL"),

@@ -12,6 +12,10 @@ from __future__ import annotations
 _VALIDATE_LATER = ("AddConstraintNotValid (django.contrib.postgres.operations) in this migration, then "
                    "ValidateConstraint in a later one")
 
+# RemoveIndexConcurrently fails the same way DROP INDEX CONCURRENTLY does on a partitioned table.
+_PARTITIONED_DROP = ("RemoveIndex alone in a migration of its own (atomic), after "
+                     "RunSQL(\"SET LOCAL lock_timeout = '2s'\"); run it again when the timeout hits")
+
 DJANGO_WAY = {
     "MS002": "RemoveIndexConcurrently (django.contrib.postgres.operations) in a migration whose Migration class "
              "sets atomic = False",
@@ -48,6 +52,10 @@ DJANGO_WAY = {
 
 def django_fix(rule_id: str, fix: str) -> str:
     way = DJANGO_WAY.get(rule_id)
+    if rule_id == "MS045" and "ADD COLUMN" in fix:
+        way = DJANGO_WAY["MS026"]  # a field this migration adds: the running code never sets it
+    elif rule_id == "MS002" and "partitioned" in fix:
+        way = _PARTITIONED_DROP
     if way is None or "AddIndexConcurrently" in fix:
         return fix
     return f"{fix}\n-- Django: {way}" if fix else f"-- Django: {way}"

@@ -94,10 +94,28 @@ def drop_index_without_concurrently(ctx: Context):
                       fix="-- nothing to change in this statement; the earlier statement's lock is the one to shorten",
                       relation=idx.table, span=ctx.span_of("DROP INDEX"), severity="info")
             continue
+        rel = ctx.catalog.get(idx.table)
+        if rel is not None and rel.kind == "partitioned":
+            yield Hit(f"DROP INDEX {idx.name} takes AccessExclusiveLock on live partitioned table {idx.table} "
+                      f"and on every one of its partitions",
+                      fix=_partitioned_drop(ctx), relation=idx.table, span=ctx.span_of("DROP INDEX"))
+            continue
         yield Hit(f"DROP INDEX {idx.name} takes AccessExclusiveLock on live table {idx.table}",
                   fix=_concurrently(ctx) + _outside_note(ctx, "op.drop_index", _DJANGO_CONCURRENT_DROP),
                   relation=idx.table,
                   span=ctx.span_of("DROP INDEX"))
+
+
+def _partitioned_drop(ctx: Context) -> str:
+    """PostgreSQL refuses DROP INDEX CONCURRENTLY of a partitioned table's index: what is left is
+    keeping the lock short, and not queueing every query behind a drop that waits for it."""
+    from .locking import lock_timeout_in_force
+
+    alone = " (commit the statements before it first)" if ctx.tx.open and ctx.tx.held else ""
+    timeout = "" if lock_timeout_in_force(ctx)[0] else "SET lock_timeout = '2s';\n"
+    return ("-- CONCURRENTLY is not supported for an index of a partitioned table: drop it alone in a short\n"
+            f"-- transaction of its own{alone}, with a lock_timeout, and run it again when the timeout hits\n"
+            f"{timeout}{ctx.statement.sql};")
 
 
 @detects("MS003", ast.ReindexStmt)

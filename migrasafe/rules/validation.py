@@ -165,8 +165,16 @@ def add_column_not_null_without_default(ctx: Context):
     for cmd in added_columns(ctx, "not_null_without_default_columns"):
         col = cmd.def_.colname
         kind = expression(cmd.def_.typeName) if cmd.def_.typeName is not None else "<type>"
-        yield Hit(f"ADD COLUMN {col} NOT NULL without a default fails on a table with rows, and the running "
-                  f"application's INSERTs into {table} that omit {col} start failing",
+        truncated = ctx.tx.emptied.get(table) if ctx.tx.open else None
+        if truncated is not None:
+            # The empty table lets the ADD succeed; the running code still does not name the column.
+            message = (f"ADD COLUMN {col} NOT NULL without a default succeeds only because the TRUNCATE on line "
+                       f"{truncated} emptied {table}: the running application's INSERTs into {table} that omit "
+                       f"{col} fail from the commit on")
+        else:
+            message = (f"ADD COLUMN {col} NOT NULL without a default fails on a table with rows, and the running "
+                       f"application's INSERTs into {table} that omit {col} start failing")
+        yield Hit(message,
                   fix=(f"ALTER TABLE {qualified(table)} ADD COLUMN {ident(col)} {kind} NOT NULL DEFAULT <constant>;\n"
                        f"-- or: add it nullable, backfill in batches, then the CHECK NOT VALID / VALIDATE / "
                        f"SET NOT NULL sequence"),
