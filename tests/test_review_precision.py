@@ -110,3 +110,80 @@ def test_drop_index_of_a_partitioned_table_is_not_told_to_use_concurrently(tmp_p
     (tmp_path / "002_change.sql").write_text("SET lock_timeout = '1s';\nDROP INDEX ev_key_idx;\n")
     (finding,) = [f for f in run([str(tmp_path)], Config()).all_findings() if f.rule == "MS002"]
     assert "SET lock_timeout" not in finding.fix
+
+
+def _fixes(tmp_path: Path, rule: str):
+    report = run([str(tmp_path)], Config(lock_timeout="2s"))
+    return [f.fix for f in report.all_findings() if f.rule == rule and Path(f.path).name == "002_change.sql"]
+
+
+def test_checks_added_by_one_alter_are_one_scan_and_one_finding(tmp_path):
+    (tmp_path / "000_columns.sql").write_text("CREATE TABLE t (id bigint PRIMARY KEY, x int, y int, z int);\n")
+    found = findings(tmp_path, "ALTER TABLE t ADD CONSTRAINT a CHECK (x > 0), ADD CONSTRAINT b CHECK (y > 0), "
+                               "ADD CONSTRAINT c CHECK (z > 0);\n")
+    (message,) = [m for _, rule, _, m in found if rule == "MS021"]
+    assert "CHECK constraints a, b, c scans live table public.t once for all of them" in message
+    (fix,) = _fixes(tmp_path, "MS021")
+    first, _, validates = fix.partition("\n-- then, each VALIDATE ")
+    assert first.count("NOT VALID") == 3
+    assert validates.splitlines()[1:] == [f"ALTER TABLE public.t VALIDATE CONSTRAINT {n};" for n in "abc"]
+
+
+def test_a_check_added_alone_names_its_constraint(tmp_path):
+    (tmp_path / "000_columns.sql").write_text("CREATE TABLE t (id bigint PRIMARY KEY, x int);\n")
+    found = findings(tmp_path, "ALTER TABLE t ADD CONSTRAINT t_x_positive CHECK (x > 0);\n")
+    assert [m for _, rule, _, m in found if rule == "MS021"] == [
+        "adding CHECK constraint t_x_positive scans live table public.t under AccessExclusiveLock"]
+
+
+def test_foreign_keys_of_one_alter_are_one_finding_per_referenced_table(tmp_path):
+    (tmp_path / "000_columns.sql").write_text("CREATE TABLE c (id bigint PRIMARY KEY);\n")
+    found = findings(tmp_path, "ALTER TABLE b ADD COLUMN a2 bigint, ADD COLUMN c_id bigint;\n"
+                               "ALTER TABLE b ADD CONSTRAINT b_a2_fk FOREIGN KEY (a2) REFERENCES a, "
+                               "ADD CONSTRAINT b_a_fk2 FOREIGN KEY (a_id) REFERENCES a, "
+                               "ADD CONSTRAINT b_c_fk FOREIGN KEY (c_id) REFERENCES c;\n")
+    messages = [m for _, rule, _, m in found if rule == "MS020"]
+    assert messages == [
+        "adding foreign keys b_a2_fk, b_a_fk2 checks every row of public.b while blocking writes on public.b and public.a",
+        "adding foreign key b_c_fk checks every row of public.b while blocking writes on public.b and public.c"]
+
+
+def test_drop_table_whose_key_this_migration_dropped_names_only_its_own_lock(tmp_path):
+    found = findings(tmp_path, "ALTER TABLE b DROP CONSTRAINT b_a_fk;\nDROP TABLE b;\n")
+    assert [m for _, rule, _, m in found if rule == "MS043"] == [
+        "dropping live table public.b breaks running code and takes AccessExclusiveLock on it"]
+
+
+def test_drop_table_whose_key_an_earlier_migration_dropped_names_only_its_own_lock(tmp_path):
+    (tmp_path / "001_setup.sql").write_text(SETUP)
+    (tmp_path / "002_key.sql").write_text("ALTER TABLE b DROP CONSTRAINT b_a_fk;\n")
+    (tmp_path / "003_drop.sql").write_text("DROP TABLE b;\n")
+    report = run([str(tmp_path)], Config(lock_timeout="2s"))
+    assert [f.message for f in report.all_findings() if f.rule == "MS043"] == [
+        "dropping live table public.b breaks running code and takes AccessExclusiveLock on it"]
+
+
+def test_drop_table_names_the_table_it_references(tmp_path):
+    found = findings(tmp_path, "DROP TABLE b;\n")
+    assert [m for _, rule, _, m in found if rule == "MS043"] == [
+        "dropping live table public.b breaks running code and takes AccessExclusiveLock on it "
+        "and on public.a (which it references)"]
+
+
+def test_a_column_dropped_and_added_again_loses_its_values(tmp_path):
+    (tmp_path / "000_columns.sql").write_text("CREATE TABLE t (id bigint PRIMARY KEY, features jsonb, tags text[]);\n")
+    found = findings(tmp_path, "ALTER TABLE t DROP COLUMN features, ADD COLUMN features text[];\n"
+                               "ALTER TABLE t DROP COLUMN tags;\nALTER TABLE t ADD COLUMN tags text[] DEFAULT '{}';\n")
+    assert [(line, severity, m) for line, rule, severity, m in found if rule == "MS042"] == [
+        (1, "error", "dropping public.t.features and adding it again in the same statement destroys every value "
+                     "stored in it: every existing row is left with NULL, and its type changes from jsonb to "
+                     "text[] under the running code, which still reads and writes features"),
+        (2, "error", "dropping public.t.tags and adding it again on line 3 destroys every value stored in it: "
+                     "every existing row is left with the new column's default (the type stays text[])")]
+    assert "ALTER COLUMN features TYPE text[] USING" in _fixes(tmp_path, "MS042")[0]
+
+
+def test_a_column_dropped_for_good_stays_a_warning(tmp_path):
+    found = findings(tmp_path, "ALTER TABLE b DROP COLUMN a_id;\n")
+    assert [(severity, m) for _, rule, severity, m in found if rule == "MS042"] == [
+        ("warning", "dropping public.b.a_id breaks running code that still selects or writes it")]

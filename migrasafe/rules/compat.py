@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from pglast import ast
-from pglast.enums.parsenodes import AlterTableType as AT, ObjectType as OT
+from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT, ObjectType as OT
 
+from ..catalog.apply import _user_type
 from ..catalog.names import dotted, type_spec
 from ..locks.types import narrows
 from ..plan.sql import ident, qualified
@@ -67,24 +68,116 @@ def drop_column(ctx: Context):
         if cmd.subtype == AT.AT_DropColumn and cmd.missing_ok and rel is not None and rel.columns_known \
                 and cmd.name not in rel.columns:
             continue  # DROP COLUMN IF EXISTS of a column the history already dropped: a no-op
-        if cmd.subtype == AT.AT_DropColumn and not ctx.catalog.column_is_new(table, cmd.name):
-            yield Hit(f"dropping {table}.{cmd.name} breaks running code that still selects or writes it",
-                      fix=(f"-- first deploy code that no longer reads or writes {cmd.name} "
-                           f"(ORMs: mark it ignored), then drop it in a later migration"),
-                      relation=table, span=ctx.span_of("DROP"))
+        if cmd.subtype != AT.AT_DropColumn or ctx.catalog.column_is_new(table, cmd.name):
+            continue
+        added = _added_again(ctx, table, cmd)
+        if added is not None:
+            # The name survives, so the running code keeps working against an emptied column.
+            yield _dropped_and_added(ctx, table, rel, cmd.name, *added)
+            continue
+        yield Hit(f"dropping {table}.{cmd.name} breaks running code that still selects or writes it",
+                  fix=(f"-- first deploy code that no longer reads or writes {cmd.name} "
+                       f"(ORMs: mark it ignored), then drop it in a later migration"),
+                  relation=table, span=ctx.span_of("DROP"))
+
+
+def _added_again(ctx: Context, table: str, drop) -> tuple | None:
+    """The ADD COLUMN of the same name that follows this DROP COLUMN, in the statement or later in
+    the migration, with where it is: (its ColumnDef, "in the same statement" | "on line N")."""
+    cmds = list(ctx.node.cmds or ())
+    for cmd in cmds[cmds.index(drop) + 1:]:
+        if cmd.subtype == AT.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef) and cmd.def_.colname == drop.name:
+            return cmd.def_, "in the same statement"
+    statements = ctx.migration.statements
+    at = next((i for i, s in enumerate(statements) if s is ctx.statement), len(statements))
+    for later in statements[at + 1:]:
+        node = later.node
+        if not isinstance(node, ast.AlterTableStmt) or node.relation is None \
+                or ctx.catalog.qualify(node.relation.schemaname, node.relation.relname) != table:
+            continue
+        for cmd in node.cmds or ():
+            if cmd.subtype == AT.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef) \
+                    and cmd.def_.colname == drop.name:
+                return cmd.def_, f"on line {later.line}"
+            if cmd.subtype == AT.AT_DropColumn and cmd.name == drop.name:
+                return None  # dropped again before any ADD: the later DROP is its own finding
+    return None
+
+
+def _dropped_and_added(ctx: Context, table: str, rel, column: str, coldef: ast.ColumnDef, where: str) -> Hit:
+    old = rel.columns[column].type if rel is not None and column in rel.columns else None
+    new = type_spec(coldef.typeName, _user_type(ctx.catalog)) if coldef.typeName is not None else None
+    defaulted = any(c.contype == CT.CONSTR_DEFAULT for c in coldef.constraints or ())
+    left = "the new column's default" if defaulted else "NULL"
+    if old is not None and new is not None and old != new:
+        change = (f", and its type changes from {old} to {new} under the running code, which still reads and "
+                  f"writes {column}")
+        keep = (f"ALTER TABLE {qualified(table)} ALTER COLUMN {ident(column)} TYPE {new} "
+                f"USING <expr>;  -- <expr>: {ident(column)} converted; keeps the values\n"
+                f"-- or expand-contract: ADD COLUMN {column}_new {new}; backfill it from {column} in batches; "
+                f"switch the code; drop {column} in a later migration")
+    else:
+        change = f" (the type stays {old})" if old is not None else ""
+        keep = (f"-- leave {column} in place to keep its values; to clear them on purpose, "
+                f"UPDATE {qualified(table)} SET {ident(column)} = NULL in batches")
+    return Hit(f"dropping {table}.{column} and adding it again {where} destroys every value stored in it: "
+               f"every existing row is left with {left}{change}",
+               fix=keep, relation=table, span=ctx.span_of("DROP"), severity="error")
+
 
 
 @detects("MS043", ast.DropStmt)
 def drop_table(ctx: Context):
     node = ctx.node
     if isinstance(node, ast.DropStmt) and node.removeType == OT.OBJECT_TABLE:
-        for obj in node.objects or ():
-            table = ctx.catalog.qualify(*dotted(obj))
+        dropped = [ctx.catalog.qualify(*dotted(obj)) for obj in node.objects or ()]
+        for table in dropped:
             if ctx.live(table) and (table in ctx.catalog.relations or not node.missing_ok):
-                yield Hit(f"dropping live table {table} breaks running code and takes AccessExclusiveLock "
-                          f"on it and on the tables it references",
+                yield Hit(f"dropping live table {table} breaks running code and takes {_drop_locks(ctx, table, dropped)}",
                           fix="-- deploy code that no longer uses the table first; drop it in a later migration",
                           relation=table, span=ctx.span_of("DROP"))
+
+
+def _drop_locks(ctx: Context, table: str, dropped: list[str]) -> str:
+    """The locks of the lock model, on the dropped table and on the other tables the statement
+    locks, each said with why it is locked: which tables depend on the foreign keys still in place,
+    so a key dropped earlier leaves its table out."""
+    modes: dict[str, list[str]] = {}
+    own = "AccessExclusiveLock"
+    for lock in ctx.impact.locks:
+        if lock.relation == table:
+            own = lock.mode
+            continue
+        rel = ctx.catalog.get(lock.relation)
+        if lock.relation in ctx.catalog.indexes or (rel is not None and rel.kind == "sequence"
+                                                    and rel.owned_by in dropped):
+            continue  # goes with a dropped table: not a table of its own to wait on
+        modes.setdefault(lock.mode, []).append(lock.relation)
+
+    def named(relations):
+        return _join([f"{r} ({why})" if (why := _why_locked(ctx, table, r, dropped)) else r for r in relations])
+
+    said = f"{own} on it" + (f" and on {named(modes.pop(own))}" if own in modes else "")
+    return said + "".join(f", and {mode} on {named(relations)}" for mode, relations in modes.items())
+
+
+def _why_locked(ctx: Context, table: str, other: str, dropped: list[str]) -> str:
+    if other in dropped:
+        return "which the statement drops too"
+    target = ctx.catalog.get(other)
+    for source in [table] + [d for d in dropped if d != table]:
+        whose, rel = "it" if source == table else source, ctx.catalog.get(source)
+        if rel is not None and other in rel.partitions:
+            return f"a partition of {whose}"
+        if rel is not None and any(c.kind == "f" and c.references == other for c in rel.constraints.values()):
+            return f"which {whose} references"
+        if target is not None and any(c.kind == "f" and c.references == source for c in target.constraints.values()):
+            return f"whose foreign key to {whose} the drop removes"
+    return ""
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 @detects("MS044", ast.AlterTableStmt, subcommands=(AT.AT_AlterColumnType,))

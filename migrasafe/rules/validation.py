@@ -6,7 +6,7 @@ from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT
 
 from ..catalog.names import strval
 from ..plan.sql import ident, qualified
-from .base import Context, Hit, detects, edited, expression, render
+from .base import Context, Hit, detects, edited, expression, keyword_span, render
 from .column_adds import added_columns, column_checks, column_span, split_constraint_fix, validated_keys
 from .layout_advice import later_transaction
 
@@ -20,30 +20,84 @@ def _constraint_cmds(ctx: Context, *types):
     return table, cmds
 
 
-def _not_valid_fix(ctx: Context, table: str, cmd) -> str:
-    con = cmd.def_
-    name = ident(con.conname) if con.conname else "<constraint>"
-    if len(ctx.node.cmds) == 1:
+def _constraint_name(table: str, con: ast.Constraint, column: str | None = None) -> str | None:
+    """The constraint's name: its own, or the one PostgreSQL gives it when that is certain."""
+    if con.conname:
+        return con.conname
+    base = table.split(".")[-1]
+    if con.contype == CT.CONSTR_FOREIGN:
+        columns = [strval(c) for c in con.fk_attrs or ()] or ([column] if column else [])
+        return f"{base}_{'_'.join(columns)}_fkey" if columns else None
+    if column is not None:
+        return f"{base}_{column}_check"
+    from ..plan.expressions import column_refs
+
+    # PostgreSQL names a table CHECK after the one column it reads, and plain <table>_check
+    # otherwise, numbered when that name is taken: only the first case is certain.
+    columns = column_refs(con.raw_expr)
+    return f"{base}_{next(iter(columns))}_check" if len(columns) == 1 else None
+
+
+def _names(names) -> str:
+    return ", ".join(n or "(unnamed)" for n in names)
+
+
+def _not_valid_fix(ctx: Context, table: str, cmds, columns=()) -> str:
+    """The statement with every constraint it validates added NOT VALID (a column's taken out of
+    the column and added on the table), then one VALIDATE per constraint: each in a transaction
+    of its own, so that no validation holds its lock through the others' scans."""
+    if len(cmds) == 1 and not columns and len(ctx.node.cmds) == 1:
         # The constraint ends the statement, and NOT VALID may follow any constraint attribute.
-        add = f"{ctx.statement.sql} NOT VALID;"
+        statements = [f"{ctx.statement.sql} NOT VALID;"]
     else:
         # The other commands stay: one may be the DROP CONSTRAINT that makes room for this one.
-        not_valid = edited(cmd, def_=edited(con, skip_validation=True, initially_valid=False))
-        add = render(edited(ctx.node, cmds=tuple(not_valid if c is cmd else c for c in ctx.node.cmds)))
-    return (f"{add}\n-- then, {later_transaction(ctx)}:\n"
-            f"ALTER TABLE {qualified(table)} VALIDATE CONSTRAINT {name};")
+        replaced = {id(c): edited(c, def_=edited(c.def_, skip_validation=True, initially_valid=False)) for c in cmds}
+        for cmd, cons in _by_command(columns):
+            kept = tuple(c for c in cmd.def_.constraints or () if not any(c is con for con in cons))
+            replaced[id(cmd)] = edited(cmd, def_=edited(cmd.def_, constraints=kept or None))
+        statements = [render(edited(ctx.node, cmds=tuple(replaced.get(id(c), c) for c in ctx.node.cmds)))]
+    quoted = qualified(table)
+    names = []
+    for cmd in cmds:
+        names.append(_constraint_name(table, cmd.def_))
+    for cmd, con in columns:
+        name = _constraint_name(table, con, cmd.def_.colname)
+        names.append(name)
+        changes = dict(skip_validation=True, initially_valid=False, conname=None)
+        if con.contype == CT.CONSTR_FOREIGN:
+            changes["fk_attrs"] = (ast.String(sval=cmd.def_.colname),)
+        statements.append(f"ALTER TABLE {quoted} ADD CONSTRAINT {ident(name)} {expression(edited(con, **changes))};")
+    validates = [f"ALTER TABLE {quoted} VALIDATE CONSTRAINT {ident(n) if n else '<constraint>'};" for n in names]
+    later = later_transaction(ctx)
+    if len(validates) > 1:
+        later = f"each VALIDATE {later}"
+    return "\n".join(statements) + f"\n-- then, {later}:\n" + "\n".join(validates)
+
+
+def _by_command(pairs):
+    grouped: dict = {}
+    for cmd, con in pairs:
+        grouped.setdefault(id(cmd), (cmd, []))[1].append(con)
+    return list(grouped.values())
 
 
 @detects("MS020", ast.AlterTableStmt, subcommands=(AT.AT_AddConstraint, AT.AT_AddColumn))
 def foreign_key_without_not_valid(ctx: Context):
     table, cmds = _constraint_cmds(ctx, CT.CONSTR_FOREIGN)
+    # Each referenced table is a lock target of its own; the keys to one table are one finding.
+    by_ref: dict[str, list] = {}
     for cmd in cmds:
-        if cmd.def_.skip_validation:
-            continue
-        ref = ctx.catalog.qualify(cmd.def_.pktable.schemaname, cmd.def_.pktable.relname)
-        yield Hit(f"adding a foreign key checks every row of {table} while blocking {ctx.blocked(table, ref)} "
+        if not cmd.def_.skip_validation:
+            ref = ctx.catalog.qualify(cmd.def_.pktable.schemaname, cmd.def_.pktable.relname)
+            by_ref.setdefault(ref, []).append(cmd)
+    for ref, group in by_ref.items():
+        names = [_constraint_name(table, c.def_) for c in group]
+        what = (f"foreign key {_names(names)}" if len(group) == 1 and names[0]
+                else f"foreign keys {_names(names)}" if len(group) > 1 else "a foreign key")
+        yield Hit(f"adding {what} checks every row of {table} while blocking {ctx.blocked(table, ref)} "
                   f"on {table} and {ref}",
-                  fix=_not_valid_fix(ctx, table, cmd), relation=table, span=ctx.span_of("FOREIGN KEY"))
+                  fix=_not_valid_fix(ctx, table, group), relation=table,
+                  span=_constraint_span(ctx, group[0], "FOREIGN KEY"))
     for cmd, con in validated_keys(ctx) if table is not None else ():
         ref = ctx.catalog.qualify(con.pktable.schemaname, con.pktable.relname)
         yield Hit(f"ADD COLUMN {cmd.def_.colname} REFERENCES {ref} with a default: PostgreSQL checks every row of {table} "
@@ -52,18 +106,45 @@ def foreign_key_without_not_valid(ctx: Context):
                   span=column_span(ctx, cmd, "REFERENCES"))
 
 
+def _constraint_span(ctx: Context, cmd, word: str):
+    """Where `word` first occurs in this subcommand's constraint (in the statement when unknown)."""
+    sql, start = ctx.statement.sql, getattr(cmd.def_, "location", None)
+    if start is None or start < 0:
+        return ctx.span_of(word)
+    span = keyword_span(sql[start:], word)
+    return (start + span[0], start + span[1]) if span else ctx.span_of(word)
+
+
 @detects("MS021", ast.AlterTableStmt, subcommands=(AT.AT_AddConstraint, AT.AT_AddColumn))
 def check_without_not_valid(ctx: Context):
     table, cmds = _constraint_cmds(ctx, CT.CONSTR_CHECK)
-    for cmd in cmds:
-        if not cmd.def_.skip_validation:
-            yield Hit(f"adding a CHECK constraint scans live table {table} under AccessExclusiveLock",
-                      fix=_not_valid_fix(ctx, table, cmd), relation=table, span=ctx.span_of("CHECK"))
-    for cmd, con in column_checks(ctx) if table is not None else ():
+    if table is None:
+        return
+    cmds = [c for c in cmds if not c.def_.skip_validation]
+    columns = column_checks(ctx)
+    if not cmds and not columns:
+        return
+    if not cmds and len(columns) == 1:
+        ((cmd, con),) = columns
         yield Hit(f"ADD COLUMN {cmd.def_.colname} with a CHECK scans live table {table} under AccessExclusiveLock "
                   f"(a column constraint cannot be NOT VALID)",
                   fix=split_constraint_fix(ctx, table, cmd, con, later_transaction(ctx)), relation=table,
                   span=column_span(ctx, cmd, "CHECK"))
+        return
+    # PostgreSQL tests every constraint one ALTER TABLE adds in a single scan of the table, under
+    # the statement's one AccessExclusiveLock: one finding, whose fix covers them all.
+    names = [_constraint_name(table, c.def_) for c in cmds]
+    names += [_constraint_name(table, con, cmd.def_.colname) for cmd, con in columns]
+    if len(names) == 1:
+        what = f"CHECK constraint {names[0]}" if names[0] else "a CHECK constraint"
+    else:
+        what = f"CHECK constraints {_names(names)}"
+    where = "" if not columns else (
+        f" (the one{'s' if len(columns) > 1 else ''} inside ADD COLUMN cannot be NOT VALID)")
+    scan = f"scans live table {table}" if len(names) == 1 else f"scans live table {table} once for all of them"
+    span = _constraint_span(ctx, cmds[0], "CHECK") if cmds else column_span(ctx, columns[0][0], "CHECK")
+    yield Hit(f"adding {what} {scan} under AccessExclusiveLock{where}",
+              fix=_not_valid_fix(ctx, table, cmds, columns), relation=table, span=span)
 
 
 @detects("MS022", ast.AlterTableStmt, subcommands=(AT.AT_AddConstraint, AT.AT_AddColumn))

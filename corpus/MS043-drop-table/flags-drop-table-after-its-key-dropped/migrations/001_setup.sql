@@ -1,0 +1,5 @@
+CREATE TABLE a (id bigint PRIMARY KEY);
+CREATE TABLE b (id bigint PRIMARY KEY, a_id bigint REFERENCES a);
+
+INSERT INTO a VALUES (1), (2);
+INSERT INTO b VALUES (10, 1), (11, 2);
