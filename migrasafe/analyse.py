@@ -15,8 +15,9 @@ from .catalog.unparsed import note_unparsed_create
 from .config import Config
 from .locks import impact as lock_impact
 from .locks.modes import describe_blocking, level, strongest
-from .model import AnalysedStatement, Finding, Impact, Lock, Migration, MigrationResult, severity_rank
+from .model import AnalysedStatement, Finding, Impact, Lock, Migration, MigrationResult, Statement, severity_rank
 from .records import Shared
+from .routines import note_created
 from .rules import Context
 from .rules.registry import find_rule
 from .selection import RuleSelection, make_finding  # noqa: F401 - imported from here too
@@ -160,8 +161,11 @@ def _analyse_statement(stmt, migration, catalog, config, selection, tx, earlier)
     analysed.strong_lock_held = tx.open and bool(tx.blocking_held())
     analysed.findings = _judge(stmt, imp, analysed, migration, catalog, config, selection, tx, earlier,
                                live=analysed.live)
+    if catalog.routines:
+        analysed.findings += _judge_calls(stmt, migration, catalog, config, selection, tx, earlier)
     _advance(tx, stmt, imp, catalog, analysed.live)
     apply(catalog, stmt.node)
+    note_created(catalog, stmt, migration.path)
     return analysed
 
 
@@ -186,18 +190,22 @@ def _one_line(err: BaseException, limit: int = 300) -> str:
 
 
 def _judge(stmt, imp, analysed, migration, catalog, config, selection, tx, earlier, shift=None,
-           live=None) -> list[Finding]:
+           live=None, *, rules=None, run_by="", at=None) -> list[Finding]:
     """The findings of every rule that fires on one statement. For a statement inside a DO block,
     `shift` is where its text starts in the block's (-1: not found), to underline it there.
-    `live`: the relations of its locks that are live, when they are known already."""
+    `live`: the relations of its locks that are live, when they are known already. For a
+    statement of a routine's body judged at its call (_judge_calls): only these `rules`, the
+    message saying where it is written (`run_by`), underlining `at` (the call) instead."""
     found = []
-    ctx = Context(migration, stmt, imp, catalog, tx, config, earlier, live)
+    ctx = Context(migration, stmt, imp, catalog, tx, config, earlier, live, run_by=run_by)
     for rule_id, detect in selection.detectors(stmt.node):
+        if rules is not None and rule_id not in rules:
+            continue
         for hit in detect(ctx) or ():
             if rule_id in ROW_COST_RULES and tx.open and hit.relation in tx.emptied:
                 continue  # truncated earlier in this transaction: nothing to read or rewrite
-            span = hit.span
-            if shift is not None:
+            span = hit.span if rules is None else at
+            if rules is None and shift is not None:
                 if shift < 0:
                     span = None
                 elif span is None:
@@ -211,6 +219,41 @@ def _judge(stmt, imp, analysed, migration, catalog, config, selection, tx, earli
                              severity=hit.severity)
             if f:
                 found.append(f)
+    return found
+
+
+# The rules that judge the data changes of a routine's body at the call that runs them: the
+# others are about what a migration writes, which a body it calls does not show.
+BODY_RULES = frozenset({"MS030", "MS033"})
+
+
+def _judge_calls(stmt, migration, catalog, config, selection, tx, earlier, shift=None) -> list[Finding]:
+    """The UPDATE, INSERT and DELETE statements of the routines a statement calls, judged as if
+    written at the call: they run there, in its transaction, under the locks it already holds."""
+    from .routines import called
+    from .rules.locking import data_changes
+
+    found = []
+    here = stmt.origin_path or migration.path
+    for inner in called(stmt.node, catalog):
+        if not data_changes(inner.node):
+            continue
+        body = Statement(index=stmt.index, sql=inner.sql, line=stmt.line, column=stmt.column,
+                         end_line=stmt.end_line, node=inner.node, origin_path=stmt.origin_path,
+                         in_do_block=stmt.in_do_block)
+        imp = lock_impact(inner.node, catalog, pg_version=config.pg_version,
+                          timezone_utc=tx.timezone_utc(config.timezone_utc))
+        _drop_absent_locks(imp, catalog)
+        view = AnalysedStatement(body, imp, in_transaction=tx.open)
+        kind = "procedure" if inner.routine.procedure else "function"
+        run_by = f" in {kind} {inner.routine_name} ({inner.place(here)})"
+        at = None
+        if inner.at >= 0 and (shift is None or shift >= 0):
+            name = inner.routine.name.split(".", 1)[1]
+            start = inner.at + (shift or 0)
+            at = (start, start + len(name)) if stmt.sql[inner.at:inner.at + len(name)].lower() == name else None
+        found += _judge(body, imp, view, migration, catalog, config, selection, tx, earlier, rules=BODY_RULES,
+                        run_by=run_by, at=at)
     return found
 
 
@@ -289,8 +332,11 @@ def _analyse_block(stmt, block, migration, catalog, config, selection, tx, earli
         inner_view = AnalysedStatement(inner, imp, in_transaction=True)
         analysed.findings += _judge(inner, imp, inner_view, migration, catalog, config, selection, tx, earlier,
                                     shift=at)
+        if catalog.routines:
+            analysed.findings += _judge_calls(inner, migration, catalog, config, selection, tx, earlier, shift=at)
         _advance(tx, inner, imp, catalog)
         apply(catalog, inner.node)
+        note_created(catalog, inner, migration.path)
     if implicit:
         tx.end()
     merged.locks = [Lock(relation, mode) for relation, mode in modes.items()]

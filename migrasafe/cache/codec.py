@@ -12,7 +12,7 @@ CLASSES = {
         model.Finding, model.Statement, model.Migration, model.Lock, model.Impact, model.AnalysedStatement,
         model.MigrationResult,
         state.TypeSpec, state.Column, state.Constraint, state.Index, state.Relation, state.EnumType,
-        state.Domain, state.Catalog,
+        state.Domain, state.Routine, state.Catalog,
     )
 }
 FIELDS = {name: {f.name for f in dataclasses.fields(cls)} for name, cls in CLASSES.items()}

@@ -16,7 +16,7 @@ from .names import (
     SERIALS, choose_name, column_names, dotted, index_column_names, is_volatile, nodes_of, not_null_check_column,
     referenced_relations, shared_type, strval, type_spec,
 )
-from .state import Catalog, Column, Constraint, Domain, EnumType, Index, Relation
+from .state import Catalog, Column, Constraint, Domain, EnumType, Index, Relation, Routine
 
 
 def apply(catalog: Catalog, node) -> None:
@@ -442,6 +442,11 @@ def _drop(catalog: Catalog, node: ast.DropStmt) -> None:
                 for rel in catalog.relations.values():  # the columns of the domain go with it
                     for column in [c.name for c in rel.columns.values() if c.type.name == domain.name]:
                         del rel.columns[column]
+        elif node.removeType in (OT.OBJECT_FUNCTION, OT.OBJECT_PROCEDURE, OT.OBJECT_ROUTINE):
+            from ..routines import routine_key
+
+            names = obj.objname if isinstance(obj, ast.ObjectWithArgs) else obj
+            catalog.routines.pop(routine_key(catalog, names, existing=True), None)
         elif node.removeType == OT.OBJECT_SCHEMA:
             schema = strval(obj)
             catalog.schemas.discard(schema)
@@ -668,6 +673,30 @@ def _create_function(catalog: Catalog, node: ast.CreateFunctionStmt) -> None:
         if opt.defname == "volatility":
             volatility = strval(opt.arg)[0]
     catalog.functions[strval(node.funcname[-1]).lower()] = volatility
+    _keep_routine(catalog, node)
+
+
+def _keep_routine(catalog: Catalog, node: ast.CreateFunctionStmt) -> None:
+    """The body of a plpgsql or sql routine, which a later call runs; of one in another language
+    (or a CREATE OR REPLACE into one), nothing is known any more."""
+    from ..routines import routine_key
+
+    key = routine_key(catalog, node.funcname)
+    catalog.routines.pop(key, None)
+    options = {o.defname: o.arg for o in node.options or ()}
+    language = strval(options["language"]).lower() if "language" in options else "sql"
+    if language not in ("plpgsql", "sql") or (node.sql_body is None and "as" not in options):
+        return
+    try:
+        from pglast.stream import RawStream
+
+        source = RawStream()(node)
+    except Exception:  # noqa: BLE001 - a body pglast cannot print is one not followed
+        return
+    returns = node.returnType
+    trigger = returns is not None and strval(returns.names[-1]).lower() in ("trigger", "event_trigger")
+    catalog.routines[key] = Routine(name=key, language=language, source=source, procedure=bool(node.is_procedure),
+                                    trigger=trigger)
 
 
 def _set(catalog: Catalog, node: ast.VariableSetStmt) -> None:

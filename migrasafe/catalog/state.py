@@ -163,12 +163,26 @@ class Domain:
 
 
 @dataclass
+class Routine:
+    """A function or procedure the history created, with the body PostgreSQL runs when it is
+    called (migrasafe/routines.py reads it)."""
+    name: str  # qualified
+    language: str  # plpgsql or sql
+    source: str  # the CREATE statement, as pglast prints it: the body and the parameters it names
+    procedure: bool = False
+    trigger: bool = False  # RETURNS trigger: only a trigger runs it
+    path: str | None = None  # the migration file it was created in, and the line its body starts on
+    body_line: int | None = None
+
+
+@dataclass
 class Catalog:
     relations: dict[str, Relation] = field(default_factory=dict)
     indexes: dict[str, Index] = field(default_factory=dict)
     types: dict[str, EnumType] = field(default_factory=dict)
     domains: dict[str, "Domain"] = field(default_factory=dict)
     functions: dict[str, str] = field(default_factory=dict)  # name → volatility (i, s, v)
+    routines: dict[str, Routine] = field(default_factory=dict)  # qualified name → its body
     schemas: set[str] = field(default_factory=lambda: {"public"})
     search_path: list[str] = field(default_factory=lambda: ["public"])
     migration: str | None = None  # key of the migration being replayed now

@@ -26,7 +26,19 @@ def impact(node, catalog: Catalog, *, pg_version: int, timezone_utc: bool = Fals
     b = _Builder(catalog, pg_version)
     b.dispatch = lambda builder, inner: _run(builder, inner, pg_version, timezone_utc)
     _run(b, node, pg_version, timezone_utc)
+    if catalog.routines:
+        _routine_bodies(b, node, pg_version, timezone_utc)
     return b.finish()
+
+
+def _routine_bodies(b: _Builder, node, pg_version: int, timezone_utc: bool) -> None:
+    """A call of a routine the history created takes the locks of the queries its body runs,
+    held as long as the calling statement's transaction."""
+    from ..routines import called  # only for histories that create routines
+
+    for inner in called(node, b.catalog):
+        if not isinstance(inner.node, ast.CallStmt):
+            _run(b, inner.node, pg_version, timezone_utc)
 
 
 def _run(b: _Builder, node, pg_version: int, timezone_utc: bool) -> None:

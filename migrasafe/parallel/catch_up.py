@@ -19,6 +19,7 @@ from ..catalog import Catalog
 from ..catalog.apply import apply
 from ..catalog.unparsed import note_unparsed_create
 from ..model import Migration
+from ..routines import note_created
 from ..transaction import TxState
 
 
@@ -27,7 +28,7 @@ def catch_up(migration: Migration, catalog: Catalog) -> None:
     catalog.migration = migration.unit
     catalog.search_path = ["public"]
     for stmt in with_trees(migration.statements):
-        _apply(stmt, catalog, None)
+        _apply(stmt, catalog, None, migration.path)
 
 
 def catch_up_part(migration: Migration, catalog: Catalog, tx: TxState, start: int, until: int | None) -> int:
@@ -42,11 +43,11 @@ def catch_up_part(migration: Migration, catalog: Catalog, tx: TxState, start: in
     for position, stmt in enumerate(with_trees(statements, start, until), start):
         if until is not None and position >= until and not tx.open:
             return position
-        _apply(stmt, catalog, tx)
+        _apply(stmt, catalog, tx, migration.path)
     return len(statements)
 
 
-def _apply(stmt, catalog: Catalog, tx: TxState | None) -> None:
+def _apply(stmt, catalog: Catalog, tx: TxState | None, path: str) -> None:
     node = stmt.node
     if node is None:
         note_unparsed_create(catalog, stmt.sql)
@@ -56,6 +57,7 @@ def _apply(stmt, catalog: Catalog, tx: TxState | None) -> None:
         if tx is not None:
             tx.control(node, stmt.line)
         apply(catalog, node)
+        note_created(catalog, stmt, path)
     else:
         implicit = tx is not None and not tx.open
         if implicit:
@@ -64,6 +66,7 @@ def _apply(stmt, catalog: Catalog, tx: TxState | None) -> None:
             if tx is not None:
                 tx.control(inner.node, inner.line)
             apply(catalog, inner.node)
+            note_created(catalog, inner, path)
         if implicit:
             tx.end()
     stmt.release()

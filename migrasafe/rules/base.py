@@ -35,6 +35,9 @@ class Context:
     earlier: list[AnalysedStatement]  # statements of this migration already analysed
     # The relations of the statement's locks that are live (AnalysedStatement.live), when known.
     live_relations: set | None = None
+    # For a statement of a routine's body judged at the call that runs it: which routine, and
+    # where the statement is written (" in function f (line 6)"), for the message.
+    run_by: str = ""
 
     @property
     def node(self):

@@ -124,7 +124,7 @@ def _judge_change(ctx: Context, node, in_cte: bool):
     if backfill_under_exclusive_lock(ctx, node) is not None:
         return  # MS030 reports it, with the lock it waits behind
     verb = type(node).__name__.replace("Stmt", "").upper()
-    where = " in a WITH" if in_cte else ""
+    where = ctx.run_by + (" in a WITH" if in_cte else "")
     if isinstance(node, ast.InsertStmt):
         sel = node.selectStmt
         if not isinstance(sel, ast.SelectStmt) or sel.valuesLists is not None or _one_batch_read(ctx, sel):

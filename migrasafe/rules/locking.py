@@ -72,7 +72,7 @@ def backfill_under_strong_lock(ctx: Context):
     change, target = next(((c, t) for c, t in found if t in exclusive), found[0])
     held = ", ".join(f"{t} (line {line})" for t, line in exclusive.items())
     verb = type(change).__name__.replace("Stmt", "").upper()
-    where = "" if change is node else " in a WITH"
+    where = ctx.run_by + ("" if change is node else " in a WITH")
     yield Hit(f"{verb}{where} on live table {target} runs while this transaction holds AccessExclusiveLock on "
               f"{held}: every query on it waits for the whole backfill",
               fix="-- commit the DDL first; backfill in batches by primary key in later transactions"

@@ -1,0 +1,2 @@
+SELECT quota_total();
+SELECT quota_of(7);
