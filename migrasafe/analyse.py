@@ -233,10 +233,11 @@ def _judge_calls(stmt, migration, catalog, config, selection, tx, earlier, shift
     from .routines import called
     from .rules.locking import data_changes
 
-    found = []
+    found: dict[tuple[str, str], Finding] = {}
     here = stmt.origin_path or migration.path
     for inner in called(stmt.node, catalog):
-        if not data_changes(inner.node):
+        changes = data_changes(inner.node)
+        if not changes or all(inner.makes(_target(change, catalog)) for change in changes):
             continue
         body = Statement(index=stmt.index, sql=inner.sql, line=stmt.line, column=stmt.column,
                          end_line=stmt.end_line, node=inner.node, origin_path=stmt.origin_path,
@@ -244,6 +245,8 @@ def _judge_calls(stmt, migration, catalog, config, selection, tx, earlier, shift
         imp = lock_impact(inner.node, catalog, pg_version=config.pg_version,
                           timezone_utc=tx.timezone_utc(config.timezone_utc))
         _drop_absent_locks(imp, catalog)
+        if inner.own_tables:
+            _drop_locks(imp, inner.makes)
         view = AnalysedStatement(body, imp, in_transaction=tx.open)
         kind = "procedure" if inner.routine.procedure else "function"
         run_by = f" in {kind} {inner.routine_name} ({inner.place(here)})"
@@ -252,9 +255,22 @@ def _judge_calls(stmt, migration, catalog, config, selection, tx, earlier, shift
             name = inner.routine.name.split(".", 1)[1]
             start = inner.at + (shift or 0)
             at = (start, start + len(name)) if stmt.sql[inner.at:inner.at + len(name)].lower() == name else None
-        found += _judge(body, imp, view, migration, catalog, config, selection, tx, earlier, rules=BODY_RULES,
-                        run_by=run_by, at=at)
-    return found
+        for f in _judge(body, imp, view, migration, catalog, config, selection, tx, earlier, rules=BODY_RULES,
+                        run_by=run_by, at=at):
+            first = found.setdefault((f.rule, f.lock or str(id(f))), f)
+            if first is not f:  # the same table judged the same way again: one finding names every place
+                first.message += f"; so does the {_verb(changes[0], inner.node)} at {inner.place(here)}"
+    return list(found.values())
+
+
+def _target(change, catalog: Catalog) -> str:
+    rv = change.relation
+    return catalog.qualify(rv.schemaname, rv.relname)
+
+
+def _verb(change, node) -> str:
+    verb = type(change).__name__.removesuffix("Stmt").upper()
+    return verb if change is node else f"{verb} in a WITH"
 
 
 # Rules whose cost is the table's rows: moot for a table this transaction truncated. Not MS026:
@@ -288,6 +304,10 @@ def _drop_absent_locks(imp: Impact, catalog: Catalog) -> None:
     def absent(name: str) -> bool:
         return is_system(name) or (name in catalog.dropped and name not in catalog.relations)
 
+    _drop_locks(imp, absent)
+
+
+def _drop_locks(imp: Impact, absent) -> None:
     for lock in imp.locks:  # a loop, not any(): most statements have one lock and none absent
         if absent(lock.relation):
             imp.locks = [lock for lock in imp.locks if not absent(lock.relation)]

@@ -36,6 +36,14 @@ class BodyStatement:
     sql: str
     line: int  # in the body, from 1
     at: int = -1  # where the call that runs it is written in the calling statement's text
+    # (schema or None, name) of the tables the body creates itself (a TEMP table it fills):
+    # new at every call, so never live.
+    own_tables: frozenset = frozenset()
+
+    def makes(self, relation: str) -> bool:
+        """Whether `relation` (qualified) is a table the body creates itself."""
+        schema, _, name = relation.rpartition(".")
+        return (None, name) in self.own_tables or (schema, name) in self.own_tables
 
     @property
     def routine_name(self) -> str:
@@ -134,7 +142,10 @@ def body_statements(routine: Routine) -> list[BodyStatement] | None:
         if len(_BODIES) > 4096:
             _BODIES.pop(next(iter(_BODIES)))
     found = cached[0]
-    return None if found is None else [BodyStatement(routine, node, sql, line) for node, sql, line in found]
+    if found is None:
+        return None
+    queries, own = found
+    return [BodyStatement(routine, node, sql, line, own_tables=own) for node, sql, line in queries]
 
 
 def _read(source: str, language: str):
@@ -149,7 +160,7 @@ def _read(source: str, language: str):
     except parser.ParseError:
         return None
     variables = _variables(tree, source)
-    found = []
+    found, own = [], set()
     for kind, item in _statements(tree):
         if kind in _ENDS_TRANSACTION:
             return None
@@ -161,9 +172,21 @@ def _read(source: str, language: str):
         except parser.ParseError:
             continue
         for raw in nodes:
+            _note_own_table(raw.stmt, own)
             if isinstance(raw.stmt, _QUERIES):
                 found.append((_as_parameters(raw.stmt, variables), query, item.get("lineno", 1)))
-    return found
+    return found, frozenset(own)
+
+
+def _note_own_table(node, own: set) -> None:
+    if isinstance(node, ast.CreateStmt):
+        relation = node.relation
+    elif isinstance(node, ast.CreateTableAsStmt) and node.into is not None:
+        relation = node.into.rel
+    else:
+        return
+    temp = relation.relpersistence == "t"
+    own.add((None if temp else relation.schemaname, relation.relname))
 
 
 def _variables(tree, source: str) -> frozenset:
@@ -210,7 +233,10 @@ def _read_sql(create):
         nodes = nodes if isinstance(nodes, (list, tuple)) else [nodes]
         from pglast.stream import RawStream
 
-        return [(n, RawStream()(n), 1) for n in nodes if isinstance(n, _QUERIES)]
+        own: set = set()
+        for n in nodes:
+            _note_own_table(n, own)
+        return [(n, RawStream()(n), 1) for n in nodes if isinstance(n, _QUERIES)], frozenset(own)
     text = next((o.arg for o in create.options or () if o.defname == "as"), None)
     text = strval(text[0]) if isinstance(text, (list, tuple)) and text else None
     if not text:
@@ -219,13 +245,14 @@ def _read_sql(create):
         raws = parser.parse_sql(text)
     except parser.ParseError:
         return None
-    found = []
+    found, own = [], set()
     for raw in raws:
+        _note_own_table(raw.stmt, own)
         start = raw.stmt_location or 0
         sql = text[start:start + raw.stmt_len] if raw.stmt_len else text[start:]
         if isinstance(raw.stmt, _QUERIES):
             found.append((raw.stmt, sql.strip(), text.count("\n", 0, start + len(sql) - len(sql.lstrip())) + 1))
-    return found
+    return found, frozenset(own)
 
 
 def _statements(tree):

@@ -121,3 +121,22 @@ def test_replaced_in_another_language_is_unknown_again(tmp_path):
         "SELECT backfill_periods(1);\n"
     result, found = _check(tmp_path, text)
     assert found == [] and _locks(result, 6) == {}
+
+
+def test_a_temp_table_the_body_creates_is_not_live_and_one_table_gets_one_finding(tmp_path):
+    body = """CREATE FUNCTION move_batch(batch int) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  CREATE TEMP TABLE picked (id bigint) ON COMMIT DROP;
+  INSERT INTO picked SELECT id FROM usage_resets LIMIT batch;
+  UPDATE usage_resets SET anchor = now() WHERE id IN (SELECT id FROM picked);
+  INSERT INTO usage_resets (id) SELECT id + 1000000 FROM picked;
+END $$;
+"""
+    result, found = _check(tmp_path, "BEGIN;\nALTER TABLE usage_resets ADD COLUMN period interval;\n" + body
+                           + "SELECT move_batch(100);\nCOMMIT;\n")
+    assert [(line, rule) for line, rule, _ in found] == [(10, "MS030")]
+    message = found[0][2]
+    assert message.startswith("UPDATE in function move_batch (line 7) on live table public.usage_resets")
+    assert message.endswith("; so does the INSERT at line 8")
+    assert "picked" not in message
+    assert "public.picked" not in _locks(result, 10)

@@ -37,8 +37,16 @@ def _routine_bodies(b: _Builder, node, pg_version: int, timezone_utc: bool) -> N
     from ..routines import called  # only for histories that create routines
 
     for inner in called(node, b.catalog):
-        if not isinstance(inner.node, ast.CallStmt):
-            _run(b, inner.node, pg_version, timezone_utc)
+        if isinstance(inner.node, ast.CallStmt):
+            continue
+        before = dict(b.modes) if inner.own_tables else None
+        _run(b, inner.node, pg_version, timezone_utc)
+        if before is not None:  # a table the body creates at each call is no relation of the history
+            for relation in [r for r in b.modes if inner.makes(r)]:
+                if relation in before:
+                    b.modes[relation] = before[relation]
+                else:
+                    del b.modes[relation]
 
 
 def _run(b: _Builder, node, pg_version: int, timezone_utc: bool) -> None:
