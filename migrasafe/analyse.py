@@ -115,20 +115,23 @@ def splittable(migration: Migration) -> bool:
             and len(migration.statements) < packed.PACK_AT)
 
 
-def with_trees(statements, start: int = 0, batch_until: int | None = None):
+def with_trees(statements, start: int = 0, batch_until: int | None = None, needs_tree=None):
     """The statements in order from `start`, each run's trees built when the run is reached (up
-    to `batch_until`; after it, each tree when it is read)."""
+    to `batch_until`; after it, each tree when it is read); with `needs_tree`, only the trees
+    of the statements it accepts."""
     count = len(statements)
     if batch_until is not None and batch_until < count:
-        yield from with_trees(statements[:batch_until], start)
+        yield from with_trees(statements[:batch_until], start, needs_tree=needs_tree)
         yield from statements[max(start, batch_until):]
         return
     while start < count:
         run = statements[start:start + _RUN]  # held while it is analysed: a packed row's tree lives in its view
         text = 0
         for taken, stmt in enumerate(run, 1):
-            stmt.node
-            text += len(stmt.sql)
+            sql = stmt.sql
+            if needs_tree is None or needs_tree(sql):
+                stmt.node
+            text += len(sql)
             if text > _RUN_TEXT:
                 del run[taken:]
                 break

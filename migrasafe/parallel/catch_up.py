@@ -9,6 +9,10 @@ on with BEGIN, COMMIT and SET (`TxState.control`); what else it records (locks h
 emptied, constraints added NOT VALID) lasts until the transaction ends, and a part only ever
 starts outside one. When judging a statement fails (MS088), it is not applied; catching up
 cannot know that, so the caller does not trust a share caught up over such a migration.
+
+A statement that changes neither is passed over without building its tree: what its first word
+says it is (split_statements starts a statement's text at its first token, and in PostgreSQL's
+grammar each of these keywords begins one kind of statement only).
 """
 from __future__ import annotations
 
@@ -23,12 +27,25 @@ from ..routines import note_created
 from ..transaction import TxState
 
 
+# Data changes and utility commands: no catalog.apply handler, no TxState.control effect.
+_CHANGE_NOTHING = frozenset({"INSERT", "UPDATE", "DELETE", "MERGE", "COMMENT", "GRANT", "REVOKE", "TRUNCATE",
+                             "ANALYZE", "ANALYSE", "VACUUM", "REFRESH", "NOTIFY", "CLUSTER", "REINDEX", "LOCK"})
+
+
+def changes_something(sql: str) -> bool:
+    """False for a statement that is one of _CHANGE_NOTHING by its first word (the longest is
+    eight letters: nine characters hold it and what ends it)."""
+    words = sql[:9].split(None, 1)
+    return not words or words[0].upper() not in _CHANGE_NOTHING
+
+
 def catch_up(migration: Migration, catalog: Catalog) -> None:
     """The whole migration (its transaction state ends with it)."""
     catalog.migration = migration.unit
     catalog.search_path = ["public"]
-    for stmt in with_trees(migration.statements):
-        _apply(stmt, catalog, None, migration.path)
+    for stmt in with_trees(migration.statements, needs_tree=changes_something):
+        if changes_something(stmt.sql):
+            _apply(stmt, catalog, None, migration.path)
 
 
 def catch_up_part(migration: Migration, catalog: Catalog, tx: TxState, start: int, until: int | None) -> int:
@@ -40,10 +57,11 @@ def catch_up_part(migration: Migration, catalog: Catalog, tx: TxState, start: in
         catalog.migration = migration.unit
         catalog.search_path = ["public"]
         enter_migration(migration, tx)
-    for position, stmt in enumerate(with_trees(statements, start, until), start):
+    for position, stmt in enumerate(with_trees(statements, start, until, changes_something), start):
         if until is not None and position >= until and not tx.open:
             return position
-        _apply(stmt, catalog, tx, migration.path)
+        if changes_something(stmt.sql):
+            _apply(stmt, catalog, tx, migration.path)
     return len(statements)
 
 

@@ -8,8 +8,10 @@ what the analysis spends time on.
 from __future__ import annotations
 
 # Applying a statement's DDL to the catalog, tree included, against judging it: bench/run.py's
-# 2,000 files 0.45 s against 1.41 s, its 20,000-statement file 0.48 s against 1.28 s; a later
-# share also pickles what it sends, so it is given a little less.
+# 2,000 files 0.46 s against 1.63 s, its 20,000-statement file 0.49 s against 1.52 s (data
+# changes are passed over without a tree). A later share also starts in a forked process (its
+# first touch of each page copies it) and pickles what it sends: given a little less, it ends
+# with the first (best of six runs alike from 0.3 to 0.4 on the 20,000-statement file).
 CATCH_UP = 0.4
 # Below this many statements a share is not worth a process (fork, and sending its results).
 MIN_SHARE = 400
