@@ -31,6 +31,9 @@ def lock_line(analysed: AnalysedStatement, relation: str | None, until: str | No
     chosen = next((l for l in locks if l.relation == relation), None) or max(locks, key=lambda l: level(l.mode))
     until = until or ("until commit" if analysed.in_transaction else "until the statement ends")
     text = f"{chosen.mode} on {chosen.relation} {until} — {describe_blocking(chosen.mode)}"
+    if _changes_rows_of(analysed.statement.node, chosen.relation):
+        # The table lock lets other writers in; the row locks the change takes do not.
+        text += f", but the rows it changes stay locked against other writers {until}"
     if chosen.relation in analysed.impact.rewrites:
         text += "; rewrites the table"
     elif chosen.relation in analysed.impact.scans:
@@ -172,6 +175,18 @@ def _analyse_statement(stmt, migration, catalog, config, selection, tx, earlier)
     return analysed
 
 
+def _changes_rows_of(node, relation: str) -> bool:
+    """Whether an UPDATE, DELETE or MERGE (written, or in a WITH) changes rows of `relation`."""
+    from .rules.locking import data_changes
+
+    if not isinstance(node, (ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt, ast.SelectStmt, ast.InsertStmt)):
+        return False
+    changes = data_changes(node) + ([node] if isinstance(node, ast.MergeStmt) else [])
+    name = relation.rpartition(".")[2]
+    return any(isinstance(change, (ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt))
+               and change.relation is not None and change.relation.relname == name for change in changes)
+
+
 def internal_error(err: BaseException, *, path: str, line: int, column: int = 1,
                    statement_index: int | None = None) -> Finding:
     """MS088: the analysis of one statement (or migration) stopped on an unexpected error.
@@ -260,9 +275,10 @@ def _judge_calls(stmt, migration, catalog, config, selection, tx, earlier, shift
             at = (start, start + len(name)) if stmt.sql[inner.at:inner.at + len(name)].lower() == name else None
         for f in _judge(body, imp, view, migration, catalog, config, selection, tx, earlier, rules=BODY_RULES,
                         run_by=run_by, at=at):
-            first = found.setdefault((f.rule, f.lock or str(id(f))), f)
+            first = found.setdefault((f.rule, f.lock.partition(" — ")[0] or str(id(f))), f)
             if first is not f:  # the same table judged the same way again: one finding names every place
                 first.message += f"; so does the {_verb(changes[0], inner.node)} at {inner.place(here)}"
+                first.lock = max(first.lock, f.lock, key=len)  # the one that says rows stay locked
     return list(found.values())
 
 

@@ -158,3 +158,36 @@ def test_a_temporary_copy_under_an_exclusive_lock_is_a_long_read(tmp_path):
            "CREATE TEMP TABLE pending AS SELECT id FROM orders;\nCOMMIT;\n")
     assert (4, "MS033", "warning") in findings(tmp_path, sql)
 
+
+
+ROW_CHANGES = [
+    ("UPDATE orders SET note = 'x' WHERE status = 'paid'", 1000),
+    ("DELETE FROM orders WHERE id <= 10", 10),
+    ("WITH d AS (DELETE FROM orders WHERE id <= 5 RETURNING id) SELECT count(*) FROM d", 5),
+]
+
+
+@pytest.mark.parametrize("statement, rows", ROW_CHANGES)
+def test_the_lock_line_of_a_row_change_says_its_rows_stay_locked(pg_server, tmp_path, statement, rows):
+    (tmp_path / "001_setup.sql").write_text(SETUP)
+    (tmp_path / "002_change.sql").write_text(f"BEGIN;\nALTER TABLE orders ADD COLUMN extra int;\n{statement};\nCOMMIT;\n")
+    report = run([str(tmp_path)], Config(lock_timeout="2s", pg_version=pg_server.major))
+    lines = {f.lock for f in report.all_findings() if f.line == 3 and f.lock.startswith("RowExclusiveLock")}
+    assert lines == {"RowExclusiveLock on public.orders until commit — blocks CREATE INDEX, new foreign keys and "
+                     "triggers, and ACCESS EXCLUSIVE DDL; not reads or writes, but the rows it changes stay locked "
+                     "against other writers until commit"}
+    setup = [s for s in SETUP.split(";\n") if s.strip()]
+    try:
+        locked, _ = rows_locked(pg_server.uri, setup, statement, "public.orders")
+    except psycopg.Error as err:
+        pytest.fail(f"pg{pg_server.major}: {err}")
+    assert locked == rows
+
+
+def test_an_insert_claims_no_row_locks_on_its_table(tmp_path):
+    (tmp_path / "001_setup.sql").write_text(SETUP)
+    (tmp_path / "002_change.sql").write_text(
+        "BEGIN;\nALTER TABLE orders ADD COLUMN extra int;\nINSERT INTO orders (id) SELECT id + 5000 FROM orders;\nCOMMIT;\n")
+    report = run([str(tmp_path)], Config(lock_timeout="2s"))
+    locks = [f.lock for f in report.all_findings() if f.line == 3]
+    assert locks and not any("rows it changes" in lock for lock in locks)
