@@ -191,3 +191,16 @@ def test_an_insert_claims_no_row_locks_on_its_table(tmp_path):
     report = run([str(tmp_path)], Config(lock_timeout="2s"))
     locks = [f.lock for f in report.all_findings() if f.line == 3]
     assert locks and not any("rows it changes" in lock for lock in locks)
+
+
+@pytest.mark.parametrize("change, flagged", [
+    ("DELETE FROM orders WHERE id IN (1, 2)", False),
+    ("UPDATE orders SET note = 'x' WHERE id = ANY (ARRAY[3, 4, 5])", False),
+    ("DELETE FROM orders WHERE id IN (" + ", ".join(str(n) for n in range(1, 102)) + ")", True),  # past FEW_ROWS
+    ("DELETE FROM orders WHERE id NOT IN (1, 2)", True),
+    ("DELETE FROM orders WHERE status IN ('new', 'paid')", True),  # no unique key
+])
+def test_a_short_list_on_a_unique_key_under_the_ddl_lock_is_no_backfill(tmp_path, change, flagged):
+    sql = f"BEGIN;\nALTER TABLE orders ADD COLUMN c text;\n{change};\nCOMMIT;"
+    rules = [rule for line, rule, _ in findings(tmp_path, sql) if line == 3]
+    assert rules == (["MS030"] if flagged else [])

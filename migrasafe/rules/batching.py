@@ -15,7 +15,7 @@ from pglast.enums.parsenodes import ObjectType
 
 from ..catalog.names import referenced_relations
 from .base import Context, Hit, detects, expression, tokens_of
-from .keys import bounded_key, one_row, pinned_columns, unique_keys
+from .keys import bounded_key, few_rows, pinned_columns, unique_keys
 from .locking import backfill_under_exclusive_lock, data_modifying_ctes
 
 BATCH = 1000
@@ -146,7 +146,7 @@ def _judge_change(ctx: Context, node, in_cte: bool):
         return
     if empties_table(node):
         return  # MS028 reports it: the rows are lost, and batching would lose them all the same
-    if node.whereClause is not None and (one_row(ctx.catalog, node, target)
+    if node.whereClause is not None and (few_rows(ctx.catalog, node, target)
                                          or bounded_key(ctx.catalog, target, node.whereClause)
                                          or _joins_one_batch(ctx, node)):
         return

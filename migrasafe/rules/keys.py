@@ -29,13 +29,42 @@ def unique_keys(catalog: Catalog, table: str) -> list[tuple[str, ...]]:
     return [k for k in keys if k]
 
 
-def one_row(catalog: Catalog, node, table: str) -> bool:
-    """An UPDATE or DELETE whose WHERE sets every column of a unique key to a constant changes
-    one row at most: quick, not a backfill."""
+# A list this long on a unique key changes as few rows as a statement per row would.
+FEW_ROWS = 100
+
+
+def few_rows(catalog: Catalog, node, table: str) -> bool:
+    """An UPDATE or DELETE whose WHERE sets every column of a unique key to a constant, one of
+    them possibly to one of a list of at most FEW_ROWS constants (`id IN (1, 2)`), changes that
+    many rows at most: quick, not a backfill."""
     if isinstance(node, ast.InsertStmt) or getattr(node, "fromClause", None) or getattr(node, "usingClause", None):
         return False
-    pinned = pinned_columns(node.whereClause)
-    return bool(pinned) and any(set(key) <= pinned for key in unique_keys(catalog, table))
+    where = node.whereClause
+    pinned = pinned_columns(where)
+    keys = unique_keys(catalog, table)
+    if pinned and any(set(key) <= pinned for key in keys):
+        return True
+    return any(set(key) <= pinned | {listed} for listed in _listed_columns(where) for key in keys)
+
+
+def _listed_columns(where) -> set[str]:
+    """Columns the top-level AND of `where` puts IN (or = ANY of an ARRAY of) a short list of
+    constants."""
+    listed = set()
+    for term in and_terms(where):
+        if not isinstance(term, ast.A_Expr) or len(term.name) != 1 or term.name[0].sval != "=":
+            continue  # NOT IN is <>
+        if term.kind == A_Expr_Kind.AEXPR_IN:
+            values = term.rexpr
+        elif term.kind == A_Expr_Kind.AEXPR_OP_ANY and isinstance(term.rexpr, ast.A_ArrayExpr):
+            values = term.rexpr.elements
+        else:
+            continue
+        name = _column(term.lexpr)
+        if name is not None and isinstance(values, (list, tuple)) and 0 < len(values) <= FEW_ROWS \
+                and all(_is_value(v, set()) for v in values):
+            listed.add(name)
+    return listed
 
 
 def and_terms(where) -> tuple:

@@ -9,7 +9,7 @@ from ..model import MigrationResult, severity_rank
 from ..plan.sql import qualified
 from ..timeouts import ceiling_ms, configured_ms, shown
 from .base import Context, Hit, detects
-from .keys import one_row
+from .keys import few_rows
 
 _BACKFILLS = (ast.UpdateStmt, ast.DeleteStmt, ast.InsertStmt)
 # Statements whose locks touch only what they create, or nothing at all.
@@ -107,7 +107,7 @@ def backfill_under_exclusive_lock(ctx: Context, node) -> str | None:
     if isinstance(node, ast.InsertStmt) and not _insert_select(node):
         return None
     target = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
-    if not ctx.holds_rows(target) or _one_row(ctx, node, target):
+    if not ctx.holds_rows(target) or few_rows(ctx.catalog, node, target):
         return None
     return target
 
@@ -121,10 +121,6 @@ def _tables(ctx: Context, relations) -> set[str]:
         if rel is None or rel.is_table:
             out.add(name)
     return out
-
-
-def _one_row(ctx: Context, node, table: str) -> bool:
-    return one_row(ctx.catalog, node, table)
 
 
 def _insert_select(node: ast.InsertStmt) -> bool:
