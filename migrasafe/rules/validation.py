@@ -28,6 +28,15 @@ def _constraint_name(table: str, con: ast.Constraint, column: str | None = None)
     if con.contype == CT.CONSTR_FOREIGN:
         columns = [strval(c) for c in con.fk_attrs or ()] or ([column] if column else [])
         return f"{base}_{'_'.join(columns)}_fkey" if columns else None
+    if con.contype == CT.CONSTR_PRIMARY:
+        return f"{base}_pkey"
+    if con.contype == CT.CONSTR_UNIQUE:
+        columns = [strval(k) for k in con.keys or ()] or ([column] if column else [])
+        return f"{base}_{'_'.join(columns)}_key" if columns else None
+    if con.contype == CT.CONSTR_EXCLUSION:
+        columns = [element[0].name for element in con.exclusions or ()
+                   if isinstance(element[0], ast.IndexElem) and element[0].name]
+        return f"{base}_{'_'.join(columns)}_excl" if len(columns) == len(con.exclusions or ()) else None
     if column is not None:
         return f"{base}_{column}_check"
     from ..plan.expressions import column_refs
@@ -156,8 +165,9 @@ def unique_constraint_builds_index(ctx: Context):
             continue
         kind = "PRIMARY KEY" if con.contype == CT.CONSTR_PRIMARY else "UNIQUE"
         cols = ", ".join(ident(strval(k)) for k in con.keys or ())
-        name = ident(con.conname or f"{table.split('.')[1]}_{'pkey' if kind == 'PRIMARY KEY' else 'key'}")
-        yield Hit(f"ADD {kind} builds its index on live table {table} under AccessExclusiveLock",
+        named = _constraint_name(table, con)
+        name = ident(named)
+        yield Hit(f"ADD {kind} {named} builds its index on live table {table} under AccessExclusiveLock",
                   fix=(f"CREATE UNIQUE INDEX CONCURRENTLY {name} ON {qualified(table)} ({cols});"
                        f"  -- own migration, no transaction\n"
                        f"ALTER TABLE {qualified(table)} ADD CONSTRAINT {name} {kind} USING INDEX {name};"),
@@ -194,8 +204,10 @@ def _column_added_with_unique_key(ctx: Context):
 @detects("MS023", ast.AlterTableStmt, subcommands=(AT.AT_AddConstraint,))
 def exclusion_constraint(ctx: Context):
     table, cmds = _constraint_cmds(ctx, CT.CONSTR_EXCLUSION)
-    for _ in cmds:
-        yield Hit(f"ADD EXCLUDE builds an index on live table {table} under AccessExclusiveLock",
+    for cmd in cmds:
+        named = _constraint_name(table, cmd.def_)
+        what = f"ADD EXCLUDE {named}" if named else "ADD EXCLUDE"
+        yield Hit(f"{what} builds its index on live table {table} under AccessExclusiveLock",
                   fix="-- no online form: build it on a new table and swap, or use a maintenance window",
                   relation=table, span=ctx.span_of("EXCLUDE"))
 
