@@ -67,3 +67,13 @@ def test_missing_lock_timeout_fix_names_the_configuration_key(tmp_path):
     assert finding.fix.startswith("SET lock_timeout = '2s';")
     assert 'lock_timeout = "5s" under [tool.migrasafe]' in finding.fix
     assert f'{{ {report.results[-1].migration.format} = "5s" }}' in finding.fix
+
+
+def test_missing_lock_timeout_names_the_partitioned_table_not_a_partition(tmp_path):
+    (tmp_path / "V1__setup.sql").write_text(SETUP + "CREATE TABLE p2 PARTITION OF p FOR VALUES FROM (10) TO (20);\n"
+                                            "CREATE INDEX p_k ON p (k);\n")
+    (tmp_path / "V2__change.sql").write_text("DROP INDEX p_k;\n")
+    report = run([str(tmp_path)], Config())
+    messages = [f.message for f in report.all_findings() if f.rule == "MS032"]
+    assert len(messages) == 1
+    assert messages[0].startswith("AccessExclusiveLock on live table public.p and its 2 partitions is requested")

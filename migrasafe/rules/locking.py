@@ -192,7 +192,7 @@ def missing_lock_timeout(ctx: Context):
     ceiling = ceiling_ms(ctx.config.max_lock_timeout)
     if in_force and in_force <= ceiling:
         return
-    lock = max(strong, key=lambda l: (blocks_reads(l.mode), l.relation))
+    lock, members = _widest(ctx, strong)
     queued = "query" if blocks_reads(lock.mode) else "write"
     # The lock-queue outage: while an ACCESS EXCLUSIVE request on a table waits, so does every
     # query on it. Weaker locks queue only writers and many such changes are otherwise safe.
@@ -204,13 +204,34 @@ def missing_lock_timeout(ctx: Context):
     else:
         timeout = (f"with lock_timeout {shown(in_force)} ({said_by}), longer than the {shown(ceiling)} "
                    f"max_lock_timeout allows")
-    yield Hit(f"{lock.mode} on live table {lock.relation} is requested {timeout}: while it waits, "
+    what = f"live table {lock.relation}"
+    if members:
+        every = members == len(ctx.catalog.family(lock.relation)) - 1
+        what += f" and {'its ' if every else ''}{members}{'' if every else ' of its'} partition{'s' if members > 1 else ''}"
+    yield Hit(f"{lock.mode} on {what} is requested {timeout}: while it waits, "
               f"every later {queued} on {lock.relation} queues behind it",
               fix=("SET lock_timeout = '2s';  -- before the statement; retry the migration if it times out\n"
                    "-- if the runner or the database role already sets one, say so in the configuration:\n"
                    f"-- lock_timeout = \"5s\" under [tool.migrasafe], or {{ {ctx.migration.format} = \"5s\" }} for this "
                    "layout only"),
               relation=lock.relation, severity="warning" if outage else "info")
+
+
+def _widest(ctx: Context, strong: list) -> tuple:
+    """The lock to name, and how many partitions of its table the statement locks the same way:
+    of the most blocking locks, the one on the table whose family holds most of them (a
+    partitioned table, not one of its partitions), ties broken by name."""
+    top = max(blocks_reads(l.mode) for l in strong)
+    candidates = [l for l in strong if blocks_reads(l.mode) == top]
+    if len(candidates) == 1:
+        return candidates[0], 0
+    locked = {l.relation for l in candidates}
+
+    def members(lock) -> int:
+        return sum(1 for name in ctx.catalog.family(lock.relation)[1:] if name in locked)
+
+    lock = max(candidates, key=lambda l: (members(l), l.relation))
+    return lock, members(lock)
 
 
 def lock_timeout_in_force(ctx: Context) -> tuple[int | None, str]:
