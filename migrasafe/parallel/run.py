@@ -10,7 +10,7 @@ import os
 import pickle
 import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Callable
 
 from ..analyse import splittable
@@ -255,7 +255,7 @@ def _judge_share(writing: int, walk: Walk, start: Position, end: Position) -> No
 # position in its migration rather than a copy of it (half the time a pickle of the whole result
 # takes, on a large file). The rest of the migration goes as it is, since judging may have
 # changed it (what a directive suppressed, whether it broke).
-_ANALYSED = ("impact", "in_transaction", "live", "strong_lock_held", "findings", "folded", "observed")
+_ANALYSED = tuple(f.name for f in fields(AnalysedStatement) if f.name != "statement")
 
 
 def _sendable(part: Part):
