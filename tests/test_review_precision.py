@@ -187,3 +187,22 @@ def test_a_column_dropped_for_good_stays_a_warning(tmp_path):
     found = findings(tmp_path, "ALTER TABLE b DROP COLUMN a_id;\n")
     assert [(severity, m) for _, rule, severity, m in found if rule == "MS042"] == [
         ("warning", "dropping public.b.a_id breaks running code that still selects or writes it")]
+
+
+def test_a_foreign_key_names_each_table_once_and_what_it_blocks_there(tmp_path):
+    (tmp_path / "000_columns.sql").write_text("CREATE TABLE tokens (id bigint PRIMARY KEY, parent bigint);\n"
+                                              "CREATE TABLE owners (id bigint PRIMARY KEY);\n")
+    found = findings(tmp_path, "BEGIN;\nSET LOCAL lock_timeout = '2s';\nALTER TABLE tokens ADD COLUMN owner_id bigint;\n"
+                               "ALTER TABLE tokens ADD CONSTRAINT tokens_parent_fk FOREIGN KEY (parent) REFERENCES tokens;\n"
+                               "ALTER TABLE tokens ADD CONSTRAINT tokens_owner_fk FOREIGN KEY (owner_id) REFERENCES owners;\n"
+                               "CREATE TABLE sessions (id bigint PRIMARY KEY);\n"
+                               "ALTER TABLE tokens ADD CONSTRAINT tokens_session_fk FOREIGN KEY (parent) REFERENCES sessions;\n"
+                               "COMMIT;\n")
+    messages = [m for _, rule, _, m in found if rule == "MS020"]
+    assert messages == [
+        "adding foreign key tokens_parent_fk checks every row of public.tokens while blocking reads and writes on "
+        "public.tokens",
+        "adding foreign key tokens_owner_fk checks every row of public.tokens while blocking reads and writes on "
+        "public.tokens and writes on public.owners",
+        "adding foreign key tokens_session_fk checks every row of public.tokens while blocking reads and writes on "
+        "public.tokens"]

@@ -103,16 +103,25 @@ def foreign_key_without_not_valid(ctx: Context):
         names = [_constraint_name(table, c.def_) for c in group]
         what = (f"foreign key {_names(names)}" if len(group) == 1 and names[0]
                 else f"foreign keys {_names(names)}" if len(group) > 1 else "a foreign key")
-        yield Hit(f"adding {what} checks every row of {table} while blocking {ctx.blocked(table, ref)} "
-                  f"on {table} and {ref}",
+        yield Hit(f"adding {what} checks every row of {table} while blocking {_blocking(ctx, table, ref)}",
                   fix=_not_valid_fix(ctx, table, group), relation=table,
                   span=_constraint_span(ctx, group[0], "FOREIGN KEY"))
     for cmd, con in validated_keys(ctx) if table is not None else ():
         ref = ctx.catalog.qualify(con.pktable.schemaname, con.pktable.relname)
         yield Hit(f"ADD COLUMN {cmd.def_.colname} REFERENCES {ref} with a default: PostgreSQL checks every row of {table} "
-                  f"while blocking {ctx.blocked(table, ref)} on {table} and {ref}",
+                  f"while blocking {_blocking(ctx, table, ref)}",
                   fix=split_constraint_fix(ctx, table, cmd, con, later_transaction(ctx)), relation=table,
                   span=column_span(ctx, cmd, "REFERENCES"))
+
+
+def _blocking(ctx: Context, table: str, ref: str) -> str:
+    """What the check blocks on each table, naming a table once (a key to its own table) and
+    the referenced one only when it is live (one the migration created has no traffic)."""
+    own = f"{ctx.blocked(table)} on {table}"
+    if ref == table or not ctx.catalog.is_live(ref):
+        return own
+    theirs = ctx.blocked(ref)
+    return f"{theirs} on {table} and {ref}" if theirs == ctx.blocked(table) else f"{own} and {theirs} on {ref}"
 
 
 def _constraint_span(ctx: Context, cmd, word: str):
