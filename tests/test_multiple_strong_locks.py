@@ -77,3 +77,19 @@ def test_missing_lock_timeout_names_the_partitioned_table_not_a_partition(tmp_pa
     messages = [f.message for f in report.all_findings() if f.rule == "MS032"]
     assert len(messages) == 1
     assert messages[0].startswith("AccessExclusiveLock on live table public.p and its 2 partitions is requested")
+
+
+def test_an_index_that_exists_is_neither_built_nor_scanned(tmp_path):
+    (tmp_path / "V1__setup.sql").write_text(SETUP + "CREATE INDEX w_id_idx ON w (id);\n")
+    (tmp_path / "V2__change.sql").write_text("BEGIN;\nSET LOCAL lock_timeout = '2s';\nALTER TABLE o ADD COLUMN c int;\n"
+                                             "CREATE INDEX IF NOT EXISTS w_id_idx ON w (id);\n"
+                                             "CREATE INDEX IF NOT EXISTS w_id_idx2 ON w (id);\nCOMMIT;\n")
+    report = run([str(tmp_path)], Config())
+    (result,) = [r for r in report.results if Path(r.migration.path).name == "V2__change.sql"]
+    by_line = {a.statement.line: a for a in result.statements}
+    assert by_line[4].impact.scans == [] and by_line[4].impact.notes.get("index_exists")
+    assert [l.mode for l in by_line[4].impact.locks] == ["ShareLock"]
+    assert by_line[5].impact.scans == ["public.w"]
+    assert {f.rule for f in result.all_findings() if f.line == 4} <= {"MS031"}
+    assert "scans" not in " ".join(f.message for f in result.all_findings() if f.line == 4)
+    assert "MS001" in {f.rule for f in result.all_findings() if f.line == 5}

@@ -173,6 +173,12 @@ def _create_index(b: _Builder, node: ast.IndexStmt, *_):
         b.lock_family(table, SHARE)
     else:
         b.lock(table, SHARE)
+    if node.if_not_exists and node.idxname and b.catalog.qualify_index(table.split(".")[0], node.idxname) \
+            in b.catalog.indexes:
+        # The table is locked before the name is looked up; then PostgreSQL only says the index
+        # exists (a notice): nothing is built or read.
+        b.impact.notes["index_exists"] = True
+        return
     rel = b.catalog.get(table)
     if not node.relation.inh and rel is not None and rel.kind == "partitioned":
         # ON ONLY a partitioned table: an invalid index on the parent alone, nothing built or read;

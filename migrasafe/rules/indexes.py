@@ -20,9 +20,8 @@ def index_without_concurrently(ctx: Context):
     table = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
     if not ctx.live(table):
         return
-    if node.if_not_exists and node.idxname and ctx.catalog.qualify_index(table.split(".")[0], node.idxname) \
-            in ctx.catalog.indexes:
-        return  # the index exists: PostgreSQL only says so (a notice), it builds and scans nothing
+    if ctx.impact.notes.get("index_exists"):
+        return  # IF NOT EXISTS of an index that exists: PostgreSQL only says so, it builds and scans nothing
     fix = _concurrently(ctx)
     rel = ctx.catalog.get(table)
     if rel is not None and rel.kind == "partitioned":
