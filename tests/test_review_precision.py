@@ -206,3 +206,15 @@ def test_a_foreign_key_names_each_table_once_and_what_it_blocks_there(tmp_path):
         "public.tokens and writes on public.owners",
         "adding foreign key tokens_session_fk checks every row of public.tokens while blocking reads and writes on "
         "public.tokens"]
+
+
+def test_a_type_change_names_the_new_type_and_a_key_column_gets_the_key_swap(tmp_path):
+    (tmp_path / "000_columns.sql").write_text("CREATE TABLE t (id int PRIMARY KEY, k int);\n")
+    found = findings(tmp_path, "ALTER TABLE t ALTER COLUMN id TYPE bigint;\nALTER TABLE t ALTER COLUMN k TYPE bigint;\n")
+    messages = [m for _, rule, _, m in found if rule == "MS011"]
+    assert messages == ["changing public.t.id from int4 to bigint rewrites the table and all its indexes",
+                        "changing public.t.k from int4 to bigint rewrites the table and all its indexes"]
+    report = run([str(tmp_path)], Config(lock_timeout="2s"))
+    fixes = [f.fix for f in report.all_findings() if f.rule == "MS011"]
+    assert "ADD COLUMN id_new bigint;" in fixes[0] and "PRIMARY KEY USING INDEX" in fixes[0]
+    assert "ADD COLUMN k_new bigint;" in fixes[1] and "PRIMARY KEY" not in fixes[1]

@@ -52,12 +52,18 @@ def rewriting_type_change(ctx: Context):
     rel = ctx.catalog.get(table)
     for cmd in cmds:
         old = rel.columns[cmd.name].type if rel and cmd.name in rel.columns else "its current type"
-        yield Hit(
-            f"changing {table}.{cmd.name} from {old} rewrites the table and all its indexes",
-            fix=(f"-- expand-contract: add a column of the new type, keep it in sync, backfill, switch\n"
-                 f"ALTER TABLE {qualified(table)} ADD COLUMN {ident(cmd.name + '_new')} <new type>;\n"
-                 f"-- trigger copying {cmd.name} into {cmd.name}_new on write; batched backfill; then swap names"),
-            relation=table, span=ctx.span_of("TYPE"))
+        type_name = getattr(cmd.def_, "typeName", None)
+        new = expression(type_name) if type_name is not None else "<new type>"
+        in_key = rel is not None and any(c.kind == "p" and cmd.name in c.columns for c in rel.constraints.values())
+        fix = (f"-- expand-contract: add a column of the new type, keep it in sync, backfill, switch\n"
+               f"ALTER TABLE {qualified(table)} ADD COLUMN {ident(cmd.name + '_new')} {new};\n"
+               f"-- trigger copying {cmd.name} into {cmd.name}_new on write; batched backfill; then swap names")
+        if in_key:
+            fix += ("\n-- a primary key column: CREATE UNIQUE INDEX CONCURRENTLY on the new column before the swap,\n"
+                    "-- then ADD CONSTRAINT ... PRIMARY KEY USING INDEX in it; re-point the foreign keys that\n"
+                    "-- reference the key (NOT VALID, then VALIDATE) and its sequence's owner")
+        yield Hit(f"changing {table}.{cmd.name} from {old} to {new} rewrites the table and all its indexes",
+                  fix=fix, relation=table, span=ctx.span_of("TYPE"))
 
 
 @detects("MS012", ast.AlterTableStmt, subcommands=(AT.AT_AddColumn,))
