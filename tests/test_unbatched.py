@@ -204,3 +204,13 @@ def test_a_short_list_on_a_unique_key_under_the_ddl_lock_is_no_backfill(tmp_path
     sql = f"BEGIN;\nALTER TABLE orders ADD COLUMN c text;\n{change};\nCOMMIT;"
     rules = [rule for line, rule, _ in findings(tmp_path, sql) if line == 3]
     assert rules == (["MS030"] if flagged else [])
+
+
+def test_a_backfill_under_the_ddl_lock_names_the_table_queries_wait_on(tmp_path):
+    (tmp_path / "001_setup.sql").write_text(SETUP + "CREATE TABLE done (id bigint);\n")
+    (tmp_path / "002_change.sql").write_text("BEGIN;\nSET LOCAL lock_timeout = '2s';\nALTER TABLE done ADD COLUMN c text;\n"
+                                             "UPDATE orders SET note = 'x';\nCOMMIT;\n")
+    report = run([str(tmp_path)], Config())
+    (message,) = [f.message for f in report.all_findings() if f.rule == "MS030"]
+    assert message.endswith("AccessExclusiveLock on public.done (line 3): every query on public.done waits for "
+                            "the whole backfill")

@@ -74,7 +74,8 @@ def backfill_under_strong_lock(ctx: Context):
     verb = type(change).__name__.replace("Stmt", "").upper()
     where = ctx.run_by + ("" if change is node else " in a WITH")
     yield Hit(f"{verb}{where} on live table {target} runs while this transaction holds AccessExclusiveLock on "
-              f"{held}: every query on it waits for the whole backfill",
+              f"{held}: every query on {next(iter(exclusive)) if len(exclusive) == 1 else 'any of them'} "
+              f"waits for the whole backfill",
               fix="-- commit the DDL first; backfill in batches by primary key in later transactions"
               if ctx.tx.exclusive_ddl
               else "-- backfill without the LOCK TABLE, in batches by primary key, each in a transaction of its own",
