@@ -17,6 +17,7 @@ from .model import Statement
 # PL/pgSQL statements whose SQL PostgreSQL runs as written.
 _STATIC = {"PLpgSQL_stmt_execsql": "sqlstmt", "PLpgSQL_stmt_perform": "expr", "PLpgSQL_stmt_fors": "query"}
 _DYNAMIC = ("PLpgSQL_stmt_dynexecute", "PLpgSQL_stmt_dynfors")
+_READ = frozenset(_STATIC) | frozenset(_DYNAMIC)
 
 
 @dataclass
@@ -47,7 +48,7 @@ def read_block(stmt: Statement) -> Block | None:
     at = stmt.sql.find(body)
     body_line = stmt.line + (stmt.sql.count("\n", 0, at) if at >= 0 else 0)
     block = Block()
-    for kind, item in _statements(tree):
+    for kind, item in plpgsql_statements(tree, _READ):
         line = body_line + item.get("lineno", 1) - 1
         if kind in _DYNAMIC:
             block.dynamic_lines.append(line)
@@ -62,8 +63,9 @@ def read_block(stmt: Statement) -> Block | None:
     return block
 
 
-def _statements(tree):
-    """(kind, fields) of every PL/pgSQL statement in the parse tree, in the order written."""
+def plpgsql_statements(tree, kinds) -> list[tuple[str, dict]]:
+    """(kind, fields) of every PL/pgSQL statement of one of `kinds` in the parse tree, in the
+    order written (branches and loop bodies included)."""
     stack = [tree]
     found = []
     while stack:
@@ -72,7 +74,7 @@ def _statements(tree):
             stack.extend(reversed(item))
         elif isinstance(item, dict):
             for key, value in item.items():
-                if key in _STATIC or key in _DYNAMIC:
+                if key in kinds:
                     found.append((key, value))
             stack.extend(reversed(list(item.values())))
     return found

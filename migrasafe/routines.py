@@ -18,11 +18,13 @@ from pglast import ast, parse_plpgsql, parser
 
 from .catalog.names import dotted, strval
 from .catalog.state import Catalog, Routine
+from .doblocks import plpgsql_statements
 
 # PL/pgSQL statements whose SQL PostgreSQL runs as written (doblocks.py reads the same).
 _STATIC = {"PLpgSQL_stmt_execsql": "sqlstmt", "PLpgSQL_stmt_perform": "expr", "PLpgSQL_stmt_fors": "query",
            "PLpgSQL_stmt_call": "expr"}
 _ENDS_TRANSACTION = ("PLpgSQL_stmt_commit", "PLpgSQL_stmt_rollback")
+_READ = frozenset(_STATIC) | frozenset(_ENDS_TRANSACTION)
 # The statements of a body that touch rows: their locks are the call's. DDL in a body is not
 # followed, nor are utility statements.
 _QUERIES = (ast.SelectStmt, ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt, ast.CallStmt)
@@ -161,7 +163,7 @@ def _read(source: str, language: str):
         return None
     variables = _variables(tree, source)
     found, own = [], set()
-    for kind, item in _statements(tree):
+    for kind, item in plpgsql_statements(tree, _READ):
         if kind in _ENDS_TRANSACTION:
             return None
         query = item.get(_STATIC[kind], {}).get("PLpgSQL_expr", {}).get("query")
@@ -253,19 +255,3 @@ def _read_sql(create):
         if isinstance(raw.stmt, _QUERIES):
             found.append((raw.stmt, sql.strip(), text.count("\n", 0, start + len(sql) - len(sql.lstrip())) + 1))
     return found, frozenset(own)
-
-
-def _statements(tree):
-    """(kind, fields) of every PL/pgSQL statement in the parse tree, in the order written."""
-    stack = [tree]
-    found = []
-    while stack:
-        item = stack.pop()
-        if isinstance(item, list):
-            stack.extend(reversed(item))
-        elif isinstance(item, dict):
-            for key, value in item.items():
-                if key in _STATIC or key in _ENDS_TRANSACTION:
-                    found.append((key, value))
-            stack.extend(reversed(list(item.values())))
-    return found
