@@ -63,6 +63,7 @@ class Effect:
         self.rewrite = False
         self.scan = False
         self.other_locks: list[tuple[str, str]] = []  # (relation, mode) on other tables
+        self.other_scans: list[str] = []  # other tables read in full (a foreign key re-checked)
         self.notes: dict = {}
         self.transactional = True
         self.recurse = False  # reaches the partitions and inheritance children
@@ -195,16 +196,27 @@ def _alter_type(effect: Effect, cmd, rel: Relation | None, catalog, pg_version, 
         if target.constrained:
             effect.rewrite = True
         new = target.base
-    if rel is not None:
-        _foreign_keys_on_column(effect, rel, cmd.name, catalog, pg_version, readd=True)
     using = coldef.raw_default
+    rewrites = (target is not None and target.constrained) or col is None
     if col is None:
-        effect.rewrite = True  # unknown old type: assume the worst
-        effect.notes["unknown_old_type"] = True
+        effect.notes["unknown_old_type"] = True  # assume the worst
     elif using is not None and not _trivial_using(using, cmd.name):
-        effect.rewrite = True
+        rewrites = True
     elif type_change_rewrites(old_type, new, pg_version=pg_version, timezone_utc=timezone_utc):
-        effect.rewrite = True
+        rewrites = True
+    effect.rewrite = effect.rewrite or rewrites
+    if rel is not None:
+        recheck = rewrites or old_type is None or _compared_as(old_type) != _compared_as(new)
+        _foreign_keys_on_column(effect, rel, cmd.name, catalog, pg_version, readd=True, recheck=recheck)
+
+
+# Types compared with another's equality operator: a key of one re-created on the other compares
+# the same way.
+_COMPARED_AS = {"varchar": "text"}
+
+
+def _compared_as(spec) -> str:
+    return _COMPARED_AS.get(spec.name, spec.name)
 
 
 def _resolver(catalog: Catalog):
@@ -407,18 +419,31 @@ def _inherit(effect: Effect, cmd, rel: Relation | None, catalog: Catalog, pg_ver
 
 
 def _foreign_keys_on_column(effect: Effect, rel: Relation, column: str, catalog: Catalog, pg_version: int,
-                            readd: bool = False) -> None:
+                            readd: bool = False, recheck: bool = False) -> None:
     """Dropping or retyping a key column drops (and, retyping, re-creates) the foreign keys using
-    it, with their triggers on the other table."""
+    it, with their triggers on the other table. A re-created key is checked against every row
+    again (a join of both tables, under the statement's locks) when `recheck`: PostgreSQL skips
+    the check only when the column keeps its storage and its equality operator (tablecmds.c,
+    ATAddForeignKeyConstraint's old_check_ok; observed: tests/test_foreign_key_recheck.py)."""
     for con in rel.constraints.values():
-        if con.kind == "f" and con.references and column in con.columns and con.references != rel.name:
+        if con.kind == "f" and con.references and column in con.columns:
+            effect.scan = effect.scan or recheck
+            if con.references == rel.name:
+                continue
             effect.other_locks.extend((r, ACCESS_EXCLUSIVE)
                                       for r in foreign_keys.action_trigger_tables(catalog, con.references, pg_version))
             if readd:
                 effect.other_locks.extend((r, SHARE_ROW_EXCLUSIVE) for r in catalog.family(con.references))
+            if recheck:
+                effect.other_scans.append(con.references)
     for child, con in rel.referencing(catalog):
-        if column in (con.ref_columns or _primary_key(rel)) and child.name != rel.name:
+        if column in (con.ref_columns or _primary_key(rel)):
+            effect.scan = effect.scan or recheck
+            if child.name == rel.name:
+                continue
             effect.other_locks.append((child.name, ACCESS_EXCLUSIVE))
+            if recheck:
+                effect.other_scans.append(child.name)
 
 
 def _primary_key(rel: Relation) -> tuple[str, ...]:

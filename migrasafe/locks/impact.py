@@ -83,6 +83,7 @@ def _alter_table(b: _Builder, node: ast.AlterTableStmt, pg_version, timezone_utc
         b.impact.rewrites.extend(reached)
     if effect.scan or effect.rewrite:
         b.impact.scans.append(name)
+    b.impact.scans.extend(effect.other_scans)
     b.impact.transactional = effect.transactional
     b.impact.notes.update(effect.notes)
 

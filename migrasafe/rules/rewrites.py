@@ -62,8 +62,39 @@ def rewriting_type_change(ctx: Context):
             fix += ("\n-- a primary key column: CREATE UNIQUE INDEX CONCURRENTLY on the new column before the swap,\n"
                     "-- then ADD CONSTRAINT ... PRIMARY KEY USING INDEX in it; re-point the foreign keys that\n"
                     "-- reference the key (NOT VALID, then VALIDATE) and its sequence's owner")
-        yield Hit(f"changing {table}.{cmd.name} from {old} to {new} rewrites the table and all its indexes",
-                  fix=fix, relation=table, span=ctx.span_of("TYPE"))
+        yield Hit(f"changing {table}.{cmd.name} from {old} to {new} rewrites the table and all its indexes"
+                  + _keys_remade(ctx, table, cmd.name), fix=fix, relation=table, span=ctx.span_of("TYPE"))
+
+
+def _keys_remade(ctx: Context, table: str, column: str) -> str:
+    """The foreign keys through a retyped column are dropped and re-created: the table at their
+    other end is locked too, and each key is checked again over every referencing row when its
+    comparison changed (locks/alter_table.py, _foreign_keys_on_column)."""
+    rel = ctx.catalog.get(table)
+    if rel is None:
+        return ""
+    pairs = [(table, con.references) for con in rel.constraints.values()
+             if con.kind == "f" and con.references and column in con.columns]
+    pairs += [(child.name, table) for child, con in rel.referencing(ctx.catalog)
+              if column in (con.ref_columns or next((c.columns for c in rel.constraints.values() if c.kind == "p"), ()))]
+    locked = {l.relation for l in ctx.live_locks() if l.mode == "AccessExclusiveLock"}
+    pairs = [(referencing, referenced) for referencing, referenced in dict.fromkeys(pairs)
+             if referencing != referenced and ({referencing, referenced} - {table}) <= locked]
+    if not pairs:
+        return ""
+    keys = [f"its foreign key to {b}" if a == table else f"the foreign key from {a}" for a, b in pairs]
+    others = list(dict.fromkeys(t for pair in pairs for t in pair if t != table))
+    text = (f"; {_names(keys)} {'is' if len(keys) == 1 else 'are'} dropped and re-created, so "
+            f"{_names(others)} {'is' if len(others) == 1 else 'are'} locked too (AccessExclusiveLock: "
+            "every query on it waits)")
+    checked = [(a, b) for a, b in pairs if a in ctx.impact.scans or b in ctx.impact.scans]
+    if checked:
+        text += ", and " + "; ".join(f"every row of {a} is checked against {b} again" for a, b in checked)
+    return text
+
+
+def _names(tables: list[str]) -> str:
+    return tables[0] if len(tables) == 1 else ", ".join(tables[:-1]) + " and " + tables[-1]
 
 
 @detects("MS012", ast.AlterTableStmt, subcommands=(AT.AT_AddColumn,))
