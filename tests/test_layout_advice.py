@@ -7,6 +7,7 @@ import json
 import pytest
 
 from migrasafe.api import check
+from migrasafe.config import Config
 from migrasafe.sources.formats import SourceFormat
 from migrasafe.sources.registry import FORMATS
 
@@ -134,3 +135,23 @@ def test_atlas_directory_for_golang_migrate_gets_golang_migrate_advice(tmp_path)
     (tmp_path / "migrations" / "2_b.up.sql").write_text("ALTER TABLE t ADD COLUMN c int;\nCREATE INDEX t_b ON t (b);\n")
     fixes = _fixes(tmp_path, "MS001")
     assert fixes and FORMATS["golang-migrate"].outside_transaction in fixes[0]
+
+
+@pytest.mark.parametrize("layout, expected", [
+    ("golang-migrate", "if it times out: golang-migrate marks the version dirty: `migrate force "
+                       "<the version before this one>`, then `migrate up`"),
+    ("prisma", "if it times out: Prisma records the failure: `prisma migrate resolve --rolled-back"),
+    ("goose", "if it times out: run `goose up` again"),
+    ("popx", "retry the migration if it times out"),
+])
+def test_lock_timeout_fix_says_how_the_tool_reruns_after_a_timeout(tmp_path, layout, expected):
+    change = "ALTER TABLE t ADD COLUMN c int;\n"
+    if layout == "prisma":
+        root = _prisma(tmp_path / "p", BASE, change)
+    elif layout == "goose":
+        root = _numbered(tmp_path / "g", BASE, change, header="-- +goose Up\n")
+    else:
+        root = _numbered(tmp_path / layout, BASE, change, suffix=".up.sql")
+    report = check([str(root)], config=Config(format=layout if layout == "popx" else None))
+    fixes = [f.fix for r in report.results for s in r.statements for f in s.findings if f.rule == "MS032"]
+    assert fixes and expected in fixes[0].splitlines()[0]

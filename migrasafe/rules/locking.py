@@ -211,11 +211,23 @@ def missing_lock_timeout(ctx: Context):
         what += f" and {'its ' if every else ''}{members}{'' if every else ' of its'} partition{'s' if members > 1 else ''}"
     yield Hit(f"{lock.mode} on {what} is requested {timeout}: while it waits, "
               f"every later {queued} on {lock.relation} queues behind it",
-              fix=("SET lock_timeout = '2s';  -- before the statement; retry the migration if it times out\n"
+              fix=("SET lock_timeout = '2s';  -- before the statement; " + _when_it_times_out(ctx) + "\n"
                    "-- if the runner or the database role already sets one, say so in the configuration:\n"
                    f"-- lock_timeout = \"5s\" under [tool.migrasafe], or {{ {ctx.migration.format} = \"5s\" }} for this "
                    "layout only"),
               relation=lock.relation, severity="warning" if outage else "info")
+
+
+def _when_it_times_out(ctx: Context) -> str:
+    """What to do when the lock is not granted in time, as the migration's own tool has it: some
+    tools record the failure, and run nothing more until told (golang-migrate's dirty version)."""
+    from ..plan.writers import WRITERS
+
+    writer = WRITERS.get(ctx.migration.meta.get("runs_as") or ctx.migration.format)
+    if writer is None:
+        return "retry the migration if it times out"
+    rerun = writer.rerun_outside if writer.rerun_outside and not ctx.migration.in_transaction else writer.rerun
+    return "if it times out: " + rerun.format(previous="<the version before this one>")
 
 
 def _widest(ctx: Context, strong: list) -> tuple:
