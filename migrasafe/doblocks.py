@@ -15,9 +15,10 @@ from pglast import ast, parse_plpgsql, parser
 from .model import Statement
 
 # PL/pgSQL statements whose SQL PostgreSQL runs as written.
-_STATIC = {"PLpgSQL_stmt_execsql": "sqlstmt", "PLpgSQL_stmt_perform": "expr", "PLpgSQL_stmt_fors": "query"}
+STATIC = {"PLpgSQL_stmt_execsql": "sqlstmt", "PLpgSQL_stmt_perform": "expr", "PLpgSQL_stmt_fors": "query",
+          "PLpgSQL_stmt_call": "expr"}
 _DYNAMIC = ("PLpgSQL_stmt_dynexecute", "PLpgSQL_stmt_dynfors")
-_READ = frozenset(_STATIC) | frozenset(_DYNAMIC)
+_READ = frozenset(STATIC) | frozenset(_DYNAMIC)
 
 
 @dataclass
@@ -53,7 +54,7 @@ def read_block(stmt: Statement) -> Block | None:
         if kind in _DYNAMIC:
             block.dynamic_lines.append(line)
             continue
-        query = item.get(_STATIC[kind], {}).get("PLpgSQL_expr", {}).get("query")
+        query = item.get(STATIC[kind], {}).get("PLpgSQL_expr", {}).get("query")
         if query:
             parsed = _parsed(stmt, query, line, max(at, 0))
             if parsed is None:

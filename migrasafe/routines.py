@@ -18,11 +18,8 @@ from pglast import ast, parse_plpgsql, parser
 
 from .catalog.names import dotted, strval
 from .catalog.state import Catalog, Routine
-from .doblocks import plpgsql_statements
+from .doblocks import STATIC as _STATIC, plpgsql_statements
 
-# PL/pgSQL statements whose SQL PostgreSQL runs as written (doblocks.py reads the same).
-_STATIC = {"PLpgSQL_stmt_execsql": "sqlstmt", "PLpgSQL_stmt_perform": "expr", "PLpgSQL_stmt_fors": "query",
-           "PLpgSQL_stmt_call": "expr"}
 _ENDS_TRANSACTION = ("PLpgSQL_stmt_commit", "PLpgSQL_stmt_rollback")
 _READ = frozenset(_STATIC) | frozenset(_ENDS_TRANSACTION)
 # The statements of a body that touch rows: their locks are the call's. DDL in a body is not

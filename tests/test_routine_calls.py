@@ -140,3 +140,13 @@ END $$;
     assert message.endswith("; so does the INSERT at line 8")
     assert "picked" not in message
     assert "public.picked" not in _locks(result, 10)
+
+
+def test_call_of_a_procedure_in_a_do_block(tmp_path):
+    procedure = ("CREATE PROCEDURE reset_all() LANGUAGE plpgsql AS $$\nBEGIN\n"
+                 "  UPDATE usage_resets SET anchor = NULL;\nEND $$;\n")
+    result, found = _check(tmp_path, procedure, "DO $$\nBEGIN\n  CALL reset_all();\nEND $$;\n")
+    assert [(line, rule) for line, rule, _ in found] == [(3, "MS033")]
+    assert found[0][2].startswith("UPDATE in procedure reset_all (line 3 of 002_m.sql) of every row of live table "
+                                  "public.usage_resets")
+    assert _locks(result, 1) == {"public.usage_resets": "RowExclusiveLock"}
