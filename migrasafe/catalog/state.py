@@ -127,6 +127,11 @@ class Relation:
     def is_table(self) -> bool:
         return self.kind in ("table", "partitioned")
 
+    @property
+    def primary_key(self) -> tuple[str, ...]:
+        """The primary key's columns; () without one."""
+        return next((c.columns for c in self.constraints.values() if c.kind == "p"), ())
+
     def referencing(self, catalog: "Catalog") -> list[tuple["Relation", "Constraint"]]:
         """Foreign keys of tables (this one included) that point at this one."""
         out = []

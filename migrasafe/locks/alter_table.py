@@ -335,7 +335,7 @@ def _detach(effect: Effect, cmd, rel, catalog: Catalog, pg_version, _tz):
         effect.transactional = False
         effect.notes["concurrently"] = True
         if not has("detach_partition_concurrently", pg_version):
-            effect.notes["unsupported"] = f"DETACH PARTITION ... CONCURRENTLY needs PostgreSQL 14 or later"
+            effect.notes["unsupported"] = "DETACH PARTITION ... CONCURRENTLY needs PostgreSQL 14 or later"
 
 
 def default_partitions(rel: Relation | None, catalog: Catalog, besides: str | None = None) -> list[str]:
@@ -437,7 +437,7 @@ def _foreign_keys_on_column(effect: Effect, rel: Relation, column: str, catalog:
             if recheck:
                 effect.other_scans.append(con.references)
     for child, con in rel.referencing(catalog):
-        if column in (con.ref_columns or _primary_key(rel)):
+        if column in (con.ref_columns or rel.primary_key):
             effect.scan = effect.scan or recheck
             if child.name == rel.name:
                 continue
@@ -446,8 +446,6 @@ def _foreign_keys_on_column(effect: Effect, rel: Relation, column: str, catalog:
                 effect.other_scans.append(child.name)
 
 
-def _primary_key(rel: Relation) -> tuple[str, ...]:
-    return next((c.columns for c in rel.constraints.values() if c.kind == "p"), ())
 
 
 _EFFECTS = {

@@ -271,7 +271,7 @@ def _updated_rows(b: _Builder, target: str, changed: set[str], values=None) -> N
         if changed & set(con.columns):
             _fk_check(b, con, values or {})  # the new key is checked in the parent
     for child, con in rel.referencing(b.catalog):
-        if changed & set(con.ref_columns or _primary_key(rel)):
+        if changed & set(con.ref_columns or rel.primary_key):
             _referencing_action(b, child.name, con.on_update)
 
 
@@ -329,8 +329,6 @@ def _merge(b: _Builder, node, *_, ctes=()):
             _deleted_rows(b, target)
 
 
-def _primary_key(rel) -> tuple[str, ...]:
-    return next((c.columns for c in rel.constraints.values() if c.kind == "p"), ())
 
 
 def _referencing_action(b: _Builder, child: str, action: str) -> None:

@@ -109,7 +109,7 @@ def foreign_keys_from(table: Relation, column: str) -> list[Constraint]:
 
 def foreign_keys_to(project: Project, table: Relation, column: str | None = None) -> list[tuple[Relation, Constraint]]:
     """Foreign keys of other tables (and this one) that point at the table, or at the column."""
-    key = next((c.columns for c in table.constraints.values() if c.kind == "p"), ())
+    key = table.primary_key
     out = []
     for child, con in table.referencing(project.catalog):
         targets = con.ref_columns or key

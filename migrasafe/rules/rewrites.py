@@ -76,7 +76,7 @@ def _keys_remade(ctx: Context, table: str, column: str) -> str:
     pairs = [(table, con.references) for con in rel.constraints.values()
              if con.kind == "f" and con.references and column in con.columns]
     pairs += [(child.name, table) for child, con in rel.referencing(ctx.catalog)
-              if column in (con.ref_columns or next((c.columns for c in rel.constraints.values() if c.kind == "p"), ()))]
+              if column in (con.ref_columns or rel.primary_key)]
     locked = {l.relation for l in ctx.live_locks() if l.mode == "AccessExclusiveLock"}
     pairs = [(referencing, referenced) for referencing, referenced in dict.fromkeys(pairs)
              if referencing != referenced and ({referencing, referenced} - {table}) <= locked]
