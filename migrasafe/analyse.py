@@ -21,7 +21,7 @@ from .routines import note_created
 from .rules import Context
 from .rules.registry import find_rule
 from .selection import RuleSelection, make_finding  # noqa: F401 - imported from here too
-from .transaction import TxState
+from .transaction import TxState, renamed_relation
 
 
 def lock_line(analysed: AnalysedStatement, relation: str | None, until: str | None = None) -> str:
@@ -208,14 +208,14 @@ def _one_line(err: BaseException, limit: int = 300) -> str:
 
 
 def _judge(stmt, imp, analysed, migration, catalog, config, selection, tx, earlier, shift=None,
-           live=None, *, rules=None, run_by="", at=None) -> list[Finding]:
+           live=None, *, rules=None, run_by="", at=None, variables=frozenset()) -> list[Finding]:
     """The findings of every rule that fires on one statement. For a statement inside a DO block,
     `shift` is where its text starts in the block's (-1: not found), to underline it there.
     `live`: the relations of its locks that are live, when they are known already. For a
     statement of a routine's body judged at its call (_judge_calls): only these `rules`, the
     message saying where it is written (`run_by`), underlining `at` (the call) instead."""
     found = []
-    ctx = Context(migration, stmt, imp, catalog, tx, config, earlier, live, run_by=run_by)
+    ctx = Context(migration, stmt, imp, catalog, tx, config, earlier, live, run_by=run_by, variables=variables)
     for rule_id, detect in selection.detectors(stmt.node):
         if rules is not None and rule_id not in rules:
             continue
@@ -242,7 +242,7 @@ def _judge(stmt, imp, analysed, migration, catalog, config, selection, tx, earli
 
 # The rules that judge the data changes of a routine's body at the call that runs them: the
 # others are about what a migration writes, which a body it calls does not show.
-BODY_RULES = frozenset({"MS030", "MS033"})
+BODY_RULES = frozenset({"MS030", "MS033", "MS034"})
 
 
 def _judge_calls(stmt, migration, catalog, config, selection, tx, earlier, shift=None) -> list[Finding]:
@@ -296,7 +296,7 @@ def _verb(change, node) -> str:
 # what it reports is also the running application's INSERTs that fail from the commit on, which
 # an empty table does not spare.
 ROW_COST_RULES = frozenset({"MS001", "MS003", "MS010", "MS011", "MS012", "MS020", "MS021", "MS022", "MS023",
-                            "MS024", "MS030", "MS033"})
+                            "MS024", "MS030", "MS033", "MS034"})
 
 
 def _note_emptied(tx: TxState, node, catalog: Catalog, line: int) -> None:
@@ -370,7 +370,7 @@ def _analyse_block(stmt, block, migration, catalog, config, selection, tx, earli
         at = stmt.sql.find(inner.sql)
         inner_view = AnalysedStatement(inner, imp, in_transaction=True)
         analysed.findings += _judge(inner, imp, inner_view, migration, catalog, config, selection, tx, earlier,
-                                    shift=at)
+                                    shift=at, variables=block.variables)
         if catalog.routines:
             analysed.findings += _judge_calls(inner, migration, catalog, config, selection, tx, earlier, shift=at)
         _advance(tx, inner, imp, catalog)
@@ -432,6 +432,9 @@ def _advance(tx: TxState, stmt, imp, catalog: Catalog, live=None) -> None:
             if lock.mode == "AccessExclusiveLock" and not isinstance(stmt.node, ast.LockStmt) and tx.open:
                 tx.exclusive_ddl.setdefault(lock.relation, stmt.line)
     node = stmt.node
+    renamed = renamed_relation(node, catalog)
+    if renamed is not None and tx.open:
+        tx.renamed(*renamed)
     _note_emptied(tx, node, catalog, stmt.line)
     if tx.open and isinstance(node, (ast.CreateEnumStmt, ast.AlterEnumStmt)):
         _note_enum_change(tx, node, catalog, stmt.line)

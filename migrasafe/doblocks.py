@@ -27,6 +27,9 @@ class Block:
     dynamic_lines: list[int] = field(default_factory=list)  # EXECUTE: SQL not known before it runs
     unread_lines: list[int] = field(default_factory=list)  # SQL that only PL/pgSQL can read
     error: str | None = None  # the body did not parse as PL/pgSQL
+    # The names the block declares (its FOR loops' records among them): fixed while one of its
+    # statements runs, as a parameter is, not columns.
+    variables: frozenset[str] = frozenset()
 
 
 def read_block(stmt: Statement) -> Block | None:
@@ -48,7 +51,7 @@ def read_block(stmt: Statement) -> Block | None:
     # PL/pgSQL numbers lines from the one the body starts on.
     at = stmt.sql.find(body)
     body_line = stmt.line + (stmt.sql.count("\n", 0, at) if at >= 0 else 0)
-    block = Block()
+    block = Block(variables=_variables(tree))
     for kind, item in plpgsql_statements(tree, _READ):
         line = body_line + item.get("lineno", 1) - 1
         if kind in _DYNAMIC:
@@ -79,6 +82,18 @@ def plpgsql_statements(tree, kinds) -> list[tuple[str, dict]]:
                     found.append((key, value))
             stack.extend(reversed(list(item.values())))
     return found
+
+
+def _variables(tree) -> frozenset[str]:
+    """The names the block declares: variables, records (a FOR loop's among them) and rows."""
+    names = set()
+    for item in tree:
+        for datum in item.get("PLpgSQL_function", {}).get("datums", ()):
+            for kind in ("PLpgSQL_var", "PLpgSQL_rec", "PLpgSQL_row"):
+                refname = datum.get(kind, {}).get("refname")
+                if refname:
+                    names.add(refname)
+    return frozenset(names)
 
 
 def _parsed(stmt: Statement, query: str, line: int, search_from: int) -> list[Statement] | None:

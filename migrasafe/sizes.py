@@ -22,7 +22,7 @@ from .model import AnalysedStatement, Finding, Report
 # Rules whose lock is held while the table is read or rewritten in full.
 SIZE_SENSITIVE = (
     "MS001", "MS003", "MS010", "MS011", "MS012", "MS013", "MS014", "MS015", "MS016",
-    "MS020", "MS021", "MS022", "MS023", "MS024", "MS027", "MS030", "MS033",
+    "MS020", "MS021", "MS022", "MS023", "MS024", "MS027", "MS030", "MS033", "MS034",
 )
 # Rules raised to error on a large table only when the transaction already holds a lock that
 # blocks writes: otherwise a long data change costs row locks and WAL, not an outage.

@@ -41,7 +41,7 @@ class TxState:
     # the transaction (Alembic runs a whole upgrade in one).
     exclusive_ddl: dict[str, int | str] = field(default_factory=dict)  # live table → AccessExclusive DDL
     # Live table → the LOCK TABLE ... IN ACCESS EXCLUSIVE MODE that took it (not DDL: MS028 leaves
-    # an explicit lock alone; a backfill (MS030) or a long read (MS033) under it blocks every
+    # an explicit lock alone; a backfill (MS030) or a long read (MS034) under it blocks every
     # query all the same).
     exclusive_lock: dict[str, int | str] = field(default_factory=dict)
     # The statement being carried past (control() sees each first): its line, and whether it is
@@ -219,6 +219,27 @@ class TxState:
             if explicit_lock and mode == "AccessExclusiveLock":
                 self.exclusive_lock.setdefault(relation, line)
 
+    def renamed(self, old: str, new: str) -> None:
+        """A relation this transaction holds locks on was renamed (or moved to another schema): its
+        locks stay held, on the same table under its new name, which later statements use."""
+        if old == new:
+            return
+        for where in (self.held, self.exclusive_ddl, self.exclusive_lock, self.emptied):
+            if old in where:
+                merged = {}
+                for key, value in where.items():
+                    if key == old:
+                        key = new
+                        earlier = where.get(new)
+                        if earlier is not None and where is self.held and level(earlier) > level(value):
+                            value = earlier
+                    if key not in merged:
+                        merged[key] = value
+                where.clear()
+                where.update(merged)
+        self.not_valid = {((new if table == old else table), name): line
+                          for (table, name), line in self.not_valid.items()}
+
     def exclusive_held(self) -> dict[str, int | str]:
         """Live table → where this transaction took AccessExclusiveLock on it, by DDL or LOCK TABLE."""
         if not self.open:
@@ -230,6 +251,22 @@ class TxState:
 
     def blocking_held(self) -> dict[str, str]:
         return {rel: mode for rel, mode in self.held.items() if blocks_writes(mode)}
+
+
+_RELATION_TYPES = frozenset({"OBJECT_TABLE", "OBJECT_VIEW", "OBJECT_MATVIEW", "OBJECT_FOREIGN_TABLE",
+                             "OBJECT_SEQUENCE"})
+
+
+def renamed_relation(node, catalog) -> tuple[str, str] | None:
+    """(old, new) qualified names of a relation an ALTER ... RENAME TO or SET SCHEMA renames."""
+    if isinstance(node, ast.RenameStmt) and node.relation is not None and node.renameType.name in _RELATION_TYPES:
+        old = catalog.qualify(node.relation.schemaname, node.relation.relname)
+        return old, f"{old.split('.')[0]}.{node.newname}"
+    if isinstance(node, ast.AlterObjectSchemaStmt) and node.relation is not None \
+            and node.objectType.name in _RELATION_TYPES:
+        old = catalog.qualify(node.relation.schemaname, node.relation.relname)
+        return old, f"{node.newschema}.{old.split('.', 1)[1]}"
+    return None
 
 
 def is_utc(zone) -> bool:

@@ -68,9 +68,22 @@ def test_set_not_null_on_a_column_this_migration_adds_is_an_error(tmp_path):
     assert "NOT VALID, VALIDATE" in finding.fix
 
 
+def test_set_not_null_on_a_column_this_migration_adds_is_one_finding(tmp_path):
+    """MS045's fix (a default, or NOT NULL in a later migration) removes the scan too: MS024's
+    fix alone would still fail every INSERT of the running application, so it is not a second
+    thing to fix, and MS045 says the scan."""
+    found = findings(tmp_path, "BEGIN;\nALTER TABLE b ADD COLUMN note text;\nUPDATE b SET note = 'x';\n"
+                               "ALTER TABLE b ALTER COLUMN note SET NOT NULL;\nCOMMIT;\n")
+    assert [rule for line, rule, _, _ in found if line == 4 and rule in ("MS024", "MS045")] == ["MS045"]
+    (message,) = [m for _, rule, _, m in found if rule == "MS045"]
+    assert "SET NOT NULL scans all of public.b under AccessExclusiveLock, which the fix avoids too" in message
+
+
 def test_set_not_null_on_an_older_column_stays_a_warning(tmp_path):
     found = findings(tmp_path, "ALTER TABLE b ALTER COLUMN a_id SET NOT NULL;\n")
     assert [(line, severity) for line, rule, severity, _ in found if rule == "MS045"] == [(1, "warning")]
+    # Not a new column: the scan and the writers are two things to fix, each its own finding.
+    assert [rule for _, rule, _, _ in found if rule in ("MS024", "MS045")] == ["MS045", "MS024"]
 
 
 def test_a_delete_without_where_leaves_later_index_builds_and_not_null_columns_flagged(tmp_path):
@@ -218,3 +231,18 @@ def test_a_type_change_names_the_new_type_and_a_key_column_gets_the_key_swap(tmp
     fixes = [f.fix for f in report.all_findings() if f.rule == "MS011"]
     assert "ADD COLUMN id_new bigint;" in fixes[0] and "PRIMARY KEY USING INDEX" in fixes[0]
     assert "ADD COLUMN k_new bigint;" in fixes[1] and "PRIMARY KEY" not in fixes[1]
+
+
+def test_a_table_renamed_under_the_transactions_lock_is_named_once_by_its_new_name(tmp_path):
+    found = findings(tmp_path, "BEGIN;\nALTER TABLE b ADD COLUMN note text;\nALTER TABLE b RENAME TO c;\n"
+                               "ALTER TABLE c ADD COLUMN kind text;\nUPDATE c SET kind = 'x';\nCOMMIT;\n")
+    (message,) = [m for line, rule, _, m in found if rule == "MS030"]
+    assert "holds AccessExclusiveLock on public.c (line 2): every query on public.c waits" in message
+    assert "public.b" not in message
+
+
+def test_a_table_moved_to_another_schema_is_named_once_by_its_new_name(tmp_path):
+    found = findings(tmp_path, "CREATE SCHEMA archive;\nBEGIN;\nALTER TABLE b ADD COLUMN note text;\n"
+                               "ALTER TABLE b SET SCHEMA archive;\nUPDATE archive.b SET note = 'x';\nCOMMIT;\n")
+    (message,) = [m for line, rule, _, m in found if rule == "MS030"]
+    assert "holds AccessExclusiveLock on archive.b (line 3): every query on archive.b waits" in message

@@ -74,3 +74,29 @@ def test_expand_contract_fixes_name_the_known_type_default_and_key(tmp_path):
     assert "WHERE id BETWEEN :lo AND :hi AND token IS NULL" in fixes["MS010"]
     assert "ADD COLUMN full_name varchar(40);" in fixes["MS040"]
     assert "<" not in fixes["MS010"] + fixes["MS040"]
+
+
+def _ms010_fix(tmp_path, base: str, change: str) -> str:
+    (tmp_path / "1_base.sql").write_text(base)
+    (tmp_path / "2_change.sql").write_text(change)
+    (fix,) = [f.fix for r in check([str(tmp_path)]).results for s in r.statements for f in s.findings
+              if f.rule == "MS010"]
+    return fix
+
+
+def test_the_backfill_walks_a_key_that_outlives_the_alter(tmp_path):
+    fix = _ms010_fix(tmp_path, "CREATE TABLE t (id bigint CONSTRAINT t_pkey PRIMARY KEY, code text UNIQUE);\n",
+                     "ALTER TABLE t DROP CONSTRAINT t_pkey, ADD COLUMN token uuid DEFAULT gen_random_uuid();\n")
+    assert "WHERE code BETWEEN :lo AND :hi AND token IS NULL" in fix
+    assert "t_pkey" not in fix
+
+
+def test_a_backfill_by_the_key_the_alter_drops_keeps_it_until_done(tmp_path):
+    fix = _ms010_fix(tmp_path, "CREATE TABLE t (a text, b text, CONSTRAINT t_pkey PRIMARY KEY (a, b));\n",
+                     "ALTER TABLE t DROP CONSTRAINT t_pkey, ADD COLUMN id uuid DEFAULT gen_random_uuid() PRIMARY KEY;\n")
+    assert "by t_pkey, which this ALTER TABLE drops: keep it until the backfill is done, then drop it" in fix
+    update = fix.splitlines()[-1]
+    assert update.startswith("UPDATE public.t SET id = gen_random_uuid() WHERE (a, b) BETWEEN (:lo_a, :lo_b)")
+    for name in (":lo_a", ":lo_b", ":hi_a", ":hi_b"):
+        update = update.replace(name, "'x'")
+    assert isinstance(parser.parse_sql(update)[0].stmt, ast.UpdateStmt)

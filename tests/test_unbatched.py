@@ -156,7 +156,9 @@ def test_observed_row_locks_match_what_ms033_says(pg_server, tmp_path):
 def test_a_temporary_copy_under_an_exclusive_lock_is_a_long_read(tmp_path):
     sql = ("BEGIN;\nSET LOCAL lock_timeout = '2s';\nALTER TABLE orders ADD COLUMN extra int;\n"
            "CREATE TEMP TABLE pending AS SELECT id FROM orders;\nCOMMIT;\n")
-    assert (4, "MS033", "warning") in findings(tmp_path, sql)
+    # A read, not a data change: MS034's, not MS033's.
+    assert (4, "MS034", "warning") in findings(tmp_path, sql)
+    assert (4, "MS033", "warning") not in findings(tmp_path, sql)
 
 
 
@@ -214,3 +216,40 @@ def test_a_backfill_under_the_ddl_lock_names_the_table_queries_wait_on(tmp_path)
     (message,) = [f.message for f in report.all_findings() if f.rule == "MS030"]
     assert message.endswith("AccessExclusiveLock on public.done (line 3): every query on public.done waits for "
                             "the whole backfill")
+
+
+LOOP = """DO $$
+DECLARE
+    rec RECORD;
+    v_id bigint;
+BEGIN
+    FOR rec IN SELECT id, status FROM orders WHERE status = 'paid' LOOP
+        v_id := rec.id;
+        {update};
+    END LOOP;
+END $$;
+"""
+
+
+@pytest.mark.parametrize("update, flagged", [
+    ("UPDATE orders SET note = 'x' WHERE id = rec.id", False),  # a loop record's field, as $1 would be
+    ("UPDATE orders SET note = 'x' WHERE rec.id = id", False),
+    ("UPDATE orders SET note = 'x' WHERE id = v_id", False),  # a declared variable
+    ("DELETE FROM orders WHERE id = rec.id", False),
+    ("UPDATE orders SET note = 'x' WHERE status = rec.status", True),  # fixed, but no key: every paid row
+])
+def test_a_do_block_variable_pins_a_key_as_a_parameter_does(tmp_path, update, flagged):
+    found = [rule for _, rule, _ in findings(tmp_path, LOOP.format(update=update)) if rule == "MS033"]
+    assert found == (["MS033"] if flagged else [])
+
+
+def test_a_joined_tables_column_is_no_variable(tmp_path):
+    sql = ("CREATE TABLE fresh (id bigint, note text);\n"
+           "UPDATE orders SET note = f.note FROM fresh AS f WHERE orders.id = f.id;\n")
+    assert (2, "MS033", "warning") in findings(tmp_path, sql)
+
+
+def test_a_row_by_row_loop_under_the_ddl_lock_stays_ms030(tmp_path):
+    sql = ("BEGIN;\nALTER TABLE orders ADD COLUMN extra int;\n"
+           + LOOP.format(update="UPDATE orders SET note = 'x' WHERE id = rec.id") + "COMMIT;\n")
+    assert [rule for _, rule, _ in findings(tmp_path, sql) if rule in ("MS030", "MS033")] == ["MS030"]

@@ -38,6 +38,8 @@ class Context:
     # For a statement of a routine's body judged at the call that runs it: which routine, and
     # where the statement is written (" in function f (line 6)"), for the message.
     run_by: str = ""
+    # For a statement of a DO block: the PL/pgSQL names the block declares (doblocks.Block).
+    variables: frozenset = frozenset()
 
     @property
     def node(self):

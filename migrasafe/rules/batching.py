@@ -1,12 +1,12 @@
-"""Data changes and long reads that touch a whole live table in one statement (MS033).
+"""Data changes that touch a whole live table in one statement (MS033).
 
 MS030 reports the worst of them, a data change on a live table while the same transaction
 holds AccessExclusiveLock (from DDL or LOCK TABLE); a statement it reports is left to it. A DELETE without
 WHERE is left to MS028: the data loss is the finding, batching it would lose the same rows. MS033 reports every
 other UPDATE or DELETE that neither pins a unique key nor bounds a key range, every copy of a
-live table (INSERT ... SELECT, CREATE TABLE ... AS, SELECT INTO), the same inside a WITH, and
-a long read (ANALYZE, a query scanning a live table) while the transaction holds
-AccessExclusiveLock, whether DDL or an explicit LOCK TABLE took it.
+live table (INSERT ... SELECT, CREATE TABLE ... AS, SELECT INTO) and the same inside a WITH. A
+statement that only reads (ANALYZE, a query scanning a live table) changes no rows: under
+AccessExclusiveLock it is MS034's (rules/long_reads.py).
 """
 from __future__ import annotations
 
@@ -21,13 +21,9 @@ from .locking import backfill_under_exclusive_lock, data_modifying_ctes
 BATCH = 1000
 
 
-@detects("MS033", ast.UpdateStmt, ast.DeleteStmt, ast.InsertStmt, ast.SelectStmt, ast.CreateTableAsStmt,
-         ast.VacuumStmt)
+@detects("MS033", ast.UpdateStmt, ast.DeleteStmt, ast.InsertStmt, ast.SelectStmt, ast.CreateTableAsStmt)
 def unbatched_data_change(ctx: Context):
     node = ctx.node
-    if isinstance(node, ast.VacuumStmt):
-        yield from _analyze_under_lock(ctx, node)
-        return
     changes = list(data_modifying_ctes(node))
     for inner in changes:
         yield from _judge_change(ctx, inner, in_cte=True)
@@ -36,27 +32,20 @@ def unbatched_data_change(ctx: Context):
     elif any(backfill_under_exclusive_lock(ctx, inner) is not None for inner in changes):
         return  # MS030 reports the statement: every query on the table waits for the whole of it
     elif isinstance(node, ast.CreateTableAsStmt) and node.objtype == ObjectType.OBJECT_TABLE:
-        if node.into.skipData:
-            return
-        if _temporary(node.into):
-            yield from _long_read_under_lock(ctx, node.query)
-        else:
+        if not node.into.skipData and not temporary(node.into):
             yield from _judge_copy(ctx, node.query, "CREATE TABLE ... AS")
-    elif isinstance(node, ast.SelectStmt):
-        if node.intoClause is not None and not _temporary(node.intoClause):
-            yield from _judge_copy(ctx, node, "SELECT INTO")
-        else:
-            yield from _long_read_under_lock(ctx, node)
+    elif isinstance(node, ast.SelectStmt) and node.intoClause is not None and not temporary(node.intoClause):
+        yield from _judge_copy(ctx, node, "SELECT INTO")
 
 
-def _temporary(into: ast.IntoClause) -> bool:
+def temporary(into: ast.IntoClause) -> bool:
     """A copy into a temporary table writes no WAL and reaches no replica: what is left of it is a
     read of the source, which matters only under a strong lock (the session's own scratch rows,
     such as the keys a batched backfill then walks)."""
     return into.rel is not None and into.rel.relpersistence == "t"
 
 
-def _live_tables(ctx: Context, names) -> list[str]:
+def live_tables(ctx: Context, names) -> list[str]:
     """The live tables (not views, sequences or system catalogs) among these names."""
     out = []
     for name in dict.fromkeys(names):
@@ -66,19 +55,19 @@ def _live_tables(ctx: Context, names) -> list[str]:
     return out
 
 
-def _read_tables(ctx: Context, query, ctes=()) -> list[str]:
+def read_tables(ctx: Context, query, ctes=()) -> list[str]:
     """The live tables a SELECT scans: those of its FROM (and of its WITH and set-operation
     arms), not a subquery of its WHERE or target list, which an index usually answers
     (`INSERT ... SELECT 'x' WHERE NOT EXISTS (SELECT 1 FROM t WHERE key = 'x')`)."""
     if not isinstance(query, ast.SelectStmt):
         return []
     if query.op.name != "SETOP_NONE":
-        return list(dict.fromkeys(_read_tables(ctx, query.larg, ctes) + _read_tables(ctx, query.rarg, ctes)))
+        return list(dict.fromkeys(read_tables(ctx, query.larg, ctes) + read_tables(ctx, query.rarg, ctes)))
     with_clause = query.withClause
     own = tuple(c.ctename for c in (with_clause.ctes if with_clause is not None else ()) or ())
     names = [ctx.catalog.qualify(s, n) for item in query.fromClause or ()
              for s, n in referenced_relations(item, ctes + own)]
-    return _live_tables(ctx, names + _with_reads(ctx, with_clause, ctes))
+    return live_tables(ctx, names + _with_reads(ctx, with_clause, ctes))
 
 
 def _with_reads(ctx: Context, with_clause, ctes=()) -> list[str]:
@@ -88,21 +77,12 @@ def _with_reads(ctx: Context, with_clause, ctes=()) -> list[str]:
     out: list[str] = []
     for position, cte in enumerate((with_clause.ctes if with_clause is not None else ()) or ()):
         seen = ctes + tuple(names if with_clause.recursive else names[:position])
-        out += [t for t in _read_tables(ctx, cte.ctequery, seen) if t not in out]
+        out += [t for t in read_tables(ctx, cte.ctequery, seen) if t not in out]
     return out
 
 
 def _exclusive_held(ctx: Context) -> str:
     return ", ".join(f"{t} (line {line})" for t, line in ctx.tx.exclusive_ddl.items()) if ctx.tx.open else ""
-
-
-def _exclusive_any(ctx: Context) -> dict[str, int | str]:
-    """AccessExclusiveLock this transaction holds on live tables, from DDL or LOCK TABLE."""
-    return ctx.tx.exclusive_held()
-
-
-def _described(held: dict[str, int | str]) -> str:
-    return ", ".join(f"{t} (line {line})" for t, line in held.items())
 
 
 def _strong_held(ctx: Context) -> str:
@@ -127,9 +107,9 @@ def _judge_change(ctx: Context, node, in_cte: bool):
     where = ctx.run_by + (" in a WITH" if in_cte else "")
     if isinstance(node, ast.InsertStmt):
         sel = node.selectStmt
-        if not isinstance(sel, ast.SelectStmt) or sel.valuesLists is not None or _one_batch_read(ctx, sel):
+        if not isinstance(sel, ast.SelectStmt) or sel.valuesLists is not None or one_batch_read(ctx, sel):
             return
-        sources = _read_tables(ctx, sel, _cte_names(ctx))
+        sources = read_tables(ctx, sel, _cte_names(ctx))
         if not in_cte:
             sources += [t for t in _with_reads(ctx, node.withClause) if t not in sources]
         if not sources:
@@ -142,12 +122,13 @@ def _judge_change(ctx: Context, node, in_cte: bool):
                   fix=_copy_fix(ctx, sources[0]), relation=sources[0], span=_span(ctx, "INSERT"))
         return
     target = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
-    if not _live_tables(ctx, [target]):
+    if not live_tables(ctx, [target]):
         return
     if empties_table(node):
         return  # MS028 reports it: the rows are lost, and batching would lose them all the same
-    if node.whereClause is not None and (few_rows(ctx.catalog, node, target)
-                                         or bounded_key(ctx.catalog, target, node.whereClause)
+    variables = ctx.variables  # a DO block's names: `WHERE id = rec.id` pins the key, as $1 does
+    if node.whereClause is not None and (few_rows(ctx.catalog, node, target, variables)
+                                         or bounded_key(ctx.catalog, target, node.whereClause, variables)
                                          or _joins_one_batch(ctx, node)):
         return
     if getattr(node, "whereClause", None) is None and not (getattr(node, "fromClause", None)
@@ -186,7 +167,7 @@ def _joins_one_batch(ctx: Context, node) -> bool:
     return False
 
 
-def _one_batch_read(ctx: Context, sel: ast.SelectStmt) -> bool:
+def one_batch_read(ctx: Context, sel: ast.SelectStmt) -> bool:
     """A SELECT of one row or one batch: LIMIT, or a WHERE pinning or bounding its only table's key."""
     if sel.limitCount is not None:
         return True
@@ -196,50 +177,21 @@ def _one_batch_read(ctx: Context, sel: ast.SelectStmt) -> bool:
     if not isinstance(source, ast.RangeVar) or sel.whereClause is None:
         return False
     table = ctx.catalog.qualify(source.schemaname, source.relname)
-    pinned = pinned_columns(sel.whereClause)
+    pinned = pinned_columns(sel.whereClause, variables=ctx.variables)
     if any(set(key) <= pinned for key in unique_keys(ctx.catalog, table)):
         return True
-    return bounded_key(ctx.catalog, table, sel.whereClause)
+    return bounded_key(ctx.catalog, table, sel.whereClause, ctx.variables)
 
 
 def _judge_copy(ctx: Context, query, what: str):
-    if not isinstance(query, ast.SelectStmt) or _one_batch_read(ctx, query):
+    if not isinstance(query, ast.SelectStmt) or one_batch_read(ctx, query):
         return
-    sources = _read_tables(ctx, query)
+    sources = read_tables(ctx, query)
     if sources:
         yield Hit(f"{what} copies live table{'s' if len(sources) > 1 else ''} {', '.join(sources)} in one "
                   f"statement: it reads all of {'them' if len(sources) > 1 else 'it'} and writes the copy's WAL "
                   f"in one go" + _lock_note(ctx),
                   fix=_copy_fix(ctx, sources[0]), relation=sources[0], span=_span(ctx, what.split()[0]))
-
-
-def _long_read_under_lock(ctx: Context, node: ast.SelectStmt):
-    held = _exclusive_any(ctx)
-    if not held or _one_batch_read(ctx, node):
-        return
-    # Only what the query itself scans: a subquery in its target list (setval(..., (SELECT max(id)
-    # FROM t))) is an index lookup, not a scan.
-    sources = _read_tables(ctx, node)
-    if sources:
-        yield Hit(f"this query reads live table{'s' if len(sources) > 1 else ''} {', '.join(sources)} while "
-                  f"the transaction holds AccessExclusiveLock on {_described(held)}: every query on "
-                  f"{'them' if len(held) > 1 else 'it'} waits until the read ends",
-                  fix="-- commit the DDL first; run the query after it, in its own transaction",
-                  relation=next(iter(held)), span=_span(ctx, "SELECT"))
-
-
-def _analyze_under_lock(ctx: Context, node: ast.VacuumStmt):
-    held = _exclusive_any(ctx)
-    if node.is_vacuumcmd or not held:
-        return
-    rels = [ctx.catalog.qualify(r.relation.schemaname, r.relation.relname) for r in node.rels or ()
-            if r.relation is not None]
-    tables = _live_tables(ctx, rels) if rels else ["every table of the database"]
-    if tables:
-        yield Hit(f"ANALYZE reads {', '.join(tables)} while the transaction holds AccessExclusiveLock on "
-                  f"{_described(held)}: every query on {'them' if len(held) > 1 else 'it'} waits until it ends",
-                  fix="-- commit the DDL first; run ANALYZE after it, outside the transaction",
-                  relation=next(iter(held)), span=_span(ctx, "ANALYZE"))
 
 
 def _lock_note(ctx: Context) -> str:

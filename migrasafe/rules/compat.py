@@ -9,6 +9,7 @@ from ..catalog.names import dotted, type_spec
 from ..locks.types import narrows
 from ..plan.sql import ident, qualified
 from .base import Context, Hit, detects
+from .later import view_blockers
 
 
 @detects("MS040", ast.RenameStmt)
@@ -38,11 +39,23 @@ def rename_table(ctx: Context):
         if ctx.live(table):
             schema = table.split(".")[0]
             yield Hit(f"renaming {table} breaks the running application, which still queries it by its old name",
-                      fix=(f"{ctx.statement.sql};\n"
-                           f"CREATE VIEW {qualified(table)} AS SELECT * FROM {ident(schema)}.{ident(node.newname)};"
-                           f"  -- same transaction; simple views accept writes\n"
-                           f"-- after the deploy that uses {node.newname}: DROP VIEW {qualified(table)};"),
+                      fix=(f"{ctx.statement.sql};\n" + _view_step(ctx, table, f"{schema}.{node.newname}") +
+                           f"\n-- after the deploy that uses {node.newname}: DROP VIEW {qualified(table)};"),
                       relation=table, span=ctx.span_of("RENAME"))
+
+
+def _view_step(ctx: Context, old: str, new: str) -> str:
+    """The CREATE VIEW under the old name, where the migration lets it stand: a view selecting
+    every column of the table makes a later type change or drop of one of them fail, so after
+    the last such statement."""
+    view = f"CREATE VIEW {qualified(old)} AS SELECT * FROM {qualified(new)};"
+    blockers = view_blockers(ctx, new)
+    if not blockers:
+        return f"{view}  -- same transaction; simple views accept writes"
+    lines = ", ".join(str(line) for line in blockers)
+    return (f"-- after line {blockers[-1]}, still in the same transaction: a view over {new} makes the "
+            f"column type change or drop on line{'s' if len(blockers) > 1 else ''} {lines} fail\n"
+            f"{view}  -- simple views accept writes")
 
 
 def _set_schema(ctx: Context, node: ast.AlterObjectSchemaStmt):
@@ -53,8 +66,7 @@ def _set_schema(ctx: Context, node: ast.AlterObjectSchemaStmt):
         new = f"{node.newschema}.{table.split('.')[1]}"
         yield Hit(f"moving {table} to schema {node.newschema} renames it to {new}: the running application "
                   f"still queries {table}",
-                  fix=(f"{ctx.statement.sql};\nCREATE VIEW {qualified(table)} AS SELECT * FROM {qualified(new)};"
-                       f"  -- same transaction; drop the view after the deploy"),
+                  fix=f"{ctx.statement.sql};\n{_view_step(ctx, table, new)}\n-- drop the view after the deploy",
                   relation=table, span=ctx.span_of("SET SCHEMA"))
 
 
@@ -214,13 +226,16 @@ def set_not_null_breaks_writers(ctx: Context):
         if rel is not None and rel.not_null_proven(column):
             continue
         if ctx.catalog.column_is_new(table, column):
-            col = rel.columns[column]
-            if col.has_default or col.generated:
+            if not new_column_without_default(ctx, table, column):
                 continue  # the running code never names it, and its INSERTs get the default
-            # The running code never names it, so none of its INSERTs can give it a value.
+            col = rel.columns[column]
+            # The running code never names it, so none of its INSERTs can give it a value. The scan
+            # of SET NOT NULL (MS024's) is said here: the fix below removes both.
+            scan = (f"; and SET NOT NULL scans all of {table} under AccessExclusiveLock, which the fix avoids too"
+                    if cmd.subtype == AT.AT_SetNotNull and table in ctx.impact.scans else "")
             yield Hit(f"NOT NULL on {table}.{column}, which this migration adds without a default: the running "
                       f"application does not know the column, so every one of its INSERTs into {table} fails "
-                      f"from the commit on",
+                      f"from the commit on{scan}",
                       fix=(f"-- in place of the ADD COLUMN and this SET NOT NULL, add it with a default:\n"
                            f"ALTER TABLE {qualified(table)} ADD COLUMN {ident(column)} {col.type} "
                            f"NOT NULL DEFAULT <constant>;\n"
@@ -234,6 +249,18 @@ def set_not_null_breaks_writers(ctx: Context):
                   fix=(f"-- deploy code that always writes {column} first; then enforce it with "
                        f"CHECK ({column} IS NOT NULL) NOT VALID, VALIDATE, SET NOT NULL"),
                   relation=table, span=ctx.span_of("NOT NULL"))
+
+
+def new_column_without_default(ctx: Context, table: str, column: str) -> bool:
+    """A column this migration adds with neither a default nor a generation expression: NOT NULL
+    on it fails every INSERT of the running application, which MS045 reports as an error; MS024
+    leaves its SET NOT NULL to that finding, whose fix (a default, or NOT NULL later) also avoids
+    the scan."""
+    rel = ctx.catalog.get(table)
+    if rel is None or column not in rel.columns or not ctx.catalog.column_is_new(table, column):
+        return False
+    col = rel.columns[column]
+    return not (col.has_default or col.generated)
 
 
 def _not_null_target(cmd) -> str | None:

@@ -36,6 +36,8 @@ DJANGO_WAY = {
     "MS030": "move the RunPython/RunSQL backfill to its own migration with atomic = False, updating in batches "
              "by primary key",
     "MS033": "a RunPython in a migration with atomic = False that updates in batches by primary key",
+    "MS034": "move the RunSQL/RunPython that reads to a migration of its own, after the schema change has "
+             "committed",
     "MS040": "two deploys: SeparateDatabaseAndState (db_column keeps the old column name in state), code that "
              "reads both, then the rename",
     "MS041": "two deploys: keep db_table on the model (SeparateDatabaseAndState) until no running code uses the "

@@ -7,6 +7,7 @@ from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT
 from ..plan.sql import ident, qualified
 from .base import Context, Hit, detects, expression
 from .column_adds import added_columns, column_span
+from .later import later_index_on
 
 
 def _rewritten(ctx: Context, table: str) -> bool:
@@ -31,17 +32,44 @@ def volatile_default_rewrite(ctx: Context):
         kind = expression(cmd.def_.typeName) if cmd.def_.typeName is not None else "<type>"
         default = next((expression(c.raw_expr) for c in cmd.def_.constraints or ()
                         if c.contype == CT.CONSTR_DEFAULT and c.raw_expr is not None), "<expr>")
-        rel = ctx.catalog.get(table)
-        keys = [c.columns for c in rel.constraints.values() if c.kind == "p"] if rel is not None else []
-        pk = ident(keys[0][0]) if keys and len(keys[0]) == 1 else "<pk>"
+        key, dropped = _batch_key(ctx, table)
         quoted, column = qualified(table), ident(col)
+        bound = _bound(key)
+        by = (f", by {dropped}, which this ALTER TABLE drops: keep it until the backfill is done, then drop it"
+              if dropped else "")
         yield Hit(
             f"ADD COLUMN {col} with a volatile default rewrites live table {table}",
             fix=(f"ALTER TABLE {quoted} ADD COLUMN {column} {kind};  -- no default: metadata only\n"
                  f"ALTER TABLE {quoted} ALTER COLUMN {column} SET DEFAULT {default};  -- new rows only\n"
-                 f"-- then backfill existing rows in batches, outside the DDL transaction:\n"
-                 f"UPDATE {quoted} SET {column} = {default} WHERE {pk} BETWEEN :lo AND :hi AND {column} IS NULL;"),
+                 f"-- then backfill existing rows in batches, outside the DDL transaction{by}:\n"
+                 f"UPDATE {quoted} SET {column} = {default} WHERE {bound} AND {column} IS NULL;"),
             relation=table, span=column_span(ctx, cmd, "DEFAULT"))
+
+
+def _bound(key: tuple[str, ...]) -> str:
+    """One batch of the key, as the backfill's WHERE; a row of columns for a key of several."""
+    if len(key) == 1:
+        return f"{ident(key[0])} BETWEEN :lo AND :hi"
+    if key:
+        return (f"({', '.join(ident(k) for k in key)}) BETWEEN ({', '.join(':lo_' + k for k in key)}) "
+                f"AND ({', '.join(':hi_' + k for k in key)})")
+    return "<key> BETWEEN :lo AND :hi"
+
+
+def _batch_key(ctx: Context, table: str) -> tuple[tuple[str, ...], str | None]:
+    """The key the fix's backfill walks, and the name of the constraint when it is one this same
+    ALTER TABLE drops: the batches need it, so the fix has to keep it until they are done. A key
+    that outlives the statement is preferred, the primary key first."""
+    rel = ctx.catalog.get(table)
+    if rel is None:
+        return (), None
+    dropped = {cmd.name for cmd in ctx.node.cmds or () if cmd.subtype == AT.AT_DropConstraint}
+    keys = sorted(((name, c) for name, c in rel.constraints.items() if c.kind in ("p", "u") and c.columns),
+                  key=lambda item: (item[0] in dropped, item[1].kind != "p"))
+    if not keys:
+        return (), None
+    name, con = keys[0]
+    return tuple(con.columns), (name if name in dropped else None)
 
 
 @detects("MS011", ast.AlterTableStmt, subcommands=(AT.AT_AlterColumnType,))
@@ -105,10 +133,33 @@ def rewriting_column_add(ctx: Context):
             else "a stored generated column" if notes.get("adds_stored_generated") else None)
     if not cmds or what is None or not _rewritten(ctx, table):
         return
+    generated = [(cmd.def_, c.raw_expr) for cmd in cmds if isinstance(cmd.def_, ast.ColumnDef)
+                 for c in cmd.def_.constraints or () if c.contype == CT.CONSTR_GENERATED and c.raw_expr is not None]
+    if notes.get("adds_stored_generated") and generated:
+        fix = _generated_fix(ctx, table, *generated[0])
+    else:
+        fix = ("-- add a plain nullable column, attach a sequence default (new rows),\n"
+               "-- backfill existing rows in batches, then add the constraint NOT VALID and VALIDATE")
     yield Hit(f"adding {what} fills every existing row: live table {table} is rewritten",
-              fix=("-- add a plain nullable column, attach a sequence default (new rows),\n"
-                   "-- backfill existing rows in batches, then add the constraint NOT VALID and VALIDATE"),
-              relation=table, span=ctx.span_of("ADD"))
+              fix=fix, relation=table, span=ctx.span_of("ADD"))
+
+
+def _generated_fix(ctx: Context, table: str, column: ast.ColumnDef, expr) -> str:
+    """A generated column has no default to attach and no NOT NULL to validate: a plain column
+    that a trigger keeps equal to the expression, the old rows backfilled. PostgreSQL 18's virtual
+    column needs no rewrite at all, but cannot be indexed."""
+    name, kind = ident(column.colname), expression(column.typeName) if column.typeName is not None else "<type>"
+    quoted, value = qualified(table), expression(expr)
+    bound = _bound(_batch_key(ctx, table)[0])
+    fix = (f"ALTER TABLE {quoted} ADD COLUMN {name} {kind};  -- plain and nullable: metadata only\n"
+           f"-- a BEFORE INSERT OR UPDATE trigger setting NEW.{name} to the expression over NEW's columns keeps "
+           f"new and changed rows in step;\n"
+           f"-- then, outside the DDL transaction, backfill the existing rows in batches:\n"
+           f"UPDATE {quoted} SET {name} = {value} WHERE {bound} AND {name} IS DISTINCT FROM ({value});")
+    if ctx.pg_version >= 18 and not later_index_on(ctx, table, column.colname):
+        fix += (f"\n-- or, on PostgreSQL 18: ADD COLUMN {name} {kind} GENERATED ALWAYS AS ({value}) VIRTUAL, "
+                f"computed on read (no rewrite; it cannot be indexed)")
+    return fix
 
 
 def _whole_table_rewrite(ctx: Context, subtypes, label: str, fix: str):

@@ -8,6 +8,8 @@ from ..catalog.names import strval
 from ..plan.sql import ident, qualified
 from .base import Context, Hit, detects, edited, expression, keyword_span, render
 from .column_adds import added_columns, column_checks, column_span, split_constraint_fix, validated_keys
+from .compat import new_column_without_default
+from .later import later_key_on
 from .layout_advice import later_transaction
 
 
@@ -234,6 +236,8 @@ def set_not_null_scan(ctx: Context):
             continue
         if rel is not None and rel.not_null_proven(cmd.name) and ctx.pg_version >= 12:
             continue
+        if new_column_without_default(ctx, table, cmd.name):
+            continue  # MS045 reports it, scan included: its fix removes the SET NOT NULL from this migration
         c, check, quoted = ident(cmd.name), ident(f"{cmd.name}_not_null"), qualified(table)
         later = later_transaction(ctx)
         yield Hit(f"SET NOT NULL scans all of live table {table} under AccessExclusiveLock",
@@ -276,8 +280,27 @@ def add_column_not_null_without_default(ctx: Context):
         else:
             message = (f"ADD COLUMN {col} NOT NULL without a default fails on a table with rows, and the running "
                        f"application's INSERTs into {table} that omit {col} start failing")
-        yield Hit(message,
-                  fix=(f"ALTER TABLE {qualified(table)} ADD COLUMN {ident(col)} {kind} NOT NULL DEFAULT <constant>;\n"
-                       f"-- or: add it nullable, backfill in batches, then the CHECK NOT VALID / VALIDATE / "
-                       f"SET NOT NULL sequence"),
-                  relation=table, span=column_span(ctx, cmd, "NOT NULL"))
+        key = later_key_on(ctx, table, col)
+        if key is None:
+            fix = (f"ALTER TABLE {qualified(table)} ADD COLUMN {ident(col)} {kind} NOT NULL DEFAULT <constant>;\n"
+                   f"-- or: add it nullable, backfill in batches, then the CHECK NOT VALID / VALIDATE / "
+                   f"SET NOT NULL sequence")
+        else:
+            fix = _keyed_column_fix(table, col, kind, *key)
+        yield Hit(message, fix=fix, relation=table, span=column_span(ctx, cmd, "NOT NULL"))
+
+
+def _keyed_column_fix(table: str, col: str, kind: str, line: int, key: str) -> str:
+    """A column a later statement makes a key: a constant default gives every existing row the
+    same value, so the key could not be built; new rows need a value of their own, old rows a
+    backfill."""
+    per_row = "gen_random_uuid()" if kind.lower() == "uuid" else "<a value unique per row, e.g. nextval('a_new_seq')>"
+    quoted, c = qualified(table), ident(col)
+    return (f"-- {col} becomes {key} on line {line}: a constant default would give every existing row the same "
+            f"{col}, and that key would fail to build\n"
+            f"ALTER TABLE {quoted} ADD COLUMN {c} {kind};  -- nullable, no default: metadata only\n"
+            f"ALTER TABLE {quoted} ALTER COLUMN {c} SET DEFAULT {per_row};  -- new rows only\n"
+            f"-- then, outside the DDL transaction: backfill the existing rows in batches; CREATE UNIQUE INDEX "
+            f"CONCURRENTLY on ({c});\n"
+            f"-- the CHECK ({c} IS NOT NULL) NOT VALID / VALIDATE / SET NOT NULL sequence; then the key, "
+            f"USING that index")
