@@ -429,6 +429,11 @@ def _advance(tx: TxState, stmt, imp, catalog: Catalog, live=None) -> None:
     for lock in imp.locks:
         if lock.relation in live if live is not None else catalog.is_live(lock.relation):
             tx.hold(lock.relation, lock.mode)
+            rel = catalog.get(lock.relation)
+            if rel is not None and rel.kind == "sequence":
+                if tx.open:
+                    tx.sequences.add(lock.relation)
+                continue
             if lock.mode == "AccessExclusiveLock" and not isinstance(stmt.node, ast.LockStmt) and tx.open:
                 tx.exclusive_ddl.setdefault(lock.relation, stmt.line)
     node = stmt.node

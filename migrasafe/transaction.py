@@ -59,6 +59,10 @@ class TxState:
     # to use them before the commit, unless the type itself is new in the transaction (types_created).
     new_enum_values: dict[tuple[str, str], int | str] = field(default_factory=dict)
     types_created: set[str] = field(default_factory=set)
+    # Sequences among the relations locked: one dropped with its column or table is gone from the
+    # catalog by the next statement, yet its lock stays in `held`, and no query waits on it that
+    # does not wait on the table already.
+    sequences: set[str] = field(default_factory=set)
     start_line: int = 0
     # The migration that last ran in this session (one connection), when migrations share one.
     last_migration: str | None = None
@@ -106,6 +110,7 @@ class TxState:
         self.held, self.exclusive_ddl, self.exclusive_lock, self.not_valid, self.local = {}, {}, {}, {}, {}
         self.emptied = {}
         self.new_enum_values, self.types_created = {}, set()
+        self.sequences = set()
         self.zone_local = None
         self.query_block = None
 

@@ -57,3 +57,35 @@ def test_unnamed_constraints_are_named_as_the_server_names_them(pg_server, tmp_p
     except psycopg.Error as err:
         pytest.fail(f"pg{pg_server.major}: {err}")
     assert named == server
+
+
+# A name already taken, in the table or elsewhere in the schema, or by a constraint the same
+# statement adds first, is numbered: the fix's VALIDATE must name the new constraint, not the old.
+TAKEN_SETUP = SETUP + ("ALTER TABLE accounts ADD CHECK (score > 0) NOT VALID;\n"
+                       "CREATE TABLE others (id bigint, CONSTRAINT accounts_check CHECK (id > 0));\n")
+TAKEN = [
+    "ALTER TABLE accounts ADD CHECK (score < 100)",
+    "ALTER TABLE accounts ADD CHECK (score <> 5), ADD CHECK (org > 0 AND score > 0), ADD CHECK (org > id)",
+]
+
+
+def test_a_taken_name_is_numbered_as_the_server_numbers_it(pg_server, tmp_path):
+    (tmp_path / "001_setup.sql").write_text(TAKEN_SETUP)
+    (tmp_path / "002_add.sql").write_text("SET lock_timeout = '2s';\n" + ";\n".join(TAKEN) + ";\n")
+    report = run([str(tmp_path)], Config())
+    fixes = sorted((f.line, f.fix) for f in report.all_findings() if f.rule == "MS021")
+    named = [re.findall(r"VALIDATE CONSTRAINT (\S+);", fix) for _, fix in fixes]
+    try:
+        with scratch_database(pg_server.uri) as scratch, connect(scratch.conninfo) as conn:
+            conn.execute(TAKEN_SETUP)
+            server = []
+            for statement in TAKEN:
+                before = _constraints(conn)
+                conn.execute(statement)
+                added = conn.execute("SELECT conname FROM pg_constraint WHERE conrelid = 'accounts'::regclass "
+                                     "AND contype = 'c' AND NOT (conname = ANY(%s)) ORDER BY oid", (list(before),))
+                server.append([row[0] for row in added])
+    except psycopg.Error as err:
+        pytest.fail(f"pg{pg_server.major}: {err}")
+    assert named == server
+    assert named[0] == ["accounts_score_check1"]

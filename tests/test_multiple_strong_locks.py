@@ -93,3 +93,23 @@ def test_an_index_that_exists_is_neither_built_nor_scanned(tmp_path):
     assert {f.rule for f in result.all_findings() if f.line == 4} <= {"MS031"}
     assert "scans" not in " ".join(f.message for f in result.all_findings() if f.line == 4)
     assert "MS001" in {f.rule for f in result.all_findings() if f.line == 5}
+
+
+def test_a_serial_columns_sequence_is_not_a_second_live_table(tmp_path):
+    # DROP COLUMN of a serial locks the column's sequence too (PostgreSQL drops it with the
+    # column): no traffic waits on it that does not wait on the table, even once it is gone.
+    (tmp_path / "V1__setup.sql").write_text("CREATE TABLE owners (id serial, crate_id int, owner_id int);\n")
+    (tmp_path / "V2__change.sql").write_text("BEGIN;\nALTER TABLE owners DROP COLUMN id;\n"
+                                             "ALTER TABLE owners ADD PRIMARY KEY (crate_id, owner_id);\n"
+                                             "UPDATE owners SET owner_id = 0 WHERE owner_id IS NULL;\nCOMMIT;\n")
+    report = run([str(tmp_path)], Config())
+    (result,) = [r for r in report.results if Path(r.migration.path).name == "V2__change.sql"]
+    by_line = {a.statement.line: a for a in result.statements}
+    assert {l.relation for l in by_line[2].impact.locks} == {"public.owners", "public.owners_id_seq"}
+    found = result.all_findings()
+    assert [f for f in found if f.rule == "MS031"] == []
+    (timeout,) = [f for f in found if f.rule == "MS032"]
+    assert (timeout.line, timeout.severity) == (2, "warning")
+    assert timeout.message.startswith("AccessExclusiveLock on live table public.owners is requested")
+    (backfill,) = [f for f in found if f.rule == "MS030"]
+    assert "AccessExclusiveLock on public.owners (line 2):" in backfill.message

@@ -246,3 +246,45 @@ def test_a_table_moved_to_another_schema_is_named_once_by_its_new_name(tmp_path)
                                "ALTER TABLE b SET SCHEMA archive;\nUPDATE archive.b SET note = 'x';\nCOMMIT;\n")
     (message,) = [m for line, rule, _, m in found if rule == "MS030"]
     assert "holds AccessExclusiveLock on archive.b (line 3): every query on archive.b waits" in message
+
+
+def test_an_enum_swap_that_keeps_every_label_is_a_rewrite_not_an_incompatible_change(tmp_path):
+    # Rename the type away, create it again with one more label, move the column: the table is
+    # rewritten (MS011), but every value the running code writes is still a label, in order.
+    (tmp_path / "000_types.sql").write_text("CREATE TYPE pht AS ENUM ('SHA1', 'bcrypt');\n"
+                                            "CREATE TABLE users (id int PRIMARY KEY, hash_type pht);\n")
+    swap = ("BEGIN;\nALTER TYPE pht RENAME TO old_pht;\nCREATE TYPE pht AS ENUM ('md5', 'SHA1', 'bcrypt', 'sha1+bcrypt');\n"
+            "ALTER TABLE users ALTER COLUMN hash_type TYPE pht USING hash_type::text::pht;\nDROP TYPE old_pht;\nCOMMIT;\n")
+    found = findings(tmp_path, swap)
+    assert [rule for _, rule, _, _ in found] == ["MS011"]
+    assert found[0][3] == "changing public.users.hash_type from public.old_pht to pht rewrites the table and all its indexes"
+    report = run([str(tmp_path)], Config(lock_timeout="2s"))
+    (fix,) = [f.fix for f in report.all_findings() if f.rule == "MS011"]
+    assert fix.splitlines()[-2:] == ["ALTER TYPE public.old_pht ADD VALUE IF NOT EXISTS 'md5' BEFORE 'SHA1';",
+                                     "ALTER TYPE public.old_pht ADD VALUE IF NOT EXISTS 'sha1+bcrypt' AFTER 'bcrypt';"]
+    # A label dropped, or the order changed, is incompatible: the swap is flagged as before.
+    for labels in ("'SHA1'", "'bcrypt', 'SHA1'"):
+        found = findings(tmp_path, swap.replace("'md5', 'SHA1', 'bcrypt', 'sha1+bcrypt'", labels))
+        (message,) = [m for _, rule, _, m in found if rule == "MS044"]
+        assert message.startswith("public.users.hash_type changes from public.old_pht to public.pht:")
+
+
+def test_an_index_on_a_dropped_column_goes_with_it(tmp_path):
+    # PostgreSQL drops the index with the column, so a later CREATE INDEX IF NOT EXISTS of that
+    # name builds a new one, and the old key's name is free for the next primary key.
+    (tmp_path / "000_index.sql").write_text("CREATE TABLE vd (id serial PRIMARY KEY, version_id int, processed bool);\n"
+                                            "CREATE UNIQUE INDEX vd_np ON vd (id) WHERE processed = false;\n")
+    found = findings(tmp_path, "ALTER TABLE vd DROP COLUMN id;\nALTER TABLE vd ADD PRIMARY KEY (version_id);\n"
+                               "CREATE INDEX IF NOT EXISTS vd_np ON vd (processed) WHERE NOT processed;\n")
+    assert [(line, rule) for line, rule, _, _ in found if rule in ("MS001", "MS022")] == [(2, "MS022"), (3, "MS001")]
+    (key,) = [m for _, rule, _, m in found if rule == "MS022"]
+    assert key.startswith("ADD PRIMARY KEY vd_pkey builds its index")
+
+
+def test_an_enum_column_rewritten_to_its_own_type_keeps_the_expand_contract_fix(tmp_path):
+    (tmp_path / "000_types.sql").write_text("CREATE TYPE mood AS ENUM ('sad', 'ok');\n"
+                                            "CREATE TABLE people (id int PRIMARY KEY, m mood);\n")
+    findings(tmp_path, "ALTER TABLE people ALTER COLUMN m TYPE mood USING m::text::mood;\n")
+    report = run([str(tmp_path)], Config(lock_timeout="2s"))
+    (fix,) = [f.fix for f in report.all_findings() if f.rule == "MS011"]
+    assert "ADD COLUMN m_new mood;" in fix and "ADD VALUE" not in fix

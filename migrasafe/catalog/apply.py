@@ -16,7 +16,9 @@ from .names import (
     SERIALS, choose_name, column_names, dotted, index_column_names, is_volatile, nodes_of, not_null_check_column,
     referenced_relations, shared_type, strval, type_spec,
 )
+from .constraint_names import unnamed_constraint_name
 from .state import Catalog, Column, Constraint, Domain, EnumType, Index, Relation, Routine
+from .type_renames import rename_type
 
 
 def apply(catalog: Catalog, node) -> None:
@@ -161,9 +163,13 @@ def _owned_by_option(catalog: Catalog, seq: Relation, options) -> None:
                 _own(catalog, seq, catalog.qualify(names[-3] if len(names) > 2 else None, names[-2]), names[-1])
 
 
-def _constraint_name(rel: Relation, con: ast.Constraint, columns: tuple[str, ...]) -> str:
+def _constraint_name(catalog: Catalog, rel: Relation, con: ast.Constraint, columns: tuple[str, ...],
+                     column: str | None) -> str:
     if con.conname:
         return con.conname
+    name = unnamed_constraint_name(catalog, rel.name, con, column)
+    if name is not None:
+        return name
     table = rel.name.split(".")[1]
     suffix = {CT.CONSTR_PRIMARY: "pkey", CT.CONSTR_UNIQUE: "key", CT.CONSTR_CHECK: "check",
               CT.CONSTR_FOREIGN: "fkey", CT.CONSTR_EXCLUSION: "excl", CT.CONSTR_NOTNULL: "not_null"}
@@ -186,7 +192,7 @@ def _add_constraint(catalog: Catalog, rel: Relation, con: ast.Constraint, defaul
     if con.indexname:  # USING INDEX: the constraint takes over an existing index
         idx = catalog.indexes.get(catalog.qualify_index(None, con.indexname))
         columns = idx.columns if idx else columns
-    name = _constraint_name(rel, con, columns)
+    name = _constraint_name(catalog, rel, con, columns, default_columns[0] if default_columns else None)
     constraint = Constraint(name=name, kind=kind, columns=columns, validated=not con.skip_validation)
     if kind == "f" and con.pktable is not None:
         constraint.references = _rel(catalog, con.pktable)
@@ -257,6 +263,9 @@ def _at_drop_column(catalog, rel, cmd):
     _drop_owned_sequences(catalog, rel, cmd.name)
     for name in [n for n, c in rel.constraints.items() if cmd.name in c.columns]:
         del rel.constraints[name]
+    # PostgreSQL drops the indexes on the column with it (a key's among them): their names are free.
+    for name in [i for i in rel.indexes if (idx := catalog.indexes.get(i)) is not None and cmd.name in idx.columns]:
+        _drop_index(catalog, name)
 
 
 def _at_type(catalog, rel, cmd):
@@ -513,6 +522,8 @@ def _rename(catalog: Catalog, node: ast.RenameStmt) -> None:
             rel.columns[node.newname] = col
             for con in rel.constraints.values():
                 con.columns = tuple(node.newname if c == node.subname else c for c in con.columns)
+    elif kind in (OT.OBJECT_TYPE, OT.OBJECT_DOMAIN) and node.object is not None:
+        rename_type(catalog, node, _user_type(catalog))
     elif kind == OT.OBJECT_TABCONSTRAINT and node.relation is not None:
         rel = catalog.get(_rel(catalog, node.relation))
         if rel and node.subname in rel.constraints:

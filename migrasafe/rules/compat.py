@@ -9,6 +9,7 @@ from ..catalog.names import dotted, type_spec
 from ..locks.types import narrows
 from ..plan.sql import ident, qualified
 from .base import Context, Hit, detects
+from .enum_swaps import kept_labels
 from .later import view_blockers
 
 
@@ -202,8 +203,9 @@ def incompatible_type_change(ctx: Context):
         if (cmd.subtype == AT.AT_AlterColumnType and cmd.name in rel.columns
                 and not ctx.catalog.column_is_new(table, cmd.name)):
             old = rel.columns[cmd.name].type
-            new = type_spec(cmd.def_.typeName)
-            if narrows(old, new):
+            new = type_spec(cmd.def_.typeName, _user_type(ctx.catalog))
+            # An enum swap that keeps every label in order: each value written is one of the new type's.
+            if narrows(old, new) and kept_labels(ctx.catalog, old, new) is None:
                 yield Hit(f"{table}.{cmd.name} changes from {old} to {new}: values the running application "
                           f"writes may no longer fit or mean the same",
                           fix=(f"-- expand-contract: ADD COLUMN {cmd.name}_new {new}; sync with a trigger; "

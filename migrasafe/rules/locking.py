@@ -115,11 +115,12 @@ def backfill_under_exclusive_lock(ctx: Context, node) -> str | None:
 
 def _tables(ctx: Context, relations) -> set[str]:
     """The tables among these relations: the rule weighs the write traffic of live tables, so
-    views and sequences locked along the way do not count. Unknown relations count as tables."""
+    views and sequences locked along the way do not count, nor a sequence an earlier statement
+    dropped. Unknown relations count as tables."""
     out = set()
     for name in relations:
         rel = ctx.catalog.get(name)
-        if rel is None or rel.is_table:
+        if rel.is_table if rel is not None else name not in ctx.tx.sequences:
             out.add(name)
     return out
 
@@ -236,6 +237,10 @@ def _widest(ctx: Context, strong: list) -> tuple:
     partitioned table, not one of its partitions), ties broken by name."""
     top = max(blocks_reads(l.mode) for l in strong)
     candidates = [l for l in strong if blocks_reads(l.mode) == top]
+    # The table before a sequence it owns (DROP COLUMN of a serial locks both alike): queries
+    # queue on the table.
+    tables = _tables(ctx, [l.relation for l in candidates])
+    candidates = [l for l in candidates if l.relation in tables] or candidates
     if len(candidates) == 1:
         return candidates[0], 0
     locked = {l.relation for l in candidates}

@@ -4,9 +4,12 @@ from __future__ import annotations
 from pglast import ast
 from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT
 
+from ..catalog.apply import _user_type
+from ..catalog.names import type_spec
 from ..plan.sql import ident, qualified
 from .base import Context, Hit, detects, expression
 from .column_adds import added_columns, column_span
+from .enum_swaps import add_value_fix, kept_labels
 from .later import later_index_on
 
 
@@ -86,7 +89,11 @@ def rewriting_type_change(ctx: Context):
         fix = (f"-- expand-contract: add a column of the new type, keep it in sync, backfill, switch\n"
                f"ALTER TABLE {qualified(table)} ADD COLUMN {ident(cmd.name + '_new')} {new};\n"
                f"-- trigger copying {cmd.name} into {cmd.name}_new on write; batched backfill; then swap names")
-        if in_key:
+        labels = _kept_labels(ctx, rel, cmd)
+        before = ctx.catalog.types[rel.columns[cmd.name].type.name].values if labels is not None else []
+        if labels is not None and len(labels) > len(before):
+            fix = add_value_fix(rel.columns[cmd.name].type, before, labels)
+        elif in_key:
             fix += ("\n-- a primary key column: CREATE UNIQUE INDEX CONCURRENTLY on the new column before the swap,\n"
                     "-- then ADD CONSTRAINT ... PRIMARY KEY USING INDEX in it; re-point the foreign keys that\n"
                     "-- reference the key (NOT VALID, then VALIDATE) and its sequence's owner")
@@ -123,6 +130,12 @@ def _keys_remade(ctx: Context, table: str, column: str) -> str:
 
 def _names(tables: list[str]) -> str:
     return tables[0] if len(tables) == 1 else ", ".join(tables[:-1]) + " and " + tables[-1]
+
+
+def _kept_labels(ctx: Context, rel, cmd) -> list[str] | None:
+    if rel is None or cmd.name not in rel.columns or getattr(cmd.def_, "typeName", None) is None:
+        return None
+    return kept_labels(ctx.catalog, rel.columns[cmd.name].type, type_spec(cmd.def_.typeName, _user_type(ctx.catalog)))
 
 
 @detects("MS012", ast.AlterTableStmt, subcommands=(AT.AT_AddColumn,))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pglast import ast
 from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT
 
+from ..catalog.constraint_names import unnamed_constraint_name
 from ..catalog.names import strval
 from ..plan.sql import ident, qualified
 from .base import Context, Hit, detects, edited, expression, keyword_span, render
@@ -22,31 +23,22 @@ def _constraint_cmds(ctx: Context, *types):
     return table, cmds
 
 
-def _constraint_name(table: str, con: ast.Constraint, column: str | None = None) -> str | None:
-    """The constraint's name: its own, or the one PostgreSQL gives it when that is certain."""
-    if con.conname:
-        return con.conname
-    base = table.split(".")[-1]
-    if con.contype == CT.CONSTR_FOREIGN:
-        columns = [strval(c) for c in con.fk_attrs or ()] or ([column] if column else [])
-        return f"{base}_{'_'.join(columns)}_fkey" if columns else None
-    if con.contype == CT.CONSTR_PRIMARY:
-        return f"{base}_pkey"
-    if con.contype == CT.CONSTR_UNIQUE:
-        columns = [strval(k) for k in con.keys or ()] or ([column] if column else [])
-        return f"{base}_{'_'.join(columns)}_key" if columns else None
-    if con.contype == CT.CONSTR_EXCLUSION:
-        columns = [element[0].name for element in con.exclusions or ()
-                   if isinstance(element[0], ast.IndexElem) and element[0].name]
-        return f"{base}_{'_'.join(columns)}_excl" if len(columns) == len(con.exclusions or ()) else None
-    if column is not None:
-        return f"{base}_{column}_check"
-    from ..plan.expressions import column_refs
-
-    # PostgreSQL names a table CHECK after the one column it reads, and plain <table>_check
-    # otherwise, numbered when that name is taken: only the first case is certain.
-    columns = column_refs(con.raw_expr)
-    return f"{base}_{next(iter(columns))}_check" if len(columns) == 1 else None
+def _constraint_names(ctx: Context, table: str) -> dict[int, str | None]:
+    """id(constraint) → its name, for every constraint the statement adds: its own, or the one
+    PostgreSQL gives it, which depends on the names already taken, the statement's own included.
+    The statement's table constraints are named in order, then those inside its ADD COLUMNs
+    (PostgreSQL's transformAlterTableStmt queues those last)."""
+    cmds = ctx.node.cmds or ()
+    pairs = [(None, c.def_) for c in cmds if c.subtype == AT.AT_AddConstraint and isinstance(c.def_, ast.Constraint)]
+    pairs += [(c.def_.colname, con) for c in cmds if c.subtype == AT.AT_AddColumn and isinstance(c.def_, ast.ColumnDef)
+              for con in c.def_.constraints or ()]
+    names, chosen = {}, []
+    for column, con in pairs:
+        name = unnamed_constraint_name(ctx.catalog, table, con, column, chosen)
+        names[id(con)] = name
+        if name:
+            chosen.append(name)
+    return names
 
 
 def _names(names) -> str:
@@ -68,11 +60,10 @@ def _not_valid_fix(ctx: Context, table: str, cmds, columns=()) -> str:
             replaced[id(cmd)] = edited(cmd, def_=edited(cmd.def_, constraints=kept or None))
         statements = [render(edited(ctx.node, cmds=tuple(replaced.get(id(c), c) for c in ctx.node.cmds)))]
     quoted = qualified(table)
-    names = []
-    for cmd in cmds:
-        names.append(_constraint_name(table, cmd.def_))
+    named = _constraint_names(ctx, table)
+    names = [named.get(id(cmd.def_)) for cmd in cmds]
     for cmd, con in columns:
-        name = _constraint_name(table, con, cmd.def_.colname)
+        name = named.get(id(con))
         names.append(name)
         changes = dict(skip_validation=True, initially_valid=False, conname=None)
         if con.contype == CT.CONSTR_FOREIGN:
@@ -101,8 +92,9 @@ def foreign_key_without_not_valid(ctx: Context):
         if not cmd.def_.skip_validation:
             ref = ctx.catalog.qualify(cmd.def_.pktable.schemaname, cmd.def_.pktable.relname)
             by_ref.setdefault(ref, []).append(cmd)
+    named = _constraint_names(ctx, table) if by_ref else {}
     for ref, group in by_ref.items():
-        names = [_constraint_name(table, c.def_) for c in group]
+        names = [named.get(id(c.def_)) for c in group]
         what = (f"foreign key {_names(names)}" if len(group) == 1 and names[0]
                 else f"foreign keys {_names(names)}" if len(group) > 1 else "a foreign key")
         yield Hit(f"adding {what} checks every row of {table} while blocking {_blocking(ctx, table, ref)}",
@@ -153,8 +145,8 @@ def check_without_not_valid(ctx: Context):
         return
     # PostgreSQL tests every constraint one ALTER TABLE adds in a single scan of the table, under
     # the statement's one AccessExclusiveLock: one finding, whose fix covers them all.
-    names = [_constraint_name(table, c.def_) for c in cmds]
-    names += [_constraint_name(table, con, cmd.def_.colname) for cmd, con in columns]
+    named = _constraint_names(ctx, table)
+    names = [named.get(id(c.def_)) for c in cmds] + [named.get(id(con)) for _, con in columns]
     if len(names) == 1:
         what = f"CHECK constraint {names[0]}" if names[0] else "a CHECK constraint"
     else:
@@ -170,13 +162,14 @@ def check_without_not_valid(ctx: Context):
 @detects("MS022", ast.AlterTableStmt, subcommands=(AT.AT_AddConstraint, AT.AT_AddColumn))
 def unique_constraint_builds_index(ctx: Context):
     table, cmds = _constraint_cmds(ctx, CT.CONSTR_UNIQUE, CT.CONSTR_PRIMARY)
+    names = _constraint_names(ctx, table) if cmds else {}
     for cmd in cmds:
         con = cmd.def_
         if con.indexname:
             continue
         kind = "PRIMARY KEY" if con.contype == CT.CONSTR_PRIMARY else "UNIQUE"
         cols = ", ".join(ident(strval(k)) for k in con.keys or ())
-        named = _constraint_name(table, con)
+        named = names.get(id(con)) or "<constraint>"
         name = ident(named)
         yield Hit(f"ADD {kind} {named} builds its index on live table {table} under AccessExclusiveLock",
                   fix=(f"CREATE UNIQUE INDEX CONCURRENTLY {name} ON {qualified(table)} ({cols});"
@@ -215,8 +208,9 @@ def _column_added_with_unique_key(ctx: Context):
 @detects("MS023", ast.AlterTableStmt, subcommands=(AT.AT_AddConstraint,))
 def exclusion_constraint(ctx: Context):
     table, cmds = _constraint_cmds(ctx, CT.CONSTR_EXCLUSION)
+    names = _constraint_names(ctx, table) if cmds else {}
     for cmd in cmds:
-        named = _constraint_name(table, cmd.def_)
+        named = names.get(id(cmd.def_))
         what = f"ADD EXCLUDE {named}" if named else "ADD EXCLUDE"
         yield Hit(f"{what} builds its index on live table {table} under AccessExclusiveLock",
                   fix="-- no online form: build it on a new table and swap, or use a maintenance window",
