@@ -193,8 +193,6 @@ def _alter_type(effect: Effect, cmd, rel: Relation | None, catalog, pg_version, 
         old_type = catalog.domains[old_type.name].base
     target = catalog.domains.get(new.name)
     if target is not None:
-        if target.constrained:
-            effect.rewrite = True
         new = target.base
     using = coldef.raw_default
     rewrites = (target is not None and target.constrained) or col is None
@@ -205,18 +203,27 @@ def _alter_type(effect: Effect, cmd, rel: Relation | None, catalog, pg_version, 
     elif type_change_rewrites(old_type, new, pg_version=pg_version, timezone_utc=timezone_utc):
         rewrites = True
     effect.rewrite = effect.rewrite or rewrites
-    if rel is not None:
-        recheck = rewrites or old_type is None or _compared_as(old_type) != _compared_as(new)
-        _foreign_keys_on_column(effect, rel, cmd.name, catalog, pg_version, readd=True, recheck=recheck)
+    if rel is None:
+        return
+    compared_anew = old_type is None or _compared_as(old_type) != _compared_as(new)
+    if not rewrites and (compared_anew or coldef.collClause is not None):
+        # The rows stay, but an index of the column sorts by the new type's operators or the new
+        # collation: PostgreSQL builds it again, reading the whole table (CheckIndexCompatible).
+        rebuilt = [name for name in rel.indexes if cmd.name in getattr(catalog.indexes.get(name), "columns", ())]
+        if rebuilt:
+            effect.scan = True
+            effect.notes.setdefault("indexes_rebuilt", []).extend(rebuilt)
+    _foreign_keys_on_column(effect, rel, cmd.name, catalog, pg_version, readd=True,
+                            recheck=rewrites or compared_anew)
 
 
-# Types compared with another's equality operator: a key of one re-created on the other compares
-# the same way.
+# Types compared with another's operators: a key or an index of one kept for the other compares
+# and sorts the same way.
 _COMPARED_AS = {"varchar": "text"}
 
 
-def _compared_as(spec) -> str:
-    return _COMPARED_AS.get(spec.name, spec.name)
+def _compared_as(spec) -> tuple[str, bool]:
+    return _COMPARED_AS.get(spec.name, spec.name), spec.array
 
 
 def _resolver(catalog: Catalog):

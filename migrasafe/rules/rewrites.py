@@ -78,7 +78,10 @@ def _batch_key(ctx: Context, table: str) -> tuple[tuple[str, ...], str | None]:
 @detects("MS011", ast.AlterTableStmt, subcommands=(AT.AT_AlterColumnType,))
 def rewriting_type_change(ctx: Context):
     table, cmds = _alter_cmds(ctx, AT.AT_AlterColumnType)
-    if not cmds or not _rewritten(ctx, table):
+    if not cmds:
+        return
+    if not _rewritten(ctx, table):
+        yield from _indexes_rebuilt(ctx, table, cmds)
         return
     rel = ctx.catalog.get(table)
     for cmd in cmds:
@@ -98,6 +101,35 @@ def rewriting_type_change(ctx: Context):
                     "-- then ADD CONSTRAINT ... PRIMARY KEY USING INDEX in it; re-point the foreign keys that\n"
                     "-- reference the key (NOT VALID, then VALIDATE) and its sequence's owner")
         yield Hit(f"changing {table}.{cmd.name} from {old} to {new} rewrites the table and all its indexes"
+                  + _keys_remade(ctx, table, cmd.name), fix=fix, relation=table, span=ctx.span_of("TYPE"))
+
+
+def _indexes_rebuilt(ctx: Context, table: str, cmds):
+    """A type change that keeps the rows but not the way an index of the column sorts (timestamp
+    to timestamptz in UTC, varchar to citext, a new collation) builds the index again, reading the
+    whole table under the ALTER's lock (locks/alter_table.py, _alter_type)."""
+    rebuilt = ctx.impact.notes.get("indexes_rebuilt") or ()
+    rel = ctx.catalog.get(table)
+    for cmd in cmds:
+        names = [n for n in rebuilt if cmd.name in getattr(ctx.catalog.indexes.get(n), "columns", ())]
+        if not names or rel is None or cmd.name not in rel.columns:
+            continue
+        type_name = getattr(cmd.def_, "typeName", None)
+        new = expression(type_name) if type_name is not None else "<new type>"
+        if cmd.def_.collClause is not None:
+            new += " COLLATE " + ".".join(ident(n.sval) for n in cmd.def_.collClause.collname)
+        shown = ", ".join(names)
+        unique = [n for n in names if ctx.catalog.indexes[n].unique]
+        fix = ("-- the rows stay as they are: only the index is built again, under the lock.\n"
+               "-- drop it first (DROP INDEX CONCURRENTLY), change the type, then build it again\n"
+               "-- with CREATE INDEX CONCURRENTLY, each step in its own migration")
+        if unique:
+            fix = ("-- a unique index or key cannot be dropped while the application relies on it:\n"
+                   "-- expand-contract instead: add a column of the new type, keep it in sync, backfill,\n"
+                   "-- build its unique index CONCURRENTLY, then swap the columns")
+        yield Hit(f"changing {table}.{cmd.name} from {rel.columns[cmd.name].type} to {new} keeps the table's rows "
+                  f"but builds index{'es' if len(names) > 1 else ''} {shown} again under AccessExclusiveLock: "
+                  f"every query on {table} waits while {'they are' if len(names) > 1 else 'it is'} built"
                   + _keys_remade(ctx, table, cmd.name), fix=fix, relation=table, span=ctx.span_of("TYPE"))
 
 

@@ -5,5 +5,4 @@ CREATE TABLE accounts (
     name text,
     nickname citext
 );
-CREATE UNIQUE INDEX accounts_email_key ON accounts (email);
 INSERT INTO accounts (email, name, nickname) VALUES ('ann@example.com', 'Ann', 'annie'), ('bob@example.com', NULL, 'Bob');

@@ -13,7 +13,6 @@ CREATE TABLE orders (
     quantity integer NOT NULL DEFAULT 1,
     placed_at timestamp NOT NULL DEFAULT now()
 );
-CREATE INDEX orders_placed_at_idx ON orders (placed_at);
 
 INSERT INTO customers (email, name) VALUES
     ('ann@example.com', 'Ann'),
