@@ -8,8 +8,8 @@ from __future__ import annotations
 from pglast import ast
 from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT
 
-from ..catalog.names import SERIALS, is_volatile, strval, type_spec
-from ..catalog.state import Catalog, Relation
+from ..catalog.names import SERIALS, collation_of, is_volatile, strval, type_spec
+from ..catalog.state import Catalog, Index, Relation
 from . import foreign_keys
 from .modes import level
 from .types import rewrites as type_change_rewrites
@@ -205,10 +205,19 @@ def _alter_type(effect: Effect, cmd, rel: Relation | None, catalog, pg_version, 
     elif type_change_rewrites(old_type, new, pg_version=pg_version, timezone_utc=timezone_utc):
         rewrites = True
     effect.rewrite = effect.rewrite or rewrites
+    if not rewrites and col is not None and collation_of(coldef) != col.collation:
+        # The rows stay, but an index ordering the column by its old collation no longer fits:
+        # PostgreSQL builds each one again, reading the whole table under the ALTER's lock.
+        rebuilt = [i for i in rel.indexes if cmd.name in catalog.indexes.get(i, _NO_INDEX).columns]
+        if rebuilt:
+            effect.scan = True
+            effect.notes.setdefault("rebuilt_indexes", {})[cmd.name] = rebuilt
     if rel is not None:
         recheck = rewrites or old_type is None or _compared_as(old_type) != _compared_as(new)
         _foreign_keys_on_column(effect, rel, cmd.name, catalog, pg_version, readd=True, recheck=recheck)
 
+
+_NO_INDEX = Index("", "")
 
 # Types compared with another's equality operator: a key of one re-created on the other compares
 # the same way.

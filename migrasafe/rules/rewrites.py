@@ -4,6 +4,7 @@ from __future__ import annotations
 from pglast import ast
 from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT
 
+from ..catalog.names import collation_of
 from ..plan.sql import ident, qualified
 from .base import Context, Hit, detects, expression
 from .column_adds import added_columns, column_span
@@ -47,7 +48,10 @@ def volatile_default_rewrite(ctx: Context):
 @detects("MS011", ast.AlterTableStmt, subcommands=(AT.AT_AlterColumnType,))
 def rewriting_type_change(ctx: Context):
     table, cmds = _alter_cmds(ctx, AT.AT_AlterColumnType)
-    if not cmds or not _rewritten(ctx, table):
+    if not cmds:
+        return
+    if not _rewritten(ctx, table):
+        yield from _indexes_rebuilt(ctx, table, cmds)
         return
     rel = ctx.catalog.get(table)
     for cmd in cmds:
@@ -64,6 +68,36 @@ def rewriting_type_change(ctx: Context):
                     "-- reference the key (NOT VALID, then VALIDATE) and its sequence's owner")
         yield Hit(f"changing {table}.{cmd.name} from {old} to {new} rewrites the table and all its indexes"
                   + _keys_remade(ctx, table, cmd.name), fix=fix, relation=table, span=ctx.span_of("TYPE"))
+
+
+def _indexes_rebuilt(ctx: Context, table: str, cmds):
+    """A new collation keeps every row but not the order of the column's indexes: PostgreSQL
+    builds each of them again under the ALTER's AccessExclusiveLock."""
+    rebuilt = ctx.impact.notes.get("rebuilt_indexes") or {}
+    for cmd in cmds:
+        indexes = rebuilt.get(cmd.name)
+        if not indexes:
+            continue
+        one = len(indexes) == 1
+        rel = ctx.catalog.get(table)
+        old = rel.columns[cmd.name].collation if rel is not None and cmd.name in rel.columns else None
+        new = collation_of(cmd.def_)
+        # Without COLLATE, ALTER COLUMN TYPE gives the column its type's default collation.
+        change = f"from {_collation(old)} to {_collation(new)}"
+        collate = '"' + (new or "default").replace('"', '""') + '"'
+        yield Hit(f"changing the collation of {table}.{cmd.name} {change} rewrites no rows but builds its "
+                  f"{'index' if one else 'indexes'} {', '.join(indexes)} again, reading all of live table {table} "
+                  f"under AccessExclusiveLock: every query on {table} waits until "
+                  f"{'it is' if one else 'they are'} built",
+                  fix=(f"-- build the index with the new collation beside the old one, outside a transaction:\n"
+                       f"-- CREATE INDEX CONCURRENTLY ... ({ident(cmd.name)} COLLATE {collate}, ...);\n"
+                       f"-- switch the queries to COLLATE {collate} (or expand-contract: a new column with the "
+                       f"collation, kept in sync, backfilled, swapped); then DROP INDEX CONCURRENTLY the old one"),
+                  relation=table, span=ctx.span_of("TYPE"))
+
+
+def _collation(name: str | None) -> str:
+    return "the default collation" if name is None else f'"{name}"'
 
 
 def _keys_remade(ctx: Context, table: str, column: str) -> str:
