@@ -109,3 +109,23 @@ def test_column_check_fix_moves_the_check_to_a_not_valid_constraint(tmp_path):
     assert "ADD COLUMN n integer;" in fix
     assert "ADD CONSTRAINT messages_n_check CHECK (n > 0) NOT VALID;" in fix
     assert "VALIDATE CONSTRAINT messages_n_check;" in fix
+
+
+def test_foreign_key_fix_for_default_null_leaves_the_default_out(tmp_path):
+    """DEFAULT NULL changes no row, yet it is what makes the server check the key (CASES above):
+    the same ADD COLUMN without it is checked by nobody, and needs no NOT VALID."""
+    _, findings = _findings(tmp_path, "ALTER TABLE messages ADD COLUMN assistant_id int DEFAULT NULL "
+                                      "REFERENCES assistants(id) ON DELETE CASCADE")
+    (finding,) = [f for f in findings if f.rule == "MS020"]
+    assert "with DEFAULT NULL: a written default, even NULL, makes PostgreSQL check every row" in finding.message
+    statement = finding.fix.split("  --")[0]
+    assert statement == "ALTER TABLE messages ADD COLUMN assistant_id integer REFERENCES assistants (id) ON DELETE CASCADE;"
+    (tmp_path / "again").mkdir()
+    _, again = _findings(tmp_path / "again", statement.rstrip(";"))
+    assert [f.rule for f in again if f.rule in ("MS020", "MS021")] == []
+
+
+def test_foreign_key_fix_for_a_real_default_stays_not_valid(tmp_path):
+    _, findings = _findings(tmp_path, "ALTER TABLE messages ADD COLUMN assistant_id int DEFAULT 1 REFERENCES assistants(id)")
+    (fix,) = [f.fix for f in findings if f.rule == "MS020"]
+    assert "NOT VALID;" in fix and "VALIDATE CONSTRAINT" in fix

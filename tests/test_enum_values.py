@@ -15,6 +15,8 @@ from pgtruth import connect, scratch_database
 SETUP = """CREATE TYPE mood AS ENUM ('sad', 'ok');
 CREATE TABLE person (id bigint PRIMARY KEY, current_mood mood, note text);
 INSERT INTO person VALUES (1, 'ok', 'x');
+CREATE TYPE "Mood" AS ENUM ('a');
+ALTER TABLE person ADD COLUMN "prismaMood" "Mood";
 """
 
 CASES = {
@@ -29,6 +31,8 @@ CASES = {
                             "UPDATE person SET (current_mood, note) = ('x9', 'n') WHERE id = 1"],
     "update in a WITH": ["ALTER TYPE mood ADD VALUE 'x10'",
                          "WITH u AS (UPDATE person SET current_mood = 'x10' RETURNING id) SELECT count(*) FROM u"],
+    # An ORM's quoted enum: its columns are of "Mood", another type than mood.
+    "quoted enum": ["ALTER TYPE \"Mood\" ADD VALUE 'b'", "UPDATE person SET \"prismaMood\" = 'b' WHERE id = 1"],
     # Not uses of the new value: the same text as another type's value, or a plain string.
     "other column": ["ALTER TYPE mood ADD VALUE 'x5'", "UPDATE person SET note = 'x5' WHERE id = 1"],
     "plain string": ["ALTER TYPE mood ADD VALUE 'x6'", "SELECT 'x6'"],

@@ -58,8 +58,10 @@ def test_every_corpus_fix_parses_and_names_tables_of_the_history(case):
                 assert rel.relname.lower() in history, (finding.rule, rel.relname, finding.fix)
 
 
-PRISMA_BASE = '''CREATE TABLE "Workflow" (
+PRISMA_BASE = '''CREATE TYPE "WorkflowKind" AS ENUM ('A', 'B');
+CREATE TABLE "Workflow" (
     "id" TEXT NOT NULL,
+    "Priority" TEXT,
     "externalSourceId" TEXT,
     "Status" TEXT,
     "createdAt" TIMESTAMP(3),
@@ -80,6 +82,7 @@ PRISMA_CHANGES = {
     "MS026": 'ALTER TABLE "Workflow" ADD COLUMN "taskIdentifier" TEXT NOT NULL;',
     "MS010": 'ALTER TABLE "Workflow" ADD COLUMN "sampleKey" DOUBLE PRECISION DEFAULT random();',
     "MS011": 'ALTER TABLE "Workflow" ALTER COLUMN "createdAt" TYPE TEXT;',
+    "MS042": 'ALTER TABLE "Workflow" DROP COLUMN "Priority", ADD COLUMN "Priority" "WorkflowKind";',
     "MS027": 'REFRESH MATERIALIZED VIEW "WorkflowTotals";',
     "MS003": 'REINDEX TABLE "Workflow";',
     "MS002": 'DROP INDEX "Workflow_Status_idx";',
@@ -95,6 +98,7 @@ EXPECTED_NAMES = {
     "MS026": {"Workflow", "taskIdentifier"},
     "MS010": {"Workflow", "sampleKey", "id"},
     "MS011": {"Workflow", "createdAt_new"},
+    "MS042": {"Workflow", "Priority", "WorkflowKind"},  # an ORM's enum keeps its case in the type
     "MS040": {"Workflow", "State"},
     "MS041": {"Workflow", "Flow"},
     "MS027": {"WorkflowTotals"},
@@ -158,3 +162,19 @@ def test_fix_on_mixed_case_schema_quotes_names(prisma_fixes, rule):
     for name in EXPECTED_NAMES[rule]:
         if name != name.lower():
             assert not re.search(rf'(?<![\w"]){re.escape(name)}(?![\w"])', code), f"{name} unquoted in\n{fix}"
+
+
+def test_fix_names_an_enum_under_the_name_a_swap_left_it(tmp_path):
+    # Prisma's enum swap: the column moves to X_new, then X_new is renamed to X.
+    (tmp_path / "001_base.sql").write_text(
+        'CREATE TYPE "RunStatus" AS ENUM (\'A\', \'B\');\n'
+        'CREATE TABLE "Run" ("id" bigint PRIMARY KEY, "status" "RunStatus");\n')
+    (tmp_path / "002_swap.sql").write_text(
+        'BEGIN;\nCREATE TYPE "RunStatus_new" AS ENUM (\'A\');\n'
+        'ALTER TABLE "Run" ALTER COLUMN "status" TYPE "RunStatus_new" USING ("status"::text::"RunStatus_new");\n'
+        'ALTER TYPE "RunStatus" RENAME TO "RunStatus_old";\nALTER TYPE "RunStatus_new" RENAME TO "RunStatus";\n'
+        'DROP TYPE "RunStatus_old";\nCOMMIT;\n')
+    (tmp_path / "003_rename.sql").write_text('ALTER TABLE "Run" RENAME COLUMN "status" TO "state";\n')
+    (fix,) = [f.fix for f in _fixes(check([str(tmp_path)])) if f.rule == "MS040"]
+    (add,) = _parsed(fix.splitlines()[0])
+    assert [n.sval for n in add.cmds[0].def_.typeName.names] == ["public", "RunStatus"], fix

@@ -98,6 +98,28 @@ def test_drop_index_fix_says_how_to_leave_the_transaction(tmp_path, layout, expe
     assert expected in fixes[0]
 
 
+@pytest.mark.parametrize("layout, expected", [
+    ("prisma", "alone in its own migration folder"),
+    ("drizzle", "COMMIT;--> statement-breakpoint"),
+    ("goose", "+goose NO TRANSACTION"),
+])
+@pytest.mark.parametrize("change", [
+    "ALTER TABLE t ADD CONSTRAINT t_b_key UNIQUE (b);\n",
+    "ALTER TABLE t ADD COLUMN c int UNIQUE;\n",
+])
+def test_unique_key_fix_says_where_the_concurrent_build_runs(tmp_path, layout, expected, change):
+    # "Its own migration" is still in Drizzle's batch transaction: the tool's own way out.
+    if layout == "prisma":
+        root = _prisma(tmp_path / "p", BASE, change)
+    elif layout == "drizzle":
+        root = _drizzle(tmp_path / "drizzle", BASE, change)
+    else:
+        root = _numbered(tmp_path / "g", BASE, change, header="-- +goose Up\n")
+    (fix,) = _fixes(root, "MS022")
+    (build,) = [line for line in fix.splitlines() if "CONCURRENTLY" in line]
+    assert "-- outside a transaction: " in build and expected in build
+
+
 def test_lone_drop_index_outside_a_transaction_needs_no_note(tmp_path):
     fixes = _fixes(_prisma(tmp_path / "p", BASE, "DROP INDEX t_a;\n"), "MS002")
     assert fixes == ["DROP INDEX CONCURRENTLY t_a;"]
@@ -155,3 +177,12 @@ def test_lock_timeout_fix_says_how_the_tool_reruns_after_a_timeout(tmp_path, lay
     report = check([str(root)], config=Config(format=layout if layout == "popx" else None))
     fixes = [f.fix for r in report.results for s in r.statements for f in s.findings if f.rule == "MS032"]
     assert fixes and expected in fixes[0].splitlines()[0]
+
+
+def test_validate_fix_says_once_where_the_validation_goes(tmp_path):
+    change = ("ALTER TABLE t ADD CONSTRAINT t_a_fk FOREIGN KEY (a) REFERENCES u (id) NOT VALID;\n"
+              "--> statement-breakpoint\nALTER TABLE t VALIDATE CONSTRAINT t_a_fk;\n")
+    (fix,) = _fixes(_drizzle(tmp_path / "drizzle", BASE, change), "MS025")
+    first = fix.splitlines()[0]
+    assert first.startswith("-- move the VALIDATE out of the ADD's transaction, ")
+    assert "COMMIT;--> statement-breakpoint" in first and "commit after" not in first

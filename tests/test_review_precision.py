@@ -57,6 +57,23 @@ def test_dropping_the_default_of_a_column_this_migration_adds_is_an_error(tmp_pa
     assert "which this migration adds" in message
 
 
+def test_dropping_the_default_together_with_not_null_breaks_no_insert(tmp_path):
+    # An INSERT that omits the column gets NULL, which the column accepts from then on.
+    found = findings(tmp_path, "ALTER TABLE b ADD COLUMN seen timestamptz NOT NULL DEFAULT now();\n"
+                               "ALTER TABLE b ALTER COLUMN seen DROP NOT NULL, ALTER COLUMN seen DROP DEFAULT;\n")
+    assert [line for line, rule, _, _ in found if rule == "MS046"] == []
+
+
+def test_dropping_the_default_then_not_null_in_one_transaction_breaks_no_insert(tmp_path):
+    (tmp_path / "000_table.sql").write_text(
+        "CREATE TABLE c (id bigint PRIMARY KEY, seen timestamptz NOT NULL DEFAULT now());\n")
+    found = findings(tmp_path, "BEGIN;\nALTER TABLE c ALTER COLUMN seen DROP DEFAULT;\n"
+                               "ALTER TABLE c ALTER COLUMN seen DROP NOT NULL;\nCOMMIT;\n")
+    assert [line for line, rule, _, _ in found if rule == "MS046"] == []
+    found = findings(tmp_path, "ALTER TABLE c ALTER COLUMN seen DROP DEFAULT;\n")
+    assert [(line, severity) for line, rule, severity, _ in found if rule == "MS046"] == [(1, "warning")]
+
+
 def test_set_not_null_on_a_column_this_migration_adds_is_an_error(tmp_path):
     found = findings(tmp_path, "BEGIN;\nALTER TABLE b ADD COLUMN note text;\nUPDATE b SET note = 'x';\n"
                                "ALTER TABLE b ALTER COLUMN note SET NOT NULL;\nCOMMIT;\n")
@@ -194,6 +211,30 @@ def test_a_column_dropped_and_added_again_loses_its_values(tmp_path):
         (2, "error", "dropping public.t.tags and adding it again on line 3 destroys every value stored in it: "
                      "every existing row is left with the new column's default (the type stays text[])")]
     assert "ALTER COLUMN features TYPE text[] USING" in _fixes(tmp_path, "MS042")[0]
+
+
+def test_a_column_dropped_and_replaced_by_a_rename_changes_type_under_the_running_code(tmp_path):
+    (tmp_path / "000_columns.sql").write_text("CREATE TABLE ev (id bigint PRIMARY KEY, started timestamp(3));\n")
+    found = findings(tmp_path, "BEGIN;\nALTER TABLE ev ADD COLUMN started_ns bigint;\n"
+                               "UPDATE ev SET started_ns = extract(epoch FROM started) * 1000000000;\n"
+                               "ALTER TABLE ev DROP COLUMN started;\n"
+                               "ALTER TABLE ev RENAME COLUMN started_ns TO started;\nCOMMIT;\n")
+    assert [(line, severity, m) for line, rule, severity, m in found if rule == "MS042"] == [
+        (4, "error", "dropping public.ev.started and renaming started_ns to started on line 5 replaces the column "
+                     "under the running application: the running code, which still reads and writes started, "
+                     "finds int8 values where it had timestamp(3)")]
+    # Committed in between, the column is missing for a while: the plain drop warning.
+    found = findings(tmp_path, "BEGIN;\nALTER TABLE ev ADD COLUMN started_ns bigint;\nALTER TABLE ev DROP COLUMN started;\n"
+                               "COMMIT;\nALTER TABLE ev RENAME COLUMN started_ns TO started;\n")
+    assert [(line, severity) for line, rule, severity, _ in found if rule == "MS042"] == [(3, "warning")]
+
+
+def test_a_column_dropped_and_added_again_not_null_fails_rather_than_holding_nulls(tmp_path):
+    (tmp_path / "000_columns.sql").write_text("CREATE TABLE t (id bigint PRIMARY KEY, schedule text);\n")
+    found = findings(tmp_path, "ALTER TABLE t DROP COLUMN schedule, ADD COLUMN schedule jsonb NOT NULL;\n")
+    (message,) = [m for _, rule, _, m in found if rule == "MS042"]
+    assert ("destroys every value stored in it: the new column is NOT NULL without a default, so the statement "
+            "fails on a table with rows (MS026), and its type changes from text to jsonb") in message
 
 
 def test_a_column_dropped_for_good_stays_a_warning(tmp_path):

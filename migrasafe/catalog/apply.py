@@ -13,8 +13,8 @@ from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT, Obje
 from .bounds import partition_bound
 from .index_match import index_signature
 from .names import (
-    SERIALS, choose_name, column_names, dotted, index_column_names, is_volatile, nodes_of, not_null_check_column,
-    referenced_relations, shared_type, strval, type_spec,
+    SERIALS, choose_name, collation_of, column_names, dotted, index_column_names, is_volatile, nodes_of,
+    not_null_check_column, referenced_relations, shared_type, strval, type_spec,
 )
 from .constraint_names import unnamed_constraint_name
 from .state import Catalog, Column, Constraint, Domain, EnumType, Index, Relation, Routine
@@ -102,7 +102,8 @@ def _create_table(catalog: Catalog, node: ast.CreateStmt) -> None:
 
 def _add_column(catalog: Catalog, rel: Relation, coldef: ast.ColumnDef) -> Column:
     spec = type_spec(coldef.typeName, _user_type(catalog))
-    col = Column(name=coldef.colname, type=spec, not_null=bool(coldef.is_not_null), added_in=catalog.migration)
+    col = Column(name=coldef.colname, type=spec, not_null=bool(coldef.is_not_null), added_in=catalog.migration,
+                 collation=collation_of(coldef))
     if spec.name in SERIALS:
         col.type = shared_type(SERIALS[spec.name], spec.mods, spec.array)
         col.not_null = True
@@ -272,6 +273,7 @@ def _at_type(catalog, rel, cmd):
     col = rel.columns.get(cmd.name)
     if col:
         col.type = type_spec(cmd.def_.typeName, _user_type(catalog))
+        col.collation = collation_of(cmd.def_)  # without COLLATE, the new type's default
 
 
 def _at_default(catalog, rel, cmd):
@@ -511,6 +513,8 @@ def _rename(catalog: Catalog, node: ast.RenameStmt) -> None:
             rel = catalog.get(idx.table)
             if rel and old in rel.indexes:
                 rel.indexes[rel.indexes.index(old)] = idx.name
+    elif kind in (OT.OBJECT_TYPE, OT.OBJECT_DOMAIN):
+        _rename_type(catalog, node)
     elif kind == OT.OBJECT_COLUMN and node.relation is not None:
         name = _rel(catalog, node.relation)
         for rel in filter(None, map(catalog.get, catalog.inheritors(name) if node.relation.inh else [name])):
@@ -535,6 +539,22 @@ def _rename(catalog: Catalog, node: ast.RenameStmt) -> None:
                 keys = target.changeable("referenced_by")
                 keys.discard((rel.name, node.subname))
                 keys.add((rel.name, node.newname))
+
+
+def _rename_type(catalog: Catalog, node: ast.RenameStmt) -> None:
+    """The columns of a renamed enum or domain keep it under its new name: Prisma swaps an enum
+    by renaming X to X_old and X_new to X, and a later fix must name the type that exists."""
+    old = domain_name(catalog, node.object)
+    new = f"{old.rpartition('.')[0]}.{node.newname}"
+    for kinds in (catalog.types, catalog.domains):
+        if old in kinds:
+            kinds[new] = kinds.pop(old)
+            kinds[new].name = new
+    for rel in catalog.relations.values():
+        for name, col in list(rel.columns.items()):
+            if col.type.name == old:
+                col = rel.columns[name] = copy.copy(col)  # as a column rename does: never shared
+                col.type = shared_type(new, col.type.mods, col.type.array)
 
 
 def _move(catalog: Catalog, old: str, new: str) -> None:

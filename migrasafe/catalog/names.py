@@ -55,7 +55,11 @@ def type_spec(tn: ast.TypeName, resolve_user=None) -> TypeSpec:
     parts = [strval(n) for n in tn.names]
     if parts and parts[0] == "pg_catalog":
         parts = parts[1:]
-    name = ".".join(parts).lower()
+    name = ".".join(parts)
+    # The parser has already folded unquoted names; a quoted one ("TaskStatus", as ORMs create
+    # enums) is another type than its lower-case spelling, and a fix must spell it that way.
+    if name.lower() in _ALIASES or name.lower() in BUILTIN_TYPES:
+        name = name.lower()
     name = _ALIASES.get(name, name)
     if name not in BUILTIN_TYPES and "." not in name and resolve_user:
         name = resolve_user(name)
@@ -63,6 +67,15 @@ def type_spec(tn: ast.TypeName, resolve_user=None) -> TypeSpec:
     if name in ("timestamp", "timestamptz", "time", "timetz") and tn.typmods is None:
         mods = ()
     return shared_type(name, mods, bool(tn.arrayBounds))
+
+
+def collation_of(coldef: ast.ColumnDef) -> str | None:
+    """The collation a column definition writes, None for its type's default."""
+    clause = coldef.collClause
+    if clause is None or not clause.collname:
+        return None
+    name = strval(clause.collname[-1])
+    return None if name == "default" else name
 
 
 _TYPES: dict[tuple, TypeSpec] = {}

@@ -35,6 +35,7 @@ class Column:
     generated: str = ""  # "s" stored / "v" virtual
     sequence: str | None = None  # the sequence a serial column's nextval() default uses
     added_in: str | None = None  # the migration that added it to an existing table
+    collation: str | None = None  # a COLLATE written for it; None: its type's default
 
 
 @dataclass(slots=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pglast import ast
 from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT
 
-from ..catalog.names import SERIALS, is_volatile, strval, type_spec
+from ..catalog.names import SERIALS, collation_of, is_volatile, strval, type_spec
 from ..catalog.state import Catalog, Relation
 from . import foreign_keys
 from .modes import level
@@ -206,13 +206,15 @@ def _alter_type(effect: Effect, cmd, rel: Relation | None, catalog, pg_version, 
     if rel is None:
         return
     compared_anew = old_type is None or _compared_as(old_type) != _compared_as(new)
-    if not rewrites and (compared_anew or coldef.collClause is not None):
+    recollated = col is not None and collation_of(coldef) != col.collation
+    if not rewrites and (compared_anew or recollated):
         # The rows stay, but an index of the column sorts by the new type's operators or the new
         # collation: PostgreSQL builds it again, reading the whole table (CheckIndexCompatible).
         rebuilt = [name for name in rel.indexes if cmd.name in getattr(catalog.indexes.get(name), "columns", ())]
         if rebuilt:
             effect.scan = True
-            effect.notes.setdefault("indexes_rebuilt", []).extend(rebuilt)
+            effect.notes.setdefault("rebuilt_indexes", {})[cmd.name] = {
+                "indexes": rebuilt, "for": "type" if compared_anew else "collation"}
     _foreign_keys_on_column(effect, rel, cmd.name, catalog, pg_version, readd=True,
                             recheck=rewrites or compared_anew)
 

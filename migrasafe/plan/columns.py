@@ -7,7 +7,7 @@ from . import blocks, dependents
 from .errors import PlanError
 from .expressions import check_columns, of_row, parse_expression, parse_type, volatile
 from .schema import Project
-from .sql import NAME_LIMIT, ident, object_name, qualified, table_part
+from .sql import NAME_LIMIT, ident, object_name, qualified, table_part, type_sql
 from .steps import Plan, Settings, Step
 
 
@@ -83,7 +83,7 @@ def rename_column(project: Project, target: str, new: str, settings: Settings) -
     if default and volatile(parse_expression(default, "the default")):
         raise PlanError(f"{table.name}.{old} has a volatile default ({default}); renaming it is not planned")
     name = qualified(table.name)
-    kind = str(col.type)
+    kind = type_sql(col.type)
     creates, drops, function, trigger = blocks.sync_trigger(
         table, old, new, to_new=f"NEW.{ident(old)}", to_old=f"NEW.{ident(new)}", old_default=default)
     base = table_part(table.name)

@@ -24,6 +24,16 @@ def qualified(name: str) -> str:
     return f"{ident(schema)}.{ident(rel)}" if rel else ident(schema)
 
 
+def type_sql(spec) -> str:
+    """A catalog TypeSpec as a column definition must spell it: each part of a user type's
+    qualified name quoted when it has to be, then its typmods and array brackets."""
+    text = ".".join(ident(part) for part in spec.name.split(".")) if "." in spec.name or \
+        not _PLAIN.match(spec.name) else spec.name
+    if spec.mods:
+        text += "(" + ",".join(str(m) for m in spec.mods) + ")"
+    return text + ("[]" if spec.array else "")
+
+
 def table_part(name: str) -> str:
     return name.partition(".")[2] or name
 

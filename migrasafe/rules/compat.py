@@ -7,7 +7,7 @@ from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT, Obje
 from ..catalog.apply import _user_type
 from ..catalog.names import dotted, type_spec
 from ..locks.types import narrows
-from ..plan.sql import ident, qualified
+from ..plan.sql import ident, qualified, type_sql
 from .base import Context, Hit, detects
 from .enum_swaps import kept_labels
 from .later import view_blockers
@@ -21,7 +21,7 @@ def rename_column(ctx: Context):
         if ctx.live(table) and not ctx.catalog.column_is_new(table, node.subname):
             old, new = node.subname, node.newname
             rel = ctx.catalog.get(table)
-            kind = str(rel.columns[old].type) if rel is not None and old in rel.columns else "<type>"
+            kind = type_sql(rel.columns[old].type) if rel is not None and old in rel.columns else "<type>"
             yield Hit(f"renaming {table}.{old} to {new} breaks the running application, which still uses {old}",
                       fix=(f"ALTER TABLE {qualified(table)} ADD COLUMN {ident(new)} {kind};\n"
                            f"-- trigger writing {old} into {new} (and back) while both versions run; batched backfill;\n"
@@ -88,6 +88,10 @@ def drop_column(ctx: Context):
             # The name survives, so the running code keeps working against an emptied column.
             yield _dropped_and_added(ctx, table, rel, cmd.name, *added)
             continue
+        moved = _renamed_into_place(ctx, table, cmd.name)
+        if moved is not None:
+            yield _dropped_and_replaced(ctx, table, rel, cmd.name, *moved)
+            continue
         yield Hit(f"dropping {table}.{cmd.name} breaks running code that still selects or writes it",
                   fix=(f"-- first deploy code that no longer reads or writes {cmd.name} "
                        f"(ORMs: mark it ignored), then drop it in a later migration"),
@@ -117,24 +121,70 @@ def _added_again(ctx: Context, table: str, drop) -> tuple | None:
     return None
 
 
+def _renamed_into_place(ctx: Context, table: str, column: str) -> tuple | None:
+    """A later RENAME COLUMN of the same migration that gives another column the dropped one's
+    name, before any commit: (that column, its line). The hand-made type change of ORMs' SQL."""
+    if not ctx.tx.open:
+        return None  # the DROP commits on its own: the running code meets no column first
+    statements = ctx.migration.statements
+    at = next((i for i, s in enumerate(statements) if s is ctx.statement), len(statements))
+    for later in statements[at + 1:]:
+        node = later.node
+        if isinstance(node, ast.TransactionStmt):
+            return None  # committed in between: the gap without the column was seen on its own
+        if isinstance(node, ast.RenameStmt) and node.renameType == OT.OBJECT_COLUMN and node.relation is not None \
+                and node.newname == column \
+                and ctx.catalog.qualify(node.relation.schemaname, node.relation.relname) == table:
+            return node.subname, later.line
+        if isinstance(node, ast.AlterTableStmt) and node.relation is not None \
+                and ctx.catalog.qualify(node.relation.schemaname, node.relation.relname) == table \
+                and any(c.subtype == AT.AT_AddColumn and isinstance(c.def_, ast.ColumnDef)
+                        and c.def_.colname == column for c in node.cmds or ()):
+            return None  # added again first: not a rename into its place
+    return None
+
+
+def _dropped_and_replaced(ctx: Context, table: str, rel, column: str, source: str, line: int) -> Hit:
+    old = rel.columns[column].type if rel is not None and column in rel.columns else None
+    new = rel.columns[source].type if rel is not None and source in rel.columns else None
+    if old is not None and new is not None and old != new:
+        change = (f": the running code, which still reads and writes {column}, finds {type_sql(new)} values "
+                  f"where it had {type_sql(old)}")
+        severity = "error"
+    else:
+        change = f"; the running code keeps using {column}, now holding {source}'s values"
+        severity = "warning"
+    return Hit(f"dropping {table}.{column} and renaming {source} to {column} on line {line} replaces the column "
+               f"under the running application{change}",
+               fix=(f"-- expand-contract: keep {column} while the running code uses it; keep {source} in sync "
+                    f"with a trigger, backfill it in batches, deploy code that reads {source}, then drop "
+                    f"{column} in a later migration"),
+               relation=table, span=ctx.span_of("DROP"), severity=severity)
+
+
 def _dropped_and_added(ctx: Context, table: str, rel, column: str, coldef: ast.ColumnDef, where: str) -> Hit:
     old = rel.columns[column].type if rel is not None and column in rel.columns else None
     new = type_spec(coldef.typeName, _user_type(ctx.catalog)) if coldef.typeName is not None else None
     defaulted = any(c.contype == CT.CONSTR_DEFAULT for c in coldef.constraints or ())
-    left = "the new column's default" if defaulted else "NULL"
+    not_null = coldef.is_not_null or any(c.contype == CT.CONSTR_NOTNULL for c in coldef.constraints or ())
+    left = ("every existing row is left with the new column's default" if defaulted
+            # No row can hold NULL there: the ADD itself fails once the table has rows.
+            else "the new column is NOT NULL without a default, so the statement fails on a table with rows "
+                 "(MS026)" if not_null else "every existing row is left with NULL")
     if old is not None and new is not None and old != new:
         change = (f", and its type changes from {old} to {new} under the running code, which still reads and "
                   f"writes {column}")
-        keep = (f"ALTER TABLE {qualified(table)} ALTER COLUMN {ident(column)} TYPE {new} "
+        keep = (f"ALTER TABLE {qualified(table)} ALTER COLUMN {ident(column)} TYPE {type_sql(new)} "
                 f"USING <expr>;  -- <expr>: {ident(column)} converted; keeps the values\n"
-                f"-- or expand-contract: ADD COLUMN {column}_new {new}; backfill it from {column} in batches; "
+                f"-- or expand-contract: ADD COLUMN {ident(column + '_new')} {type_sql(new)}; backfill it from "
+                f"{ident(column)} in batches; "
                 f"switch the code; drop {column} in a later migration")
     else:
         change = f" (the type stays {old})" if old is not None else ""
         keep = (f"-- leave {column} in place to keep its values; to clear them on purpose, "
                 f"UPDATE {qualified(table)} SET {ident(column)} = NULL in batches")
     return Hit(f"dropping {table}.{column} and adding it again {where} destroys every value stored in it: "
-               f"every existing row is left with {left}{change}",
+               f"{left}{change}",
                fix=keep, relation=table, span=ctx.span_of("DROP"), severity="error")
 
 
@@ -208,7 +258,8 @@ def incompatible_type_change(ctx: Context):
             if narrows(old, new) and kept_labels(ctx.catalog, old, new) is None:
                 yield Hit(f"{table}.{cmd.name} changes from {old} to {new}: values the running application "
                           f"writes may no longer fit or mean the same",
-                          fix=(f"-- expand-contract: ADD COLUMN {cmd.name}_new {new}; sync with a trigger; "
+                          fix=(f"-- expand-contract: ADD COLUMN {ident(cmd.name + '_new')} {type_sql(new)}; "
+                               f"sync with a trigger; "
                                f"backfill in batches; switch the code; drop {cmd.name}"),
                           relation=table, span=ctx.span_of("TYPE"))
 
@@ -239,7 +290,7 @@ def set_not_null_breaks_writers(ctx: Context):
                       f"application does not know the column, so every one of its INSERTs into {table} fails "
                       f"from the commit on{scan}",
                       fix=(f"-- in place of the ADD COLUMN and this SET NOT NULL, add it with a default:\n"
-                           f"ALTER TABLE {qualified(table)} ADD COLUMN {ident(column)} {col.type} "
+                           f"ALTER TABLE {qualified(table)} ADD COLUMN {ident(column)} {type_sql(col.type)} "
                            f"NOT NULL DEFAULT <constant>;\n"
                            f"-- or keep {column} nullable in this migration; once deployed code always writes it, "
                            f"in a later migration:\n"
@@ -276,10 +327,13 @@ def _not_null_target(cmd) -> str | None:
     return None
 
 
-def _default_set_again(ctx: Context, table: str, column: str) -> bool:
-    """Does a later statement of the same transaction give the column a default again? Until
-    commit nobody else sees the column without one (the ALTER's lock keeps them waiting), so
+def _omitted_value_still_fits(ctx: Context, table: str, column: str) -> bool:
+    """Does the column get a default again, or lose its NOT NULL, before anyone sees it without
+    a default? The same ALTER dropping NOT NULL is atomic with it; a later statement of the same
+    transaction counts too, since until commit the ALTER's lock keeps everyone else waiting, so
     the usual drop / retype / set-again of an enum column breaks nobody."""
+    if any(cmd.subtype == AT.AT_DropNotNull and cmd.name == column for cmd in ctx.node.cmds or ()):
+        return True  # an omitted value becomes NULL, which the column now accepts
     if not ctx.tx.open:
         return False  # each statement commits on its own: the gap is visible
     statements = ctx.migration.statements
@@ -293,6 +347,8 @@ def _default_set_again(ctx: Context, table: str, column: str) -> bool:
             for cmd in node.cmds or ():
                 if cmd.subtype == AT.AT_ColumnDefault and cmd.name == column and cmd.def_ is not None:
                     return True
+                if cmd.subtype == AT.AT_DropNotNull and cmd.name == column:
+                    return True
     return False
 
 
@@ -305,7 +361,7 @@ def drop_default_on_not_null(ctx: Context):
     for cmd in node.cmds or ():
         if cmd.subtype == AT.AT_ColumnDefault and cmd.def_ is None:
             col = rel.columns.get(cmd.name)
-            if col is not None and col.not_null and col.has_default and not _default_set_again(ctx, table, cmd.name):
+            if col is not None and col.not_null and col.has_default and not _omitted_value_still_fits(ctx, table, cmd.name):
                 if col.added_in is not None and col.added_in == ctx.catalog.migration:
                     # Added by this migration: the running application does not know the column,
                     # so every one of its INSERTs omits it (MS026's case, reached in two steps).

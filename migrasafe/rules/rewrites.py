@@ -5,7 +5,7 @@ from pglast import ast
 from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT
 
 from ..catalog.apply import _user_type
-from ..catalog.names import type_spec
+from ..catalog.names import collation_of, type_spec
 from ..plan.sql import ident, qualified
 from .base import Context, Hit, detects, expression
 from .column_adds import added_columns, column_span
@@ -108,29 +108,45 @@ def _indexes_rebuilt(ctx: Context, table: str, cmds):
     """A type change that keeps the rows but not the way an index of the column sorts (timestamp
     to timestamptz in UTC, varchar to citext, a new collation) builds the index again, reading the
     whole table under the ALTER's lock (locks/alter_table.py, _alter_type)."""
-    rebuilt = ctx.impact.notes.get("indexes_rebuilt") or ()
+    rebuilt = ctx.impact.notes.get("rebuilt_indexes") or {}
     rel = ctx.catalog.get(table)
     for cmd in cmds:
-        names = [n for n in rebuilt if cmd.name in getattr(ctx.catalog.indexes.get(n), "columns", ())]
-        if not names or rel is None or cmd.name not in rel.columns:
+        entry = rebuilt.get(cmd.name)
+        if not entry or rel is None or cmd.name not in rel.columns:
+            continue
+        names = entry["indexes"]
+        one = len(names) == 1
+        built = (f"builds {'index' if one else 'indexes'} {', '.join(names)} again, reading all of live table "
+                 f"{table} under AccessExclusiveLock: every query on {table} waits until "
+                 f"{'it is' if one else 'they are'} built")
+        if entry["for"] == "collation":
+            old, new = rel.columns[cmd.name].collation, collation_of(cmd.def_)
+            # Without COLLATE, ALTER COLUMN TYPE gives the column its type's default collation.
+            collate = '"' + (new or "default").replace('"', '""') + '"'
+            yield Hit(f"changing the collation of {table}.{cmd.name} from {_collation(old)} to {_collation(new)} "
+                      f"rewrites no rows but {built}" + _keys_remade(ctx, table, cmd.name),
+                      fix=(f"-- build the index with the new collation beside the old one, outside a transaction:\n"
+                           f"-- CREATE INDEX CONCURRENTLY ... ({ident(cmd.name)} COLLATE {collate}, ...);\n"
+                           f"-- switch the queries to COLLATE {collate} (or expand-contract: a new column with the "
+                           f"collation, kept in sync, backfilled, swapped); then DROP INDEX CONCURRENTLY the old one"),
+                      relation=table, span=ctx.span_of("TYPE"))
             continue
         type_name = getattr(cmd.def_, "typeName", None)
         new = expression(type_name) if type_name is not None else "<new type>"
-        if cmd.def_.collClause is not None:
-            new += " COLLATE " + ".".join(ident(n.sval) for n in cmd.def_.collClause.collname)
-        shown = ", ".join(names)
-        unique = [n for n in names if ctx.catalog.indexes[n].unique]
         fix = ("-- the rows stay as they are: only the index is built again, under the lock.\n"
                "-- drop it first (DROP INDEX CONCURRENTLY), change the type, then build it again\n"
                "-- with CREATE INDEX CONCURRENTLY, each step in its own migration")
-        if unique:
+        if any(ctx.catalog.indexes[n].unique for n in names):
             fix = ("-- a unique index or key cannot be dropped while the application relies on it:\n"
                    "-- expand-contract instead: add a column of the new type, keep it in sync, backfill,\n"
                    "-- build its unique index CONCURRENTLY, then swap the columns")
         yield Hit(f"changing {table}.{cmd.name} from {rel.columns[cmd.name].type} to {new} keeps the table's rows "
-                  f"but builds index{'es' if len(names) > 1 else ''} {shown} again under AccessExclusiveLock: "
-                  f"every query on {table} waits while {'they are' if len(names) > 1 else 'it is'} built"
-                  + _keys_remade(ctx, table, cmd.name), fix=fix, relation=table, span=ctx.span_of("TYPE"))
+                  f"but {built}" + _keys_remade(ctx, table, cmd.name), fix=fix, relation=table,
+                  span=ctx.span_of("TYPE"))
+
+
+def _collation(name: str | None) -> str:
+    return "the default collation" if name is None else f'"{name}"'
 
 
 def _keys_remade(ctx: Context, table: str, column: str) -> str:

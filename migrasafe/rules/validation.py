@@ -10,6 +10,7 @@ from ..plan.sql import ident, qualified
 from .base import Context, Hit, detects, edited, expression, keyword_span, render
 from .column_adds import added_columns, column_checks, column_span, split_constraint_fix, validated_keys
 from .compat import new_column_without_default
+from .indexes import layout_name, outside_advice
 from .later import later_key_on
 from .layout_advice import later_transaction
 
@@ -100,12 +101,39 @@ def foreign_key_without_not_valid(ctx: Context):
         yield Hit(f"adding {what} checks every row of {table} while blocking {_blocking(ctx, table, ref)}",
                   fix=_not_valid_fix(ctx, table, group), relation=table,
                   span=_constraint_span(ctx, group[0], "FOREIGN KEY"))
-    for cmd, con in validated_keys(ctx) if table is not None else ():
+    keys = validated_keys(ctx) if table is not None else []
+    for cmd, con in keys:
         ref = ctx.catalog.qualify(con.pktable.schemaname, con.pktable.relname)
-        yield Hit(f"ADD COLUMN {cmd.def_.colname} REFERENCES {ref} with a default: PostgreSQL checks every row of {table} "
+        unwritten = _without_null_default(ctx, keys, cmd)
+        default = "with DEFAULT NULL: a written default, even NULL, makes PostgreSQL check" \
+            if unwritten is not None else "with a default: PostgreSQL checks"
+        fix = (f"{unwritten}  -- no DEFAULT: every row holds NULL, so PostgreSQL marks the key valid unchecked"
+               if unwritten is not None else split_constraint_fix(ctx, table, cmd, con, later_transaction(ctx)))
+        yield Hit(f"ADD COLUMN {cmd.def_.colname} REFERENCES {ref} {default} every row of {table} "
                   f"while blocking {_blocking(ctx, table, ref)}",
-                  fix=split_constraint_fix(ctx, table, cmd, con, later_transaction(ctx)), relation=table,
-                  span=column_span(ctx, cmd, "REFERENCES"))
+                  fix=fix, relation=table, span=column_span(ctx, cmd, "REFERENCES"))
+
+
+def _without_null_default(ctx: Context, keys, cmd) -> str | None:
+    """The statement with the column's DEFAULT NULL left out, when that alone spares the check:
+    the other added columns have no default either (on 12 any of them makes the server check)."""
+    if any(k is not cmd for k, _ in keys):
+        return None
+    defaults = [c for c in cmd.def_.constraints or () if c.contype == CT.CONSTR_DEFAULT]
+    if len(defaults) != 1 or not _is_null(defaults[0].raw_expr):
+        return None
+    others = [c for c in added_columns(ctx) if c is not cmd]
+    if any(k.contype == CT.CONSTR_DEFAULT for c in others for k in c.def_.constraints or ()):
+        return None
+    kept = tuple(c for c in cmd.def_.constraints if c is not defaults[0])
+    bare = edited(cmd, def_=edited(cmd.def_, constraints=kept or None))
+    return render(edited(ctx.node, cmds=tuple(bare if c is cmd else c for c in ctx.node.cmds)))
+
+
+def _is_null(expr) -> bool:
+    if isinstance(expr, ast.TypeCast):
+        expr = expr.arg
+    return isinstance(expr, ast.A_Const) and bool(expr.isnull)
 
 
 def _blocking(ctx: Context, table: str, ref: str) -> str:
@@ -173,10 +201,16 @@ def unique_constraint_builds_index(ctx: Context):
         name = ident(named)
         yield Hit(f"ADD {kind} {named} builds its index on live table {table} under AccessExclusiveLock",
                   fix=(f"CREATE UNIQUE INDEX CONCURRENTLY {name} ON {qualified(table)} ({cols});"
-                       f"  -- own migration, no transaction\n"
+                       f"  -- {_concurrently_where(ctx)}\n"
                        f"ALTER TABLE {qualified(table)} ADD CONSTRAINT {name} {kind} USING INDEX {name};"),
                   relation=table, span=ctx.span_of(kind.split()[0]))
     yield from _column_added_with_unique_key(ctx)
+
+
+def _concurrently_where(ctx: Context) -> str:
+    """Where the CONCURRENTLY build runs, in the words of the migration's own tool: "its own
+    migration" runs in Drizzle's batch transaction, and Supabase's only on recent CLIs."""
+    return f"outside a transaction: {outside_advice(layout_name(ctx))}"
 
 
 def _column_added_with_unique_key(ctx: Context):
@@ -200,7 +234,7 @@ def _column_added_with_unique_key(ctx: Context):
                       f"under AccessExclusiveLock",
                       fix=(f"ALTER TABLE {qualified(table)} ADD COLUMN {col} {kind_sql};\n"
                            f"CREATE UNIQUE INDEX CONCURRENTLY {name} ON {qualified(table)} ({col});"
-                           f"  -- own migration, no transaction\n"
+                           f"  -- {_concurrently_where(ctx)}\n"
                            f"ALTER TABLE {qualified(table)} ADD CONSTRAINT {name} {kind} USING INDEX {name};"),
                       relation=table, span=ctx.span_of(kind.split()[0]))
 
@@ -253,7 +287,8 @@ def validate_in_same_transaction(ctx: Context):
             line = ctx.tx.not_valid[(table, cmd.name)]
             yield Hit(f"VALIDATE runs in the same transaction as the ADD ... NOT VALID on line {line}: "
                       f"the ADD's lock on {table} is held through the validation scan",
-                      fix=f"-- commit after the ADD ... NOT VALID, then, {later_transaction(ctx)}:\n{ctx.statement.sql};",
+                      fix=(f"-- move the VALIDATE out of the ADD's transaction, {later_transaction(ctx)}:\n"
+                           f"{ctx.statement.sql};"),
                       relation=table, span=ctx.span_of("VALIDATE"))
 
 
