@@ -16,7 +16,7 @@ from .names import (
     SERIALS, choose_name, collation_of, column_names, dotted, index_column_names, is_volatile, nodes_of,
     not_null_check_column, referenced_relations, shared_type, strval, type_spec,
 )
-from .constraint_names import unnamed_constraint_name
+from .constraint_names import joined_names, unnamed_constraint_name
 from .state import Catalog, Column, Constraint, Domain, EnumType, Index, Relation, Routine
 from .type_renames import rename_type
 
@@ -402,22 +402,12 @@ _ALTER = {
 
 # Other DDL -------------------------------------------------------------------------------------
 
-def _name_addition(columns: list[str]) -> str:
-    """PostgreSQL's ChooseIndexNameAddition: the column names joined by "_", up to 63 bytes."""
-    out = ""
-    for column in columns:
-        out = f"{out}_{column}" if out else column
-        if len(out) >= 64:
-            break
-    return out
-
-
 def _create_index(catalog: Catalog, node: ast.IndexStmt) -> None:
     table = _rel(catalog, node.relation)
     schema = table.split(".")[0]
     columns = column_names(node.indexParams)
     name = node.idxname or choose_name(
-        table.split(".")[1], _name_addition(index_column_names(node.indexParams)), "idx",
+        table.split(".")[1], joined_names(index_column_names(node.indexParams)), "idx",
         lambda name: f"{schema}.{name}" in catalog.indexes or f"{schema}.{name}" in catalog.relations)
     qualified = f"{schema}.{name}"
     if node.if_not_exists and qualified in catalog.indexes:

@@ -52,13 +52,13 @@ def _addition(con: ast.Constraint, column: str | None) -> str | None:
     if con.contype == CT.CONSTR_EXCLUSION:
         columns = [element[0].name for element in con.exclusions or ()
                    if isinstance(element[0], ast.IndexElem) and element[0].name]
-        return _joined(columns) if columns and len(columns) == len(con.exclusions or ()) else None
+        return joined_names(columns) if columns and len(columns) == len(con.exclusions or ()) else None
     keys = con.fk_attrs if con.contype == CT.CONSTR_FOREIGN else con.keys
     columns = [strval(k) for k in keys or ()] or ([column] if column else [])
-    return _joined(columns) if columns else None
+    return joined_names(columns) if columns else None
 
 
-def _joined(columns: list[str]) -> str:
+def joined_names(columns: list[str]) -> str:
     """ChooseIndexNameAddition / ChooseForeignKeyConstraintNameAddition: joined by "_", stopping
     once 63 bytes are reached."""
     out = ""
