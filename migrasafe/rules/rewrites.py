@@ -86,8 +86,7 @@ def rewriting_type_change(ctx: Context):
     rel = ctx.catalog.get(table)
     for cmd in cmds:
         old = rel.columns[cmd.name].type if rel and cmd.name in rel.columns else "its current type"
-        type_name = getattr(cmd.def_, "typeName", None)
-        new = expression(type_name) if type_name is not None else "<new type>"
+        new = _new_type(cmd)
         in_key = rel is not None and any(c.kind == "p" and cmd.name in c.columns for c in rel.constraints.values())
         fix = (f"-- expand-contract: add a column of the new type, keep it in sync, backfill, switch\n"
                f"ALTER TABLE {qualified(table)} ADD COLUMN {ident(cmd.name + '_new')} {new};\n"
@@ -131,8 +130,7 @@ def _indexes_rebuilt(ctx: Context, table: str, cmds):
                            f"collation, kept in sync, backfilled, swapped); then DROP INDEX CONCURRENTLY the old one"),
                       relation=table, span=ctx.span_of("TYPE"))
             continue
-        type_name = getattr(cmd.def_, "typeName", None)
-        new = expression(type_name) if type_name is not None else "<new type>"
+        new = _new_type(cmd)
         fix = ("-- the rows stay as they are: only the index is built again, under the lock.\n"
                "-- drop it first (DROP INDEX CONCURRENTLY), change the type, then build it again\n"
                "-- with CREATE INDEX CONCURRENTLY, each step in its own migration")
@@ -143,6 +141,13 @@ def _indexes_rebuilt(ctx: Context, table: str, cmds):
         yield Hit(f"changing {table}.{cmd.name} from {rel.columns[cmd.name].type} to {new} keeps the table's rows "
                   f"but {built}" + _keys_remade(ctx, table, cmd.name), fix=fix, relation=table,
                   span=ctx.span_of("TYPE"))
+
+
+def _new_type(cmd) -> str:
+    """The type as written; a built-in type the grammar spells with its schema (pg_catalog.json)
+    without it, as the old type is shown."""
+    type_name = getattr(cmd.def_, "typeName", None)
+    return expression(type_name).removeprefix("pg_catalog.") if type_name is not None else "<new type>"
 
 
 def _collation(name: str | None) -> str:
