@@ -16,7 +16,7 @@ from .names import (
     SERIALS, choose_name, collation_of, column_names, dotted, index_column_names, is_volatile, nodes_of,
     not_null_check_column, referenced_relations, shared_type, strval, type_spec,
 )
-from .constraint_names import joined_names, unnamed_constraint_name
+from .constraint_names import forget_holders, joined_names, note_constraint, unnamed_constraint_name
 from .state import Catalog, Column, Constraint, Domain, EnumType, Index, Relation, Routine
 from .type_renames import rename_type
 
@@ -217,6 +217,7 @@ def _add_constraint(catalog: Catalog, rel: Relation, con: ast.Constraint, defaul
             rel.changeable("indexes").append(index_name)
         constraint.index = index_name
     rel.changeable("constraints")[name] = constraint
+    note_constraint(catalog, rel.name, name)
 
 
 # ALTER TABLE -----------------------------------------------------------------------------------
@@ -524,6 +525,7 @@ def _rename(catalog: Catalog, node: ast.RenameStmt) -> None:
             con = rel.constraints.pop(node.subname)
             con.name = node.newname
             rel.constraints[node.newname] = con
+            note_constraint(catalog, rel.name, node.newname)
             target = catalog.get(con.references) if con.kind == "f" and con.references else None
             if target is not None:
                 keys = target.changeable("referenced_by")
@@ -552,6 +554,7 @@ def _move(catalog: Catalog, old: str, new: str) -> None:
     rel = catalog.relations.pop(old)
     rel.name = new
     catalog.relations[new] = rel
+    forget_holders(catalog)
     catalog.dropped.add(old)
     catalog.dropped.discard(new)
     for idx in rel.indexes:

@@ -30,13 +30,48 @@ def unnamed_constraint_name(catalog: Catalog, table: str, con: ast.Constraint, c
     if addition is None:
         return None
     schema, base = table.split(".", 1)
-    in_schema = {name for rel in catalog.relations.values() if rel.name.split(".", 1)[0] == schema
-                 for name in rel.constraints}
-    in_schema.update(chosen)
+    prefix = schema + "."
+    holders = _holders(catalog)
+
+    def in_schema(name: str) -> bool:
+        return name in chosen or any(
+            qualified.startswith(prefix) and (rel := catalog.relations.get(qualified)) is not None
+            and name in rel.constraints for qualified in holders.get(name, ()))
+
     if con.contype in (CT.CONSTR_CHECK, CT.CONSTR_FOREIGN):
-        return choose_name(base, addition, label, in_schema.__contains__)
-    return choose_name(base, addition, label, lambda name: name in in_schema or f"{schema}.{name}" in catalog.indexes
-                       or f"{schema}.{name}" in catalog.relations)
+        return choose_name(base, addition, label, in_schema)
+    return choose_name(base, addition, label, lambda name: f"{prefix}{name}" in catalog.indexes
+                       or f"{prefix}{name}" in catalog.relations or in_schema(name))
+
+
+# Constraint name → the relations that took a constraint of that name, kept beside the catalog
+# (not one of its fields: neither cached nor compared) so that a name is looked up, not searched
+# for in every table of the schema. An entry outlives its constraint or relation; a lookup checks
+# that the relation still holds it. A relation renamed drops the whole map, made again when next
+# needed.
+_HOLDERS = "_constraint_holders"
+
+
+def _holders(catalog: Catalog) -> dict[str, set[str]]:
+    holders = catalog.__dict__.get(_HOLDERS)
+    if holders is None:
+        holders = catalog.__dict__[_HOLDERS] = {}
+        for qualified, rel in catalog.relations.items():
+            for name in rel.constraints:
+                holders.setdefault(name, set()).add(qualified)
+    return holders
+
+
+def note_constraint(catalog: Catalog, relation: str, name: str) -> None:
+    """A constraint of this name now exists on this relation."""
+    holders = catalog.__dict__.get(_HOLDERS)
+    if holders is not None:
+        holders.setdefault(name, set()).add(relation)
+
+
+def forget_holders(catalog: Catalog) -> None:
+    """Relations changed names: the map is made again when next needed."""
+    catalog.__dict__.pop(_HOLDERS, None)
 
 
 def _addition(con: ast.Constraint, column: str | None) -> str | None:
