@@ -435,3 +435,9 @@ def test_alembic_projects_with_two_heads_are_refused(tmp_path):
             "branch_labels = None\ndepends_on = None\n\n\ndef upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n")
     with pytest.raises(PlanError, match="2 heads"):
         prepare(str(folder), "add-index", {"columns": "users.email"}, Config(), now=NOW)
+
+
+def test_every_writer_is_found_under_its_format():
+    from migrasafe.plan.writers import WRITERS
+
+    assert all(WRITERS[fmt].format == fmt for fmt in WRITERS)

@@ -7,20 +7,32 @@ write through these; one module per format, listed in `WRITERS`.
 """
 from __future__ import annotations
 
-from .base import NewMigration, Writer
-from . import dbmate, diesel, flyway, golang_migrate, goose, plain, sql_migrate
-from . import atlas
-from . import drizzle, node_pg_migrate, prisma, supabase
-from . import liquibase, sqitch
+import importlib
+from collections.abc import Iterator, Mapping
 
-WRITERS: dict[str, Writer] = {
-    w.format: w for w in (
-        plain.WRITER, flyway.WRITER, golang_migrate.WRITER, dbmate.WRITER, diesel.WRITER, goose.WRITER,
-        sql_migrate.WRITER,
-        atlas.WRITER,
-        prisma.WRITER, supabase.WRITER, drizzle.WRITER, node_pg_migrate.WRITER,
-        sqitch.WRITER, liquibase.WRITER,
-    )
+from .base import NewMigration, Writer
+
+# Format → its module here. A module is imported when its writer is first asked for: a check
+# reads one format's rerun advice (MS032's fix) without loading every writer.
+_MODULES = {
+    "sql": "plain", "flyway": "flyway", "golang-migrate": "golang_migrate", "dbmate": "dbmate", "diesel": "diesel",
+    "goose": "goose", "sql-migrate": "sql_migrate", "atlas": "atlas", "prisma": "prisma", "supabase": "supabase",
+    "drizzle": "drizzle", "node-pg-migrate": "node_pg_migrate", "sqitch": "sqitch", "liquibase": "liquibase",
 }
+
+
+class _Writers(Mapping):
+    def __getitem__(self, fmt: str) -> Writer:
+        module = _MODULES[fmt]
+        return importlib.import_module(f"{__name__}.{module}").WRITER
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_MODULES)
+
+    def __len__(self) -> int:
+        return len(_MODULES)
+
+
+WRITERS: Mapping[str, Writer] = _Writers()
 
 __all__ = ["NewMigration", "Writer", "WRITERS"]
