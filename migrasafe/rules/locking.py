@@ -222,13 +222,22 @@ def missing_lock_timeout(ctx: Context):
 def _when_it_times_out(ctx: Context) -> str:
     """What to do when the lock is not granted in time, as the migration's own tool has it: some
     tools record the failure, and run nothing more until told (golang-migrate's dirty version)."""
-    from ..plan.writers import WRITERS
+    key = (ctx.migration.meta.get("runs_as") or ctx.migration.format, bool(ctx.migration.in_transaction))
+    advice = _RERUN.get(key)
+    if advice is None:
+        from ..plan.writers import WRITERS
 
-    writer = WRITERS.get(ctx.migration.meta.get("runs_as") or ctx.migration.format)
-    if writer is None:
-        return "retry the migration if it times out"
-    rerun = writer.rerun_outside if writer.rerun_outside and not ctx.migration.in_transaction else writer.rerun
-    return "if it times out: " + rerun.format(previous="<the version before this one>")
+        writer = WRITERS.get(key[0])
+        if writer is None:
+            advice = "retry the migration if it times out"
+        else:
+            rerun = writer.rerun_outside if writer.rerun_outside and not key[1] else writer.rerun
+            advice = "if it times out: " + rerun.format(previous="<the version before this one>")
+        advice = _RERUN[key] = advice
+    return advice
+
+
+_RERUN: dict[tuple[str, bool], str] = {}
 
 
 def _widest(ctx: Context, strong: list) -> tuple:
