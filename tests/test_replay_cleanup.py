@@ -40,10 +40,17 @@ def wait_for_no_leftovers(tmp: Path, seconds: float = 20.0) -> list[str]:
     return found
 
 
+def _as_at_a_terminal() -> None:
+    # A suite started in the background of a shell without job control inherits SIGINT ignored,
+    # and so would the replay: Ctrl-C reaches a command run at a terminal.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_replay(tmp: Path, folder: Path, *extra: str) -> subprocess.Popen:
     env = {**os.environ, "TMPDIR": str(tmp), "PYTHONPATH": str(ROOT)}
     return subprocess.Popen([sys.executable, "-m", "migrasafe", "replay", str(folder), "--rows", "100", *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp,
+                            preexec_fn=_as_at_a_terminal)
 
 
 def wait_until_sleeping(tmp: Path, process: subprocess.Popen, seconds: float = 60.0) -> None:
