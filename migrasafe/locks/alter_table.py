@@ -8,11 +8,10 @@ from __future__ import annotations
 from pglast import ast
 from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT
 
-from ..catalog.names import SERIALS, collation_of, is_volatile, strval, type_spec
+from ..catalog.names import SERIALS, is_volatile, strval, type_spec
 from ..catalog.state import Catalog, Relation
-from . import foreign_keys
+from . import foreign_keys, retype
 from .modes import level
-from .types import rewrites as type_change_rewrites
 from .versions import has
 
 ACCESS_EXCLUSIVE = "AccessExclusiveLock"
@@ -134,7 +133,7 @@ def _none(*_):
 def _add_column(effect: Effect, cmd, rel: Relation | None, catalog, pg_version, _tz):
     coldef: ast.ColumnDef = cmd.def_
     spec = type_spec(coldef.typeName)
-    domain = catalog.domains.get(type_spec(coldef.typeName, _resolver(catalog)).name)
+    domain = catalog.domains.get(type_spec(coldef.typeName, retype.resolver(catalog)).name)
     if domain is not None and domain.constrained:
         effect.rewrite = True  # every row's value (NULL or the default) is checked against the domain
         effect.notes["constrained_domain"] = True
@@ -181,67 +180,6 @@ def _add_column(effect: Effect, cmd, rel: Relation | None, catalog, pg_version, 
         effect.scan = True  # proves the table is empty; fails otherwise
         effect.notes["not_null_without_default"] = True
         effect.notes.setdefault("not_null_without_default_columns", []).append(coldef.colname)
-
-
-def _alter_type(effect: Effect, cmd, rel: Relation | None, catalog, pg_version, timezone_utc):
-    coldef: ast.ColumnDef = cmd.def_
-    new = type_spec(coldef.typeName, _resolver(catalog))
-    col = rel.columns.get(cmd.name) if rel else None
-    old_type = col.type if col is not None else None
-    # A domain is stored as its base type; a constrained one checks every value it is given.
-    if old_type is not None and old_type.name in catalog.domains:
-        old_type = catalog.domains[old_type.name].base
-    target = catalog.domains.get(new.name)
-    if target is not None:
-        new = target.base
-    using = coldef.raw_default
-    rewrites = (target is not None and target.constrained) or col is None
-    if col is None:
-        effect.notes["unknown_old_type"] = True  # assume the worst
-    elif using is not None and not _trivial_using(using, cmd.name):
-        rewrites = True
-    elif type_change_rewrites(old_type, new, pg_version=pg_version, timezone_utc=timezone_utc):
-        rewrites = True
-    effect.rewrite = effect.rewrite or rewrites
-    if rel is None:
-        return
-    compared_anew = old_type is None or _compared_as(old_type) != _compared_as(new)
-    recollated = col is not None and collation_of(coldef) != col.collation
-    if not rewrites and (compared_anew or recollated):
-        # The rows stay, but an index of the column sorts by the new type's operators or the new
-        # collation: PostgreSQL builds it again, reading the whole table (CheckIndexCompatible).
-        rebuilt = [name for name in rel.indexes if cmd.name in getattr(catalog.indexes.get(name), "columns", ())]
-        if rebuilt:
-            effect.scan = True
-            effect.notes.setdefault("rebuilt_indexes", {})[cmd.name] = {
-                "indexes": rebuilt, "for": "type" if compared_anew else "collation"}
-    _foreign_keys_on_column(effect, rel, cmd.name, catalog, pg_version, readd=True,
-                            recheck=rewrites or compared_anew)
-
-
-# Types compared with another's operators: a key or an index of one kept for the other compares
-# and sorts the same way.
-_COMPARED_AS = {"varchar": "text"}
-
-
-def _compared_as(spec) -> tuple[str, bool]:
-    return _COMPARED_AS.get(spec.name, spec.name), spec.array
-
-
-def _resolver(catalog: Catalog):
-    def resolve(name):
-        for s in catalog.search_path:
-            if f"{s}.{name}" in catalog.types or f"{s}.{name}" in catalog.domains:
-                return f"{s}.{name}"
-        return name
-    return resolve
-
-
-def _trivial_using(expr, column: str) -> bool:
-    """`USING col` or `USING col::newtype`: the same conversion as without USING."""
-    if isinstance(expr, ast.TypeCast):
-        expr = expr.arg
-    return isinstance(expr, ast.ColumnRef) and len(expr.fields) == 1 and strval(expr.fields[0]) == column
 
 
 def _set_not_null(effect: Effect, cmd, rel: Relation | None, catalog, pg_version, _tz):
@@ -385,7 +323,7 @@ def _drop_column(effect: Effect, cmd, rel: Relation | None, catalog, pg_version,
     if col is not None:
         for seq in _column_sequences(rel, cmd.name, catalog):
             effect.other_locks.append((seq, ACCESS_EXCLUSIVE))
-    _foreign_keys_on_column(effect, rel, cmd.name, catalog, pg_version)
+    foreign_keys.keys_on_column(effect, rel, cmd.name, catalog, pg_version)
 
 
 def _column_sequences(rel: Relation, column: str, catalog: Catalog) -> list[str]:
@@ -427,39 +365,9 @@ def _inherit(effect: Effect, cmd, rel: Relation | None, catalog: Catalog, pg_ver
         effect.other_locks.append((parent, "AccessShareLock"))
 
 
-def _foreign_keys_on_column(effect: Effect, rel: Relation, column: str, catalog: Catalog, pg_version: int,
-                            readd: bool = False, recheck: bool = False) -> None:
-    """Dropping or retyping a key column drops (and, retyping, re-creates) the foreign keys using
-    it, with their triggers on the other table. A re-created key is checked against every row
-    again (a join of both tables, under the statement's locks) when `recheck`: PostgreSQL skips
-    the check only when the column keeps its storage and its equality operator (tablecmds.c,
-    ATAddForeignKeyConstraint's old_check_ok; observed: tests/test_foreign_key_recheck.py)."""
-    for con in rel.constraints.values():
-        if con.kind == "f" and con.references and column in con.columns:
-            effect.scan = effect.scan or recheck
-            if con.references == rel.name:
-                continue
-            effect.other_locks.extend((r, ACCESS_EXCLUSIVE)
-                                      for r in foreign_keys.action_trigger_tables(catalog, con.references, pg_version))
-            if readd:
-                effect.other_locks.extend((r, SHARE_ROW_EXCLUSIVE) for r in catalog.family(con.references))
-            if recheck:
-                effect.other_scans.append(con.references)
-    for child, con in rel.referencing(catalog):
-        if column in (con.ref_columns or rel.primary_key):
-            effect.scan = effect.scan or recheck
-            if child.name == rel.name:
-                continue
-            effect.other_locks.append((child.name, ACCESS_EXCLUSIVE))
-            if recheck:
-                effect.other_scans.append(child.name)
-
-
-
-
 _EFFECTS = {
     AT.AT_AddColumn: _add_column,
-    AT.AT_AlterColumnType: _alter_type,
+    AT.AT_AlterColumnType: retype.alter_type,
     AT.AT_SetNotNull: _set_not_null,
     AT.AT_AddConstraint: _add_constraint,
     AT.AT_ValidateConstraint: _validate,

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pglast import ast
 from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT
 
-from ..catalog.apply import _user_type
+from ..catalog.tables import user_type
 from ..catalog.names import collation_of, type_spec
 from ..plan.sql import ident, qualified
 from .base import Context, Hit, detects, expression
@@ -106,7 +106,7 @@ def rewriting_type_change(ctx: Context):
 def _indexes_rebuilt(ctx: Context, table: str, cmds):
     """A type change that keeps the rows but not the way an index of the column sorts (timestamp
     to timestamptz in UTC, varchar to citext, a new collation) builds the index again, reading the
-    whole table under the ALTER's lock (locks/alter_table.py, _alter_type)."""
+    whole table under the ALTER's lock (locks/retype.py)."""
     rebuilt = ctx.impact.notes.get("rebuilt_indexes") or {}
     rel = ctx.catalog.get(table)
     for cmd in cmds:
@@ -157,7 +157,7 @@ def _collation(name: str | None) -> str:
 def _keys_remade(ctx: Context, table: str, column: str) -> str:
     """The foreign keys through a retyped column are dropped and re-created: the table at their
     other end is locked too, and each key is checked again over every referencing row when its
-    comparison changed (locks/alter_table.py, _foreign_keys_on_column)."""
+    comparison changed (locks/foreign_keys.py, keys_on_column)."""
     rel = ctx.catalog.get(table)
     if rel is None:
         return ""
@@ -188,7 +188,7 @@ def _names(tables: list[str]) -> str:
 def _kept_labels(ctx: Context, rel, cmd) -> list[str] | None:
     if rel is None or cmd.name not in rel.columns or getattr(cmd.def_, "typeName", None) is None:
         return None
-    return kept_labels(ctx.catalog, rel.columns[cmd.name].type, type_spec(cmd.def_.typeName, _user_type(ctx.catalog)))
+    return kept_labels(ctx.catalog, rel.columns[cmd.name].type, type_spec(cmd.def_.typeName, user_type(ctx.catalog)))
 
 
 @detects("MS012", ast.AlterTableStmt, subcommands=(AT.AT_AddColumn,))
