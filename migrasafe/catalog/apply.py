@@ -1,23 +1,25 @@
 """Replay one statement's DDL into the catalog.
 
 Only what later judgements need is modelled; a statement the catalog does not understand
-changes nothing (it never fails a run).
+changes nothing (it never fails a run). CREATE TABLE is tables.py's, ALTER TABLE alter.py's; the
+other statements are here.
 """
 from __future__ import annotations
 
 import copy
 
 from pglast import ast
-from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT, ObjectType as OT
+from pglast.enums.parsenodes import ConstrType as CT, ObjectType as OT
 
-from .bounds import partition_bound
 from .index_match import index_signature
 from .names import (
-    SERIALS, choose_name, collation_of, column_names, dotted, index_column_names, is_volatile, nodes_of,
-    not_null_check_column, referenced_relations, shared_type, strval, type_spec,
+    choose_name, column_names, dotted, index_column_names, nodes_of,
+    referenced_relations, shared_type, strval, type_spec,
 )
-from .constraint_names import forget_holders, joined_names, note_constraint, unnamed_constraint_name
-from .state import Catalog, Column, Constraint, Domain, EnumType, Index, Relation, Routine
+from .alter import alter_table, drop_index
+from .constraint_names import forget_holders, joined_names, note_constraint
+from .state import Catalog, Domain, EnumType, Index, Routine
+from .tables import create_table, new_relation, owned_by_option, relation_name, user_type
 from .type_renames import rename_type
 
 
@@ -27,384 +29,10 @@ def apply(catalog: Catalog, node) -> None:
         handler(catalog, node)
 
 
-def _new_relation(catalog: Catalog, name: str, kind: str) -> Relation:
-    rel = Relation(name=name, kind=kind, created_in=catalog.migration)
-    catalog.relations[name] = rel
-    catalog.dropped.discard(name)
-    return rel
-
-
-def _user_type(catalog: Catalog):
-    def resolve(name: str) -> str:
-        for schema in catalog.search_path:
-            if f"{schema}.{name}" in catalog.types or f"{schema}.{name}" in catalog.domains:
-                return f"{schema}.{name}"
-        return name
-
-    return resolve
-
-
-def _rel(catalog: Catalog, rv: ast.RangeVar) -> str:
-    return catalog.qualify(rv.schemaname, rv.relname)
-
-
-# CREATE TABLE ----------------------------------------------------------------------------------
-
-def _create_table(catalog: Catalog, node: ast.CreateStmt) -> None:
-    foreign = isinstance(node, ast.CreateForeignTableStmt)
-    if foreign:
-        node = node.base
-    name = _rel(catalog, node.relation)
-    if node.if_not_exists and name in catalog.relations:
-        return
-    kind = "foreign" if foreign else "partitioned" if node.partspec else "table"
-    rel = _new_relation(catalog, name, kind)
-    rel.unlogged = node.relation.relpersistence == "u"
-    rel.tablespace = node.tablespacename or "pg_default"
-    if node.partspec is not None:
-        rel.partition_key = tuple(p.name or "(expr)" for p in node.partspec.partParams or ())
-    for parent_rv in node.inhRelations or ():
-        parent = catalog.get(_rel(catalog, parent_rv))
-        if parent is None or not parent.columns_known:
-            rel.columns_known = False
-        if parent:
-            for col in parent.columns.values():
-                rel.changeable("columns").setdefault(col.name, Column(col.name, col.type, col.not_null, col.has_default))
-    if node.partbound is not None and node.inhRelations:
-        parent_name = _rel(catalog, node.inhRelations[0])
-        rel.bound = partition_bound(node.partbound)
-        parent = catalog.get(parent_name)
-        if parent and not _makes_cycle(catalog, parent.name, name):
-            rel.partition_of = parent_name
-            parent.changeable("partitions").append(name)
-    elif node.inhRelations:
-        rel.inherits = [_rel(catalog, p) for p in node.inhRelations]
-        catalog.note_inheritance()
-    for elt in node.tableElts or ():
-        if isinstance(elt, ast.ColumnDef):
-            _add_column(catalog, rel, elt)
-        elif isinstance(elt, ast.Constraint):
-            _add_constraint(catalog, rel, elt)
-        elif isinstance(elt, ast.TableLikeClause):
-            source = catalog.get(_rel(catalog, elt.relation))
-            if source is None or not source.columns_known:
-                rel.columns_known = False
-            for col in (source.columns.values() if source else ()):
-                copied = Column(col.name, col.type, col.not_null)
-                if elt.options & (1 << 3):  # INCLUDING DEFAULTS: the copy shares the sequence
-                    copied.has_default, copied.default_volatile = col.has_default, col.default_volatile
-                    copied.sequence = col.sequence
-                rel.changeable("columns")[col.name] = copied
-                if elt.options & (1 << 5) and col.identity:  # INCLUDING IDENTITY: a sequence of its own
-                    copied.identity, copied.not_null = col.identity, True
-                    _owned_sequence(catalog, rel, col.name)
-
-
-def _add_column(catalog: Catalog, rel: Relation, coldef: ast.ColumnDef) -> Column:
-    spec = type_spec(coldef.typeName, _user_type(catalog))
-    col = Column(name=coldef.colname, type=spec, not_null=bool(coldef.is_not_null), added_in=catalog.migration,
-                 collation=collation_of(coldef))
-    if spec.name in SERIALS:
-        col.type = shared_type(SERIALS[spec.name], spec.mods, spec.array)
-        col.not_null = True
-        col.has_default = True
-        col.default_volatile = True
-        seq = f"{rel.name}_{col.name}_seq"
-        col.sequence = seq
-        _owned_sequence(catalog, rel, col.name)
-    rel.changeable("columns")[col.name] = col
-    for con in coldef.constraints or ():
-        ct = con.contype
-        if ct == CT.CONSTR_NOTNULL:
-            col.not_null = True
-        elif ct == CT.CONSTR_NULL:
-            col.not_null = False
-        elif ct == CT.CONSTR_DEFAULT:
-            col.has_default = True
-            col.default_volatile = is_volatile(con.raw_expr, catalog.functions)
-        elif ct == CT.CONSTR_IDENTITY:
-            col.identity = con.generated_when or "a"
-            col.not_null = True
-            _owned_sequence(catalog, rel, col.name)
-        elif ct == CT.CONSTR_GENERATED:
-            col.generated = con.generated_kind if con.generated_kind in ("s", "v") else "s"
-        elif ct in (CT.CONSTR_PRIMARY, CT.CONSTR_UNIQUE, CT.CONSTR_CHECK, CT.CONSTR_FOREIGN):
-            if ct == CT.CONSTR_FOREIGN and not con.fk_attrs:
-                con.fk_attrs = (ast.String(sval=col.name),)
-            _add_constraint(catalog, rel, con, default_columns=(col.name,))
-    return col
-
-
-def _owned_sequence(catalog: Catalog, rel: Relation, column: str) -> str:
-    """The sequence PostgreSQL creates for a serial or identity column, owned by the column."""
-    seq = f"{rel.name}_{column}_seq"
-    seq_rel = _new_relation(catalog, seq, "sequence")
-    _own(catalog, seq_rel, rel.name, column)
-    return seq
-
-
-def _own(catalog: Catalog, seq: Relation, table: str | None, column: str | None) -> None:
-    """OWNED BY: the sequence goes with the column (dropped with it, locked with its table)."""
-    old = catalog.get(seq.owned_by) if seq.owned_by else None
-    if old is not None and seq.name in old.owned_sequences:
-        old.owned_sequences.remove(seq.name)
-    seq.owned_by, seq.owned_by_column = table, column
-    new = catalog.get(table) if table else None
-    if new is not None and seq.name not in new.owned_sequences:
-        new.changeable("owned_sequences").append(seq.name)
-
-
-def _owned_by_option(catalog: Catalog, seq: Relation, options) -> None:
-    for opt in options or ():
-        if opt.defname == "owned_by":
-            names = [strval(n) for n in opt.arg]
-            if names == ["none"]:
-                _own(catalog, seq, None, None)
-            elif len(names) >= 2:
-                _own(catalog, seq, catalog.qualify(names[-3] if len(names) > 2 else None, names[-2]), names[-1])
-
-
-def _constraint_name(catalog: Catalog, rel: Relation, con: ast.Constraint, columns: tuple[str, ...],
-                     column: str | None) -> str:
-    if con.conname:
-        return con.conname
-    name = unnamed_constraint_name(catalog, rel.name, con, column)
-    if name is not None:
-        return name
-    table = rel.name.split(".")[1]
-    suffix = {CT.CONSTR_PRIMARY: "pkey", CT.CONSTR_UNIQUE: "key", CT.CONSTR_CHECK: "check",
-              CT.CONSTR_FOREIGN: "fkey", CT.CONSTR_EXCLUSION: "excl", CT.CONSTR_NOTNULL: "not_null"}
-    middle = "_".join(columns) if con.contype != CT.CONSTR_PRIMARY else ""
-    return "_".join(p for p in (table, middle, suffix.get(con.contype, "con")) if p)
-
-
-def _add_constraint(catalog: Catalog, rel: Relation, con: ast.Constraint, default_columns=()) -> None:
-    ct = con.contype
-    kind = {CT.CONSTR_PRIMARY: "p", CT.CONSTR_UNIQUE: "u", CT.CONSTR_CHECK: "c",
-            CT.CONSTR_FOREIGN: "f", CT.CONSTR_EXCLUSION: "x", CT.CONSTR_NOTNULL: "n"}.get(ct)
-    if kind is None:
-        return
-    if ct == CT.CONSTR_FOREIGN:
-        columns = column_names(con.fk_attrs) or default_columns
-    elif ct == CT.CONSTR_EXCLUSION:
-        columns = tuple(column_names([pair[0] for pair in con.exclusions or ()]))
-    else:
-        columns = column_names(con.keys) or default_columns
-    if con.indexname:  # USING INDEX: the constraint takes over an existing index
-        idx = catalog.indexes.get(catalog.qualify_index(None, con.indexname))
-        columns = idx.columns if idx else columns
-    name = _constraint_name(catalog, rel, con, columns, default_columns[0] if default_columns else None)
-    constraint = Constraint(name=name, kind=kind, columns=columns, validated=not con.skip_validation)
-    if kind == "f" and con.pktable is not None:
-        constraint.references = _rel(catalog, con.pktable)
-        target = rel if constraint.references == rel.name else catalog.get(constraint.references)
-        if target is not None:
-            target.changeable("referenced_by").add((rel.name, name))
-        constraint.ref_columns = column_names(con.pk_attrs)
-        constraint.on_delete = con.fk_del_action if con.fk_del_action not in ("\x00", "", None) else "a"
-        constraint.on_update = con.fk_upd_action if con.fk_upd_action not in ("\x00", "", None) else "a"
-    if kind == "c":
-        constraint.not_null_of = not_null_check_column(con.raw_expr)
-    if kind in ("p", "n"):
-        for c in columns:
-            if c in rel.columns and (kind == "p" or constraint.validated):
-                rel.columns[c].not_null = True
-    if kind in ("p", "u", "x"):
-        schema = rel.name.split(".")[0]
-        index_name = f"{schema}.{con.indexname or name}"
-        catalog.indexes[index_name] = Index(index_name, rel.name, columns, unique=kind != "x")
-        if index_name not in rel.indexes:
-            rel.changeable("indexes").append(index_name)
-        constraint.index = index_name
-    rel.changeable("constraints")[name] = constraint
-    note_constraint(catalog, rel.name, name)
-
-
-# ALTER TABLE -----------------------------------------------------------------------------------
-
-def _alter_table(catalog: Catalog, node: ast.AlterTableStmt) -> None:
-    if node.objtype == OT.OBJECT_INDEX:
-        parent = catalog.indexes.get(catalog.qualify_index(node.relation.schemaname, node.relation.relname))
-        for cmd in node.cmds or ():
-            if cmd.subtype == AT.AT_AttachPartition and parent is not None and parent.attached is not None:
-                child = catalog.indexes.get(catalog.qualify_index(cmd.def_.name.schemaname, cmd.def_.name.relname))
-                if child is not None and child.table not in parent.attached:
-                    parent.attached.append(child.table)
-        return
-    rel = catalog.get(_rel(catalog, node.relation))
-    if rel is None:
-        return
-    inheritors = catalog.inheritors(rel.name)[1:] if node.relation.inh else []
-    for cmd in node.cmds or ():
-        _ALTER.get(cmd.subtype, lambda c, r, x: None)(catalog, rel, cmd)
-        for child in filter(None, map(catalog.get, inheritors)):
-            _inherited_column_change(rel, child, cmd)
-
-
-def _inherited_column_change(parent: Relation, child: Relation, cmd) -> None:
-    """Column changes PostgreSQL repeats on every partition and inheritance child."""
-    if cmd.subtype == AT.AT_AddColumn and cmd.def_.colname in parent.columns:
-        child.changeable("columns").setdefault(cmd.def_.colname, copy.copy(parent.columns[cmd.def_.colname]))
-    elif cmd.subtype == AT.AT_DropColumn:
-        child.columns.pop(cmd.name, None)
-    elif cmd.subtype == AT.AT_AlterColumnType and cmd.name in child.columns and cmd.name in parent.columns:
-        child.columns[cmd.name].type = parent.columns[cmd.name].type
-
-
-def _at_add_column(catalog, rel, cmd):
-    if cmd.missing_ok and cmd.def_.colname in rel.columns:
-        return
-    _add_column(catalog, rel, cmd.def_)
-
-
-def _at_drop_column(catalog, rel, cmd):
-    if cmd.behavior.name == "DROP_CASCADE":
-        for view in catalog.views_on_column(rel.name, cmd.name):
-            catalog.relations.pop(view, None)
-    rel.columns.pop(cmd.name, None)
-    _drop_owned_sequences(catalog, rel, cmd.name)
-    for name in [n for n, c in rel.constraints.items() if cmd.name in c.columns]:
-        del rel.constraints[name]
-    # PostgreSQL drops the indexes on the column with it (a key's among them): their names are free.
-    for name in [i for i in rel.indexes if (idx := catalog.indexes.get(i)) is not None and cmd.name in idx.columns]:
-        _drop_index(catalog, name)
-
-
-def _at_type(catalog, rel, cmd):
-    col = rel.columns.get(cmd.name)
-    if col:
-        col.type = type_spec(cmd.def_.typeName, _user_type(catalog))
-        col.collation = collation_of(cmd.def_)  # without COLLATE, the new type's default
-
-
-def _at_default(catalog, rel, cmd):
-    col = rel.columns.get(cmd.name)
-    if col:
-        col.has_default = cmd.def_ is not None
-        col.default_volatile = cmd.def_ is not None and is_volatile(cmd.def_, catalog.functions)
-
-
-def _at_not_null(value):
-    def run(catalog, rel, cmd):
-        col = rel.columns.get(cmd.name)
-        if col:
-            col.not_null = value
-    return run
-
-
-def _at_add_constraint(catalog, rel, cmd):
-    _add_constraint(catalog, rel, cmd.def_)
-
-
-def _at_validate(catalog, rel, cmd):
-    con = rel.constraints.get(cmd.name)
-    if con:
-        con.validated = True
-        if con.kind == "n":
-            for c in con.columns:
-                if c in rel.columns:
-                    rel.columns[c].not_null = True
-
-
-def _at_drop_constraint(catalog, rel, cmd):
-    con = rel.constraints.pop(cmd.name, None)
-    if con and con.index:
-        catalog.indexes.pop(con.index, None)
-        if con.index in rel.indexes:
-            rel.indexes.remove(con.index)
-
-
-def _makes_cycle(catalog, parent: str, child: str) -> bool:
-    """Would `child` become its own ancestor? PostgreSQL refuses such a statement, so the
-    catalog never records the link (the lock model walks partitions recursively)."""
-    seen = set()
-    while parent is not None and parent not in seen:
-        if parent == child:
-            return True
-        seen.add(parent)
-        above = catalog.relations.get(parent)
-        parent = above.partition_of if above else None
-    return False
-
-
-def _at_attach(catalog, rel, cmd):
-    child = _rel(catalog, cmd.def_.name)
-    if _makes_cycle(catalog, rel.name, child):
-        return
-    if child not in rel.partitions:
-        rel.changeable("partitions").append(child)
-    if child in catalog.relations:
-        catalog.relations[child].partition_of = rel.name
-        if cmd.def_.bound is not None:
-            catalog.relations[child].bound = partition_bound(cmd.def_.bound)
-
-
-def _at_detach(catalog, rel, cmd):
-    child = _rel(catalog, cmd.def_.name)
-    if child in rel.partitions:
-        rel.partitions.remove(child)
-    if child in catalog.relations:
-        catalog.relations[child].partition_of = None
-
-
-def _at_logged(value):
-    def run(catalog, rel, cmd):
-        rel.unlogged = value
-    return run
-
-
-def _at_tablespace(catalog, rel, cmd):
-    rel.tablespace = cmd.name
-
-
-def _at_identity(catalog, rel, cmd):
-    col = rel.columns.get(cmd.name)
-    if col:
-        col.identity = "a"
-        col.not_null = True
-        if f"{rel.name}_{col.name}_seq" not in catalog.relations:
-            _owned_sequence(catalog, rel, col.name)
-
-
-def _at_drop_identity(catalog, rel, cmd):
-    col = rel.columns.get(cmd.name)
-    if col and col.identity:
-        col.identity = ""
-        _drop_owned_sequences(catalog, rel, cmd.name)
-
-
-def _drop_owned_sequences(catalog, rel, column: str) -> None:
-    for seq in list(rel.owned_sequences):
-        owned = catalog.get(seq)
-        if owned is None or owned.owned_by_column == column:
-            rel.owned_sequences.remove(seq)
-            catalog.relations.pop(seq, None)
-
-
-_ALTER = {
-    AT.AT_AddColumn: _at_add_column,
-    AT.AT_DropColumn: _at_drop_column,
-    AT.AT_AlterColumnType: _at_type,
-    AT.AT_ColumnDefault: _at_default,
-    AT.AT_SetNotNull: _at_not_null(True),
-    AT.AT_DropNotNull: _at_not_null(False),
-    AT.AT_AddConstraint: _at_add_constraint,
-    AT.AT_ValidateConstraint: _at_validate,
-    AT.AT_DropConstraint: _at_drop_constraint,
-    AT.AT_AttachPartition: _at_attach,
-    AT.AT_DetachPartition: _at_detach,
-    AT.AT_SetLogged: _at_logged(False),
-    AT.AT_SetUnLogged: _at_logged(True),
-    AT.AT_AddIdentity: _at_identity,
-    AT.AT_DropIdentity: _at_drop_identity,
-    AT.AT_SetTableSpace: _at_tablespace,
-}
-
-
 # Other DDL -------------------------------------------------------------------------------------
 
 def _create_index(catalog: Catalog, node: ast.IndexStmt) -> None:
-    table = _rel(catalog, node.relation)
+    table = relation_name(catalog, node.relation)
     schema = table.split(".")[0]
     columns = column_names(node.indexParams)
     name = node.idxname or choose_name(
@@ -428,7 +56,7 @@ def _drop(catalog: Catalog, node: ast.DropStmt) -> None:
                                OT.OBJECT_FOREIGN_TABLE):
             _drop_relation(catalog, catalog.qualify(*dotted(obj)), cascade=node.behavior.name == "DROP_CASCADE")
         elif node.removeType == OT.OBJECT_INDEX:
-            _drop_index(catalog, catalog.qualify_index(*dotted(obj)))
+            drop_index(catalog, catalog.qualify_index(*dotted(obj)))
         elif node.removeType == OT.OBJECT_TYPE:
             names = obj.names if isinstance(obj, ast.TypeName) else obj
             schema, name = dotted(names)
@@ -481,18 +109,10 @@ def _drop_relation(catalog: Catalog, name: str, cascade: bool = False) -> None:
             parent.partitions.remove(name)
 
 
-def _drop_index(catalog: Catalog, name: str) -> None:
-    idx = catalog.indexes.pop(name, None)
-    if idx and idx.table in catalog.relations:
-        rel = catalog.relations[idx.table]
-        if name in rel.indexes:
-            rel.indexes.remove(name)
-
-
 def _rename(catalog: Catalog, node: ast.RenameStmt) -> None:
     kind = node.renameType
     if kind in (OT.OBJECT_TABLE, OT.OBJECT_VIEW, OT.OBJECT_MATVIEW, OT.OBJECT_SEQUENCE, OT.OBJECT_FOREIGN_TABLE):
-        old = _rel(catalog, node.relation)
+        old = relation_name(catalog, node.relation)
         if old in catalog.relations:
             _move(catalog, old, f"{old.split('.')[0]}.{node.newname}")
     elif kind == OT.OBJECT_INDEX:
@@ -507,7 +127,7 @@ def _rename(catalog: Catalog, node: ast.RenameStmt) -> None:
     elif kind in (OT.OBJECT_TYPE, OT.OBJECT_DOMAIN):
         _rename_type(catalog, node)
     elif kind == OT.OBJECT_COLUMN and node.relation is not None:
-        name = _rel(catalog, node.relation)
+        name = relation_name(catalog, node.relation)
         for rel in filter(None, map(catalog.get, catalog.inheritors(name) if node.relation.inh else [name])):
             if node.subname not in rel.columns:
                 continue
@@ -518,9 +138,9 @@ def _rename(catalog: Catalog, node: ast.RenameStmt) -> None:
             for con in rel.constraints.values():
                 con.columns = tuple(node.newname if c == node.subname else c for c in con.columns)
     elif kind in (OT.OBJECT_TYPE, OT.OBJECT_DOMAIN) and node.object is not None:
-        rename_type(catalog, node, _user_type(catalog))
+        rename_type(catalog, node, user_type(catalog))
     elif kind == OT.OBJECT_TABCONSTRAINT and node.relation is not None:
-        rel = catalog.get(_rel(catalog, node.relation))
+        rel = catalog.get(relation_name(catalog, node.relation))
         if rel and node.subname in rel.constraints:
             con = rel.constraints.pop(node.subname)
             con.name = node.newname
@@ -583,19 +203,19 @@ def _move(catalog: Catalog, old: str, new: str) -> None:
 
 
 def _create_view(catalog: Catalog, node: ast.ViewStmt) -> None:
-    name = _rel(catalog, node.view)
+    name = relation_name(catalog, node.view)
     existing = catalog.get(name)
-    rel = existing if existing and node.replace else _new_relation(catalog, name, "view")
+    rel = existing if existing and node.replace else new_relation(catalog, name, "view")
     rel.depends_on = {catalog.qualify(s, n) for s, n in referenced_relations(node.query)}
     rel.depends_on_columns = _columns_used(catalog, node.query)
 
 
 def _create_table_as(catalog: Catalog, node: ast.CreateTableAsStmt) -> None:
-    name = _rel(catalog, node.into.rel)
+    name = relation_name(catalog, node.into.rel)
     if node.if_not_exists and name in catalog.relations:
         return
     kind = "matview" if node.objtype == OT.OBJECT_MATVIEW else "table"
-    rel = _new_relation(catalog, name, kind)
+    rel = new_relation(catalog, name, kind)
     rel.columns_known = False  # the query's output columns are not worked out
     rel.depends_on = {catalog.qualify(s, n) for s, n in referenced_relations(node.query)}
     rel.depends_on_columns = _columns_used(catalog, node.query)
@@ -629,22 +249,22 @@ def _columns_used(catalog: Catalog, query) -> dict[str, set[str]] | None:
 
 def _select_into(catalog: Catalog, node: ast.SelectStmt) -> None:
     if node.intoClause is not None:
-        rel = _new_relation(catalog, _rel(catalog, node.intoClause.rel), "table")
+        rel = new_relation(catalog, relation_name(catalog, node.intoClause.rel), "table")
         rel.columns_known = False
         rel.depends_on = {catalog.qualify(s, n) for s, n in referenced_relations(node)} - {rel.name}
 
 
 def _create_sequence(catalog: Catalog, node: ast.CreateSeqStmt) -> None:
-    name = _rel(catalog, node.sequence)
+    name = relation_name(catalog, node.sequence)
     if node.if_not_exists and name in catalog.relations:
         return
-    _owned_by_option(catalog, _new_relation(catalog, name, "sequence"), node.options)
+    owned_by_option(catalog, new_relation(catalog, name, "sequence"), node.options)
 
 
 def _alter_sequence(catalog: Catalog, node: ast.AlterSeqStmt) -> None:
-    seq = catalog.get(_rel(catalog, node.sequence))
+    seq = catalog.get(relation_name(catalog, node.sequence))
     if seq is not None:
-        _owned_by_option(catalog, seq, node.options)
+        owned_by_option(catalog, seq, node.options)
 
 
 def _create_enum(catalog: Catalog, node: ast.CreateEnumStmt) -> None:
@@ -655,7 +275,7 @@ def _create_enum(catalog: Catalog, node: ast.CreateEnumStmt) -> None:
 
 def _alter_enum(catalog: Catalog, node: ast.AlterEnumStmt) -> None:
     schema, name = dotted(node.typeName)
-    enum = catalog.types.get(_user_type(catalog)(name) if not schema else f"{schema}.{name}")
+    enum = catalog.types.get(user_type(catalog)(name) if not schema else f"{schema}.{name}")
     if enum and node.newVal and node.newVal not in enum.values:
         enum.values.append(node.newVal)
 
@@ -664,7 +284,7 @@ def _create_domain(catalog: Catalog, node: ast.CreateDomainStmt) -> None:
     schema, name = dotted(node.domainname)
     qualified = f"{schema or catalog.search_path[0]}.{name}"
     constrained = any(c.contype in (CT.CONSTR_CHECK, CT.CONSTR_NOTNULL) for c in node.constraints or ())
-    catalog.domains[qualified] = Domain(qualified, type_spec(node.typeName, _user_type(catalog)), constrained)
+    catalog.domains[qualified] = Domain(qualified, type_spec(node.typeName, user_type(catalog)), constrained)
 
 
 def _alter_domain(catalog: Catalog, node: ast.AlterDomainStmt) -> None:
@@ -675,11 +295,11 @@ def _alter_domain(catalog: Catalog, node: ast.AlterDomainStmt) -> None:
 
 def domain_name(catalog: Catalog, names) -> str:
     schema, name = dotted(names)
-    return f"{schema}.{name}" if schema else _user_type(catalog)(name)
+    return f"{schema}.{name}" if schema else user_type(catalog)(name)
 
 
 def _create_rule(catalog: Catalog, node: ast.RuleStmt) -> None:
-    rel = catalog.get(_rel(catalog, node.relation))
+    rel = catalog.get(relation_name(catalog, node.relation))
     if rel is not None:
         rel.changeable("rules")[node.rulename] = (node.event, tuple(node.actions or ()))
 
@@ -737,7 +357,7 @@ def _set(catalog: Catalog, node: ast.VariableSetStmt) -> None:
 def _set_schema(catalog: Catalog, node: ast.AlterObjectSchemaStmt) -> None:
     if node.relation is None:
         return
-    old = _rel(catalog, node.relation)
+    old = relation_name(catalog, node.relation)
     rel = catalog.relations.get(old)
     if rel:
         _move(catalog, old, f"{node.newschema}.{old.split('.')[1]}")
@@ -747,9 +367,9 @@ def _set_schema(catalog: Catalog, node: ast.AlterObjectSchemaStmt) -> None:
 
 
 _HANDLERS = {
-    ast.CreateStmt: _create_table,
-    ast.CreateForeignTableStmt: _create_table,
-    ast.AlterTableStmt: _alter_table,
+    ast.CreateStmt: create_table,
+    ast.CreateForeignTableStmt: create_table,
+    ast.AlterTableStmt: alter_table,
     ast.IndexStmt: _create_index,
     ast.DropStmt: _drop,
     ast.RenameStmt: _rename,

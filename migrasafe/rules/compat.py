@@ -4,7 +4,7 @@ from __future__ import annotations
 from pglast import ast
 from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT, ObjectType as OT
 
-from ..catalog.apply import _user_type
+from ..catalog.tables import user_type
 from ..catalog.names import dotted, type_spec
 from ..locks.types import narrows
 from ..plan.sql import ident, qualified, type_sql
@@ -164,7 +164,7 @@ def _dropped_and_replaced(ctx: Context, table: str, rel, column: str, source: st
 
 def _dropped_and_added(ctx: Context, table: str, rel, column: str, coldef: ast.ColumnDef, where: str) -> Hit:
     old = rel.columns[column].type if rel is not None and column in rel.columns else None
-    new = type_spec(coldef.typeName, _user_type(ctx.catalog)) if coldef.typeName is not None else None
+    new = type_spec(coldef.typeName, user_type(ctx.catalog)) if coldef.typeName is not None else None
     defaulted = any(c.contype == CT.CONSTR_DEFAULT for c in coldef.constraints or ())
     not_null = coldef.is_not_null or any(c.contype == CT.CONSTR_NOTNULL for c in coldef.constraints or ())
     left = ("every existing row is left with the new column's default" if defaulted
@@ -253,7 +253,7 @@ def incompatible_type_change(ctx: Context):
         if (cmd.subtype == AT.AT_AlterColumnType and cmd.name in rel.columns
                 and not ctx.catalog.column_is_new(table, cmd.name)):
             old = rel.columns[cmd.name].type
-            new = type_spec(cmd.def_.typeName, _user_type(ctx.catalog))
+            new = type_spec(cmd.def_.typeName, user_type(ctx.catalog))
             # An enum swap that keeps every label in order: each value written is one of the new type's.
             if narrows(old, new) and kept_labels(ctx.catalog, old, new) is None:
                 yield Hit(f"{table}.{cmd.name} changes from {old} to {new}: values the running application "
