@@ -6,6 +6,7 @@ from __future__ import annotations
 from pglast import ast
 from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT
 
+from ..doblocks import read_block
 from .base import Context
 
 
@@ -21,19 +22,21 @@ def later_statements(ctx: Context):
         later = statements[at + 1:]
     for stmt in later:
         if isinstance(stmt.node, ast.DoStmt):
-            from ..doblocks import read_block
-
             block = read_block(stmt)
             yield from (block.statements if block is not None else ())
         elif stmt.node is not None:
             yield stmt
 
 
+def _on(ctx: Context, node, table: str) -> bool:
+    """Whether the statement names `table` as its relation."""
+    rv = getattr(node, "relation", None)
+    return rv is not None and ctx.catalog.qualify(rv.schemaname, rv.relname) == table
+
+
 def _alters(ctx: Context, stmt, table: str):
-    node = stmt.node
-    if isinstance(node, ast.AlterTableStmt) and node.relation is not None \
-            and ctx.catalog.qualify(node.relation.schemaname, node.relation.relname) == table:
-        yield from node.cmds or ()
+    if isinstance(stmt.node, ast.AlterTableStmt) and _on(ctx, stmt.node, table):
+        yield from stmt.node.cmds or ()
 
 
 def view_blockers(ctx: Context, table: str) -> list[int]:
@@ -70,8 +73,7 @@ def later_key_on(ctx: Context, table: str, column: str) -> tuple[int, str] | Non
                     and column in [k.sval for k in con.keys or ()]:
                 kind = "PRIMARY KEY" if con.contype == CT.CONSTR_PRIMARY else "UNIQUE"
                 return stmt.line, f"{kind} {con.conname}" if con.conname else kind
-        if isinstance(node, ast.IndexStmt) and node.unique and node.relation is not None \
-                and ctx.catalog.qualify(node.relation.schemaname, node.relation.relname) == table \
+        if isinstance(node, ast.IndexStmt) and node.unique and _on(ctx, node, table) \
                 and column in [p.name for p in node.indexParams or ()]:
             return stmt.line, f"unique index {node.idxname}" if node.idxname else "unique index"
     return None
@@ -79,7 +81,6 @@ def later_key_on(ctx: Context, table: str, column: str) -> tuple[int, str] | Non
 
 def later_index_on(ctx: Context, table: str, column: str) -> bool:
     """Does a later CREATE INDEX of the migration index `column` of `table`?"""
-    return any(isinstance(stmt.node, ast.IndexStmt) and stmt.node.relation is not None
-               and ctx.catalog.qualify(stmt.node.relation.schemaname, stmt.node.relation.relname) == table
+    return any(isinstance(stmt.node, ast.IndexStmt) and _on(ctx, stmt.node, table)
                and column in [p.name for p in stmt.node.indexParams or ()]
                for stmt in later_statements(ctx))
