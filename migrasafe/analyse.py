@@ -14,7 +14,7 @@ from .catalog.system import is_system
 from .catalog.unparsed import note_unparsed_create
 from .config import Config
 from .locks import impact as lock_impact
-from .locks.modes import describe_blocking, level, strongest
+from .locks.modes import blocks_reads, describe_blocking, level, strongest
 from .model import AnalysedStatement, Finding, Impact, Lock, Migration, MigrationResult, Statement, severity_rank
 from .records import Shared
 from .routines import note_created
@@ -26,11 +26,17 @@ from .transaction import TxState, renamed_relation
 
 def lock_line(analysed: AnalysedStatement, relation: str | None, until: str | None = None) -> str:
     locks = analysed.impact.locks
-    if not locks:
-        return ""
-    chosen = next((l for l in locks if l.relation == relation), None) or max(locks, key=lambda l: level(l.mode))
     until = until or ("until commit" if analysed.in_transaction else "until the statement ends")
+    if not locks:
+        return _index_lock_line(analysed.impact.index_locks, until)
+    chosen = next((l for l in locks if l.relation == relation), None) or max(locks, key=lambda l: level(l.mode))
     text = f"{chosen.mode} on {chosen.relation} {until} — {describe_blocking(chosen.mode)}"
+    if not blocks_reads(chosen.mode):
+        indexes = [l for l in analysed.impact.index_locks if l.table == chosen.relation and blocks_reads(l.mode)]
+        if indexes:  # REINDEX: ShareLock on the table, the index itself exclusively
+            which = f"its index {indexes[0].index}" if len(indexes) == 1 else f"its {len(indexes)} indexes"
+            text += (f", and {indexes[0].mode} on {which} makes its reads wait too "
+                     "(a query opens every index of the table it is planned on)")
     if _changes_rows_of(analysed.statement.node, chosen.relation):
         # The table lock lets other writers in; the row locks the change takes do not.
         text += f", but the rows it changes stay locked against other writers {until}"
@@ -39,6 +45,19 @@ def lock_line(analysed: AnalysedStatement, relation: str | None, until: str | No
     elif chosen.relation in analysed.impact.scans:
         text += "; scans the table"
     return text
+
+
+def _index_lock_line(index_locks, until: str) -> str:
+    if not index_locks:
+        return ""
+    chosen = max(index_locks, key=lambda l: level(l.mode))
+    of = f" of {chosen.table}" if chosen.table else ""
+    if blocks_reads(chosen.mode):
+        table = chosen.table or "its table"
+        effect = f"every query planned on {table} waits, as it opens all of the table's indexes"
+    else:
+        effect = describe_blocking(chosen.mode)
+    return f"{chosen.mode} on index {chosen.index}{of} {until} — {effect}"
 
 
 def analyse_migration(migration: Migration, catalog: Catalog, config: Config,
@@ -364,6 +383,7 @@ def _analyse_block(stmt, block, migration, catalog, config, selection, tx, earli
                           timezone_utc=tx.timezone_utc(config.timezone_utc))
         for lock in imp.locks:
             modes[lock.relation] = strongest([modes[lock.relation], lock.mode]) if lock.relation in modes else lock.mode
+        merged.index_locks += [l for l in imp.index_locks if l not in merged.index_locks]
         merged.rewrites += [r for r in imp.rewrites if r not in merged.rewrites]
         merged.scans += [r for r in imp.scans if r not in merged.scans]
         merged.notes.update(imp.notes)

@@ -222,6 +222,20 @@ class Lock:
         return Lock, (self.relation, self.mode)
 
 
+@dataclass(frozen=True, slots=True)
+class IndexLock:
+    """A lock on an index. Every query that is planned against the table opens all its indexes
+    (get_relation_info), so an AccessExclusiveLock on one makes the table's reads and writes
+    wait as one on the table would."""
+
+    index: str  # schema-qualified
+    table: str  # its table; "" when the history never created the index
+    mode: str
+
+    def __reduce__(self):
+        return IndexLock, (self.index, self.table, self.mode)
+
+
 @dataclass(slots=True)
 class Impact:
     """What one statement does to the relations it touches."""
@@ -233,9 +247,11 @@ class Impact:
     transactional: bool = True
     # Statement-level notes the rules use, e.g. {"concurrently": True}.
     notes: dict = field(default_factory=dict)
+    # Locks on existing indexes: apart from `locks`, which are on tables, views and sequences.
+    index_locks: list[IndexLock] = field(default_factory=list)
 
     def __reduce__(self):
-        return Impact, (self.locks, self.rewrites, self.scans, self.transactional, self.notes)
+        return Impact, (self.locks, self.rewrites, self.scans, self.transactional, self.notes, self.index_locks)
 
     def mode_on(self, relation: str) -> str | None:
         for lock in self.locks:

@@ -37,7 +37,8 @@ class Shared:
     def keep_little(self, analysed: AnalysedStatement) -> None:
         analysed.statement.release()
         impact = analysed.impact
-        if impact.rewrites or impact.scans or impact.notes or not impact.transactional or len(impact.locks) > 1:
+        if (impact.rewrites or impact.scans or impact.notes or not impact.transactional or len(impact.locks) > 1
+                or impact.index_locks):
             # Rarer: its empty parts are shared, the rest with a recent equal impact (`recent`).
             impact.locks = SharedList(impact.locks)  # exactly as long as it is
             impact.rewrites = SharedList(impact.rewrites) if impact.rewrites else NONE
@@ -85,6 +86,8 @@ class Shared:
         key.append(None)
         for item in impact.notes.items():
             key += item
+        key.append(None)
+        key += impact.index_locks
         key = tuple(key)
         recent = self._recent
         try:

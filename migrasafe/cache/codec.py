@@ -9,7 +9,7 @@ from .. import model
 
 CLASSES = {
     cls.__name__: cls for cls in (
-        model.Finding, model.Statement, model.Migration, model.Lock, model.Impact, model.AnalysedStatement,
+        model.Finding, model.Statement, model.Migration, model.Lock, model.IndexLock, model.Impact, model.AnalysedStatement,
         model.MigrationResult,
         state.TypeSpec, state.Column, state.Constraint, state.Index, state.Relation, state.EnumType,
         state.Domain, state.Routine, state.Catalog,
@@ -88,12 +88,17 @@ def encode_result(result: model.MigrationResult) -> dict:
         "meta": encode(migration.meta),
         "migration_findings": [_finding(f) for f in migration.findings],
         "statements": None if shared else [_statement(s) for s in migration.statements],
-        "analysed": [[_statement(a.statement), [[l.relation, l.mode] for l in a.impact.locks], a.impact.rewrites,
+        "analysed": [[_statement(a.statement), _locks(a.impact), a.impact.rewrites,
                       a.impact.scans, a.impact.transactional, encode(a.impact.notes), a.in_transaction,
                       sorted(a.live), a.strong_lock_held, [_finding(f) for f in a.findings],
                       [_finding(f) for f in a.folded], encode(a.observed)] for a in result.statements],
         "findings": [_finding(f) for f in result.findings],
     }
+
+
+def _locks(impact: model.Impact) -> list[list[str]]:
+    """[relation, mode] of each lock, then [index, mode, table] of each index lock."""
+    return [[l.relation, l.mode] for l in impact.locks] + [[l.index, l.mode, l.table] for l in impact.index_locks]
 
 
 def decode_result(data: dict) -> model.MigrationResult:
@@ -103,8 +108,9 @@ def decode_result(data: dict) -> model.MigrationResult:
     analysed = []
     for (stmt, locks, rewrites, scans, transactional, notes, in_tx, live, strong, found, folded,
          observed) in data["analysed"]:
-        impact = model.Impact(locks=[model.Lock(r, m) for r, m in locks], rewrites=rewrites, scans=scans,
-                              transactional=transactional, notes=decode(notes))
+        impact = model.Impact(locks=[model.Lock(*lock) for lock in locks if len(lock) == 2], rewrites=rewrites,
+                              scans=scans, transactional=transactional, notes=decode(notes),
+                              index_locks=[model.IndexLock(l[0], l[2], l[1]) for l in locks if len(l) == 3])
         analysed.append(model.AnalysedStatement(
             statement(stmt), impact, in_tx, live=set(live), strong_lock_held=strong,
             findings=[finding(f) for f in found], folded=[finding(f) for f in folded], observed=decode(observed)))

@@ -13,9 +13,13 @@ from .tables import add_column, add_constraint, makes_cycle, owned_sequence, rel
 
 
 def alter_table(catalog: Catalog, node: ast.AlterTableStmt) -> None:
-    if node.objtype == OT.OBJECT_INDEX:
-        parent = catalog.indexes.get(catalog.qualify_index(node.relation.schemaname, node.relation.relname))
+    index = catalog.qualify_index(node.relation.schemaname, node.relation.relname)
+    if node.objtype == OT.OBJECT_INDEX or (index in catalog.indexes
+                                           and relation_name(catalog, node.relation) not in catalog.relations):
+        parent = catalog.indexes.get(index)
         for cmd in node.cmds or ():
+            if cmd.subtype == AT.AT_SetTableSpace and parent is not None:
+                parent.tablespace = cmd.name
             if cmd.subtype == AT.AT_AttachPartition and parent is not None and parent.attached is not None:
                 child = catalog.indexes.get(catalog.qualify_index(cmd.def_.name.schemaname, cmd.def_.name.relname))
                 if child is not None and child.table not in parent.attached:

@@ -42,7 +42,8 @@ def _create_index(catalog: Catalog, node: ast.IndexStmt) -> None:
     if node.if_not_exists and qualified in catalog.indexes:
         return
     catalog.indexes[qualified] = Index(qualified, table, columns, unique=bool(node.unique),
-                                       partial=node.whereClause is not None, signature=index_signature(node))
+                                       partial=node.whereClause is not None, signature=index_signature(node),
+                                       created_in=catalog.migration, tablespace=node.tableSpace or "pg_default")
     if not node.relation.inh and (parent := catalog.get(table)) is not None and parent.kind == "partitioned":
         catalog.indexes[qualified].attached = []
     rel = catalog.get(table)
@@ -115,15 +116,10 @@ def _rename(catalog: Catalog, node: ast.RenameStmt) -> None:
         old = relation_name(catalog, node.relation)
         if old in catalog.relations:
             _move(catalog, old, f"{old.split('.')[0]}.{node.newname}")
+        elif kind == OT.OBJECT_TABLE:  # ALTER TABLE renames an index as well
+            _rename_index(catalog, node)
     elif kind == OT.OBJECT_INDEX:
-        old = catalog.qualify_index(node.relation.schemaname, node.relation.relname)
-        idx = catalog.indexes.pop(old, None)
-        if idx:
-            idx.name = f"{old.split('.')[0]}.{node.newname}"
-            catalog.indexes[idx.name] = idx
-            rel = catalog.get(idx.table)
-            if rel and old in rel.indexes:
-                rel.indexes[rel.indexes.index(old)] = idx.name
+        _rename_index(catalog, node)
     elif kind in (OT.OBJECT_TYPE, OT.OBJECT_DOMAIN):
         _rename_type(catalog, node)
     elif kind == OT.OBJECT_COLUMN and node.relation is not None:
@@ -151,6 +147,17 @@ def _rename(catalog: Catalog, node: ast.RenameStmt) -> None:
                 keys = target.changeable("referenced_by")
                 keys.discard((rel.name, node.subname))
                 keys.add((rel.name, node.newname))
+
+
+def _rename_index(catalog: Catalog, node: ast.RenameStmt) -> None:
+    old = catalog.qualify_index(node.relation.schemaname, node.relation.relname)
+    idx = catalog.indexes.pop(old, None)
+    if idx:
+        idx.name = f"{old.split('.')[0]}.{node.newname}"
+        catalog.indexes[idx.name] = idx
+        rel = catalog.get(idx.table)
+        if rel and old in rel.indexes:
+            rel.changeable("indexes")[rel.indexes.index(old)] = idx.name
 
 
 def _rename_type(catalog: Catalog, node: ast.RenameStmt) -> None:

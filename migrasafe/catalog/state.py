@@ -64,6 +64,8 @@ class Index:
     # attached to it so far (None: made on the whole tree, it has one on every partition).
     attached: list[str] | None = None
     signature: tuple | None = None  # index_match.index_signature(): None when it cannot be compared
+    created_in: str | None = None  # the migration that made it
+    tablespace: str = "pg_default"  # its own: an index does not follow its table's
 
 
 def _none() -> list:
@@ -247,6 +249,14 @@ class Catalog:
         if rel is None:
             return not is_system(name) and name not in self.dropped
         return rel.created_in is None or rel.created_in != self.migration
+
+    def index_is_live(self, name: str) -> bool:
+        """An index whose locks other sessions meet: on a live table, made before this migration.
+        One the history never made is assumed live, as a relation is."""
+        idx = self.indexes.get(name)
+        if idx is None:
+            return not is_system(name)
+        return (idx.created_in is None or idx.created_in != self.migration) and self.is_live(idx.table)
 
     def is_new(self, name: str) -> bool:
         return not self.is_live(name)

@@ -196,7 +196,8 @@ def add_constraint(catalog: Catalog, rel: Relation, con: ast.Constraint, default
     if kind in ("p", "u", "x"):
         schema = rel.name.split(".")[0]
         index_name = f"{schema}.{con.indexname or name}"
-        catalog.indexes[index_name] = Index(index_name, rel.name, columns, unique=kind != "x")
+        catalog.indexes[index_name] = Index(index_name, rel.name, columns, unique=kind != "x",
+                                             created_in=catalog.migration, tablespace=con.indexspace or "pg_default")
         if index_name not in rel.indexes:
             rel.changeable("indexes").append(index_name)
         constraint.index = index_name

@@ -6,7 +6,7 @@ from sys import intern
 from pglast import ast
 
 from ..catalog.state import Catalog
-from ..model import Impact, Lock
+from ..model import Impact, IndexLock, Lock
 from .modes import level
 
 ACCESS_SHARE = "AccessShareLock"
@@ -23,12 +23,18 @@ class _Builder:
     def __init__(self, catalog: Catalog, pg_version: int):
         self.catalog, self.pg_version = catalog, pg_version
         self.modes: dict[str, str] = {}
+        self.index_modes: dict[str, str] = {}
         self.impact = Impact()
 
     def lock(self, relation: str, mode: str) -> None:
         current = self.modes.get(relation)
         if current is None or level(mode) > level(current):
             self.modes[relation] = mode
+
+    def lock_index(self, index: str, mode: str) -> None:
+        current = self.index_modes.get(index)
+        if current is None or level(mode) > level(current):
+            self.index_modes[index] = mode
 
     def lock_family(self, relation: str, mode: str) -> None:
         for rel in self.catalog.family(relation):
@@ -42,6 +48,10 @@ class _Builder:
         # Interned: every statement's records name the same few relations; one copy of each,
         # and one Lock (frozen) for each relation and mode.
         self.impact.locks = [_LOCKS.get((rel, mode)) or _lock(rel, mode) for rel, mode in self.modes.items()]
+        if self.index_modes:
+            indexes = self.catalog.indexes
+            self.impact.index_locks = [IndexLock(name, indexes[name].table if name in indexes else "", mode)
+                                       for name, mode in sorted(self.index_modes.items())]
         # A partitioned table has no storage of its own (its partitions are what is rewritten),
         # and a sequence's new file is no table rewrite.
         if self.impact.rewrites:

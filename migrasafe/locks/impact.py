@@ -13,7 +13,7 @@ from ..catalog.names import dotted, strval
 from ..catalog.index_match import partitions_already_indexed
 from ..catalog.state import Catalog
 from ..model import Impact
-from . import alter_table, foreign_keys
+from . import alter_table, foreign_keys, indexes
 from .builder import (
     ACCESS_EXCLUSIVE, ACCESS_SHARE, EXCLUSIVE, SHARE, SHARE_ROW_EXCLUSIVE, SHARE_UPDATE_EXCLUSIVE, _Builder, _rv,
 )
@@ -59,16 +59,8 @@ def _run(b: _Builder, node, pg_version: int, timezone_utc: bool) -> None:
 
 def _alter_table(b: _Builder, node: ast.AlterTableStmt, pg_version, timezone_utc):
     name = _rv(b, node.relation)
-    if node.objtype == OT.OBJECT_INDEX:
-        # Index-only changes (index locks are not listed), but ATTACH PARTITION opens the tables
-        # of both indexes to check that they match.
-        for cmd in node.cmds or ():
-            if cmd.subtype.name == "AT_AttachPartition":
-                for schema, index in ((node.relation.schemaname, node.relation.relname),
-                                      (cmd.def_.name.schemaname, cmd.def_.name.relname)):
-                    idx = b.catalog.indexes.get(b.catalog.qualify_index(schema, index))
-                    if idx is not None:
-                        b.lock(idx.table, ACCESS_SHARE)
+    if node.objtype == OT.OBJECT_INDEX or indexes.names_an_index(b, node.relation):
+        indexes.alter_index(b, node)
         return
     if node.missing_ok and name in b.catalog.dropped and name not in b.catalog.relations:
         return  # ALTER TABLE IF EXISTS of a table the history dropped: nothing to lock
@@ -86,6 +78,7 @@ def _alter_table(b: _Builder, node: ast.AlterTableStmt, pg_version, timezone_utc
     b.impact.scans.extend(effect.other_scans)
     b.impact.transactional = effect.transactional
     b.impact.notes.update(effect.notes)
+    indexes.cluster_on(b, name, node)
 
 
 _LIKE_DEFAULTS = 1 << 3  # CREATE_TABLE_LIKE_DEFAULTS
@@ -271,8 +264,9 @@ def _rename(b: _Builder, node: ast.RenameStmt, *_):
     kind = node.renameType
     if node.relation is None:
         return
-    if kind == OT.OBJECT_INDEX:
-        return  # SHARE UPDATE EXCLUSIVE on the index only
+    if kind == OT.OBJECT_INDEX or kind == OT.OBJECT_TABLE and indexes.names_an_index(b, node.relation):
+        indexes.rename_index(b, node)
+        return
     name = _rv(b, node.relation)
     if kind in (OT.OBJECT_COLUMN, OT.OBJECT_TABCONSTRAINT) and node.relation.inh:
         b.lock_inheritors(name, ACCESS_EXCLUSIVE)  # renamed in every partition and child too
@@ -440,6 +434,7 @@ _HANDLERS = {
     ast.IndexStmt: _create_index,
     ast.DropStmt: _drop,
     ast.RenameStmt: _rename,
+    ast.AlterObjectDependsStmt: indexes.depends_on_extension,
     ast.ViewStmt: _create_view,
     ast.CreateTableAsStmt: _create_table_as,
     ast.RefreshMatViewStmt: _refresh,

@@ -7,6 +7,7 @@ from pglast.enums.parsenodes import ReindexObjectType as RO
 
 from .builder import ACCESS_EXCLUSIVE, ACCESS_SHARE, SHARE, SHARE_UPDATE_EXCLUSIVE, _Builder, _rv
 from .modes import BY_LEVEL
+from . import indexes
 from .versions import has
 
 def _truncate(b: _Builder, node: ast.TruncateStmt, *_):
@@ -95,6 +96,8 @@ def _reindex(b: _Builder, node: ast.ReindexStmt, pg_version, _tz):
     b.lock(table, SHARE_UPDATE_EXCLUSIVE if concurrently else SHARE)
     b.impact.scans.append(table)
     rel = b.catalog.get(table)
+    if not concurrently and (rel is None or rel.kind != "partitioned"):
+        indexes.rebuilt(b, table, idx.name if idx is not None else None)
     if rel is not None and rel.kind == "partitioned" and node.kind == RO.REINDEX_OBJECT_INDEX \
             and not has("reindex_partitioned_tables", pg_version):
         b.impact.notes["unsupported"] = "REINDEX of a partitioned index needs PostgreSQL 14 or later"

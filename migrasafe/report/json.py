@@ -93,6 +93,9 @@ def statement_to_json(analysed: AnalysedStatement) -> dict:
         "rewrites": list(analysed.impact.rewrites),
         "findings": [f.to_json() for f in analysed.findings],
     }
+    if analysed.impact.index_locks:
+        out["index_locks"] = [{"index": lock.index, "table": lock.table or None, "mode": lock.mode}
+                              for lock in analysed.impact.index_locks]
     if analysed.observed is not None:
         out["observed"] = analysed.observed
     return out
@@ -110,7 +113,7 @@ class _StatementEncoder:
     def encode(self, analysed: AnalysedStatement) -> str:
         statement = analysed.statement
         index, line, column, sql = statement.index, statement.line, statement.column, statement.sql
-        if (analysed.observed is not None or index.__class__ is not int or line.__class__ is not int
+        if (analysed.observed is not None or analysed.impact.index_locks or index.__class__ is not int or line.__class__ is not int
                 or column.__class__ is not int or sql.__class__ is not str):
             return _dumps(statement_to_json(analysed))
         impact = analysed.impact
