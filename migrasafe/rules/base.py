@@ -93,6 +93,10 @@ class Context:
                 l.relation in live if live is not None else self.live(l.relation))]
         return cached
 
+    def live_index_locks(self):
+        """The statement's locks on indexes that other sessions use (Catalog.index_is_live)."""
+        return [l for l in self.impact.index_locks if self.catalog.index_is_live(l.index)]
+
     def span_of(self, word: str) -> tuple[int, int] | None:
         """Where a keyword (or a run of them, "FOREIGN KEY") first occurs in the statement."""
         sql = self.statement.sql

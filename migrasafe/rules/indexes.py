@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 from pglast import ast
-from pglast.enums.parsenodes import ObjectType as OT, ReindexObjectType as RO
+from pglast.enums.parsenodes import AlterTableType as AT, ObjectType as OT, ReindexObjectType as RO
 
 from ..catalog.names import dotted
-from ..plan.sql import ident
+from ..plan.sql import ident, qualified
 from .base import Context, Hit, detects, edited, insert_after, render
 from .syntax_versions import missing_syntax
 
@@ -57,6 +57,15 @@ def _outside_note(ctx: Context, alembic_call: str, django: str) -> str:
     if ctx.tx.open:
         return f"\n-- outside a transaction: {outside_advice(layout_name(ctx))}"
     return ""
+
+
+def _sql_outside_note(ctx: Context) -> str:
+    """Where a statement that refuses a transaction block runs in this migration's layout."""
+    if ctx.migration.format == "alembic" and not ctx.statement.in_do_block:
+        return "\n-- in Alembic: op.execute(...) inside `with op.get_context().autocommit_block():`"
+    if ctx.migration.format == "django" and not ctx.statement.in_do_block:
+        return "\n-- in Django: migrations.RunSQL(...) in a migration whose Migration class sets atomic = False"
+    return _outside_note(ctx, "", "")
 
 
 _DJANGO_CONCURRENT_DROP = ("\n-- Django: RemoveIndexConcurrently (django.contrib.postgres.operations) in a migration "
@@ -123,8 +132,15 @@ def reindex_without_concurrently(ctx: Context):
     if not isinstance(node, ast.ReindexStmt) or ctx.impact.notes.get("concurrently"):
         return
     for lock in ctx.live_locks():
-        yield Hit(f"REINDEX blocks writes to live table {lock.relation} and reads that use the index",
-                  fix=_reindex_fix(node, ctx), relation=lock.relation, span=ctx.span_of("REINDEX"))
+        rebuilt = [l.index for l in ctx.impact.index_locks if l.table == lock.relation]
+        if rebuilt:
+            what, each = (f"index {rebuilt[0]}", "the index") if len(rebuilt) == 1 else (
+                f"the {len(rebuilt)} indexes", "each")
+            message = (f"REINDEX rebuilds {what} of live table {lock.relation} under AccessExclusiveLock on {each}: "
+                       f"the table's reads wait as well as its writes")
+        else:
+            message = f"REINDEX blocks writes to live table {lock.relation} and reads that use the index"
+        yield Hit(message, fix=_reindex_fix(node, ctx), relation=lock.relation, span=ctx.span_of("REINDEX"))
 
 
 def _reindex_fix(node: ast.ReindexStmt, ctx: Context) -> str:
@@ -135,6 +151,31 @@ def _reindex_fix(node: ast.ReindexStmt, ctx: Context) -> str:
     rv = node.relation
     name = f"{ident(rv.schemaname)}.{ident(rv.relname)}" if rv.schemaname else ident(rv.relname)
     return f"REINDEX {kind} CONCURRENTLY {name};  -- outside a transaction"
+
+
+def index_tablespace(ctx: Context):
+    """The index's files are copied under AccessExclusiveLock on it, which every query planned
+    on its table waits for. REINDEX ... CONCURRENTLY builds the copy in the new tablespace beside
+    it (PostgreSQL 14 and later)."""
+    for lock in ctx.live_index_locks():
+        if lock.mode != "AccessExclusiveLock":
+            continue
+        cmd = next(c for c in ctx.node.cmds if c.subtype == AT.AT_SetTableSpace)
+        idx = ctx.catalog.indexes.get(lock.index)
+        if idx is not None and idx.tablespace == cmd.name:
+            continue  # already there: nothing is copied
+        of = f" of live table {lock.table}" if lock.table else ""
+        space = ident(cmd.name)
+        if ctx.pg_version >= 14:
+            fix = (f"REINDEX (TABLESPACE {space}) INDEX CONCURRENTLY {qualified(lock.index)};"
+                   "  -- builds the new copy beside the old one" + _sql_outside_note(ctx))
+        else:
+            fix = (f"-- CREATE INDEX CONCURRENTLY a copy of {lock.index} with TABLESPACE {space}, then DROP INDEX "
+                   f"CONCURRENTLY {qualified(lock.index)} and rename the copy (REINDEX ... TABLESPACE needs "
+                   "PostgreSQL 14)")
+        yield Hit(f"SET TABLESPACE copies index {lock.index}{of} under AccessExclusiveLock on the index: every "
+                  f"query planned on {lock.table or 'its table'} waits for the whole copy",
+                  fix=fix, relation=lock.table or lock.index, span=ctx.span_of("SET"))
 
 
 @detects("MS004")

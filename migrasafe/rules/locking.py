@@ -188,17 +188,14 @@ def missing_lock_timeout(ctx: Context):
     if isinstance(ctx.node, _LOCK_FREE):
         return
     strong = [lock for lock in ctx.live_locks() if blocks_writes(lock.mode) or blocks_reads(lock.mode)]
-    if not strong:
+    # An index's: its table's queries open it, so they queue behind the request as well.
+    on_index = None if strong else next((l for l in ctx.live_index_locks() if blocks_reads(l.mode)), None)
+    if not strong and on_index is None:
         return
     in_force, said_by = lock_timeout_in_force(ctx)
     ceiling = ceiling_ms(ctx.config.max_lock_timeout)
     if in_force and in_force <= ceiling:
         return
-    lock, members = _widest(ctx, strong)
-    queued = "query" if blocks_reads(lock.mode) else "write"
-    # The lock-queue outage: while an ACCESS EXCLUSIVE request on a table waits, so does every
-    # query on it. Weaker locks queue only writers and many such changes are otherwise safe.
-    outage = lock.mode == "AccessExclusiveLock" and lock.relation in _tables(ctx, [lock.relation])
     if in_force is None:
         timeout = "with no lock_timeout"
     elif in_force == 0:
@@ -206,17 +203,36 @@ def missing_lock_timeout(ctx: Context):
     else:
         timeout = (f"with lock_timeout {shown(in_force)} ({said_by}), longer than the {shown(ceiling)} "
                    f"max_lock_timeout allows")
+    if on_index is not None:
+        table = on_index.table or "its table"
+        yield Hit(f"{on_index.mode} on index {on_index.index} of live table {table} is requested {timeout}: while "
+                  f"it waits, every later query on {table} queues behind it (queries open all of a table's "
+                  f"indexes)", fix=_timeout_fix(ctx), relation=on_index.table or on_index.index, severity="warning")
+        return
+    lock, members = _widest(ctx, strong)
+    queued = "query" if blocks_reads(lock.mode) else "write"
+    # The lock-queue outage: while an ACCESS EXCLUSIVE request on a table waits, so does every
+    # query on it. Weaker locks queue only writers and many such changes are otherwise safe.
+    outage = lock.mode == "AccessExclusiveLock" and lock.relation in _tables(ctx, [lock.relation])
+    if not blocks_reads(lock.mode) and any(l.table == lock.relation and blocks_reads(l.mode)
+                                           for l in ctx.live_index_locks()):
+        # REINDEX: once it holds the table's ShareLock, it waits for its index's exclusive lock
+        # behind every open transaction that read the table, and new reads queue too.
+        queued, outage = "query", True
     what = f"live table {lock.relation}"
     if members:
         every = members == len(ctx.catalog.family(lock.relation)) - 1
         what += f" and {'its ' if every else ''}{members}{'' if every else ' of its'} partition{'s' if members > 1 else ''}"
     yield Hit(f"{lock.mode} on {what} is requested {timeout}: while it waits, "
               f"every later {queued} on {lock.relation} queues behind it",
-              fix=("SET lock_timeout = '2s';  -- before the statement; " + _when_it_times_out(ctx) + "\n"
-                   "-- if the runner or the database role already sets one, say so in the configuration:\n"
-                   f"-- lock_timeout = \"5s\" under [tool.migrasafe], or {{ {ctx.migration.format} = \"5s\" }} for this "
-                   "layout only"),
-              relation=lock.relation, severity="warning" if outage else "info")
+              fix=_timeout_fix(ctx), relation=lock.relation, severity="warning" if outage else "info")
+
+
+def _timeout_fix(ctx: Context) -> str:
+    return ("SET lock_timeout = '2s';  -- before the statement; " + _when_it_times_out(ctx) + "\n"
+            "-- if the runner or the database role already sets one, say so in the configuration:\n"
+            f"-- lock_timeout = \"5s\" under [tool.migrasafe], or {{ {ctx.migration.format} = \"5s\" }} for this "
+            "layout only")
 
 
 def _when_it_times_out(ctx: Context) -> str:

@@ -10,6 +10,7 @@ from ..plan.sql import ident, qualified
 from .base import Context, Hit, detects, expression
 from .column_adds import added_columns, column_span
 from .enum_swaps import add_value_fix, kept_labels
+from .indexes import index_tablespace
 from .later import later_index_on
 
 
@@ -237,6 +238,9 @@ def _whole_table_rewrite(ctx: Context, subtypes, label: str, fix: str):
 
 @detects("MS013", ast.AlterTableStmt, subcommands=(AT.AT_SetTableSpace,))
 def set_tablespace(ctx: Context):
+    if ctx.impact.index_locks:  # ALTER INDEX, or ALTER TABLE naming an index
+        yield from index_tablespace(ctx)
+        return
     yield from _whole_table_rewrite(ctx, (AT.AT_SetTableSpace,), "SET TABLESPACE",
                                     "-- move data with pg_repack --tablespace, or create a copy and swap")
 

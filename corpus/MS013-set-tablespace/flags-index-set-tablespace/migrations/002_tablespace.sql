@@ -1,0 +1,2 @@
+SET lock_timeout = '2s';
+ALTER INDEX orders_placed_at_idx SET TABLESPACE archive_space;
