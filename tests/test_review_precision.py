@@ -329,3 +329,9 @@ def test_an_enum_column_rewritten_to_its_own_type_keeps_the_expand_contract_fix(
     report = run([str(tmp_path)], Config(lock_timeout="2s"))
     (fix,) = [f.fix for f in report.all_findings() if f.rule == "MS011"]
     assert "ADD COLUMN m_new mood;" in fix and "ADD VALUE" not in fix
+
+
+def test_a_type_change_of_a_column_the_history_does_not_show_names_only_the_new_type(tmp_path):
+    found = findings(tmp_path, "ALTER TABLE legacy ALTER COLUMN options TYPE jsonb USING options::jsonb;\n")
+    assert [m for _, rule, _, m in found if rule == "MS011"] == [
+        "changing public.legacy.options to jsonb rewrites the table and all its indexes"]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pglast import ast
-from pglast.enums.parsenodes import AlterTableType as AT, ConstrType as CT, ObjectType as OT
+from pglast.enums.parsenodes import AlterTableType as AT, ObjectType as OT
 
 from ..catalog.tables import user_type
 from ..catalog.names import dotted, type_spec
@@ -11,6 +11,7 @@ from ..plan.sql import ident, qualified, type_sql
 from .base import Context, Hit, detects
 from .enum_swaps import kept_labels
 from .later import view_blockers
+from .readded import added_again, dropped_and_added
 
 
 @detects("MS040", ast.RenameStmt)
@@ -86,10 +87,12 @@ def drop_column(ctx: Context):
             continue  # DROP COLUMN IF EXISTS of a column the history already dropped: a no-op
         if cmd.subtype != AT.AT_DropColumn or ctx.catalog.column_is_new(table, cmd.name):
             continue
-        added = _added_again(ctx, table, cmd)
+        added = added_again(ctx, table, cmd)
         if added is not None:
-            # The name survives, so the running code keeps working against an emptied column.
-            yield _dropped_and_added(ctx, table, rel, cmd.name, *added)
+            # The name survives, so the running code keeps working against the column added again.
+            hit = dropped_and_added(ctx, table, rel, cmd.name, *added)
+            if hit is not None:
+                yield hit
             continue
         moved = _renamed_into_place(ctx, table, cmd.name)
         if moved is not None:
@@ -99,29 +102,6 @@ def drop_column(ctx: Context):
                   fix=(f"-- first deploy code that no longer reads or writes {cmd.name} "
                        f"(ORMs: mark it ignored), then drop it in a later migration"),
                   relation=table, span=ctx.span_of("DROP"))
-
-
-def _added_again(ctx: Context, table: str, drop) -> tuple | None:
-    """The ADD COLUMN of the same name that follows this DROP COLUMN, in the statement or later in
-    the migration, with where it is: (its ColumnDef, "in the same statement" | "on line N")."""
-    cmds = list(ctx.node.cmds or ())
-    for cmd in cmds[cmds.index(drop) + 1:]:
-        if cmd.subtype == AT.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef) and cmd.def_.colname == drop.name:
-            return cmd.def_, "in the same statement"
-    statements = ctx.migration.statements
-    at = next((i for i, s in enumerate(statements) if s is ctx.statement), len(statements))
-    for later in statements[at + 1:]:
-        node = later.node
-        if not isinstance(node, ast.AlterTableStmt) or node.relation is None \
-                or ctx.catalog.qualify(node.relation.schemaname, node.relation.relname) != table:
-            continue
-        for cmd in node.cmds or ():
-            if cmd.subtype == AT.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef) \
-                    and cmd.def_.colname == drop.name:
-                return cmd.def_, f"on line {later.line}"
-            if cmd.subtype == AT.AT_DropColumn and cmd.name == drop.name:
-                return None  # dropped again before any ADD: the later DROP is its own finding
-    return None
 
 
 def _renamed_into_place(ctx: Context, table: str, column: str) -> tuple | None:
@@ -163,33 +143,6 @@ def _dropped_and_replaced(ctx: Context, table: str, rel, column: str, source: st
                     f"with a trigger, backfill it in batches, deploy code that reads {source}, then drop "
                     f"{column} in a later migration"),
                relation=table, span=ctx.span_of("DROP"), severity=severity)
-
-
-def _dropped_and_added(ctx: Context, table: str, rel, column: str, coldef: ast.ColumnDef, where: str) -> Hit:
-    old = rel.columns[column].type if rel is not None and column in rel.columns else None
-    new = type_spec(coldef.typeName, user_type(ctx.catalog)) if coldef.typeName is not None else None
-    defaulted = any(c.contype == CT.CONSTR_DEFAULT for c in coldef.constraints or ())
-    not_null = coldef.is_not_null or any(c.contype == CT.CONSTR_NOTNULL for c in coldef.constraints or ())
-    left = ("every existing row is left with the new column's default" if defaulted
-            # No row can hold NULL there: the ADD itself fails once the table has rows.
-            else "the new column is NOT NULL without a default, so the statement fails on a table with rows "
-                 "(MS026)" if not_null else "every existing row is left with NULL")
-    if old is not None and new is not None and old != new:
-        change = (f", and its type changes from {old} to {new} under the running code, which still reads and "
-                  f"writes {column}")
-        keep = (f"ALTER TABLE {qualified(table)} ALTER COLUMN {ident(column)} TYPE {type_sql(new)} "
-                f"USING <expr>;  -- <expr>: {ident(column)} converted; keeps the values\n"
-                f"-- or expand-contract: ADD COLUMN {ident(column + '_new')} {type_sql(new)}; backfill it from "
-                f"{ident(column)} in batches; "
-                f"switch the code; drop {column} in a later migration")
-    else:
-        change = f" (the type stays {old})" if old is not None else ""
-        keep = (f"-- leave {column} in place to keep its values; to clear them on purpose, "
-                f"UPDATE {qualified(table)} SET {ident(column)} = NULL in batches")
-    return Hit(f"dropping {table}.{column} and adding it again {where} destroys every value stored in it: "
-               f"{left}{change}",
-               fix=keep, relation=table, span=ctx.span_of("DROP"), severity="error")
-
 
 
 @detects("MS043", ast.DropStmt)

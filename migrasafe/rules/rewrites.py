@@ -86,7 +86,8 @@ def rewriting_type_change(ctx: Context):
         return
     rel = ctx.catalog.get(table)
     for cmd in cmds:
-        old = rel.columns[cmd.name].type if rel and cmd.name in rel.columns else "its current type"
+        # The history may not show the column (a table older than it): then only the new type is named.
+        old = f" from {rel.columns[cmd.name].type}" if rel and cmd.name in rel.columns else ""
         new = _new_type(cmd)
         in_key = rel is not None and any(c.kind == "p" and cmd.name in c.columns for c in rel.constraints.values())
         fix = (f"-- expand-contract: add a column of the new type, keep it in sync, backfill, switch\n"
@@ -100,7 +101,7 @@ def rewriting_type_change(ctx: Context):
             fix += ("\n-- a primary key column: CREATE UNIQUE INDEX CONCURRENTLY on the new column before the swap,\n"
                     "-- then ADD CONSTRAINT ... PRIMARY KEY USING INDEX in it; re-point the foreign keys that\n"
                     "-- reference the key (NOT VALID, then VALIDATE) and its sequence's owner")
-        yield Hit(f"changing {table}.{cmd.name} from {old} to {new} rewrites the table and all its indexes"
+        yield Hit(f"changing {table}.{cmd.name}{old} to {new} rewrites the table and all its indexes"
                   + _keys_remade(ctx, table, cmd.name), fix=fix, relation=table, span=ctx.span_of("TYPE"))
 
 
