@@ -335,3 +335,33 @@ def test_a_type_change_of_a_column_the_history_does_not_show_names_only_the_new_
     found = findings(tmp_path, "ALTER TABLE legacy ALTER COLUMN options TYPE jsonb USING options::jsonb;\n")
     assert [m for _, rule, _, m in found if rule == "MS011"] == [
         "changing public.legacy.options to jsonb rewrites the table and all its indexes"]
+
+
+def test_set_not_null_on_a_column_added_back_under_a_name_the_running_code_writes(tmp_path):
+    # The old column is renamed away and a new one takes its name: the running code's INSERTs
+    # still name the column, so NOT NULL on it is the ordinary warning, and its scan MS024's.
+    (tmp_path / "000_jobs.sql").write_text("CREATE TABLE jobs (id int PRIMARY KEY, name text NOT NULL);\n")
+    found = findings(tmp_path, "BEGIN;\nALTER TABLE jobs RENAME COLUMN name TO simple_name;\n"
+                               "ALTER TABLE jobs ADD COLUMN name text;\nUPDATE jobs SET name = simple_name;\n"
+                               "ALTER TABLE jobs ALTER COLUMN name SET NOT NULL;\nCOMMIT;\n")
+    assert [(line, rule, severity) for line, rule, severity, _ in found if rule in ("MS024", "MS045")] == [
+        (5, "MS045", "warning"), (5, "MS024", "error")]
+    # Without the rename, nothing of the running code writes the new column.
+    found = findings(tmp_path, "BEGIN;\nALTER TABLE jobs ADD COLUMN label text;\nUPDATE jobs SET label = name;\n"
+                               "ALTER TABLE jobs ALTER COLUMN label SET NOT NULL;\nCOMMIT;\n")
+    assert [(line, rule, severity) for line, rule, severity, _ in found if rule in ("MS024", "MS045")] == [
+        (4, "MS045", "error")]
+
+
+def test_a_column_another_file_of_the_popx_release_adds_is_said_to_be_the_releases(tmp_path):
+    # popx deploys a release's files together: the column is new to the running code, though an
+    # earlier file of the release added it.
+    root = tmp_path / "migrations"
+    root.mkdir()
+    (root / "20200101000000000000_t.up.sql").write_text("CREATE TABLE t (id int PRIMARY KEY);\n")
+    (root / "20210805112414000000_c.up.sql").write_text("ALTER TABLE t ADD COLUMN c jsonb;\n")
+    (root / "20210805112414000001_c.up.sql").write_text("UPDATE t SET c = '{}';\n")
+    (root / "20210805112414000002_c.up.sql").write_text("ALTER TABLE t ALTER COLUMN c SET NOT NULL;\n")
+    report = run([str(root)], Config(lock_timeout="2s", format="popx"))
+    (message,) = [f.message for f in report.all_findings() if f.rule == "MS045"]
+    assert message.startswith("NOT NULL on public.t.c, which this popx release 20210805112414 adds without a default:")

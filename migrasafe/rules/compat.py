@@ -10,7 +10,7 @@ from ..locks.types import narrows
 from ..plan.sql import ident, qualified, type_sql
 from .base import Context, Hit, detects
 from .enum_swaps import kept_labels
-from .later import view_blockers
+from .later import named_earlier, renamed_into, vacated_earlier, view_blockers
 from .readded import added_again, dropped_and_added
 
 
@@ -41,7 +41,7 @@ def rename_table(ctx: Context):
         index = ctx.catalog.qualify_index(node.relation.schemaname, node.relation.relname)
         if table not in ctx.catalog.relations and index in ctx.catalog.indexes:
             return  # an index, which ALTER TABLE renames too: queries do not name indexes
-        if ctx.live(table):
+        if ctx.live(table) and renamed_into(ctx, table) is None:  # not a swap, which leaves the name taken
             schema = table.split(".")[0]
             yield Hit(f"renaming {table} breaks the running application, which still queries it by its old name",
                       fix=(f"{ctx.statement.sql};\n" + _view_step(ctx, table, f"{schema}.{node.newname}") +
@@ -151,7 +151,10 @@ def drop_table(ctx: Context):
     if isinstance(node, ast.DropStmt) and node.removeType == OT.OBJECT_TABLE:
         dropped = [ctx.catalog.qualify(*dotted(obj)) for obj in node.objects or ()]
         for table in dropped:
-            if ctx.live(table) and (table in ctx.catalog.relations or not node.missing_ok):
+            if ctx.live(table) and (table in ctx.catalog.relations or not node.missing_ok) \
+                    and renamed_into(ctx, table) is None and named_earlier(ctx, table) is None:
+                # A swap leaves the running code a table by the name it queries; a table renamed
+                # earlier in this migration was never queried by its new name (MS041's finding).
                 yield Hit(f"dropping live table {table} breaks running code and takes {_drop_locks(ctx, table, dropped)}",
                           fix="-- deploy code that no longer uses the table first; drop it in a later migration",
                           relation=table, span=ctx.span_of("DROP"))
@@ -234,7 +237,7 @@ def set_not_null_breaks_writers(ctx: Context):
             continue
         if rel is not None and rel.not_null_proven(column):
             continue
-        if ctx.catalog.column_is_new(table, column):
+        if ctx.catalog.column_is_new(table, column) and vacated_earlier(ctx, table, column) is None:
             if not new_column_without_default(ctx, table, column):
                 continue  # the running code never names it, and its INSERTs get the default
             col = rel.columns[column]
@@ -242,7 +245,7 @@ def set_not_null_breaks_writers(ctx: Context):
             # of SET NOT NULL (MS024's) is said here: the fix below removes both.
             scan = (f"; and SET NOT NULL scans all of {table} under AccessExclusiveLock, which the fix avoids too"
                     if cmd.subtype == AT.AT_SetNotNull and table in ctx.impact.scans else "")
-            yield Hit(f"NOT NULL on {table}.{column}, which this migration adds without a default: the running "
+            yield Hit(f"NOT NULL on {table}.{column}, which {_adder(ctx)} adds without a default: the running "
                       f"application does not know the column, so every one of its INSERTs into {table} fails "
                       f"from the commit on{scan}",
                       fix=(f"-- in place of the ADD COLUMN and this SET NOT NULL, add it with a default:\n"
@@ -260,6 +263,14 @@ def set_not_null_breaks_writers(ctx: Context):
                   relation=table, span=ctx.span_of("NOT NULL"))
 
 
+def _adder(ctx: Context) -> str:
+    """What added a column the catalog counts as new: this migration, or the larger unit its
+    reader deploys it in (a popx release), whose other files may have added it."""
+    migration = ctx.migration
+    unit = migration.unit
+    return "this migration" if unit == migration.meta.get("key", migration.path) else f"this {unit}"
+
+
 def new_column_without_default(ctx: Context, table: str, column: str) -> bool:
     """A column this migration adds with neither a default nor a generation expression: NOT NULL
     on it fails every INSERT of the running application, which MS045 reports as an error; MS024
@@ -269,7 +280,8 @@ def new_column_without_default(ctx: Context, table: str, column: str) -> bool:
     if rel is None or column not in rel.columns or not ctx.catalog.column_is_new(table, column):
         return False
     col = rel.columns[column]
-    return not (col.has_default or col.generated)
+    # A name taken from another column earlier (renamed away, dropped) is one the running code writes.
+    return not (col.has_default or col.generated) and vacated_earlier(ctx, table, column) is None
 
 
 def _not_null_target(cmd) -> str | None:
@@ -318,10 +330,11 @@ def drop_default_on_not_null(ctx: Context):
         if cmd.subtype == AT.AT_ColumnDefault and cmd.def_ is None:
             col = rel.columns.get(cmd.name)
             if col is not None and col.not_null and col.has_default and not _omitted_value_still_fits(ctx, table, cmd.name):
-                if col.added_in is not None and col.added_in == ctx.catalog.migration:
+                if col.added_in is not None and col.added_in == ctx.catalog.migration \
+                        and vacated_earlier(ctx, table, cmd.name) is None:
                     # Added by this migration: the running application does not know the column,
                     # so every one of its INSERTs omits it (MS026's case, reached in two steps).
-                    yield Hit(f"dropping the default of NOT NULL column {table}.{cmd.name}, which this migration "
+                    yield Hit(f"dropping the default of NOT NULL column {table}.{cmd.name}, which {_adder(ctx)} "
                               f"adds: the running application does not know the column, so every one of its "
                               f"INSERTs into {table} fails from the commit on",
                               fix=(f"-- keep the default in this migration; drop it in a later one, once deployed "
