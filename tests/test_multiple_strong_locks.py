@@ -42,6 +42,13 @@ def test_catalog_only_statements_are_an_info_that_names_the_lock_timeout(tmp_pat
     assert "lock_timeout 3s (lock_timeout in the configuration)" in message
 
 
+def test_a_lock_table_is_said_to_take_its_lock_not_to_change_the_catalog(tmp_path):
+    found = ms031(tmp_path, "BEGIN;\nLOCK TABLE w IN SHARE MODE;\nLOCK TABLE o IN EXCLUSIVE MODE;\nCOMMIT;\n")
+    ((line, severity, message),) = found
+    assert (line, severity) == (3, "info")
+    assert "this statement only takes its lock, so they stay blocked" in message
+
+
 def test_foreign_keys_from_tables_created_here_are_catalog_only(tmp_path):
     found = ms031(tmp_path, "BEGIN;\nCREATE TABLE n (id int PRIMARY KEY, w_id int REFERENCES w (id), o_id int);\n"
                             "ALTER TABLE n ADD CONSTRAINT n_o FOREIGN KEY (o_id) REFERENCES o (id);\nCOMMIT;\n")

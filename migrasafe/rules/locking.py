@@ -168,8 +168,10 @@ def multiple_strong_locks(ctx: Context):
         wait = f"lock_timeout {shown(in_force)} ({said_by}) bounds that wait"
     else:
         wait = "no lock_timeout bounds that wait (see MS032)"
+    # LOCK TABLE changes nothing: it takes the lock that the statements after it need.
+    does = "only takes its lock" if isinstance(ctx.node, ast.LockStmt) else "changes only the catalog"
     yield Hit(f"this transaction now blocks writes on {len(tables)} live tables ({', '.join(tables)}); this statement "
-              f"changes only the catalog, so they stay blocked while its lock is awaited and until commit: {wait}",
+              f"{does}, so they stay blocked while its lock is awaited and until commit: {wait}",
               fix="-- keep the transaction short, or split it into separate migrations, one table each" + shared,
               relation=sorted(new)[0], severity="info")
 
