@@ -80,14 +80,14 @@ def _outlives_block(ctx: Context) -> bool:
                 or migration.meta.get("implicit_transaction"))
 
 
-def _on(ctx: Context, node, table: str) -> bool:
+def names_table(ctx: Context, node, table: str) -> bool:
     """Whether the statement names `table` as its relation."""
     rv = getattr(node, "relation", None)
     return rv is not None and ctx.catalog.qualify(rv.schemaname, rv.relname) == table
 
 
 def _alters(ctx: Context, stmt, table: str):
-    if isinstance(stmt.node, ast.AlterTableStmt) and _on(ctx, stmt.node, table):
+    if isinstance(stmt.node, ast.AlterTableStmt) and names_table(ctx, stmt.node, table):
         yield from stmt.node.cmds or ()
 
 
@@ -125,7 +125,7 @@ def later_key_on(ctx: Context, table: str, column: str) -> tuple[int, str] | Non
                     and column in [k.sval for k in con.keys or ()]:
                 kind = "PRIMARY KEY" if con.contype == CT.CONSTR_PRIMARY else "UNIQUE"
                 return stmt.line, f"{kind} {con.conname}" if con.conname else kind
-        if isinstance(node, ast.IndexStmt) and node.unique and _on(ctx, node, table) \
+        if isinstance(node, ast.IndexStmt) and node.unique and names_table(ctx, node, table) \
                 and column in [p.name for p in node.indexParams or ()]:
             return stmt.line, f"unique index {node.idxname}" if node.idxname else "unique index"
     return None
@@ -133,7 +133,7 @@ def later_key_on(ctx: Context, table: str, column: str) -> tuple[int, str] | Non
 
 def later_index_on(ctx: Context, table: str, column: str) -> bool:
     """Does a later CREATE INDEX of the migration index `column` of `table`?"""
-    return any(isinstance(stmt.node, ast.IndexStmt) and _on(ctx, stmt.node, table)
+    return any(isinstance(stmt.node, ast.IndexStmt) and names_table(ctx, stmt.node, table)
                and column in [p.name for p in stmt.node.indexParams or ()]
                for stmt in later_statements(ctx))
 
@@ -175,7 +175,7 @@ def vacated_earlier(ctx: Context, table: str, column: str) -> int | None:
     for stmt in _before(ctx):
         node = stmt.node
         if isinstance(node, ast.RenameStmt) and node.renameType == OT.OBJECT_COLUMN and node.subname == column \
-                and _on(ctx, node, table):
+                and names_table(ctx, node, table):
             return stmt.line
         if any(cmd.subtype == AT.AT_DropColumn and cmd.name == column for cmd in _alters(ctx, stmt, table)):
             return stmt.line

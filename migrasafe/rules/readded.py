@@ -11,6 +11,7 @@ from ..catalog.tables import user_type
 from ..plan.expressions import column_refs
 from ..plan.sql import ident, qualified, type_sql
 from .base import Context, Hit
+from .later import names_table
 
 
 def added_again(ctx: Context, table: str, drop) -> tuple | None:
@@ -22,8 +23,7 @@ def added_again(ctx: Context, table: str, drop) -> tuple | None:
             return cmd.def_, "in the same statement"
     for later in _after(ctx):
         node = later.node
-        if not isinstance(node, ast.AlterTableStmt) or node.relation is None \
-                or ctx.catalog.qualify(node.relation.schemaname, node.relation.relname) != table:
+        if not isinstance(node, ast.AlterTableStmt) or not names_table(ctx, node, table):
             continue
         for cmd in node.cmds or ():
             if cmd.subtype == AT.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef) \
@@ -99,8 +99,7 @@ def _copied_before(ctx: Context, table: str, column: str) -> tuple[str, int] | N
     (that column, its line). The values then outlive the DROP."""
     for earlier in _before(ctx):
         node = earlier.node
-        if not isinstance(node, ast.UpdateStmt) or node.relation is None \
-                or ctx.catalog.qualify(node.relation.schemaname, node.relation.relname) != table:
+        if not isinstance(node, ast.UpdateStmt) or not names_table(ctx, node, table):
             continue
         for target in node.targetList or ():
             if isinstance(target, ast.ResTarget) and target.name and target.name != column \
