@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from pglast import ast
 
-from ..analyse import lock_line
+from ..rules.lock_line import lock_line
 from ..catalog.apply import apply
 from ..check import seed_catalog
 from ..config import Config
