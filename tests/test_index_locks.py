@@ -5,6 +5,7 @@ AccessExclusiveLock on an index makes its table's queries wait, and the findings
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 
 import psycopg
@@ -76,25 +77,38 @@ def _strongest(modes: dict, name: str, mode: str) -> None:
         modes[name] = mode
 
 
-def _observe(uri: str, statement: str) -> tuple[dict, dict] | None:
-    """({index: mode}, {table: mode}) on the relations that existed before; None if it fails."""
-    with scratch_database(uri) as scratch:
+# One database per server holds SETUP; every statement runs in a transaction that is rolled back.
+_PREPARED: dict[str, str] = {}
+_OPEN = contextlib.ExitStack()  # the databases live as long as their servers
+
+
+def _prepared(uri: str) -> str:
+    conninfo = _PREPARED.get(uri)
+    if conninfo is None:
+        scratch = _OPEN.enter_context(scratch_database(uri))
         with psycopg.connect(scratch.conninfo, autocommit=True) as conn:
             for sql in SETUP:
                 conn.execute(sql)
-        with psycopg.connect(scratch.conninfo) as conn:
-            names = dict(conn.execute(NAMES).fetchall())
-            conn.commit()
-            try:
-                conn.execute(statement)
-            except psycopg.Error:
-                return None
-            indexes, tables = {}, {}
-            for oid, kind, mode in conn.execute(OBSERVED).fetchall():
-                if oid not in names:
-                    continue
-                _strongest(indexes if kind in ("i", "I") else tables, names[oid], mode)
+        conninfo = _PREPARED[uri] = scratch.conninfo
+    return conninfo
+
+
+def _observe(uri: str, statement: str) -> tuple[dict, dict] | None:
+    """({index: mode}, {table: mode}) on the relations that existed before; None if it fails."""
+    with psycopg.connect(_prepared(uri)) as conn:
+        names = dict(conn.execute(NAMES).fetchall())
+        conn.commit()
+        try:
+            conn.execute(statement)
+        except psycopg.Error:
             conn.rollback()
+            return None
+        indexes, tables = {}, {}
+        for oid, kind, mode in conn.execute(OBSERVED).fetchall():
+            if oid not in names:
+                continue
+            _strongest(indexes if kind in ("i", "I") else tables, names[oid], mode)
+        conn.rollback()
     return indexes, tables
 
 
