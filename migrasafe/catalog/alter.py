@@ -13,10 +13,9 @@ from .tables import add_column, add_constraint, makes_cycle, owned_sequence, rel
 
 
 def alter_table(catalog: Catalog, node: ast.AlterTableStmt) -> None:
-    index = catalog.qualify_index(node.relation.schemaname, node.relation.relname)
-    if node.objtype == OT.OBJECT_INDEX or (index in catalog.indexes
-                                           and relation_name(catalog, node.relation) not in catalog.relations):
-        parent = catalog.indexes.get(index)
+    schema, name = node.relation.schemaname, node.relation.relname
+    if node.objtype == OT.OBJECT_INDEX or catalog.index_in_place_of_table(schema, name):
+        parent = catalog.indexes.get(catalog.qualify_index(schema, name))
         for cmd in node.cmds or ():
             if cmd.subtype == AT.AT_SetTableSpace and parent is not None:
                 parent.tablespace = cmd.name

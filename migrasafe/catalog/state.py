@@ -236,6 +236,14 @@ class Catalog:
                 return f"{s}.{name}"
         return self.qualify(None, name)
 
+    def index_in_place_of_table(self, schema: str | None, name: str) -> str | None:
+        """The qualified index a relation name means when no table, view or sequence has it:
+        ALTER TABLE (its RENAME, SET TABLESPACE, ...) accepts an index as well."""
+        if self.qualify(schema, name) in self.relations:
+            return None
+        index = self.qualify_index(schema, name)
+        return index if index in self.indexes else None
+
     def get(self, name: str) -> Relation | None:
         return self.relations.get(name)
 

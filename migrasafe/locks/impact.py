@@ -59,7 +59,8 @@ def _run(b: _Builder, node, pg_version: int, timezone_utc: bool) -> None:
 
 def _alter_table(b: _Builder, node: ast.AlterTableStmt, pg_version, timezone_utc):
     name = _rv(b, node.relation)
-    if node.objtype == OT.OBJECT_INDEX or indexes.names_an_index(b, node.relation):
+    if node.objtype == OT.OBJECT_INDEX or b.catalog.index_in_place_of_table(node.relation.schemaname,
+                                                                             node.relation.relname):
         indexes.alter_index(b, node)
         return
     if node.missing_ok and name in b.catalog.dropped and name not in b.catalog.relations:
@@ -264,7 +265,8 @@ def _rename(b: _Builder, node: ast.RenameStmt, *_):
     kind = node.renameType
     if node.relation is None:
         return
-    if kind == OT.OBJECT_INDEX or kind == OT.OBJECT_TABLE and indexes.names_an_index(b, node.relation):
+    if kind == OT.OBJECT_INDEX or kind == OT.OBJECT_TABLE and b.catalog.index_in_place_of_table(
+            node.relation.schemaname, node.relation.relname):
         indexes.rename_index(b, node)
         return
     name = _rv(b, node.relation)

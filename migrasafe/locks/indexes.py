@@ -28,18 +28,6 @@ _COMMAND_MODES = {
 }
 
 
-def index_named(b: _Builder, rv: ast.RangeVar) -> str | None:
-    """The qualified name of the index `rv` names when the history made one by that name."""
-    name = b.catalog.qualify_index(rv.schemaname, rv.relname)
-    return name if name in b.catalog.indexes else None
-
-
-def names_an_index(b: _Builder, rv: ast.RangeVar) -> bool:
-    """An ALTER TABLE or ALTER INDEX naming an index the history made, not a table: PostgreSQL
-    accepts either statement for either kind of relation."""
-    return index_named(b, rv) is not None and b.catalog.qualify(rv.schemaname, rv.relname) not in b.catalog.relations
-
-
 def alter_index(b: _Builder, node: ast.AlterTableStmt) -> None:
     name = b.catalog.qualify_index(node.relation.schemaname, node.relation.relname)
     if node.missing_ok and name not in b.catalog.indexes:

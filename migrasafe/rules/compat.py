@@ -38,8 +38,7 @@ def rename_table(ctx: Context):
         return
     if isinstance(node, ast.RenameStmt) and node.renameType == OT.OBJECT_TABLE and node.relation is not None:
         table = ctx.catalog.qualify(node.relation.schemaname, node.relation.relname)
-        index = ctx.catalog.qualify_index(node.relation.schemaname, node.relation.relname)
-        if table not in ctx.catalog.relations and index in ctx.catalog.indexes:
+        if ctx.catalog.index_in_place_of_table(node.relation.schemaname, node.relation.relname):
             return  # an index, which ALTER TABLE renames too: queries do not name indexes
         if ctx.live(table) and renamed_into(ctx, table) is None:  # not a swap, which leaves the name taken
             schema = table.split(".")[0]
