@@ -149,6 +149,14 @@ def test_sqitch_fix_names_the_deploy_script(tmp_path):
     assert fixes and "remove BEGIN/COMMIT from this deploy script" in fixes[0]
 
 
+def test_atlas_fix_names_txmode_none_and_rehashing_atlas_sum(tmp_path):
+    (tmp_path / "1_a.sql").write_text(BASE)
+    (tmp_path / "2_b.sql").write_text("CREATE INDEX t_b ON t (b);\n")
+    (tmp_path / "atlas.sum").write_text("h1:x=\n1_a.sql h1:a=\n2_b.sql h1:b=\n")
+    fixes = _fixes(tmp_path, "MS001")
+    assert fixes and "'-- atlas:txmode none'" in fixes[0] and "`atlas migrate hash`" in fixes[0]
+
+
 def test_atlas_directory_for_golang_migrate_gets_golang_migrate_advice(tmp_path):
     (tmp_path / "atlas.hcl").write_text('env "local" {\n  migration {\n    dir = "file://migrations"\n'
                                         '    format = golang-migrate\n  }\n}\n')

@@ -217,7 +217,8 @@ FORMAT = SourceFormat(
     looks_like="Atlas (atlas.sum, or atlas.hcl naming a migration dir)",
     # A directory in another tool's format is run by that tool: its reader's advice is used.
     outside_transaction=("move it to its own file whose header is '-- atlas:txmode none' (followed by an empty "
-                         "line), applied with tx-mode file or none"),
+                         "line), applied with tx-mode file or none; then run `atlas migrate hash`, since "
+                         "atlas.sum lists every file and Atlas refuses a directory that does not match it"),
     runner=RUNNER,
 )
 
