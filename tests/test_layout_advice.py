@@ -137,6 +137,15 @@ def test_batched_backfill_advice_follows_the_layout(tmp_path):
     assert supabase and "Supabase CLI" in supabase[0] and "without a transaction wrapper" not in supabase[0]
 
 
+def test_backfill_under_the_ddls_lock_gets_the_batched_backfill_of_the_layout(tmp_path):
+    change = "ALTER TABLE t ADD COLUMN c int;\nUPDATE t SET c = a WHERE c IS NULL;\n"
+    prisma = _fixes(_prisma(tmp_path / "p", BASE, change), "MS030")
+    assert prisma and "outside the DDL transaction" in prisma[0] and "COMMIT" in prisma[0]
+    assert FORMATS["prisma"].outside_transaction in prisma[0]
+    goose = _fixes(_numbered(tmp_path / "g", BASE, change, header="-- +goose Up\n"), "MS030")
+    assert goose and "StatementBegin/StatementEnd" in goose[0]
+
+
 def test_sqitch_fix_names_the_deploy_script(tmp_path):
     (tmp_path / "deploy").mkdir()
     (tmp_path / "sqitch.conf").write_text("[core]\n\tengine = pg\n")

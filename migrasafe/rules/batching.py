@@ -139,7 +139,7 @@ def _judge_change(ctx: Context, node, in_cte: bool):
     yield Hit(f"{verb}{where} of {reach}: it locks every row it {'deletes' if verb == 'DELETE' else 'changes'} "
               f"until commit (concurrent writes to them wait), and writes WAL (replication lag) and dead rows "
               f"in proportion to the table" + _lock_note(ctx),
-              fix=_batched_fix(ctx, node, target) if not in_cte else _generic_fix(ctx, target),
+              fix=batched_fix(ctx, node, target) if not in_cte else _generic_fix(ctx, target),
               relation=target, span=_span(ctx, verb))
 
 
@@ -211,7 +211,7 @@ def _primary_key(ctx: Context, table: str) -> tuple[str, ...]:
     return ()
 
 
-def _batched_fix(ctx: Context, node, table: str) -> str:
+def batched_fix(ctx: Context, node, table: str) -> str:
     if isinstance(node, ast.UpdateStmt) and not node.fromClause and _primary_key(ctx, table):
         body = _update_backfill(ctx, node, table)
         if body:

@@ -76,10 +76,19 @@ def backfill_under_strong_lock(ctx: Context):
     yield Hit(f"{verb}{where} on live table {target} runs while this transaction holds AccessExclusiveLock on "
               f"{held}: every query on {next(iter(exclusive)) if len(exclusive) == 1 else 'any of them'} "
               f"waits for the whole backfill",
-              fix="-- commit the DDL first; backfill in batches by primary key in later transactions"
-              if ctx.tx.exclusive_ddl
+              fix=_after_the_ddl(ctx, change, target) if ctx.tx.exclusive_ddl
               else "-- backfill without the LOCK TABLE, in batches by primary key, each in a transaction of its own",
               relation=next(iter(exclusive)), span=(0, len(verb)) if change is node else ctx.span_of(verb))
+
+
+def _after_the_ddl(ctx: Context, change, target: str) -> str:
+    """The backfill moved after the DDL's commit, in batches, the way this layout runs a statement
+    outside the migration's transaction (MS033's fix, which this finding takes the place of)."""
+    from .batching import batched_fix
+
+    if change is ctx.node:
+        return batched_fix(ctx, change, target)
+    return "-- commit the DDL first; backfill in batches by primary key in later transactions"
 
 
 def data_changes(node) -> list:
